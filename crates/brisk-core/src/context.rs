@@ -1,0 +1,199 @@
+//! The per-thread context: which runtime is current, which task is being
+//! polled, and the task's cooperative budget.
+//!
+//! Backends enter a runtime context on each thread that runs its tasks
+//! (workers, the `block_on` thread, blocking-pool threads); core sets the
+//! current task around every poll. Nothing here is global: two runtimes on two
+//! threads never see each other.
+
+use crate::runtime::Handle;
+use crate::task::{Id, TaskRef};
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
+
+use crate::task::header::Header;
+
+struct Context {
+    handle: RefCell<Option<Handle>>,
+    task: Cell<Option<NonNull<Header>>>,
+    budget: Cell<u16>,
+    scheduler_thread: Cell<bool>,
+}
+
+/// The budget value meaning "not in a task: no limit".
+pub(crate) const UNCONSTRAINED: u16 = u16::MAX;
+
+/// Operations a task may complete in one poll before Brisk's leaf futures
+/// start returning `Pending` (after waking the task) to let others run.
+pub const BUDGET: u16 = 128;
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            task: Cell::new(None),
+            budget: Cell::new(UNCONSTRAINED),
+            scheduler_thread: Cell::new(false),
+        }
+    };
+}
+
+/// Makes `handle` the current runtime on this thread until the guard drops.
+///
+/// Backends call this on every thread they run tasks on. Nesting is allowed;
+/// the previous context is restored.
+pub fn enter(handle: Handle) -> EnterGuard {
+    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle)));
+    EnterGuard {
+        prev,
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// Restores the previous runtime context when dropped.
+#[must_use = "the runtime context is left as soon as the guard is dropped"]
+pub struct EnterGuard {
+    prev: Option<Handle>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CONTEXT.try_with(|c| *c.handle.borrow_mut() = prev);
+    }
+}
+
+impl std::fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnterGuard")
+    }
+}
+
+/// The current runtime's handle, if this thread is inside one.
+pub fn try_current() -> Option<Handle> {
+    CONTEXT
+        .try_with(|c| c.handle.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` with the current runtime without cloning its handle.
+pub fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
+    CONTEXT
+        .try_with(|c| c.handle.borrow().as_ref().map(f))
+        .ok()
+        .flatten()
+}
+
+/// Marks this thread as running a scheduler loop (a worker or `block_on`)
+/// until the guard drops. Returns `None` if it already is one: blocking on a
+/// future there would stall every task queued behind it.
+pub fn enter_scheduler_thread() -> Option<SchedulerThreadGuard> {
+    CONTEXT
+        .with(|c| !c.scheduler_thread.replace(true))
+        .then_some(SchedulerThreadGuard {
+            _not_send: std::marker::PhantomData,
+        })
+}
+
+/// True while this thread runs a scheduler loop or is polling a task.
+pub fn is_scheduler_thread() -> bool {
+    CONTEXT
+        .try_with(|c| c.scheduler_thread.get() || c.task.get().is_some())
+        .unwrap_or(false)
+}
+
+/// Clears the scheduler-thread mark when dropped.
+pub struct SchedulerThreadGuard {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for SchedulerThreadGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.scheduler_thread.set(false));
+    }
+}
+
+impl std::fmt::Debug for SchedulerThreadGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SchedulerThreadGuard")
+    }
+}
+
+/// Set while a task is polled; restores the previous task and budget on drop.
+pub(crate) struct TaskGuard {
+    prev: Option<NonNull<Header>>,
+    prev_budget: u16,
+}
+
+#[inline]
+pub(crate) fn enter_task(ptr: NonNull<Header>) -> TaskGuard {
+    CONTEXT.with(|c| TaskGuard {
+        prev: c.task.replace(Some(ptr)),
+        prev_budget: c.budget.replace(BUDGET),
+    })
+}
+
+impl Drop for TaskGuard {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| {
+            c.task.set(self.prev);
+            c.budget.set(self.prev_budget);
+        });
+    }
+}
+
+/// Runs `f` with the given budget, restoring the previous one afterwards.
+pub(crate) fn with_budget<R>(budget: u16, f: impl FnOnce() -> R) -> R {
+    struct Restore(u16);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|c| c.budget.set(self.0));
+        }
+    }
+    let _restore = Restore(CONTEXT.with(|c| c.budget.replace(budget)));
+    f()
+}
+
+/// Decrements the budget; false when it is exhausted.
+#[inline]
+pub(crate) fn consume_budget() -> bool {
+    CONTEXT
+        .try_with(|c| {
+            let b = c.budget.get();
+            if b == UNCONSTRAINED {
+                true
+            } else if b == 0 {
+                false
+            } else {
+                c.budget.set(b - 1);
+                true
+            }
+        })
+        .unwrap_or(true)
+}
+
+/// Runs `f` with a view of the task being polled on this thread.
+pub(crate) fn with_current_task<R>(f: impl FnOnce(TaskRef<'_>) -> R) -> Option<R> {
+    CONTEXT
+        .try_with(|c| c.task.get().map(|p| f(TaskRef::new(p))))
+        .ok()
+        .flatten()
+}
+
+#[inline]
+pub(crate) fn current_task_ptr() -> Option<NonNull<Header>> {
+    CONTEXT.try_with(|c| c.task.get()).ok().flatten()
+}
+
+pub(crate) fn current_task_id() -> Option<Id> {
+    with_current_task(|t| t.id())
+}
+
+
+/// True unless the current budget is exhausted.
+pub(crate) fn with_budget_peek() -> bool {
+    CONTEXT.try_with(|c| c.budget.get() != 0).unwrap_or(true)
+}

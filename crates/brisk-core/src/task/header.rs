@@ -1,0 +1,147 @@
+//! The task header: the type-erased front of every task allocation.
+
+use super::state::State;
+use super::{Id, TaskKind};
+use crate::loom::{AtomicPtr, AtomicU32, AtomicU64, Ordering, UnsafeCell};
+use crate::runtime::Schedule;
+use crate::wait::{ResourceKind, WaitPoint};
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::Waker;
+
+/// Functions that know the concrete future type behind a header.
+pub(crate) struct Vtable {
+    /// Polls the task (the caller holds a `Notified`).
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Frees the cell; called when the reference count reaches zero.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves a finished output into `dst` (a `*mut Poll<Result<T, JoinError>>`).
+    pub(crate) read_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// Drops whatever the stage holds (future or output). Caller owns the stage.
+    pub(crate) drop_stage: unsafe fn(NonNull<Header>),
+    /// Drops the future and completes the task as cancelled. Caller holds `RUNNING`
+    /// and one reference, which this consumes.
+    pub(crate) cancel_in_place: unsafe fn(NonNull<Header>),
+}
+
+/// Registry links, guarded by the registry shard lock of the task's id.
+pub(crate) struct Links {
+    pub(crate) prev: Option<NonNull<Header>>,
+    pub(crate) next: Option<NonNull<Header>>,
+}
+
+/// Per-task counters read by diagnostics. Writers use relaxed load+store (not
+/// read-modify-write) to stay off the hot path's critical section; two threads
+/// waking the same task at the same instant may lose a count.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) polls: AtomicU32,
+    pub(crate) waker_clones: AtomicU32,
+    pub(crate) waker_wakes: AtomicU32,
+    pub(crate) waker_drops: AtomicU32,
+}
+
+impl Counters {
+    #[inline]
+    pub(crate) fn bump(counter: &AtomicU32) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// Metadata fixed at spawn.
+pub(crate) struct Meta {
+    pub(crate) id: Id,
+    pub(crate) parent: Option<Id>,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) kind: TaskKind,
+}
+
+/// What the task is pending on: a resource word (kind in the top byte, id in
+/// the rest) and the `#[track_caller]` location of the wait. Written only by
+/// the task itself while it runs; read by diagnostics from any thread.
+pub(crate) struct WaitCell {
+    resource: AtomicU64,
+    location: AtomicPtr<Location<'static>>,
+}
+
+impl WaitCell {
+    fn new() -> WaitCell {
+        WaitCell {
+            resource: AtomicU64::new(0),
+            location: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn set(&self, kind: ResourceKind, id: u64, location: &'static Location<'static>) {
+        let word = ((kind as u64) << 56) | (id & ((1 << 56) - 1));
+        self.resource.store(word, Ordering::Relaxed);
+        self.location
+            .store(location as *const _ as *mut _, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn clear(&self) {
+        self.resource.store(0, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> Option<WaitPoint> {
+        let word = self.resource.load(Ordering::Relaxed);
+        let kind = ResourceKind::from_u8((word >> 56) as u8)?;
+        let location = self.location.load(Ordering::Relaxed);
+        // SAFETY: the pointer was stored from a `&'static Location` in `set` and
+        // is never freed; null means none was ever stored.
+        let location = unsafe { location.as_ref() }?;
+        Some(WaitPoint {
+            kind,
+            resource: word & ((1 << 56) - 1),
+            location,
+        })
+    }
+}
+
+/// The first field of every task cell (`#[repr(C)]`, so a pointer to the cell
+/// is a pointer to its header).
+#[repr(C)]
+pub(crate) struct Header {
+    /// Lifecycle bits and reference count.
+    pub(crate) state: State,
+    /// Type-specific operations.
+    pub(crate) vtable: &'static Vtable,
+    /// Where wakes go: the runtime's scheduler, a worker's local scheduler, or
+    /// the blocking pool.
+    pub(crate) sched: Arc<dyn Schedule>,
+    /// Intrusive links of the runtime's task registry.
+    pub(crate) links: UnsafeCell<Links>,
+    /// Id, parent, name, spawn location, kind.
+    pub(crate) meta: Meta,
+    /// The current wait-point.
+    pub(crate) wait: WaitCell,
+    /// Poll and waker counters.
+    pub(crate) counters: Counters,
+    /// The `JoinHandle`'s waker; see the ground rules in `state.rs`.
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+impl Header {
+    pub(crate) fn new(vtable: &'static Vtable, sched: Arc<dyn Schedule>, meta: Meta) -> Header {
+        Header {
+            state: State::new(),
+            vtable,
+            sched,
+            links: UnsafeCell::new(Links {
+                prev: None,
+                next: None,
+            }),
+            meta,
+            wait: WaitCell::new(),
+            counters: Counters::default(),
+            join_waker: UnsafeCell::new(None),
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! `JoinHandle`, `AbortHandle` and `JoinError`.
+
+use super::header::{Header, Meta};
+use super::{Id, TaskRef};
+use crate::error;
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+/// An owned permission to await a task's output.
+///
+/// Awaiting yields `Ok(output)`, or `Err(JoinError)` if the task panicked or
+/// was cancelled. Dropping the handle detaches the task; it keeps running.
+///
+/// ```
+/// # brisk::run(async {
+/// let handle = brisk::spawn(async { "done" });
+/// assert_eq!(handle.await.unwrap(), "done");
+/// # });
+/// ```
+pub struct JoinHandle<T> {
+    raw: NonNull<Header>,
+    _out: PhantomData<T>,
+}
+
+// SAFETY: the handle reads the output `T` on whatever thread it is on, so it
+// may move only when `T: Send`; everything else it touches is atomic.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: `&JoinHandle` only exposes atomic state (abort, is_finished, id).
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn from_raw(raw: NonNull<Header>) -> JoinHandle<T> {
+        JoinHandle {
+            raw,
+            _out: PhantomData,
+        }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the handle holds a reference.
+        unsafe { self.raw.as_ref() }
+    }
+
+    /// Requests cancellation: the task's future is dropped at its next
+    /// scheduling point (right away if it is idle), and awaiting this handle
+    /// yields a `JoinError` for which [`JoinError::is_cancelled`] is true. A
+    /// task that already finished keeps its output.
+    ///
+    /// ```
+    /// # brisk::run(async {
+    /// let handle = brisk::spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// assert!(handle.await.unwrap_err().is_cancelled());
+    /// # });
+    /// ```
+    pub fn abort(&self) {
+        super::abort(self.raw);
+    }
+
+    /// True once the task has finished (its output is ready, or it panicked
+    /// or was cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.header().state.load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.header().meta.id
+    }
+
+    /// A view of the task (name, location, state, wait-point).
+    pub fn task(&self) -> TaskRef<'_> {
+        TaskRef::new(self.raw)
+    }
+
+    /// A handle that can abort the task without owning its output.
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.header().state.ref_inc();
+        AbortHandle { raw: self.raw }
+    }
+
+    /// Returns true when the output can be read. Otherwise stores `waker` to
+    /// be woken on completion, following the ground rules in `state.rs`.
+    fn can_read_output(&self, waker: &Waker) -> bool {
+        let header = self.header();
+        let snapshot = header.state.load();
+        if snapshot.is_complete() {
+            return true;
+        }
+        let res = if snapshot.is_join_waker_set() {
+            // SAFETY: with JOIN_WAKER set both sides only read the slot.
+            let same = header.join_waker.with(|w| unsafe {
+                (*w).as_ref().is_some_and(|w| w.will_wake(waker))
+            });
+            if same {
+                return false;
+            }
+            header
+                .state
+                .unset_join_waker()
+                .and_then(|_| self.set_join_waker(waker.clone()))
+        } else {
+            self.set_join_waker(waker.clone())
+        };
+        match res {
+            Ok(_) => false,
+            Err(s) => {
+                debug_assert!(s.is_complete());
+                true
+            }
+        }
+    }
+
+    fn set_join_waker(&self, waker: Waker) -> Result<super::state::Snapshot, super::state::Snapshot> {
+        let header = self.header();
+        // SAFETY: JOIN_WAKER is clear and the task is not complete, so the
+        // handle owns the slot.
+        header.join_waker.with_mut(|w| unsafe { *w = Some(waker) });
+        let res = header.state.set_join_waker();
+        if res.is_err() {
+            // SAFETY: the flag was never published, so we still own the slot.
+            header.join_waker.with_mut(|w| unsafe { *w = None });
+        }
+        res
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    #[track_caller]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        if self.can_read_output(cx.waker()) {
+            // SAFETY: the task is complete and we are its `JoinHandle`, the
+            // only reader of the output; `out` has the matching type.
+            unsafe {
+                (self.header().vtable.read_output)(self.raw, &mut out as *mut _ as *mut ())
+            };
+        } else {
+            crate::wait::set(
+                crate::wait::ResourceKind::Task,
+                self.id().0,
+                Location::caller(),
+            );
+        }
+        out
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        let header = self.header();
+        let prev = header.state.unset_join_interest();
+        if prev.is_complete() {
+            // SAFETY: the task is complete and join interest was ours: the
+            // output is ours to drop.
+            unsafe { (header.vtable.drop_stage)(self.raw) };
+        } else {
+            // SAFETY: the transition cleared JOIN_WAKER while the task was not
+            // complete, so the slot is ours.
+            let waker = header.join_waker.with_mut(|w| unsafe { (*w).take() });
+            drop(waker);
+        }
+        // SAFETY: we own one reference.
+        unsafe { super::release(self.raw) };
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("name", &self.header().meta.name)
+            .finish()
+    }
+}
+
+/// Aborts a task without owning its output; cloneable.
+pub struct AbortHandle {
+    raw: NonNull<Header>,
+}
+
+// SAFETY: only atomic state is touched.
+unsafe impl Send for AbortHandle {}
+// SAFETY: only atomic state is touched.
+unsafe impl Sync for AbortHandle {}
+
+impl AbortHandle {
+    /// See [`JoinHandle::abort`].
+    pub fn abort(&self) {
+        super::abort(self.raw);
+    }
+
+    /// See [`JoinHandle::is_finished`].
+    pub fn is_finished(&self) -> bool {
+        // SAFETY: we hold a reference.
+        unsafe { self.raw.as_ref() }.state.load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        // SAFETY: we hold a reference.
+        unsafe { self.raw.as_ref() }.meta.id
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> Self {
+        // SAFETY: we hold a reference.
+        unsafe { self.raw.as_ref() }.state.ref_inc();
+        AbortHandle { raw: self.raw }
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference.
+        unsafe { super::release(self.raw) };
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AbortHandle").field(&self.id()).finish()
+    }
+}
+
+/// Why a task produced no output: it panicked, or it was cancelled.
+///
+/// It names the task (id, name, spawn location), so a panic never vanishes
+/// anonymously.
+///
+/// ```
+/// # brisk::run(async {
+/// let handle = brisk::task::Builder::new()
+///     .name("checkout")
+///     .spawn(async { panic!("out of stock") });
+/// let err = handle.await.unwrap_err();
+/// assert!(err.is_panic());
+/// assert_eq!(err.name(), Some("checkout"));
+/// assert!(err.to_string().contains("out of stock"));
+/// # });
+/// ```
+pub struct JoinError {
+    repr: Repr,
+    id: Id,
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+}
+
+enum Repr {
+    Cancelled,
+    /// The payload sits behind a mutex only so that `JoinError: Sync`.
+    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(meta: &Meta) -> JoinError {
+        JoinError {
+            repr: Repr::Cancelled,
+            id: meta.id,
+            name: meta.name.clone(),
+            location: meta.location,
+        }
+    }
+
+    pub(crate) fn panic(meta: &Meta, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            repr: Repr::Panic(Mutex::new(payload)),
+            id: meta.id,
+            name: meta.name.clone(),
+            location: meta.location,
+        }
+    }
+
+    /// True if the task was cancelled (aborted, or its runtime shut down).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// True if the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The failed task's id.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The failed task's name, if it had one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Where the failed task was spawned.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// The panic message, if the payload is a string.
+    pub fn panic_message(&self) -> Option<String> {
+        match &self.repr {
+            Repr::Panic(p) => {
+                let p = p.lock().unwrap_or_else(|e| e.into_inner());
+                payload_str(&**p).map(str::to_owned)
+            }
+            Repr::Cancelled => None,
+        }
+    }
+
+    /// The panic payload, to re-raise with `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    /// If the task was cancelled rather than panicked.
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .unwrap_or_else(|_| panic!("{}", error::JOIN_ERROR_NOT_PANIC))
+    }
+
+    /// The panic payload, or the error back if the task was cancelled.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    fn describe_task(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.id)?;
+        if let Some(name) = &self.name {
+            write!(f, " ({name})")?;
+        }
+        write!(f, " spawned at {}", self.location)
+    }
+}
+
+pub(crate) fn payload_str(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe_task(f)?;
+        match &self.repr {
+            Repr::Cancelled => f.write_str(" was cancelled"),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(f, " panicked: {msg}"),
+                None => f.write_str(" panicked (with a non-string payload)"),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct(if self.is_panic() {
+            "JoinError::Panic"
+        } else {
+            "JoinError::Cancelled"
+        });
+        d.field("id", &self.id)
+            .field("name", &self.name)
+            .field("location", &format_args!("{}", self.location));
+        if let Some(msg) = self.panic_message() {
+            d.field("message", &msg);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(err: JoinError) -> std::io::Error {
+        let kind = if err.is_cancelled() {
+            std::io::ErrorKind::Interrupted
+        } else {
+            std::io::ErrorKind::Other
+        };
+        std::io::Error::new(kind, err)
+    }
+}

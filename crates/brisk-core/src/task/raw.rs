@@ -1,0 +1,313 @@
+//! The task cell (header + stage in one allocation) and the harness that polls,
+//! completes, cancels and frees it.
+//!
+//! All functions here take a `NonNull<Header>` that points at a live
+//! `Cell<F>`; each `unsafe fn` lists what its caller must hold.
+
+use super::header::{Counters, Header, Meta, Vtable};
+use super::state::{TransitionToIdle, TransitionToRunning};
+use super::{JoinError, Notified};
+use crate::context;
+use crate::loom::UnsafeCell;
+use crate::runtime::Schedule;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+/// What the cell holds after the header: the future, then its output.
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// One allocation per task.
+#[repr(C)]
+pub(crate) struct Cell<F: Future> {
+    pub(crate) header: Header,
+    pub(crate) stage: UnsafeCell<Stage<F>>,
+}
+
+impl<F: Future> Cell<F> {
+    const VTABLE: Vtable = Vtable {
+        poll: poll::<F>,
+        dealloc: dealloc::<F>,
+        read_output: read_output::<F>,
+        drop_stage: drop_stage::<F>,
+        cancel_in_place: cancel_in_place::<F>,
+    };
+
+    /// Allocates the cell and returns a pointer to its header.
+    pub(crate) fn allocate(future: F, sched: Arc<dyn Schedule>, meta: Meta) -> NonNull<Header> {
+        let cell = Box::new(Cell {
+            header: Header::new(&Self::VTABLE, sched, meta),
+            stage: UnsafeCell::new(Stage::Running(future)),
+        });
+        NonNull::from(Box::leak(cell)).cast()
+    }
+}
+
+/// # Safety
+/// `ptr` points at a live `Cell<F>`.
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>> {
+    // SAFETY: `Cell` is `repr(C)` with the header first, so the header pointer
+    // is the cell pointer; the caller guarantees the cell is a live `Cell<F>`.
+    unsafe { &ptr.cast::<Cell<F>>().as_ref().stage }
+}
+
+/// # Safety
+/// The caller holds a `Notified` for this task (one reference plus the right to
+/// claim `RUNNING`), which this call consumes.
+unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the `Notified`'s reference keeps the cell alive.
+    let header = unsafe { ptr.as_ref() };
+    match header.state.transition_to_running() {
+        TransitionToRunning::Success => {}
+        TransitionToRunning::Cancelled => {
+            // SAFETY: we hold RUNNING and the `Notified`'s reference.
+            unsafe { cancel_in_place::<F>(ptr) };
+            return;
+        }
+        TransitionToRunning::Failed => return,
+        TransitionToRunning::Dealloc => {
+            // SAFETY: the count reached zero; nobody else can reach the cell.
+            unsafe { dealloc::<F>(ptr) };
+            return;
+        }
+    }
+
+    Counters::bump(&header.counters.polls);
+    header.wait.clear();
+    // SAFETY: the reference held by the `Notified` outlives the waker borrow,
+    // and `ManuallyDrop` keeps this non-owning waker from releasing a reference.
+    let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(ptr)) });
+    let mut cx = Context::from_waker(&waker);
+
+    let result = {
+        let _task = context::enter_task(ptr);
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: holding RUNNING gives exclusive access to the stage. The
+            // future is never moved: it stays in the heap cell until dropped.
+            unsafe {
+                stage::<F>(ptr).with_mut(|stage| match &mut *stage {
+                    Stage::Running(future) => Pin::new_unchecked(future).poll(&mut cx),
+                    _ => unreachable!("a task was polled after it finished"),
+                })
+            }
+        }))
+    };
+
+    match result {
+        Ok(Poll::Pending) => match header.state.transition_to_idle() {
+            TransitionToIdle::Ok => {}
+            TransitionToIdle::OkNotified => {
+                // The reference of the `Notified` we ran moves to the new one.
+                header.sched.yield_now(Notified::from_raw(ptr));
+            }
+            TransitionToIdle::OkDealloc => {
+                // SAFETY: the count reached zero.
+                unsafe { dealloc::<F>(ptr) };
+            }
+            TransitionToIdle::Cancelled => {
+                // SAFETY: we still hold RUNNING and the reference.
+                unsafe { cancel_in_place::<F>(ptr) };
+            }
+        },
+        Ok(Poll::Ready(output)) => {
+            // SAFETY: RUNNING gives exclusive access to the stage.
+            let dropped = unsafe { set_stage::<F>(ptr, Stage::Finished(Ok(output))) };
+            if let Err(payload) = dropped {
+                // The future's destructor panicked after it returned: report it.
+                let err = JoinError::panic(&header.meta, payload);
+                header.sched.task_panicked(super::TaskRef::new(ptr), &err);
+                // SAFETY: as above.
+                let _ = unsafe { set_stage::<F>(ptr, Stage::Finished(Err(err))) };
+            }
+            // SAFETY: we hold RUNNING and the `Notified`'s reference.
+            unsafe { complete(ptr) };
+        }
+        Err(payload) => {
+            let err = JoinError::panic(&header.meta, payload);
+            header.sched.task_panicked(super::TaskRef::new(ptr), &err);
+            // SAFETY: RUNNING gives exclusive access; a panicking destructor of
+            // the future is swallowed, the first panic is the one reported.
+            let _ = unsafe { set_stage::<F>(ptr, Stage::Finished(Err(err))) };
+            // SAFETY: we hold RUNNING and the `Notified`'s reference.
+            unsafe { complete(ptr) };
+        }
+    }
+}
+
+/// Replaces the stage, dropping the old one inside `catch_unwind`.
+///
+/// # Safety
+/// The caller has exclusive access to the stage (holds RUNNING, or the task is
+/// complete and the caller is the only party allowed to touch the output).
+unsafe fn set_stage<F: Future>(
+    ptr: NonNull<Header>,
+    new: Stage<F>,
+) -> Result<(), Box<dyn std::any::Any + Send>> {
+    // SAFETY: exclusive access per the caller's contract.
+    let old = unsafe { stage::<F>(ptr).with_mut(|s| std::mem::replace(&mut *s, Stage::Consumed)) };
+    let res = catch_unwind(AssertUnwindSafe(move || drop(old)));
+    // SAFETY: as above.
+    unsafe { stage::<F>(ptr).with_mut(|s| *s = new) };
+    res
+}
+
+/// Drops the future and finishes the task as cancelled.
+///
+/// # Safety
+/// The caller holds RUNNING and one reference (a `Notified` or an owned
+/// `Task`), which is consumed.
+unsafe fn cancel_in_place<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the cell alive.
+    let header = unsafe { ptr.as_ref() };
+    let err = {
+        let _task = context::enter_task(ptr);
+        // SAFETY: RUNNING gives exclusive access to the stage.
+        match unsafe { set_stage::<F>(ptr, Stage::Consumed) } {
+            Ok(()) => JoinError::cancelled(&header.meta),
+            Err(payload) => JoinError::panic(&header.meta, payload),
+        }
+    };
+    // SAFETY: as above.
+    let _ = unsafe { set_stage::<F>(ptr, Stage::Finished(Err(err))) };
+    // SAFETY: we hold RUNNING and a reference.
+    unsafe { complete(ptr) };
+}
+
+/// Publishes completion, wakes the joiner, leaves the registry and releases
+/// the caller's reference and the registry's.
+///
+/// # Safety
+/// The caller holds RUNNING and one reference, and has written the final stage.
+unsafe fn complete(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the cell alive.
+    let header = unsafe { ptr.as_ref() };
+    let snapshot = header.state.transition_to_complete();
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        if !snapshot.is_join_interested() {
+            // Nobody will read the output: drop it here, on the task's thread.
+            // SAFETY: without join interest the output is ours alone.
+            unsafe { (header.vtable.drop_stage)(ptr) };
+        } else if snapshot.is_join_waker_set() {
+            // SAFETY: JOIN_WAKER was set when COMPLETE was published, so the
+            // handle no longer writes the slot; reading it is shared access.
+            header.join_waker.with(|waker| unsafe {
+                if let Some(waker) = &*waker {
+                    waker.wake_by_ref();
+                }
+            });
+        }
+    }));
+    header.sched.registry().remove(ptr);
+    if header.state.ref_dec_twice() {
+        // SAFETY: the count reached zero.
+        unsafe { (header.vtable.dealloc)(ptr) };
+    }
+}
+
+/// # Safety
+/// The reference count is zero: the caller is the last party with access.
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the cell was allocated by `Cell::allocate` as a `Box<Cell<F>>`,
+    // and no reference to it remains.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+}
+
+/// # Safety
+/// The task is complete, the caller is the `JoinHandle` (sole reader of the
+/// output) and `dst` points at a `Poll<Result<F::Output, JoinError>>`.
+unsafe fn read_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
+    // SAFETY: per the contract above, the stage is final and ours to take.
+    let stage = unsafe { stage::<F>(ptr).with_mut(|s| std::mem::replace(&mut *s, Stage::Consumed)) };
+    let Stage::Finished(output) = stage else {
+        panic!("{}", crate::error::JOIN_HANDLE_POLLED_AFTER_COMPLETION);
+    };
+    // SAFETY: the caller passes a valid, initialised destination of this type.
+    unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(output) };
+}
+
+/// # Safety
+/// The caller has exclusive access to the stage.
+unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: exclusive access per the caller's contract.
+    let old = unsafe { stage::<F>(ptr).with_mut(|s| std::mem::replace(&mut *s, Stage::Consumed)) };
+    drop(old);
+}
+
+// ---- wakers ---------------------------------------------------------------
+
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
+
+pub(crate) fn raw_waker(ptr: NonNull<Header>) -> RawWaker {
+    RawWaker::new(ptr.as_ptr() as *const (), &WAKER_VTABLE)
+}
+
+/// Returns the task header if `waker` is a Brisk task waker.
+pub(crate) fn header_of(waker: &Waker) -> Option<NonNull<Header>> {
+    if std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+        NonNull::new(waker.data() as *mut Header)
+    } else {
+        None
+    }
+}
+
+/// # Safety (all waker functions)
+/// `ptr` is a header pointer whose reference is held by the waker being
+/// cloned, woken or dropped (or borrowed for `wake_by_ref`).
+unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
+    // SAFETY: per the contract above the header is alive.
+    unsafe { &*(ptr as *const Header) }
+}
+
+unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned holds (or borrows) a reference.
+    let header = unsafe { header(ptr) };
+    header.state.ref_inc();
+    Counters::bump(&header.counters.waker_clones);
+    RawWaker::new(ptr, &WAKER_VTABLE)
+}
+
+unsafe fn waker_wake(ptr: *const ()) {
+    // SAFETY: this waker owns a reference.
+    let header = unsafe { header(ptr) };
+    Counters::bump(&header.counters.waker_wakes);
+    // SAFETY: the pointer is non-null: it came from a header.
+    let nn = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
+    match header.state.transition_to_notified_by_val() {
+        super::state::TransitionToNotified::DoNothing => {}
+        super::state::TransitionToNotified::Submit => header.sched.schedule(Notified::from_raw(nn)),
+        super::state::TransitionToNotified::Dealloc => {
+            // SAFETY: the count reached zero.
+            unsafe { (header.vtable.dealloc)(nn) }
+        }
+    }
+}
+
+unsafe fn waker_wake_by_ref(ptr: *const ()) {
+    // SAFETY: the borrowed waker holds a reference for the duration of the call.
+    let header = unsafe { header(ptr) };
+    Counters::bump(&header.counters.waker_wakes);
+    if let super::state::TransitionToNotified::Submit = header.state.transition_to_notified_by_ref() {
+        // SAFETY: the pointer is non-null: it came from a header.
+        let nn = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
+        header.sched.schedule(Notified::from_raw(nn));
+    }
+}
+
+unsafe fn waker_drop(ptr: *const ()) {
+    // SAFETY: this waker owns a reference.
+    let header = unsafe { header(ptr) };
+    Counters::bump(&header.counters.waker_drops);
+    if header.state.ref_dec() {
+        // SAFETY: the count reached zero; the pointer came from a header.
+        unsafe { (header.vtable.dealloc)(NonNull::new_unchecked(ptr as *mut Header)) }
+    }
+}

@@ -1,0 +1,28 @@
+//! Run queues of the work-stealing scheduler.
+//!
+//! Every worker owns one bounded [`Local`] queue and hands out [`Steal`]
+//! handles to it; all workers share one unbounded [`Inject`] queue.
+//!
+//! * A worker pushes the tasks it wakes onto its own [`Local`] queue and pops
+//!   them from the front (FIFO). When the local queue is full, half of it
+//!   moves to the [`Inject`] queue in one batch
+//!   ([`Local::push_back_or_overflow`]).
+//! * An idle worker takes about half of another worker's queue with
+//!   [`Steal::steal_into`], or a batch of the [`Inject`] queue with
+//!   [`Inject::pop_batch_into`].
+//! * Tasks spawned from outside the runtime go to the [`Inject`] queue.
+//!
+//! The local queue is lock-free (one compare-and-swap per pop or steal); the
+//! inject queue takes a lock for every change, but [`Inject::is_empty`] and
+//! [`Inject::len`] are plain atomic loads, so idle workers can poll it
+//! cheaply.
+//!
+//! Concurrency primitives come from [`crate::loom`], so under `--cfg loom`
+//! the `loom_tests` models in each file check these queues exhaustively
+//! (with a local capacity of 4 instead of 256 so that overflow is reached).
+
+mod inject;
+mod local;
+
+pub(crate) use inject::Inject;
+pub(crate) use local::{local, Local, Steal, LOCAL_QUEUE_CAPACITY};

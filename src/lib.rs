@@ -1,0 +1,3 @@
+//! Brisk
+#![forbid(unsafe_code)]
+pub use brisk_core;
