@@ -1,3 +1,107 @@
-//! Brisk
+//! # Brisk
+//!
+//! An async runtime and toolkit for Rust: one portable contract (spawn, time,
+//! and soon net, fs and rand through the *current runtime*), a native
+//! work-stealing runtime that competes with tokio and smol side by side, and
+//! diagnostics built into the task model — every task has an id, a name, a
+//! spawn location, and a record of what it waits on.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[brisk::main(flavor = "current_thread")]
+//! async fn main() {
+//!     let checkout = brisk::task::Builder::new()
+//!         .name("checkout")
+//!         .spawn(async {
+//!             brisk::time::sleep(Duration::from_millis(1)).await;
+//!             "paid"
+//!         });
+//!     assert_eq!(checkout.await.unwrap(), "paid");
+//! }
+//! ```
+//!
+//! ## Entry points
+//! - `#[brisk::main]` / `#[brisk::test]` on an `async fn` (multi-thread and
+//!   current-thread respectively by default; `flavor = "..."`,
+//!   `worker_threads = N`);
+//! - [`run`] from synchronous code;
+//! - [`Runtime::builder`] for full control.
+//!
+//! ## Feature flags and environment variables
+//! None yet: every part of this crate is always built, and no environment
+//! variable changes its behaviour.
+
 #![forbid(unsafe_code)]
-pub use brisk_core;
+#![doc(test(attr(deny(warnings))))]
+
+pub use brisk_core::task::{spawn, spawn_blocking, spawn_local, JoinError, JoinHandle};
+pub use brisk_core::task_local;
+pub use brisk_macros::{main, test};
+pub use brisk_rt::{PanicPolicy, Runtime};
+
+/// Runtimes: building, entering, shutting down, handles and metrics.
+pub mod runtime {
+    pub use brisk_core::context::EnterGuard;
+    pub use brisk_core::runtime::Handle;
+    pub use brisk_rt::runtime::{
+        Builder, PanicPolicy, Runtime, RuntimeFlavor, RuntimeMetrics, ShutdownReport,
+    };
+}
+
+/// Tasks: spawning, joining, naming, yielding, task-local storage.
+pub mod task {
+    pub use brisk_core::task::{
+        id, is_cancelled, spawn, spawn_blocking, spawn_local, try_id, waker_task_id, yield_now,
+        AbortHandle, Builder, Id, JoinError, JoinHandle, TaskInfo, TaskKind, TaskState,
+        WakerCounts, YieldNow,
+    };
+    pub use brisk_core::task_local::{AccessError, LocalKey, TaskLocalFuture};
+}
+
+/// Time through the current runtime's clock.
+pub mod time {
+    pub use brisk_core::time::{
+        interval, interval_at, sleep, sleep_until, timeout, timeout_at, Duration, Elapsed,
+        Instant, Interval, MissedTickBehavior, Sleep, Timeout,
+    };
+}
+
+/// Cooperative scheduling: the per-poll budget.
+pub mod coop {
+    pub use brisk_core::coop::{has_budget_remaining, poll_proceed, unconstrained, Unconstrained};
+}
+
+/// Wait-points: what a pending task waits on.
+pub mod wait {
+    pub use brisk_core::wait::{next_resource_id, set, ResourceKind, WaitPoint};
+}
+
+/// Runs a future to completion on a new current-thread runtime, from
+/// synchronous code, and shuts the runtime down afterwards.
+///
+/// Tasks spawned inside run on the same thread; whatever is still running
+/// when the future finishes is cancelled.
+///
+/// # Panics
+/// If called from inside a runtime (use `.await` there), or if the future
+/// panics.
+///
+/// # Examples
+/// ```
+/// let answer = brisk::run(async {
+///     let a = brisk::spawn(async { 40 });
+///     a.await.unwrap() + 2
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub fn run<F: std::future::Future>(future: F) -> F::Output {
+    let rt = match Runtime::builder().current_thread().build() {
+        Ok(rt) => rt,
+        Err(e) => panic!("`brisk::run` could not start a runtime: {e}"),
+    };
+    let out = rt.block_on(future);
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    out
+}

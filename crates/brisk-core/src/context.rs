@@ -197,3 +197,8 @@ pub(crate) fn current_task_id() -> Option<Id> {
 pub(crate) fn with_budget_peek() -> bool {
     CONTEXT.try_with(|c| c.budget.get() != 0).unwrap_or(true)
 }
+
+/// True while a task is being polled on this thread.
+pub fn is_task_thread() -> bool {
+    current_task_ptr().is_some()
+}

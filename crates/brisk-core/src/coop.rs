@@ -17,6 +17,9 @@
 //!     }
 //!     Poll::Ready(7)
 //! }
+//! # brisk::run(async {
+//! assert_eq!(std::future::poll_fn(poll_my_resource).await, 7);
+//! # });
 //! ```
 //!
 //! [`BUDGET`]: crate::context::BUDGET

@@ -21,7 +21,7 @@ mod error;
 pub(crate) mod loom;
 pub mod runtime;
 pub mod task;
-// pub mod task_local; (pending)
+pub mod task_local;
 pub mod time;
 pub mod wait;
 

@@ -1,1 +1,34 @@
-//! brisk-rt
+//! Brisk's native runtime: a work-stealing multi-thread scheduler, a
+//! current-thread scheduler, a hierarchical timer wheel, and an elastic
+//! blocking pool, behind the `brisk-core` contract.
+//!
+//! Use it through the facade:
+//!
+//! ```
+//! let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+//! let out = rt.block_on(async {
+//!     let task = brisk::spawn(async { 21 * 2 });
+//!     task.await.unwrap()
+//! });
+//! assert_eq!(out, 42);
+//! ```
+//!
+//! # Why the scheduler, queues, timers and pool are written here
+//! They are the product: their shape decides Brisk's speed and what
+//! diagnostics can see (per-task wait-points, poll sequence numbers for stuck
+//! workers, shutdown reports). Generic crates could not give a blocking pool
+//! that reports unfinished jobs, or a timer wheel whose fired entries stay put
+//! until their owner looks.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![doc(test(attr(deny(warnings))))]
+
+pub(crate) mod blocking;
+mod error;
+pub(crate) mod loom;
+pub(crate) mod park;
+pub(crate) mod queue;
+pub mod runtime;
+pub(crate) mod time;
+
+pub use runtime::{Builder, PanicPolicy, Runtime, RuntimeFlavor, RuntimeMetrics, ShutdownReport};

@@ -133,19 +133,35 @@ impl Notified {
         self.task().id()
     }
 
-    /// Finishes a task that was never polled because its runtime refused it.
+    /// Completes the task as cancelled without polling it: its future is
+    /// dropped on this thread and its `JoinHandle` reports cancellation. For
+    /// a backend that cannot run the task (its pool refused the job).
+    ///
+    /// # Panics
+    /// If the task is [`TaskKind::Local`]: its future may only be dropped on
+    /// its owner thread, so drop the `Notified` instead.
+    pub fn cancel(self) {
+        assert!(
+            self.task().kind() != TaskKind::Local,
+            "`Notified::cancel` on a local task: drop the Notified instead"
+        );
+        self.cancel_unstarted();
+    }
+
+    /// Cancels the task through its `Notified` (the caller may drop the future here).
     fn cancel_unstarted(self) {
         let raw = self.raw;
         std::mem::forget(self);
-        // SAFETY: we hold the `Notified`'s reference. A fresh task is idle and
-        // notified, so claiming RUNNING succeeds; `cancel_in_place` consumes
-        // the reference together with the (never inserted) registry's.
+        // SAFETY: we hold the `Notified`'s reference. When claiming RUNNING
+        // succeeds, `cancel_in_place` consumes it (with the registry's);
+        // otherwise the transition already released it.
         unsafe {
             match raw.as_ref().state.transition_to_running() {
                 state::TransitionToRunning::Success | state::TransitionToRunning::Cancelled => {
                     (raw.as_ref().vtable.cancel_in_place)(raw)
                 }
-                _ => unreachable!("a fresh task cannot be running"),
+                state::TransitionToRunning::Failed => {}
+                state::TransitionToRunning::Dealloc => (raw.as_ref().vtable.dealloc)(raw),
             }
         }
     }
@@ -357,6 +373,11 @@ impl<'a> TaskRef<'a> {
     /// True if a `JoinHandle` still exists.
     pub fn has_join_handle(&self) -> bool {
         self.header().state.load().is_join_interested()
+    }
+
+    /// True if the task was spawned with `sched` as its scheduler.
+    pub fn is_scheduled_by(&self, sched: &Arc<dyn Schedule>) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.header().sched), Arc::as_ptr(sched))
     }
 
     /// Takes an owned reference.

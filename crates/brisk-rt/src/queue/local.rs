@@ -802,8 +802,28 @@ mod loom_tests {
         });
     }
 
+    /// Model 1b: a thief steals tasks the owner is pushing concurrently, with
+    /// no pop in between (so only `tail` publishes the slot writes).
+    #[test]
+    fn thief_steals_while_owner_pushes() {
+        loom::model(|| {
+            let inject = Inject::new();
+            let (mut owner, steal) = local();
+            owner.push_back_or_overflow(0, &inject);
+            let thief = thread::spawn(move || steal_once(steal));
+
+            owner.push_back_or_overflow(1, &inject);
+            owner.push_back_or_overflow(2, &inject);
+
+            let mut seen = thief.join().unwrap();
+            seen.extend(drain_local(&mut owner));
+            seen.extend(inject.drain());
+            assert_exactly_once(seen, 3);
+        });
+    }
+
     /// Model 2: two thieves steal from the same victim concurrently; the owner
-    /// pops once meanwhile.
+    /// pops once and pushes onto the slots the thieves are copying out of.
     #[test]
     fn two_thieves() {
         loom::model(|| {
@@ -817,11 +837,12 @@ mod loom_tests {
             let t2 = thread::spawn(move || steal_once(steal2));
 
             let mut seen: Vec<_> = owner.pop().into_iter().collect();
+            owner.push_back_or_overflow(4, &inject);
             seen.extend(t1.join().unwrap());
             seen.extend(t2.join().unwrap());
             seen.extend(drain_local(&mut owner));
-            assert!(inject.is_empty());
-            assert_exactly_once(seen, 4);
+            seen.extend(inject.drain());
+            assert_exactly_once(seen, 5);
         });
     }
 

@@ -1,12 +1,9 @@
-//! The native runtime's only contact with the operating system's clock.
-//!
-//! Everything in Brisk reads time through the current runtime
-//! (`brisk::time::Instant::now()`), so a simulator can replace the clock. The
-//! native backend has to read the real monotonic clock somewhere: here, and
-//! nowhere else.
+//! The native runtime's wall-clock reads for its own bookkeeping (shutdown
+//! deadlines, the blocking pool's keep-alive). Task-visible time goes through
+//! `brisk_core::time::clock`, the one place that reads the OS clock.
 
-/// Reads the operating system's monotonic clock.
+/// The operating system's monotonic clock, as a `std::time::Instant`.
 #[inline]
 pub(crate) fn os_now() -> std::time::Instant {
-    std::time::Instant::now()
+    brisk_core::time::clock::system_origin() + brisk_core::time::clock::system_now()
 }

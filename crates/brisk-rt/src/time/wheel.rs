@@ -8,9 +8,11 @@
 //!
 //! # Levels
 //!
-//! The wheel has 6 levels of 64 slots. A slot in level `i` is `64^i` ticks wide,
-//! so level 0 resolves single ticks, level 1 spans 4096 ticks, and level 5 spans
-//! `2^36` ticks (about 2.2 years at one tick per millisecond). An entry due at
+//! The wheel has 6 levels of 64 slots. A slot in level `i` is `64^i` ticks wide
+//! and the whole level spans `64^(i+1)` ticks: level 0 resolves single ticks over
+//! 64 ticks, level 1 has 64-tick slots over 4096 ticks, and level 5 has
+//! `2^30`-tick slots over `2^36` ticks (about 2.2 years at one tick per
+//! millisecond). An entry due at
 //! tick `when` is filed by the usual "highest differing bit" rule: the level is
 //! the index of the highest bit in which `when` and [`Wheel::elapsed`] differ,
 //! divided by 6, and the slot is the 6-bit digit of `when` at that level. Hence
@@ -47,10 +49,12 @@
 //! is a doubly linked list threaded through the slab by `u32` indices, so
 //! [`insert`](Wheel::insert), [`remove`](Wheel::remove) and
 //! [`reset`](Wheel::reset) are O(1) and, once the slab has grown to its working
-//! size, never allocate. A [`TimerKey`] is a slab index plus a generation that is
-//! bumped whenever the slot is freed, so a stale key is answered with
+//! size, never allocate. A [`TimerKey`] is a slab index plus a 24-bit generation
+//! that is bumped whenever the slot is freed, so a stale key is answered with
 //! `None`/`false` and can never reach a newer entry (unless one slab slot is
-//! reused `2^32` times while the stale key is kept).
+//! reused `2^24` times while the stale key is kept). The generation is 24 bits so
+//! that a key packs into 56 bits ([`TimerKey::to_raw`]), leaving the top byte of
+//! a `u64` timer id to the driver.
 //!
 //! # Ground rules: who owns an entry
 //!
@@ -99,6 +103,10 @@ const FIRED: u16 = u16::MAX - 1;
 const VACANT: u16 = u16::MAX;
 /// The "no index" link value.
 const NIL: u32 = u32::MAX;
+/// Bits of a slot's generation counter (it counts modulo `2^GENERATION_BITS`).
+const GENERATION_BITS: u32 = 24;
+/// Mask of a valid generation.
+const GENERATION_MASK: u32 = (1 << GENERATION_BITS) - 1;
 
 /// Handle to an entry of a [`Wheel`]: a slab index plus the slot's generation.
 ///
@@ -108,15 +116,38 @@ const NIL: u32 = u32::MAX;
 pub(crate) struct TimerKey {
     /// Index of the entry in the slab.
     index: u32,
-    /// Generation of the slab slot when the entry was inserted.
+    /// Generation of the slab slot when the entry was inserted (below `2^24`).
     generation: u32,
+}
+
+impl TimerKey {
+    /// Number of low bits that [`to_raw`](Self::to_raw) may set; the bits above
+    /// are always zero.
+    pub(crate) const RAW_BITS: u32 = 32 + GENERATION_BITS;
+
+    /// Packs the key into the low [`RAW_BITS`](Self::RAW_BITS) bits of a `u64`
+    /// (index in bits 0..32, generation in bits 32..56).
+    pub(crate) fn to_raw(self) -> u64 {
+        u64::from(self.index) | u64::from(self.generation) << 32
+    }
+
+    /// Unpacks a key made by [`to_raw`](Self::to_raw).
+    ///
+    /// Any other value gives a key the wheel treats as stale or unknown (a value
+    /// with bits set at or above `RAW_BITS` never matches an entry).
+    pub(crate) fn from_raw(raw: u64) -> Self {
+        TimerKey {
+            index: raw as u32,
+            generation: (raw >> 32) as u32,
+        }
+    }
 }
 
 /// One slab slot: a live entry (armed or fired) or a free slot.
 struct Node<T> {
     /// Deadline in ticks; meaningful while the slot is live.
     when: u64,
-    /// Bumped every time the slot is freed, invalidating outstanding keys.
+    /// Bumped (modulo `2^24`) every time the slot is freed, invalidating outstanding keys.
     generation: u32,
     /// Previous node in the same list, or `NIL`.
     prev: u32,
@@ -232,7 +263,7 @@ impl<T> Wheel<T> {
         self.disarm(index);
         let node = &mut self.nodes[index as usize];
         node.list = VACANT;
-        node.generation = node.generation.wrapping_add(1);
+        node.generation = node.generation.wrapping_add(1) & GENERATION_MASK;
         node.prev = NIL;
         node.next = self.free_head;
         self.free_head = index;
@@ -341,7 +372,7 @@ impl<T> Wheel<T> {
 
     /// Returns the list an armed entry due at `when` belongs on, relative to `elapsed`.
     fn list_for(&self, when: u64) -> u16 {
-        if when < self.elapsed {
+        if when <= self.elapsed {
             return DUE;
         }
         // `| (SLOTS - 1)` makes deadlines within the current 64 ticks land in level 0.
@@ -785,6 +816,30 @@ mod tests {
         assert!(!w.reset(unknown, 1));
         assert_eq!(fired_values(&mut w, 20), vec![2]);
         assert_eq!((w.len(), w.armed()), (1, 0));
+    }
+
+    #[test]
+    fn raw_keys() {
+        let mut w = Wheel::new();
+        let keys: Vec<TimerKey> = (0..100u64).map(|v| w.insert(v, v)).collect();
+        for &key in &keys {
+            let raw = key.to_raw();
+            assert!(raw < 1 << TimerKey::RAW_BITS);
+            assert_eq!(TimerKey::from_raw(raw), key);
+        }
+        // The generation wraps at 2^24, and packed keys still round-trip.
+        let k = keys[7];
+        w.nodes[k.index as usize].generation = GENERATION_MASK;
+        let k = TimerKey::from_raw(u64::from(GENERATION_MASK) << 32 | u64::from(k.index));
+        assert_eq!(w.remove(k), Some(7));
+        let k2 = w.insert(1, 70);
+        assert_eq!((k2.index, k2.generation), (k.index, 0));
+        assert_eq!(TimerKey::from_raw(k2.to_raw()), k2);
+        assert_eq!(w.get(k), None);
+        // Garbage in the high byte never matches a live entry.
+        assert_eq!(w.get(TimerKey::from_raw(k2.to_raw() | 1 << 56)), None);
+        assert_eq!(w.get(TimerKey::from_raw(u64::MAX)), None);
+        assert!(!w.reset(TimerKey::from_raw(u64::MAX), 3));
     }
 
     #[test]

@@ -1,0 +1,141 @@
+//! Parking a scheduler thread until it has work, and waking it.
+//!
+//! A `Parker` is a one-token semaphore: `unpark` leaves a token (idempotent),
+//! `park` consumes it or sleeps until one arrives or the timeout passes.
+//! Spurious returns are allowed; callers re-check their queues in a loop.
+
+use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
+use std::sync::Arc;
+use std::task::{Wake, Waker};
+use std::time::Duration;
+
+const EMPTY: usize = 0;
+const PARKED: usize = 1;
+const NOTIFIED: usize = 2;
+
+/// A thread's parking spot.
+#[derive(Debug)]
+pub(crate) struct Parker {
+    /// EMPTY, PARKED (a thread sleeps or is about to), or NOTIFIED (a token waits).
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    cvar: Condvar,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Parker {
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            cvar: Condvar::new(),
+        }
+    }
+
+    /// Sleeps until unparked or `timeout` passes (`None`: no timeout).
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
+        // Fast path: a token is already there.
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+        if timeout == Some(Duration::ZERO) {
+            return;
+        }
+        let mut guard = self.lock.lock().unwrap();
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.store(EMPTY, Ordering::SeqCst);
+                return;
+            }
+            Err(actual) => panic!("inconsistent park state: {actual}"),
+        }
+        loop {
+            guard = match timeout {
+                None => self.cvar.wait(guard).unwrap(),
+                Some(t) => {
+                    #[cfg(not(loom))]
+                    {
+                        self.cvar.wait_timeout(guard, t).unwrap().0
+                    }
+                    #[cfg(loom)]
+                    {
+                        let _ = t;
+                        self.cvar.wait(guard).unwrap()
+                    }
+                }
+            };
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                return;
+            }
+            if timeout.is_some() {
+                // Timed out (or spurious): give up the PARKED claim.
+                match self.state.swap(EMPTY, Ordering::SeqCst) {
+                    NOTIFIED | PARKED => return,
+                    actual => panic!("inconsistent park state: {actual}"),
+                }
+            }
+        }
+    }
+
+    /// Leaves a token and wakes the thread if it sleeps.
+    pub(crate) fn unpark(&self) {
+        match self.state.swap(NOTIFIED, Ordering::SeqCst) {
+            EMPTY | NOTIFIED => {}
+            PARKED => {
+                // Take the lock so the sleeper is inside `wait` (not between
+                // its check and its wait) when we notify.
+                drop(self.lock.lock().unwrap());
+                self.cvar.notify_one();
+            }
+            actual => panic!("inconsistent park state: {actual}"),
+        }
+    }
+}
+
+/// A waker that unparks a thread: what `block_on` uses for its own future.
+pub(crate) struct ThreadWaker {
+    pub(crate) parker: Arc<Parker>,
+    /// Set when the future should be polled again.
+    pub(crate) woken: crate::loom::AtomicBool,
+}
+
+impl ThreadWaker {
+    pub(crate) fn new(parker: Arc<Parker>) -> Arc<ThreadWaker> {
+        Arc::new(ThreadWaker {
+            parker,
+            woken: crate::loom::AtomicBool::new(true),
+        })
+    }
+
+    pub(crate) fn waker(self: &Arc<Self>) -> Waker {
+        Waker::from(self.clone())
+    }
+
+    /// Consumes the woken flag.
+    pub(crate) fn take_woken(&self) -> bool {
+        self.woken.swap(false, Ordering::AcqRel)
+    }
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.parker.unpark();
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The current-thread scheduler: every task runs on the thread inside
+//! `block_on`.
+//!
+//! Wakes on that thread push to a plain `VecDeque` (no atomics); wakes from
+//! other threads go through the shared inject queue and unpark the thread.
+//! Only one `block_on` drives the scheduler at a time; a second concurrent
+//! `block_on` on another thread polls its own future and takes the core over
+//! when the first one returns.
+
+use super::local::LocalQueue;
+use super::shared::{Flavor, Shared};
+use crate::loom::{Mutex, Ordering};
+use crate::park::{Parker, ThreadWaker};
+use brisk_core::task::Notified;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The part of the scheduler only the driving thread touches.
+pub(crate) struct Core {
+    queue: VecDeque<Notified>,
+    tick: u32,
+}
+
+pub(crate) struct CtState {
+    /// The core, while no `block_on` drives the scheduler.
+    core: Mutex<Option<Box<Core>>>,
+    /// The driving thread parks here; every remote wake unparks it.
+    parker: Arc<Parker>,
+}
+
+/// Set on the driving thread: which runtime's core it holds.
+struct Driving {
+    shared: *const Shared,
+    core: RefCell<Box<Core>>,
+}
+
+thread_local! {
+    static DRIVING: Cell<*const Driving> = const { Cell::new(std::ptr::null()) };
+}
+
+impl CtState {
+    pub(crate) fn new() -> CtState {
+        CtState {
+            core: Mutex::new(Some(Box::new(Core {
+                queue: VecDeque::with_capacity(256),
+                tick: 0,
+            }))),
+            parker: Arc::new(Parker::new()),
+        }
+    }
+
+    pub(crate) fn unpark(&self) {
+        self.parker.unpark();
+    }
+
+    pub(crate) fn parker(&self) -> &Arc<Parker> {
+        &self.parker
+    }
+
+    #[inline]
+    pub(crate) fn schedule(&self, shared: &Shared, task: Notified, _yielded: bool) {
+        let driving = DRIVING.with(|d| d.get());
+        // SAFETY: `DRIVING` points at a `Driving` on the stack of the
+        // `block_on` frame running on this thread; it is reset before that
+        // frame returns.
+        if let Some(d) = unsafe { driving.as_ref() } {
+            if std::ptr::eq(d.shared, shared) {
+                if let Ok(mut core) = d.core.try_borrow_mut() {
+                    core.queue.push_back(task);
+                    return;
+                }
+            }
+        }
+        shared.schedule_remote(task);
+    }
+
+    /// Number of tasks in the driving thread's queue (when called on it).
+    pub(crate) fn local_depth(&self) -> usize {
+        let driving = DRIVING.with(|d| d.get());
+        // SAFETY: see `schedule`.
+        unsafe { driving.as_ref() }
+            .and_then(|d| d.core.try_borrow().ok().map(|c| c.queue.len()))
+            .unwrap_or(0)
+    }
+}
+
+fn ct(shared: &Shared) -> &CtState {
+    match &shared.flavor {
+        Flavor::CurrentThread(ct) => ct,
+        Flavor::MultiThread(_) => unreachable!("current-thread loop on a multi-thread runtime"),
+    }
+}
+
+/// Runs `future` to completion on this thread, driving the scheduler.
+pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    let state = ct(shared);
+    let mut future = pin!(future);
+    let main = ThreadWaker::new(state.parker.clone());
+    let waker = main.waker();
+    let mut cx = Context::from_waker(&waker);
+    shared.block_on_parkers.lock().unwrap().push(state.parker.clone());
+    let _unregister = super::UnregisterParker(shared, state.parker.clone());
+    let local = LocalQueue::install(shared.clone(), state.parker.clone());
+
+    loop {
+        if let Some(msg) = shared.panic_stop_message() {
+            super::panic_policy_stop(&msg);
+        }
+        let core = state.core.lock().unwrap().take();
+        match core {
+            Some(core) => {
+                let (out, core) = drive(shared, state, core, &main, &mut future, &mut cx, local.queue());
+                *state.core.lock().unwrap() = Some(core);
+                // Let a waiting `block_on` on another thread take over.
+                shared.unpark_block_on_threads();
+                if let Some(out) = out {
+                    return out;
+                }
+                // `drive` returned without output: the panic policy stopped us.
+                let msg = shared.panic_stop_message().unwrap_or_default();
+                super::panic_policy_stop(&msg);
+            }
+            None => {
+                // Another thread drives the scheduler: poll our future only.
+                if main.take_woken() {
+                    if let Poll::Ready(out) = brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx) {
+                        return out;
+                    }
+                }
+                state.parker.park(Some(Duration::from_millis(10)));
+            }
+        }
+    }
+}
+
+/// The scheduler loop. Returns the output, or `None` if the panic policy
+/// stopped the runtime; always returns the core.
+fn drive<F: Future>(
+    shared: &Shared,
+    state: &CtState,
+    core: Box<Core>,
+    main: &ThreadWaker,
+    future: &mut std::pin::Pin<&mut F>,
+    cx: &mut Context<'_>,
+    local: &LocalQueue,
+) -> (Option<F::Output>, Box<Core>) {
+    let driving = Driving {
+        shared,
+        core: RefCell::new(core),
+    };
+    struct Reset(*const Driving);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = DRIVING.try_with(|d| d.set(self.0));
+        }
+    }
+    let _reset = Reset(DRIVING.with(|d| d.replace(&driving)));
+    let event_interval = shared.config.event_interval;
+    let global_interval = shared.config.global_queue_interval;
+
+    let out = 'outer: loop {
+        if main.take_woken() {
+            if let Poll::Ready(out) = brisk_core::coop::with_fresh_budget(future.as_mut(), cx) {
+                break 'outer Some(out);
+            }
+        }
+        if shared.panic_stopped.load(Ordering::Acquire) {
+            break None;
+        }
+
+        let mut ran = 0;
+        while ran < event_interval {
+            let task = {
+                let mut core = driving.core.borrow_mut();
+                core.tick = core.tick.wrapping_add(1);
+                let tick = core.tick;
+                if tick % global_interval == 0 {
+                    shared.inject.pop().or_else(|| core.queue.pop_front())
+                } else if tick % 2 == 0 {
+                    local.pop().or_else(|| core.queue.pop_front())
+                } else {
+                    core.queue.pop_front().or_else(|| local.pop())
+                }
+                .or_else(|| shared.inject.pop())
+            };
+            let Some(task) = task else { break };
+            shared.counters.polls.fetch_add(1, Ordering::Relaxed);
+            task.run();
+            ran += 1;
+            if main.woken.load(Ordering::Acquire) {
+                break;
+            }
+        }
+
+        shared.time.process();
+        let idle = driving.core.borrow().queue.is_empty()
+            && local.is_empty()
+            && shared.inject.is_empty()
+            && !main.woken.load(Ordering::Acquire);
+        if idle {
+            let timeout = shared.time.park_timeout();
+            // Re-check after publishing the planned wake: a timer armed or a
+            // task queued in between has unparked us (token) or is visible now.
+            shared.counters.parks.fetch_add(1, Ordering::Relaxed);
+            state.parker.park(timeout);
+            shared.time.clear_planned_wake();
+        }
+    };
+    (out, driving.core.into_inner())
+}
+
+/// Drops every queued task of the core (at shutdown).
+pub(crate) fn drain(state: &CtState) {
+    let core = state.core.lock().unwrap().take();
+    if let Some(mut core) = core {
+        core.queue.clear();
+        *state.core.lock().unwrap() = Some(core);
+    }
+}

@@ -1,0 +1,143 @@
+//! Local queues: where `!Send` tasks of one thread wait to run.
+//!
+//! Every thread that runs a scheduler loop (a multi-thread worker, or the
+//! thread inside `block_on`) owns one `LocalQueue`. `spawn_local` gives the
+//! new task this queue as its scheduler, so every wake of the task, from any
+//! thread, lands here, and only the owner thread pops and runs it: that is
+//! what makes `!Send` futures sound without a `LocalSet`.
+
+use super::shared::Shared;
+use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::park::Parker;
+use brisk_core::runtime::Schedule;
+use brisk_core::task::{JoinError, Notified, Registry, TaskRef};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+thread_local! {
+    /// The local queue of the scheduler loop running on this thread.
+    static CURRENT: RefCell<Option<Arc<LocalQueue>>> = const { RefCell::new(None) };
+    /// Its address identifies this thread cheaply.
+    static MARK: u8 = const { 0 };
+}
+
+fn thread_mark() -> usize {
+    MARK.with(|m| m as *const u8 as usize)
+}
+
+pub(crate) struct LocalQueue {
+    shared: Arc<Shared>,
+    /// `thread_mark()` of the owner thread.
+    owner: usize,
+    queue: Mutex<VecDeque<Notified>>,
+    len: AtomicUsize,
+    /// Wakes the owner when a task is queued from another thread.
+    parker: Arc<Parker>,
+    /// Set when the owner stops; later wakes drop their `Notified`.
+    closed: AtomicBool,
+}
+
+impl LocalQueue {
+    /// Creates this thread's local queue and makes it current until the guard drops.
+    pub(crate) fn install(shared: Arc<Shared>, parker: Arc<Parker>) -> LocalGuard {
+        let queue = Arc::new(LocalQueue {
+            shared,
+            owner: thread_mark(),
+            queue: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+            parker,
+            closed: AtomicBool::new(false),
+        });
+        let prev = CURRENT.with(|c| c.replace(Some(queue.clone())));
+        LocalGuard { queue, prev }
+    }
+
+    /// The current thread's local queue, if it belongs to `shared`'s runtime.
+    pub(crate) fn current_for(shared: &Arc<Shared>) -> Option<Arc<dyn Schedule>> {
+        CURRENT.with(|c| {
+            c.borrow()
+                .as_ref()
+                .filter(|q| Arc::ptr_eq(&q.shared, shared))
+                .map(|q| q.clone() as Arc<dyn Schedule>)
+        })
+    }
+
+    pub(crate) fn pop(&self) -> Option<Notified> {
+        if self.len.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let task = self.queue.lock().unwrap().pop_front();
+        if task.is_some() {
+            self.len.fetch_sub(1, Ordering::Release);
+        }
+        task
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Acquire) == 0
+    }
+
+    /// Stops the queue and cancels every task it owns, on the owner thread.
+    fn close(&self, me: &Arc<LocalQueue>) {
+        self.closed.store(true, Ordering::Release);
+        drop(std::mem::take(&mut *self.queue.lock().unwrap()));
+        self.len.store(0, Ordering::Release);
+        let me_dyn: Arc<dyn Schedule> = me.clone();
+        let mut mine = Vec::new();
+        self.shared.registry.for_each(|t| {
+            if t.is_scheduled_by(&me_dyn) {
+                mine.push(t.to_task());
+            }
+        });
+        for task in mine {
+            // SAFETY: we are on the owner thread of these local tasks.
+            unsafe { task.shutdown_in_place() };
+        }
+    }
+}
+
+// SAFETY: `schedule` only queues; `pop` (and so `Notified::run`) is called
+// only by the scheduler loop of the owner thread, which installed the queue;
+// `close` runs on the owner thread too. The registry is the runtime's.
+unsafe impl Schedule for LocalQueue {
+    fn schedule(&self, task: Notified) {
+        if self.closed.load(Ordering::Acquire) {
+            drop(task);
+            return;
+        }
+        self.queue.lock().unwrap().push_back(task);
+        self.len.fetch_add(1, Ordering::Release);
+        if thread_mark() != self.owner {
+            self.parker.unpark();
+        }
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.shared.registry
+    }
+
+    fn task_panicked(&self, task: TaskRef<'_>, error: &JoinError) {
+        self.shared.task_panicked(task, error);
+    }
+}
+
+/// Uninstalls the local queue and cancels its remaining tasks.
+pub(crate) struct LocalGuard {
+    queue: Arc<LocalQueue>,
+    prev: Option<Arc<LocalQueue>>,
+}
+
+impl LocalGuard {
+    pub(crate) fn queue(&self) -> &Arc<LocalQueue> {
+        &self.queue
+    }
+}
+
+impl Drop for LocalGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+        self.queue.close(&self.queue);
+    }
+}

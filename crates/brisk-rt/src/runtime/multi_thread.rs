@@ -1,0 +1,462 @@
+//! The work-stealing multi-thread scheduler.
+//!
+//! Each worker owns a bounded local queue (lock-free, stealable) and polls
+//! tasks from it FIFO; tasks woken from outside go to the shared inject queue.
+//! An idle worker steals half of a busy worker's queue.
+//!
+//! Waking idle workers (the "no lost wake-up" rule): a worker that queues work
+//! while there are sleepers and no searchers unparks one sleeper, which starts
+//! as a searcher. The last searcher to give up re-checks every queue after it
+//! registered as a sleeper, so work queued during its search is never
+//! stranded (the `SeqCst` fences pair the queue push with the counter read).
+//!
+//! A worker does not wake a sleeper when it queues the only runnable task
+//! (ping-pong between two tasks stays on one warm worker). Instead a monitor
+//! thread, awake only while some worker is, checks every millisecond for a
+//! worker stuck in one poll with tasks queued behind it and wakes a sleeper to
+//! steal them: one long poll never stalls the tasks queued behind it. The
+//! monitor also fires timers when every worker is busy.
+
+use super::local::LocalQueue;
+use super::shared::{Flavor, Shared};
+use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::park::{Parker, ThreadWaker};
+use crate::queue::{self, Local, Steal};
+use brisk_core::task::Notified;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+pub(crate) struct MtState {
+    remotes: Box<[Remote]>,
+    idle: Idle,
+    /// Worker cores waiting to be picked up by their threads.
+    cores: Mutex<Vec<Option<Box<Core>>>>,
+    /// Held by the one sleeping worker that waits with a timer timeout.
+    timer_duty: AtomicBool,
+    /// Index of the worker holding `timer_duty`.
+    duty_worker: AtomicUsize,
+    /// The monitor's parker, and whether it sleeps without a timeout.
+    monitor_parker: Arc<Parker>,
+    monitor_idle: AtomicBool,
+    /// Workers and monitor exit their loops.
+    pub(crate) stop: AtomicBool,
+}
+
+/// What other threads may touch of a worker.
+struct Remote {
+    steal: Steal<Notified>,
+    parker: Arc<Parker>,
+    /// Incremented before and after every poll (odd: inside a poll). Single writer.
+    poll_seq: AtomicU64,
+}
+
+struct Idle {
+    sleepers: Mutex<Vec<usize>>,
+    num_searching: AtomicUsize,
+    num_sleeping: AtomicUsize,
+}
+
+/// A worker's private state.
+pub(crate) struct Core {
+    index: usize,
+    local: Local<Notified>,
+    tick: u32,
+    rng: u32,
+    searching: bool,
+}
+
+/// Set on a worker thread.
+struct WorkerCtx {
+    shared: *const Shared,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    static WORKER: Cell<*const WorkerCtx> = const { Cell::new(std::ptr::null()) };
+}
+
+impl MtState {
+    pub(crate) fn new(workers: usize) -> MtState {
+        let mut remotes = Vec::with_capacity(workers);
+        let mut cores = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let (local, steal) = queue::local();
+            remotes.push(Remote {
+                steal,
+                parker: Arc::new(Parker::new()),
+                poll_seq: AtomicU64::new(0),
+            });
+            cores.push(Some(Box::new(Core {
+                index,
+                local,
+                tick: 0,
+                rng: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
+                searching: false,
+            })));
+        }
+        MtState {
+            remotes: remotes.into_boxed_slice(),
+            idle: Idle {
+                sleepers: Mutex::new(Vec::with_capacity(workers)),
+                num_searching: AtomicUsize::new(0),
+                num_sleeping: AtomicUsize::new(0),
+            },
+            cores: Mutex::new(cores),
+            timer_duty: AtomicBool::new(false),
+            duty_worker: AtomicUsize::new(0),
+            monitor_parker: Arc::new(Parker::new()),
+            monitor_idle: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    /// Tasks in each worker's local queue.
+    pub(crate) fn local_depths(&self) -> Vec<usize> {
+        self.remotes.iter().map(|r| r.steal.len()).collect()
+    }
+
+    #[inline]
+    pub(crate) fn schedule(&self, shared: &Shared, task: Notified, _yielded: bool) {
+        let ctx = WORKER.with(|w| w.get());
+        // SAFETY: `WORKER` points at the `WorkerCtx` on the stack of this
+        // thread's worker loop and is reset before that frame returns.
+        if let Some(ctx) = unsafe { ctx.as_ref() } {
+            if std::ptr::eq(ctx.shared, shared) {
+                if let Ok(mut core) = ctx.core.try_borrow_mut() {
+                    if let Some(core) = core.as_mut() {
+                        let queued_before = !core.local.is_empty();
+                        core.local.push_back_or_overflow(task, &shared.inject);
+                        if queued_before {
+                            self.notify_parked();
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+        shared.schedule_remote(task);
+    }
+
+    /// Wakes a sleeping worker to look for work, unless one is already looking.
+    pub(crate) fn notify_parked(&self) {
+        fence(Ordering::SeqCst);
+        if self.idle.num_searching.load(Ordering::SeqCst) != 0
+            || self.idle.num_sleeping.load(Ordering::SeqCst) == 0
+        {
+            return;
+        }
+        let mut sleepers = self.idle.sleepers.lock().unwrap();
+        // Re-check under the lock: another notifier may have just done it.
+        if self.idle.num_searching.load(Ordering::SeqCst) != 0 {
+            return;
+        }
+        if let Some(index) = sleepers.pop() {
+            self.idle.num_sleeping.fetch_sub(1, Ordering::SeqCst);
+            self.idle.num_searching.fetch_add(1, Ordering::SeqCst);
+            drop(sleepers);
+            self.remotes[index].parker.unpark();
+        }
+    }
+
+    /// Wakes every worker and the monitor (shutdown).
+    pub(crate) fn unpark_all(&self) {
+        for r in self.remotes.iter() {
+            r.parker.unpark();
+        }
+        self.monitor_parker.unpark();
+    }
+
+    /// Wakes the worker waiting for timers, if one is.
+    pub(crate) fn unpark_timer_thread(&self) {
+        if self.timer_duty.load(Ordering::SeqCst) {
+            let i = self.duty_worker.load(Ordering::SeqCst);
+            self.remotes[i].parker.unpark();
+        } else if self.monitor_idle.load(Ordering::SeqCst) {
+            self.monitor_parker.unpark();
+        }
+    }
+
+    fn work_anywhere(&self, shared: &Shared) -> bool {
+        !shared.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
+    }
+
+    /// Drops every task still queued (after the workers stopped).
+    pub(crate) fn drain(&self) {
+        let mut cores = self.cores.lock().unwrap();
+        for core in cores.iter_mut().flatten() {
+            while let Some(t) = core.local.pop() {
+                drop(t);
+            }
+        }
+    }
+}
+
+fn mt(shared: &Shared) -> &MtState {
+    match &shared.flavor {
+        Flavor::MultiThread(mt) => mt,
+        Flavor::CurrentThread(_) => unreachable!("multi-thread loop on a current-thread runtime"),
+    }
+}
+
+/// The body of worker thread `index`.
+pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
+    let state = mt(&shared);
+    let Some(core) = state.cores.lock().unwrap()[index].take() else {
+        return;
+    };
+    crate::time::driver::set_thread_shard(index);
+    let local = LocalQueue::install(shared.clone(), state.remotes[index].parker.clone());
+    let ctx = WorkerCtx {
+        shared: &*shared,
+        core: RefCell::new(Some(core)),
+    };
+    struct Reset(*const WorkerCtx);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = WORKER.try_with(|w| w.set(self.0));
+        }
+    }
+    let _reset = Reset(WORKER.with(|w| w.replace(&ctx)));
+
+    let remote = &state.remotes[index];
+    let event_interval = shared.config.event_interval;
+    let global_interval = shared.config.global_queue_interval;
+
+    while !state.stop.load(Ordering::Acquire) {
+        // 1. Next task from our own queues.
+        let (task, maintenance) = {
+            let mut guard = ctx.core.borrow_mut();
+            let core = guard.as_mut().expect("worker core present");
+            core.tick = core.tick.wrapping_add(1);
+            let tick = core.tick;
+            let task = if tick % global_interval == 0 {
+                shared.inject.pop().or_else(|| core.local.pop())
+            } else if tick % 2 == 0 {
+                local.queue().pop().or_else(|| core.local.pop())
+            } else {
+                core.local.pop().or_else(|| local.queue().pop())
+            };
+            (task, tick % event_interval == 0)
+        };
+        if maintenance {
+            shared.time.process();
+        }
+        if let Some(task) = task {
+            run_task(&shared, remote, task);
+            continue;
+        }
+
+        // 2. The inject queue, then steal.
+        let found = {
+            let mut guard = ctx.core.borrow_mut();
+            let core = guard.as_mut().expect("worker core present");
+            find_work(&shared, state, core)
+        };
+        if let Some(task) = found {
+            run_task(&shared, remote, task);
+            continue;
+        }
+
+        // 3. Timers.
+        if shared.time.process() > 0 {
+            continue;
+        }
+
+        // 4. Sleep.
+        let mut guard = ctx.core.borrow_mut();
+        let core = guard.as_mut().expect("worker core present");
+        park(&shared, state, core, &local);
+    }
+
+    // Give the core back so shutdown can drain it; local tasks are cancelled
+    // when `local` drops (on this thread, as they require).
+    let core = ctx.core.borrow_mut().take();
+    state.cores.lock().unwrap()[index] = core;
+    drop(local);
+}
+
+#[inline]
+fn run_task(shared: &Shared, remote: &Remote, task: Notified) {
+    let seq = remote.poll_seq.load(Ordering::Relaxed);
+    remote.poll_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+    task.run();
+    remote.poll_seq.store(seq.wrapping_add(2), Ordering::Relaxed);
+    shared.counters.polls.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Looks for work outside our local queue; on success leaves searching mode.
+fn find_work(shared: &Shared, state: &MtState, core: &mut Core) -> Option<Notified> {
+    let n = state.remotes.len();
+    let batch = (core.local.remaining_capacity() / 2).max(1);
+    let mut found = shared.inject.pop_batch_into(batch, &mut core.local);
+    if found.is_none() && n > 1 {
+        if !core.searching {
+            // Limit searchers to half the workers, so a burst of wakes does
+            // not make every worker spin on the same queues.
+            let searching = state.idle.num_searching.load(Ordering::SeqCst);
+            if 2 * searching < n {
+                state.idle.num_searching.fetch_add(1, Ordering::SeqCst);
+                core.searching = true;
+            }
+        }
+        if core.searching {
+            core.rng ^= core.rng << 13;
+            core.rng ^= core.rng >> 17;
+            core.rng ^= core.rng << 5;
+            let start = core.rng as usize % n;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == core.index {
+                    continue;
+                }
+                if let Some(t) = state.remotes[victim].steal.steal_into(&mut core.local) {
+                    shared.counters.steals.fetch_add(1, Ordering::Relaxed);
+                    found = Some(t);
+                    break;
+                }
+            }
+            if found.is_none() {
+                found = shared.inject.pop_batch_into(batch, &mut core.local);
+            }
+        }
+    }
+    if found.is_some() && core.searching {
+        core.searching = false;
+        // The last searcher to find work wakes another, in case there is more.
+        if state.idle.num_searching.fetch_sub(1, Ordering::SeqCst) == 1 {
+            state.notify_parked();
+        }
+    }
+    found
+}
+
+fn park(shared: &Shared, state: &MtState, core: &mut Core, local: &super::local::LocalGuard) {
+    let index = core.index;
+    let remote = &state.remotes[index];
+
+    // Register as a sleeper, then stop searching, then look once more: the
+    // fence pairs with the one in `notify_parked`.
+    state.idle.sleepers.lock().unwrap().push(index);
+    state.idle.num_sleeping.fetch_add(1, Ordering::SeqCst);
+    if core.searching {
+        core.searching = false;
+        state.idle.num_searching.fetch_sub(1, Ordering::SeqCst);
+    }
+    fence(Ordering::SeqCst);
+    let must_stay = !core.local.is_empty()
+        || !local.queue().is_empty()
+        || state.work_anywhere(shared)
+        || state.stop.load(Ordering::SeqCst);
+
+    if !must_stay {
+        let duty = !state.timer_duty.swap(true, Ordering::SeqCst);
+        let timeout = if duty {
+            state.duty_worker.store(index, Ordering::SeqCst);
+            shared.time.park_timeout()
+        } else {
+            None
+        };
+        shared.counters.parks.fetch_add(1, Ordering::Relaxed);
+        remote.parker.park(timeout);
+        if duty {
+            shared.time.clear_planned_wake();
+            state.timer_duty.store(false, Ordering::SeqCst);
+        }
+    }
+
+    // Leave the sleeper list. If a notifier already took us off it, it
+    // counted us as a searcher.
+    let mut sleepers = state.idle.sleepers.lock().unwrap();
+    if let Some(pos) = sleepers.iter().position(|&i| i == index) {
+        sleepers.swap_remove(pos);
+        state.idle.num_sleeping.fetch_sub(1, Ordering::SeqCst);
+    } else {
+        core.searching = true;
+    }
+    drop(sleepers);
+    if state.monitor_idle.swap(false, Ordering::SeqCst) {
+        state.monitor_parker.unpark();
+    }
+}
+
+/// The monitor thread: long-poll rescue and timers while workers are busy.
+pub(crate) fn run_monitor(shared: Arc<Shared>) {
+    let state = mt(&shared);
+    let n = state.remotes.len();
+    let interval = shared.config.monitor_interval;
+    let mut last_seq = vec![0u64; n];
+    while !state.stop.load(Ordering::Acquire) {
+        if state.idle.num_sleeping.load(Ordering::SeqCst) == n {
+            state.monitor_idle.store(true, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            if state.idle.num_sleeping.load(Ordering::SeqCst) == n
+                && !state.stop.load(Ordering::SeqCst)
+            {
+                // A sleeping worker holds the timer duty; wait to be woken.
+                state.monitor_parker.park(None);
+            }
+            state.monitor_idle.store(false, Ordering::SeqCst);
+            shared.time.process();
+            continue;
+        }
+        state.monitor_parker.park(Some(interval));
+        shared.time.process();
+        for (i, remote) in state.remotes.iter().enumerate() {
+            let seq = remote.poll_seq.load(Ordering::Relaxed);
+            let stuck = seq % 2 == 1 && seq == last_seq[i];
+            last_seq[i] = seq;
+            if stuck && !remote.steal.is_empty() {
+                // A worker is inside one poll since the last check with tasks
+                // queued behind it: make sure somebody steals them.
+                state.notify_parked();
+                if state.idle.num_searching.load(Ordering::SeqCst) == 0 {
+                    // Nobody could be woken (all busy): nothing more to do;
+                    // a worker that finishes its task will steal.
+                }
+            }
+        }
+    }
+}
+
+/// `block_on` on a multi-thread runtime: this thread polls the future (and
+/// the local tasks it spawns); the workers run everything else.
+pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    let parker = Arc::new(Parker::new());
+    let main = ThreadWaker::new(parker.clone());
+    let waker = main.waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    shared.block_on_parkers.lock().unwrap().push(parker.clone());
+    let _unregister = super::UnregisterParker(shared, parker.clone());
+    let local = LocalQueue::install(shared.clone(), parker.clone());
+    let event_interval = shared.config.event_interval;
+    loop {
+        if let Some(msg) = shared.panic_stop_message() {
+            super::panic_policy_stop(&msg);
+        }
+        if main.take_woken() {
+            if let Poll::Ready(out) = brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx) {
+                return out;
+            }
+        }
+        let mut ran = 0;
+        while ran < event_interval {
+            let Some(task) = local.queue().pop() else { break };
+            task.run();
+            ran += 1;
+            if main.woken.load(Ordering::Acquire) {
+                break;
+            }
+        }
+        if local.queue().is_empty() && !main.woken.load(Ordering::Acquire) {
+            parker.park(None);
+        }
+    }
+}

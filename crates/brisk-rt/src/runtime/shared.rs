@@ -1,0 +1,173 @@
+//! State shared by all threads of one runtime, and the scheduler entry points.
+
+use super::current_thread::CtState;
+use super::multi_thread::MtState;
+use super::{Config, PanicPolicy};
+use crate::blocking::BlockingPool;
+use crate::loom::{AtomicBool, AtomicU64, Mutex, Ordering};
+use crate::park::Parker;
+use crate::queue::Inject;
+use crate::time::driver::Driver;
+use brisk_core::runtime::Schedule;
+use brisk_core::task::{JoinError, Notified, Registry, TaskRef};
+use std::sync::Arc;
+
+pub(crate) enum Flavor {
+    CurrentThread(CtState),
+    MultiThread(MtState),
+}
+
+/// Counters for `RuntimeMetrics`; relaxed, approximate under races.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) polls: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) parks: AtomicU64,
+    pub(crate) remote_schedules: AtomicU64,
+    pub(crate) overflows: AtomicU64,
+}
+
+pub(crate) struct Shared {
+    pub(crate) registry: Registry,
+    /// Tasks scheduled from outside the runtime's threads.
+    pub(crate) inject: Inject<Notified>,
+    pub(crate) time: Arc<Driver>,
+    pub(crate) blocking: Arc<BlockingPool>,
+    pub(crate) config: Config,
+    pub(crate) flavor: Flavor,
+    /// Set when shutdown begins.
+    pub(crate) shutting_down: AtomicBool,
+    /// Why the panic policy stopped the runtime (the first panic's message).
+    pub(crate) panic_stop: Mutex<Option<String>>,
+    pub(crate) panic_stopped: AtomicBool,
+    /// Parkers of threads inside `block_on`, woken on a policy stop.
+    pub(crate) block_on_parkers: Mutex<Vec<Arc<Parker>>>,
+    pub(crate) counters: Counters,
+}
+
+impl Shared {
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Queues a task from a thread that is not one of this runtime's
+    /// scheduler threads (or has no core right now).
+    pub(crate) fn schedule_remote(&self, task: Notified) {
+        self.counters
+            .remote_schedules
+            .fetch_add(1, Ordering::Relaxed);
+        if let Err(task) = self.inject.push(task) {
+            // Closed at shutdown: the registry cancels the task.
+            drop(task);
+            return;
+        }
+        match &self.flavor {
+            Flavor::CurrentThread(ct) => ct.unpark(),
+            Flavor::MultiThread(mt) => mt.notify_parked(),
+        }
+    }
+
+    pub(crate) fn unpark_block_on_threads(&self) {
+        for p in self.block_on_parkers.lock().unwrap().iter() {
+            p.unpark();
+        }
+    }
+
+    /// The panic policy stopped the runtime: the message for `block_on`.
+    pub(crate) fn panic_stop_message(&self) -> Option<String> {
+        if !self.panic_stopped.load(Ordering::Acquire) {
+            return None;
+        }
+        self.panic_stop.lock().unwrap().clone()
+    }
+}
+
+// SAFETY: `Send` tasks may run on any thread of the runtime; local tasks use
+// `LocalQueue` instead of this scheduler. Each `Notified` is queued once and
+// run at most once by the flavour's loop. The registry lives in `self`.
+unsafe impl Schedule for Shared {
+    #[inline]
+    fn schedule(&self, task: Notified) {
+        match &self.flavor {
+            Flavor::CurrentThread(ct) => ct.schedule(self, task, false),
+            Flavor::MultiThread(mt) => mt.schedule(self, task, false),
+        }
+    }
+
+    fn yield_now(&self, task: Notified) {
+        match &self.flavor {
+            Flavor::CurrentThread(ct) => ct.schedule(self, task, true),
+            Flavor::MultiThread(mt) => mt.schedule(self, task, true),
+        }
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn task_panicked(&self, task: TaskRef<'_>, error: &JoinError) {
+        if self.config.panic_policy != PanicPolicy::ShutdownRuntime {
+            return;
+        }
+        let mut stop = self.panic_stop.lock().unwrap();
+        if stop.is_none() {
+            let _ = task;
+            *stop = Some(error.to_string());
+            self.panic_stopped.store(true, Ordering::Release);
+        }
+        drop(stop);
+        self.unpark_block_on_threads();
+        if let Flavor::CurrentThread(ct) = &self.flavor {
+            ct.unpark();
+        }
+    }
+}
+
+/// Schedules `spawn_blocking` tasks onto the blocking pool.
+pub(crate) struct BlockingSchedule {
+    pub(crate) shared: Arc<Shared>,
+}
+
+// SAFETY: blocking tasks are `Send`; each `Notified` becomes one pool job that
+// runs it once, or is dropped (releasing only a reference) if the pool refuses.
+unsafe impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified) {
+        // The `Notified` sits in a shared slot so it can be taken back if the
+        // pool refuses the job.
+        let slot = Arc::new(std::sync::Mutex::new(Some(task)));
+        let job_slot = slot.clone();
+        let job: crate::blocking::Job = Box::new(move || {
+            let task = job_slot.lock().unwrap().take();
+            if let Some(task) = task {
+                task.run();
+            }
+        });
+        let mut rescue = Rescue(slot);
+        if let Err(err) = self.shared.blocking.spawn(job) {
+            // The pool is shut down or cannot start any thread: the job (and
+            // its `Notified`) comes back unrun. Dropping it would leave the
+            // `JoinHandle` waiting forever, so complete the task as cancelled.
+            drop(err.into_job());
+            if let Some(task) = rescue.take() {
+                task.cancel();
+            }
+        }
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.shared.registry
+    }
+
+    fn task_panicked(&self, task: TaskRef<'_>, error: &JoinError) {
+        self.shared.task_panicked(task, error);
+    }
+}
+
+/// Takes a refused blocking task back out of its job.
+struct Rescue(Arc<std::sync::Mutex<Option<Notified>>>);
+
+impl Rescue {
+    fn take(&mut self) -> Option<Notified> {
+        self.0.lock().unwrap().take()
+    }
+}

@@ -1,0 +1,256 @@
+//! The native time driver: timer wheels behind the `TimeDriver` contract.
+//!
+//! Ground rules:
+//! - There is one wheel per worker (a shard), each behind its own mutex. A
+//!   timer is armed in the shard of the thread that first polls it, so the
+//!   common case (arm, poll, drop on one worker) never contends.
+//! - Any thread may advance any shard (`process`); it uses `try_lock` and
+//!   skips shards another thread is advancing right now.
+//! - A fired entry stays in its wheel, marked fired, until its `Sleep` polls
+//!   or drops it (`cancel`), so `poll` can answer `Ready` without races.
+//! - Wakers are collected under the shard lock and woken after releasing it.
+//! - One tick is one millisecond; deadlines round up, so a timer never fires early.
+
+use super::wheel::{TimerKey, Wheel};
+use crate::loom::{AtomicBool, AtomicU64, Mutex, Ordering};
+use brisk_core::time::{clock, Instant, TimeDriver, TimerError, TimerId};
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+/// Bits of a `TimerId` that hold the shard index.
+const SHARD_SHIFT: u32 = 56;
+
+struct Entry {
+    waker: Option<Waker>,
+    fired: bool,
+}
+
+/// The driver shared by a runtime's threads.
+pub(crate) struct Driver {
+    shards: Box<[Mutex<Wheel<Entry>>]>,
+    /// The clock reading that is tick 0.
+    origin: Instant,
+    /// The tick at which the timer thread plans to wake (u64::MAX: it is not
+    /// waiting on a timer). Arming an earlier timer unparks it.
+    planned_wake: AtomicU64,
+    /// Unparks the thread that waits for timers.
+    unpark: std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>,
+    shutdown: AtomicBool,
+    /// Timers armed and not yet cancelled, across shards.
+    live: AtomicU64,
+}
+
+thread_local! {
+    /// The shard the current thread arms timers in (its worker index).
+    static SHARD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Makes this thread arm its timers in `shard`.
+pub(crate) fn set_thread_shard(shard: usize) {
+    SHARD.with(|s| s.set(shard));
+}
+
+impl Driver {
+    pub(crate) fn new(shards: usize) -> Driver {
+        let shards = shards.clamp(1, 255);
+        Driver {
+            shards: (0..shards).map(|_| Mutex::new(Wheel::new())).collect(),
+            origin: Instant::from_origin(clock::system_now()),
+            planned_wake: AtomicU64::new(u64::MAX),
+            unpark: std::sync::OnceLock::new(),
+            shutdown: AtomicBool::new(false),
+            live: AtomicU64::new(0),
+        }
+    }
+
+    /// Sets how to wake the thread that waits for timers.
+    pub(crate) fn set_unpark(&self, f: Arc<dyn Fn() + Send + Sync>) {
+        let _ = self.unpark.set(f);
+    }
+
+    pub(crate) fn clock_now(&self) -> Instant {
+        Instant::from_origin(clock::system_now())
+    }
+
+    /// Deadline to tick, rounding up.
+    fn tick_of(&self, deadline: Instant) -> u64 {
+        let d = deadline.saturating_duration_since(self.origin);
+        let ms = d.as_millis();
+        let round_up = (d.as_nanos() % 1_000_000 != 0) as u128;
+        (ms + round_up).min(u64::MAX as u128 - 1) as u64
+    }
+
+    /// Tick of the current time, rounding down.
+    fn now_tick(&self) -> u64 {
+        self.clock_now()
+            .saturating_duration_since(self.origin)
+            .as_millis()
+            .min(u64::MAX as u128 - 1) as u64
+    }
+
+    fn split(id: TimerId) -> (usize, TimerKey) {
+        (
+            (id.0 >> SHARD_SHIFT) as usize,
+            TimerKey::from_raw(id.0 & ((1 << SHARD_SHIFT) - 1)),
+        )
+    }
+
+    fn maybe_unpark(&self, tick: u64) {
+        if tick < self.planned_wake.load(Ordering::SeqCst) {
+            if let Some(unpark) = self.unpark.get() {
+                unpark();
+            }
+        }
+    }
+
+    /// Fires every due timer. Returns how many wakers were woken.
+    pub(crate) fn process(&self) -> usize {
+        let now = self.now_tick();
+        let mut wakers: Vec<Waker> = Vec::new();
+        for shard in self.shards.iter() {
+            let Ok(mut wheel) = shard.try_lock() else {
+                continue;
+            };
+            if wheel.next_expiration().is_none_or(|t| t > now) {
+                continue;
+            }
+            wheel.advance(now, |_, entry| {
+                entry.fired = true;
+                if let Some(w) = entry.waker.take() {
+                    wakers.push(w);
+                }
+            });
+        }
+        let n = wakers.len();
+        for w in wakers {
+            w.wake();
+        }
+        n
+    }
+
+    /// How long the timer thread may sleep before the next timer is due
+    /// (`None`: no timer armed). Records the planned wake so that arming an
+    /// earlier timer unparks the sleeper.
+    pub(crate) fn park_timeout(&self) -> Option<Duration> {
+        let mut next = u64::MAX;
+        for shard in self.shards.iter() {
+            if let Some(t) = shard.lock().unwrap().next_expiration() {
+                next = next.min(t);
+            }
+        }
+        self.planned_wake.store(next, Ordering::SeqCst);
+        if next == u64::MAX {
+            return None;
+        }
+        let deadline = self.origin + Duration::from_millis(next);
+        Some(deadline.saturating_duration_since(self.clock_now()))
+    }
+
+    /// The timer thread woke up; arming no longer needs to unpark it.
+    pub(crate) fn clear_planned_wake(&self) {
+        self.planned_wake.store(u64::MAX, Ordering::SeqCst);
+    }
+
+    /// Stops the driver: later operations fail with `TimerError::Shutdown`,
+    /// and every pending timer's task is woken so it can observe that.
+    pub(crate) fn shutdown(&self) {
+        if self.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let mut wakers = Vec::new();
+        for shard in self.shards.iter() {
+            let mut wheel = shard.lock().unwrap();
+            wheel.advance(u64::MAX - 1, |_, entry| {
+                entry.fired = true;
+                if let Some(w) = entry.waker.take() {
+                    wakers.push(w);
+                }
+            });
+        }
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// Timers armed and not cancelled.
+    pub(crate) fn live_timers(&self) -> u64 {
+        self.live.load(Ordering::Relaxed)
+    }
+}
+
+impl TimeDriver for Driver {
+    fn now(&self) -> Instant {
+        self.clock_now()
+    }
+
+    fn register(&self, deadline: Instant, waker: &Waker) -> Result<Option<TimerId>, TimerError> {
+        if self.shutdown.load(Ordering::Acquire) {
+            return Err(TimerError::Shutdown);
+        }
+        let tick = self.tick_of(deadline);
+        if deadline <= self.clock_now() {
+            return Ok(None);
+        }
+        let shard = SHARD.with(|s| s.get()) % self.shards.len();
+        let key = self.shards[shard].lock().unwrap().insert(
+            tick,
+            Entry {
+                waker: Some(waker.clone()),
+                fired: false,
+            },
+        );
+        self.live.fetch_add(1, Ordering::Relaxed);
+        self.maybe_unpark(tick);
+        Ok(Some(TimerId(((shard as u64) << SHARD_SHIFT) | key.to_raw())))
+    }
+
+    fn poll(&self, id: TimerId, waker: &Waker) -> Result<Poll<()>, TimerError> {
+        let (shard, key) = Self::split(id);
+        let mut wheel = self.shards[shard].lock().unwrap();
+        let Some(entry) = wheel.get_mut(key) else {
+            return Err(TimerError::Shutdown);
+        };
+        if entry.fired {
+            drop(wheel);
+            if self.shutdown.load(Ordering::Acquire) {
+                return Err(TimerError::Shutdown);
+            }
+            return Ok(Poll::Ready(()));
+        }
+        match &mut entry.waker {
+            Some(w) if w.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+        Ok(Poll::Pending)
+    }
+
+    fn reset(&self, id: TimerId, deadline: Instant) -> Result<(), TimerError> {
+        if self.shutdown.load(Ordering::Acquire) {
+            return Err(TimerError::Shutdown);
+        }
+        let (shard, key) = Self::split(id);
+        let tick = self.tick_of(deadline);
+        {
+            let mut wheel = self.shards[shard].lock().unwrap();
+            if !wheel.reset(key, tick) {
+                return Err(TimerError::Shutdown);
+            }
+            if let Some(entry) = wheel.get_mut(key) {
+                entry.fired = false;
+            }
+        }
+        self.maybe_unpark(tick);
+        Ok(())
+    }
+
+    fn cancel(&self, id: TimerId) {
+        let (shard, key) = Self::split(id);
+        let removed = self.shards[shard].lock().unwrap().remove(key);
+        if removed.is_some() {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+        }
+        // The entry's waker (if any) drops here, outside the lock.
+        drop(removed);
+    }
+}
