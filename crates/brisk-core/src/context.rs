@@ -202,3 +202,20 @@ pub(crate) fn with_budget_peek() -> bool {
 pub fn is_task_thread() -> bool {
     current_task_ptr().is_some()
 }
+
+/// Runs `f` as plain synchronous code: no current task and no budget, as on
+/// a thread of its own (used to run `spawn_blocking` closures, which may
+/// build and block on runtimes of their own).
+pub(crate) fn outside_task<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<NonNull<Header>>, u16);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|c| {
+                c.task.set(self.0);
+                c.budget.set(self.1);
+            });
+        }
+    }
+    let _restore = CONTEXT.with(|c| Restore(c.task.replace(None), c.budget.replace(UNCONSTRAINED)));
+    f()
+}

@@ -46,11 +46,6 @@ pub fn has_budget_remaining() -> bool {
     context::with_budget_peek()
 }
 
-/// Runs `f` with an unlimited budget (used for blocking closures).
-pub(crate) fn unconstrained_sync<R>(f: impl FnOnce() -> R) -> R {
-    context::with_budget(context::UNCONSTRAINED, f)
-}
-
 /// Polls `future` with a fresh budget on every poll: what backends do for the
 /// future given to `block_on`.
 pub fn with_fresh_budget<F: Future>(future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {

@@ -249,8 +249,8 @@ struct State {
     /// Per-thread records, by pool-local thread id.
     threads: HashMap<u64, ThreadSlot>,
     /// Join handles of threads that have finished their exit bookkeeping and
-    /// only have OS teardown left. The next thread to exit, or shutdown, joins
-    /// them.
+    /// only have OS teardown left. Shutdown joins them; the next thread to
+    /// exit detaches those that are completely gone (see [`reap_finished`]).
     finished: Vec<thread::JoinHandle<()>>,
 }
 
@@ -650,12 +650,11 @@ fn worker_main(shared: Arc<Shared>, id: u64) {
     if let Some(hook) = &shared.config.on_thread_stop {
         contain(|| hook());
     }
-    // Exit bookkeeping: leave `live`, hand over our own join handle, and take
-    // those of threads that exited before us to join them.
-    let to_join = {
+    // Exit bookkeeping: leave `live` and hand over our own join handle.
+    let reaped = {
         let mut state = shared.lock();
         state.live -= 1;
-        let to_join = std::mem::take(&mut state.finished);
+        let reaped = reap_finished(&mut state.finished);
         let slot = state.threads.entry(id).or_default();
         match slot.handle.take() {
             Some(handle) => {
@@ -672,11 +671,30 @@ fn worker_main(shared: Arc<Shared>, id: u64) {
         if state.shutdown {
             shared.exited.notify_all();
         }
-        to_join
+        reaped
     };
-    for handle in to_join {
-        // These threads only have OS teardown left.
-        join_until(handle, None);
+    // Outside the lock: dropping the handles detaches those (gone) threads.
+    drop(reaped);
+}
+
+/// Takes out the handles of threads that have completely finished, so that an
+/// elastic pool's churn does not pile up handles until shutdown. Their threads
+/// are gone, so detaching them (by dropping the handles) loses nothing, and
+/// no pool thread ever blocks joining another. Under loom, which has no
+/// `is_finished`, everything is left for shutdown to join.
+fn reap_finished(finished: &mut Vec<thread::JoinHandle<()>>) -> Vec<thread::JoinHandle<()>> {
+    #[cfg(not(loom))]
+    {
+        let (done, running) = std::mem::take(finished)
+            .into_iter()
+            .partition(|handle| handle.is_finished());
+        *finished = running;
+        done
+    }
+    #[cfg(loom)]
+    {
+        let _ = finished;
+        Vec::new()
     }
 }
 
@@ -697,8 +715,9 @@ fn join_until(handle: thread::JoinHandle<()>, deadline: Option<Instant>) {
         }
         #[cfg(not(loom))]
         Some(deadline) => {
-            // Threads get here after their exit bookkeeping, or after the
-            // deadline passed; either way this loop is short.
+            // Shutdown gets here once every thread finished its exit
+            // bookkeeping (only OS teardown is left), or once the deadline
+            // has passed; either way this loop is short.
             while !handle.is_finished() {
                 if os_now() >= deadline {
                     return;
@@ -1348,6 +1367,14 @@ mod loom_tests {
         }
     }
 
+    /// Runs `f` under loom with at most `preemptions` preemptions, unless
+    /// `LOOM_MAX_PREEMPTIONS` is set.
+    fn bounded_model(preemptions: usize, f: impl Fn() + Send + Sync + 'static) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound.get_or_insert(preemptions);
+        builder.check(f);
+    }
+
     /// A pool config for models.
     fn config(max_threads: usize, keep_alive: Duration) -> PoolConfig {
         PoolConfig {
@@ -1398,19 +1425,30 @@ mod loom_tests {
         });
     }
 
-    /// Two jobs arriving while one thread is idle (or going idle) with room
-    /// for a second thread: the idle thread is promised only one of them, and
-    /// both run.
+    /// Two jobs arriving while one thread is idle (or going idle), with room
+    /// for a second thread: the idle thread is promised only one of them, so
+    /// the other gets a thread of its own. The first of the two blocks until
+    /// the second has run, so running them one after the other on a single
+    /// thread would deadlock.
+    ///
+    /// The largest model here, so it is bounded to 2 preemptions unless
+    /// `LOOM_MAX_PREEMPTIONS` says otherwise.
     #[test]
     fn two_spawns_one_idle_thread() {
-        loom::model(|| {
+        bounded_model(2, || {
             let pool = BlockingPool::new(config(2, Duration::from_secs(10)));
             let done = Arc::new(Done::default());
             pool.spawn(job(&done)).unwrap();
             done.wait_for(1);
-            pool.spawn(job(&done)).unwrap();
+            let d = done.clone();
+            pool.spawn(Box::new(move || {
+                d.wait_for(2);
+                d.add();
+            }))
+            .unwrap();
             pool.spawn(job(&done)).unwrap();
             done.wait_for(3);
+            assert_eq!(pool.num_threads(), 2);
             assert_eq!(pool.shutdown(None), 0);
             assert_eq!(pool.num_threads(), 0);
             assert_eq!(pool.idle_threads(), 0);

@@ -705,7 +705,7 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
             .0
             .take()
             .expect("a blocking task was polled after it finished");
-        Poll::Ready(crate::coop::unconstrained_sync(f))
+        Poll::Ready(context::outside_task(f))
     }
 }
 

@@ -317,6 +317,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
+    use crate::queue::loom_model::check;
     use crate::loom::{thread, Arc};
 
     /// Model 4: one thread pushes two tasks while another pops one and closes
@@ -325,7 +326,7 @@ mod loom_tests {
     /// `close` returns.
     #[test]
     fn push_pop_close() {
-        loom::model(|| {
+        check("push_pop_close", None, || {
             let inject = Arc::new(Inject::new());
 
             let pusher = {
@@ -375,7 +376,7 @@ mod loom_tests {
     fn pop_batch_into_while_thief_steals() {
         use crate::queue::local;
 
-        loom::model(|| {
+        check("pop_batch_into_while_thief_steals", None, || {
             let inject = Inject::new();
             inject.push_batch(0..3);
             let (mut owner, steal) = local();

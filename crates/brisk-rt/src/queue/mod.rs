@@ -26,3 +26,32 @@ mod local;
 
 pub(crate) use inject::Inject;
 pub(crate) use local::{local, Local, Steal, LOCAL_QUEUE_CAPACITY};
+
+/// Helpers shared by the loom models.
+#[cfg(all(test, loom))]
+mod loom_model {
+    /// Runs `f` under loom, exploring interleavings with at most
+    /// `preemption_bound` preemptions (`None`: loom's default, or
+    /// `LOOM_MAX_PREEMPTIONS`), and prints how many executions it took.
+    pub(super) fn check<F>(name: &str, preemption_bound: Option<usize>, f: F)
+    where
+        F: Fn() + Sync + Send + 'static,
+    {
+        // Counts executions from outside the model, so this is deliberately
+        // std's atomic, not loom's.
+        use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+        use std::sync::Arc;
+
+        let executions = Arc::new(AtomicUsize::new(0));
+        let counter = executions.clone();
+        let mut builder = loom::model::Builder::new();
+        if preemption_bound.is_some() {
+            builder.preemption_bound = preemption_bound;
+        }
+        builder.check(move || {
+            counter.fetch_add(1, Relaxed);
+            f();
+        });
+        eprintln!("loom model {name}: {} executions", executions.load(Relaxed));
+    }
+}

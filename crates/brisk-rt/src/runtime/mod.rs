@@ -542,7 +542,12 @@ impl Runtime {
     /// ```
     /// use std::time::Duration;
     /// let rt = brisk::Runtime::builder().multi_thread().worker_threads(1).build().unwrap();
-    /// rt.spawn_blocking(|| std::thread::sleep(Duration::from_millis(300)));
+    /// let (started_tx, started) = std::sync::mpsc::channel();
+    /// rt.spawn_blocking(move || {
+    ///     started_tx.send(()).unwrap();
+    ///     std::thread::sleep(Duration::from_millis(300));
+    /// });
+    /// started.recv().unwrap();
     /// let report = rt.shutdown_timeout(Duration::from_millis(10));
     /// assert_eq!(report.unfinished().len(), 1);
     /// println!("{report}");

@@ -1,0 +1,145 @@
+//! Scheduling guarantees: stealing from a worker stuck in a long poll,
+//! fairness between local and remote wake-ups, many tasks across workers.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use support::{within, LIMIT};
+
+/// A task wakes another and then blocks its worker in one long poll. The
+/// woken task sits in that worker's queue; it must be stolen and run while
+/// the long poll is still going (tokio issue #4730 must not happen here).
+#[test]
+fn work_queued_behind_a_long_poll_is_stolen() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+        let ran_during_stall = rt.block_on(async {
+            brisk::spawn(async {
+                let flag = Arc::new(AtomicBool::new(false));
+                let f = flag.clone();
+                // Queued on this worker's local queue.
+                let _queued = brisk::spawn(async move { f.store(true, Ordering::SeqCst) });
+                // A long synchronous stretch: the worker is stuck in this poll.
+                let started = std::time::Instant::now();
+                while !flag.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(20) {
+                    std::hint::spin_loop();
+                }
+                flag.load(Ordering::SeqCst)
+            })
+            .await
+            .unwrap()
+        });
+        assert!(ran_during_stall, "the queued task never ran while its worker was stuck");
+    });
+}
+
+/// Same, for a timer armed by a task on the stuck worker's queue.
+#[test]
+fn timers_fire_while_a_worker_is_stuck() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+        let fired = rt.block_on(async {
+            let flag = Arc::new(AtomicBool::new(false));
+            let f = flag.clone();
+            let _sleeper = brisk::spawn(async move {
+                brisk::time::sleep(Duration::from_millis(5)).await;
+                f.store(true, Ordering::SeqCst);
+            });
+            brisk::task::yield_now().await;
+            brisk::spawn(async move {
+                let started = std::time::Instant::now();
+                while !flag.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(20) {
+                    std::hint::spin_loop();
+                }
+                flag.load(Ordering::SeqCst)
+            })
+            .await
+            .unwrap()
+        });
+        assert!(fired);
+    });
+}
+
+/// A task that yields forever does not starve a task woken from another thread.
+#[test]
+fn remote_wakeups_are_not_starved_by_yielding_tasks() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+        let handle = rt.handle().clone();
+        rt.block_on(async move {
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = stop.clone();
+            let spinner = brisk::spawn(async move {
+                while !s.load(Ordering::SeqCst) {
+                    brisk::task::yield_now().await;
+                }
+            });
+            let remote = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
+            assert_eq!(remote.await.unwrap(), 5);
+            stop.store(true, Ordering::SeqCst);
+            spinner.await.unwrap();
+        });
+    });
+}
+
+#[test]
+fn multi_thread_spreads_work_and_finishes_everything() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        rt.block_on(async move {
+            let mut handles = Vec::new();
+            for _ in 0..200 {
+                let c = c.clone();
+                handles.push(brisk::spawn(async move {
+                    let mut inner = Vec::new();
+                    for _ in 0..50 {
+                        let c = c.clone();
+                        inner.push(brisk::spawn(async move {
+                            brisk::task::yield_now().await;
+                            c.fetch_add(1, Ordering::Relaxed);
+                        }));
+                    }
+                    for h in inner {
+                        h.await.unwrap();
+                    }
+                }));
+            }
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+        assert_eq!(count.load(Ordering::Relaxed), 10_000);
+        let m = rt.metrics();
+        assert_eq!(m.workers, 2);
+        assert!(m.polls >= 10_000);
+    });
+}
+
+#[test]
+fn a_task_woken_from_a_plain_thread_runs() {
+    within(LIMIT, || {
+        for (_, rt) in support::runtimes() {
+            rt.block_on(async {
+                let (tx, rx) = std::sync::mpsc::channel::<std::task::Waker>();
+                let done = Arc::new(AtomicBool::new(false));
+                let d = done.clone();
+                let waiter = brisk::spawn(std::future::poll_fn(move |cx| {
+                    if d.load(Ordering::SeqCst) {
+                        std::task::Poll::Ready(())
+                    } else {
+                        let _ = tx.send(cx.waker().clone());
+                        std::task::Poll::Pending
+                    }
+                }));
+                let waker = brisk::spawn_blocking(move || rx.recv().unwrap()).await.unwrap();
+                done.store(true, Ordering::SeqCst);
+                std::thread::spawn(move || waker.wake()).join().unwrap();
+                waiter.await.unwrap();
+            });
+        }
+    });
+}

@@ -1,0 +1,132 @@
+//! Timers: sleep, sleep_until, timeout, interval, and the runtime's clock.
+
+mod support;
+
+use brisk::time::{interval, sleep, sleep_until, timeout, Instant, MissedTickBehavior};
+use std::time::Duration;
+use support::{runtimes, within, LIMIT};
+
+#[test]
+fn sleep_waits_at_least_its_duration_on_both_flavours() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            rt.block_on(async {
+                let start = Instant::now();
+                sleep(Duration::from_millis(15)).await;
+                assert!(start.elapsed() >= Duration::from_millis(15), "{flavor}");
+                let deadline = Instant::now() + Duration::from_millis(5);
+                sleep_until(deadline).await;
+                assert!(Instant::now() >= deadline, "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn many_timers_fire_in_deadline_order() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+        rt.block_on(async {
+            let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let mut handles = Vec::new();
+            for i in (0..20u64).rev() {
+                let order = order.clone();
+                handles.push(brisk::spawn(async move {
+                    sleep(Duration::from_millis(2 * i)).await;
+                    order.lock().unwrap().push(i);
+                }));
+            }
+            for h in handles {
+                h.await.unwrap();
+            }
+            let got = order.lock().unwrap().clone();
+            let mut sorted = got.clone();
+            sorted.sort();
+            assert_eq!(got, sorted);
+        });
+    });
+}
+
+#[test]
+fn timeout_returns_elapsed_and_drops_the_future() {
+    brisk::run(async {
+        assert_eq!(timeout(Duration::from_secs(5), async { 3 }).await, Ok(3));
+        let err = timeout(Duration::from_millis(2), sleep(Duration::from_secs(3600)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "deadline has elapsed");
+        let io: std::io::Error = err.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+    });
+}
+
+#[test]
+fn dropping_an_armed_sleep_disarms_it() {
+    let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+    rt.block_on(async {
+        for _ in 0..1000 {
+            let mut s = sleep(Duration::from_secs(3600));
+            let _ = std::future::poll_fn(|cx| std::task::Poll::Ready(s.poll_elapsed(cx))).await;
+        }
+    });
+    assert_eq!(rt.metrics().armed_timers, 0);
+}
+
+#[test]
+fn sleep_reset_moves_the_deadline() {
+    brisk::run(async {
+        let mut s = sleep(Duration::from_secs(3600));
+        s.reset(Instant::now() + Duration::from_millis(2));
+        s.await;
+    });
+}
+
+#[test]
+fn interval_ticks_at_its_period() {
+    brisk::run(async {
+        let mut every = interval(Duration::from_millis(3));
+        let first = every.tick().await;
+        let mut last = first;
+        for _ in 0..4 {
+            let t = every.tick().await;
+            assert_eq!(t - last, Duration::from_millis(3));
+            last = t;
+        }
+        every.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        brisk::spawn_blocking(|| std::thread::sleep(Duration::from_millis(10))).await.unwrap();
+        let late = every.tick().await;
+        let next = every.tick().await;
+        assert!(next > late);
+        assert_eq!((next - first).as_nanos() % Duration::from_millis(3).as_nanos(), 0);
+    });
+}
+
+#[test]
+fn a_busy_task_does_not_starve_a_timer_on_the_same_thread() {
+    // The busy task only ever finds ready futures (zero-length sleeps). The
+    // cooperative budget makes it yield, so the timer task still runs.
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+        rt.block_on(async {
+            let busy = brisk::spawn(async {
+                loop {
+                    sleep(Duration::ZERO).await;
+                }
+            });
+            let timer = brisk::spawn(async {
+                sleep(Duration::from_millis(5)).await;
+                "fired"
+            });
+            assert_eq!(timer.await.unwrap(), "fired");
+            busy.abort();
+        });
+    });
+}
+
+#[test]
+fn instant_now_reads_the_runtime_clock() {
+    let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+    let outside = Instant::now();
+    let inside = rt.block_on(async { Instant::now() });
+    assert!(inside >= outside);
+}
