@@ -62,8 +62,8 @@ pub mod task {
 /// Time through the current runtime's clock.
 pub mod time {
     pub use brisk_core::time::{
-        interval, interval_at, sleep, sleep_until, timeout, timeout_at, Duration, Elapsed,
-        Instant, Interval, MissedTickBehavior, Sleep, Timeout,
+        interval, interval_at, sleep, sleep_until, timeout, timeout_at, Duration, Elapsed, Instant,
+        Interval, MissedTickBehavior, Sleep, Timeout,
     };
 }
 

@@ -16,7 +16,12 @@ fn spawn_outside_a_runtime() {
     let msg = panic_message(|| {
         let _ = brisk::spawn(async {});
     });
-    assert!(msg.contains("`brisk::spawn`") && msg.contains("outside a Brisk runtime") && msg.contains("#[brisk::main]"), "{msg}");
+    assert!(
+        msg.contains("`brisk::spawn`")
+            && msg.contains("outside a Brisk runtime")
+            && msg.contains("#[brisk::main]"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -24,7 +29,12 @@ fn sleep_outside_a_runtime() {
     let msg = panic_message(|| {
         futures::executor::block_on(brisk::time::sleep(Duration::from_millis(1)));
     });
-    assert!(msg.contains("Sleep") && msg.contains("outside a Brisk runtime") && msg.contains("brisk::run"), "{msg}");
+    assert!(
+        msg.contains("Sleep")
+            && msg.contains("outside a Brisk runtime")
+            && msg.contains("brisk::run"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -35,7 +45,12 @@ fn block_on_inside_a_runtime() {
             inner.block_on(async {});
         });
     });
-    assert!(msg.contains("block_on") && msg.contains("inside a Brisk runtime") && msg.contains("spawn_blocking"), "{msg}");
+    assert!(
+        msg.contains("block_on")
+            && msg.contains("inside a Brisk runtime")
+            && msg.contains("spawn_blocking"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -64,7 +79,10 @@ fn timer_used_after_its_runtime_is_gone() {
     let msg = panic_message(std::panic::AssertUnwindSafe(|| {
         futures::executor::block_on(sleep);
     }));
-    assert!(msg.contains("after its runtime shut down") && msg.contains("keep that runtime alive"), "{msg}");
+    assert!(
+        msg.contains("after its runtime shut down") && msg.contains("keep that runtime alive"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -78,7 +96,10 @@ fn spawn_local_on_a_blocking_thread() {
         .await
         .unwrap()
     });
-    assert!(msg.contains("`brisk::spawn_local`") && msg.contains("runs no scheduler"), "{msg}");
+    assert!(
+        msg.contains("`brisk::spawn_local`") && msg.contains("runs no scheduler"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -86,5 +107,8 @@ fn zero_workers() {
     let msg = panic_message(|| {
         let _ = brisk::Runtime::builder().multi_thread().worker_threads(0);
     });
-    assert!(msg.contains("worker_threads(0)") && msg.contains("at least one worker"), "{msg}");
+    assert!(
+        msg.contains("worker_threads(0)") && msg.contains("at least one worker"),
+        "{msg}"
+    );
 }

@@ -14,7 +14,11 @@ use support::{within, LIMIT};
 #[test]
 fn work_queued_behind_a_long_poll_is_stolen() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
         let ran_during_stall = rt.block_on(async {
             brisk::spawn(async {
                 let flag = Arc::new(AtomicBool::new(false));
@@ -31,7 +35,10 @@ fn work_queued_behind_a_long_poll_is_stolen() {
             .await
             .unwrap()
         });
-        assert!(ran_during_stall, "the queued task never ran while its worker was stuck");
+        assert!(
+            ran_during_stall,
+            "the queued task never ran while its worker was stuck"
+        );
     });
 }
 
@@ -39,7 +46,11 @@ fn work_queued_behind_a_long_poll_is_stolen() {
 #[test]
 fn timers_fire_while_a_worker_is_stuck() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
         let fired = rt.block_on(async {
             let flag = Arc::new(AtomicBool::new(false));
             let f = flag.clone();
@@ -76,7 +87,9 @@ fn remote_wakeups_are_not_starved_by_yielding_tasks() {
                     brisk::task::yield_now().await;
                 }
             });
-            let remote = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
+            let remote = std::thread::spawn(move || handle.spawn(async { 5 }))
+                .join()
+                .unwrap();
             assert_eq!(remote.await.unwrap(), 5);
             stop.store(true, Ordering::SeqCst);
             spinner.await.unwrap();
@@ -87,7 +100,11 @@ fn remote_wakeups_are_not_starved_by_yielding_tasks() {
 #[test]
 fn multi_thread_spreads_work_and_finishes_everything() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
         rt.block_on(async move {
@@ -135,7 +152,9 @@ fn a_task_woken_from_a_plain_thread_runs() {
                         std::task::Poll::Pending
                     }
                 }));
-                let waker = brisk::spawn_blocking(move || rx.recv().unwrap()).await.unwrap();
+                let waker = brisk::spawn_blocking(move || rx.recv().unwrap())
+                    .await
+                    .unwrap();
                 done.store(true, Ordering::SeqCst);
                 std::thread::spawn(move || waker.wake()).join().unwrap();
                 waiter.await.unwrap();

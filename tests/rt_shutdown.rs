@@ -45,13 +45,20 @@ fn shutdown_cancels_idle_tasks_and_reports_clean() {
 #[test]
 fn shutdown_reports_a_task_stuck_in_a_poll_with_name_and_location() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
         let (started_tx, started) = std::sync::mpsc::channel();
         let line = line!() + 1;
-        let _h = brisk::task::Builder::new().name("stuck").on(rt.handle()).spawn(async move {
-            started_tx.send(()).unwrap();
-            std::thread::sleep(Duration::from_millis(400));
-        });
+        let _h = brisk::task::Builder::new()
+            .name("stuck")
+            .on(rt.handle())
+            .spawn(async move {
+                started_tx.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(400));
+            });
         started.recv().unwrap();
         let report = rt.shutdown_timeout(Duration::from_millis(20));
         assert_eq!(report.unfinished().len(), 1, "{report}");
@@ -60,7 +67,10 @@ fn shutdown_reports_a_task_stuck_in_a_poll_with_name_and_location() {
         assert_eq!(t.location.file(), file!());
         assert_eq!(t.location.line(), line);
         let text = report.to_string();
-        assert!(text.contains("stuck") && text.contains("rt_shutdown.rs"), "{text}");
+        assert!(
+            text.contains("stuck") && text.contains("rt_shutdown.rs"),
+            "{text}"
+        );
     });
 }
 
@@ -100,7 +110,10 @@ fn dropping_a_runtime_from_inside_a_blocking_task_does_not_hang() {
         let rt = Arc::new(std::sync::Mutex::new(Some(rt)));
         let inner = rt.clone();
         let guard = rt.lock().unwrap();
-        let h = guard.as_ref().unwrap().spawn_blocking(move || drop(inner.lock().unwrap().take()));
+        let h = guard
+            .as_ref()
+            .unwrap()
+            .spawn_blocking(move || drop(inner.lock().unwrap().take()));
         drop(guard);
         let rt2 = rt.lock().unwrap().take();
         if let Some(rt2) = rt2 {
@@ -118,10 +131,15 @@ fn panic_policy_shutdown_stops_block_on_with_the_task_name() {
         } else {
             b.multi_thread().worker_threads(2);
         }
-        let rt = b.on_task_panic(brisk::PanicPolicy::ShutdownRuntime).build().unwrap();
+        let rt = b
+            .on_task_panic(brisk::PanicPolicy::ShutdownRuntime)
+            .build()
+            .unwrap();
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             rt.block_on(async {
-                brisk::task::Builder::new().name("payments").spawn(async { panic!("card declined") });
+                brisk::task::Builder::new()
+                    .name("payments")
+                    .spawn(async { panic!("card declined") });
                 std::future::pending::<()>().await
             })
         }));
@@ -130,6 +148,11 @@ fn panic_policy_shutdown_stops_block_on_with_the_task_name() {
             .downcast_ref::<String>()
             .cloned()
             .unwrap_or_default();
-        assert!(msg.contains("payments") && msg.contains("card declined") && msg.contains("PanicPolicy"), "{flavor}: {msg}");
+        assert!(
+            msg.contains("payments")
+                && msg.contains("card declined")
+                && msg.contains("PanicPolicy"),
+            "{flavor}: {msg}"
+        );
     }
 }

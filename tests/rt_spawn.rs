@@ -13,7 +13,9 @@ fn spawn_and_join_on_both_flavours() {
     within(LIMIT, || {
         for (name, rt) in runtimes() {
             let sum = rt.block_on(async {
-                let handles: Vec<_> = (0..10_000u64).map(|i| brisk::spawn(async move { i })).collect();
+                let handles: Vec<_> = (0..10_000u64)
+                    .map(|i| brisk::spawn(async move { i }))
+                    .collect();
                 let mut sum = 0;
                 for h in handles {
                     sum += h.await.unwrap();
@@ -40,7 +42,12 @@ fn panicking_task_yields_join_error_with_name_and_location() {
         assert_eq!(err.location().file(), file!());
         assert_eq!(err.panic_message().as_deref(), Some("out of stock"));
         let text = err.to_string();
-        assert!(text.contains("checkout") && text.contains("rt_spawn.rs") && text.contains("out of stock"), "{text}");
+        assert!(
+            text.contains("checkout")
+                && text.contains("rt_spawn.rs")
+                && text.contains("out of stock"),
+            "{text}"
+        );
         let payload = err.into_panic();
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"out of stock"));
     }
@@ -137,7 +144,11 @@ fn spawn_local_runs_non_send_futures_on_both_flavours() {
 
 #[test]
 fn spawn_local_inside_a_worker_task_stays_on_that_worker() {
-    let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+    let rt = brisk::Runtime::builder()
+        .multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     rt.block_on(async {
         brisk::spawn(async {
             let here = std::thread::current().id();
@@ -230,7 +241,9 @@ fn blocking_pool_is_bounded() {
 fn spawn_from_another_thread_through_a_handle() {
     let rt = brisk::Runtime::builder().current_thread().build().unwrap();
     let handle = rt.handle().clone();
-    let join = std::thread::spawn(move || handle.spawn(async { 9 })).join().unwrap();
+    let join = std::thread::spawn(move || handle.spawn(async { 9 }))
+        .join()
+        .unwrap();
     assert_eq!(rt.block_on(join).unwrap(), 9);
 }
 
@@ -239,7 +252,11 @@ fn two_runtimes_in_parallel_threads_are_independent() {
     let threads: Vec<_> = (0..4)
         .map(|i| {
             std::thread::spawn(move || {
-                let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+                let rt = brisk::Runtime::builder()
+                    .multi_thread()
+                    .worker_threads(2)
+                    .build()
+                    .unwrap();
                 rt.block_on(async move {
                     let h = brisk::spawn(async move {
                         brisk::time::sleep(Duration::from_millis(2)).await;
@@ -263,7 +280,9 @@ fn task_ids_parents_and_names_are_visible() {
         assert!(brisk::task::try_id().is_none());
         let outer = brisk::spawn(async {
             let me = brisk::task::id();
-            let child = brisk::task::Builder::new().name("child").spawn(async { brisk::task::id() });
+            let child = brisk::task::Builder::new()
+                .name("child")
+                .spawn(async { brisk::task::id() });
             let info = child.task().info();
             assert_eq!(info.name.as_deref(), Some("child"));
             assert_eq!(info.location.file(), file!());
@@ -301,10 +320,17 @@ fn wait_points_name_what_a_task_waits_on() {
         for _ in 0..3 {
             brisk::task::yield_now().await;
         }
-        let wait = sleeper.task().wait_point().expect("sleeper waits on a timer");
+        let wait = sleeper
+            .task()
+            .wait_point()
+            .expect("sleeper waits on a timer");
         assert_eq!(wait.kind, brisk::wait::ResourceKind::Timer);
         assert_eq!(wait.location.file(), file!());
-        let wait = joiner.0.task().wait_point().expect("joiner waits on a task");
+        let wait = joiner
+            .0
+            .task()
+            .wait_point()
+            .expect("joiner waits on a task");
         assert_eq!(wait.kind, brisk::wait::ResourceKind::Task);
         assert_eq!(wait.resource, joiner.1.as_u64());
         assert!(wait.to_string().starts_with("Task #"), "{wait}");
@@ -319,7 +345,11 @@ brisk::task_local! {
 
 #[test]
 fn task_local_values_follow_the_task_across_threads() {
-    let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+    let rt = brisk::Runtime::builder()
+        .multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let handles: Vec<_> = (0..20u64)
             .map(|i| {
@@ -343,7 +373,9 @@ fn task_local_values_follow_the_task_across_threads() {
 fn waker_counters_are_recorded() {
     brisk::run(async {
         let waiter = brisk::spawn(async {
-            brisk::spawn(async { brisk::task::yield_now().await }).await.unwrap();
+            brisk::spawn(async { brisk::task::yield_now().await })
+                .await
+                .unwrap();
         });
         let task = waiter.abort_handle();
         let before = waiter.task().waker_counts();
@@ -353,7 +385,10 @@ fn waker_counters_are_recorded() {
         let after = waiter.task().waker_counts();
         // Awaiting the child stored a clone of the waiter's waker, and the
         // child's completion woke it.
-        assert!(after.clones > before.clones || after.clones >= 1, "{after:?}");
+        assert!(
+            after.clones > before.clones || after.clones >= 1,
+            "{after:?}"
+        );
         assert!(after.wakes >= 1, "{after:?}");
         drop(task);
         waiter.await.unwrap();

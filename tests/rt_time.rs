@@ -93,11 +93,16 @@ fn interval_ticks_at_its_period() {
             last = t;
         }
         every.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        brisk::spawn_blocking(|| std::thread::sleep(Duration::from_millis(10))).await.unwrap();
+        brisk::spawn_blocking(|| std::thread::sleep(Duration::from_millis(10)))
+            .await
+            .unwrap();
         let late = every.tick().await;
         let next = every.tick().await;
         assert!(next > late);
-        assert_eq!((next - first).as_nanos() % Duration::from_millis(3).as_nanos(), 0);
+        assert_eq!(
+            (next - first).as_nanos() % Duration::from_millis(3).as_nanos(),
+            0
+        );
     });
 }
 

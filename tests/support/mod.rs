@@ -21,7 +21,9 @@ pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send +
             Err(p) => std::panic::resume_unwind(p),
             Ok(()) => unreachable!(),
         },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test body did not finish within {limit:?} (hang)"),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("test body did not finish within {limit:?} (hang)")
+        }
     }
 }
 

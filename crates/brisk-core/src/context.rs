@@ -192,7 +192,6 @@ pub(crate) fn current_task_id() -> Option<Id> {
     with_current_task(|t| t.id())
 }
 
-
 /// True unless the current budget is exhausted.
 pub(crate) fn with_budget_peek() -> bool {
     CONTEXT.try_with(|c| c.budget.get() != 0).unwrap_or(true)

@@ -1,43 +1,53 @@
 //! Every panic message of brisk-core, each naming the API, the cause and the fix.
 
-pub(crate) const SPAWN_OUTSIDE_RUNTIME: &str = "`brisk::spawn` was called outside a Brisk runtime: \
+pub(crate) const SPAWN_OUTSIDE_RUNTIME: &str =
+    "`brisk::spawn` was called outside a Brisk runtime: \
 run your code inside `#[brisk::main]`, `brisk::run`, or `Runtime::block_on`, \
 or spawn from another thread with `brisk::task::Builder::new().on(&handle).spawn(..)`";
 
-pub(crate) const SPAWN_BLOCKING_OUTSIDE_RUNTIME: &str = "`brisk::spawn_blocking` was called outside a Brisk runtime: \
+pub(crate) const SPAWN_BLOCKING_OUTSIDE_RUNTIME: &str =
+    "`brisk::spawn_blocking` was called outside a Brisk runtime: \
 run your code inside `#[brisk::main]`, `brisk::run`, or `Runtime::block_on`, \
 or use `handle.spawn_blocking(..)` with a `brisk::runtime::Handle`";
 
-pub(crate) const SPAWN_LOCAL_OUTSIDE_RUNTIME: &str = "`brisk::spawn_local` was called outside a Brisk runtime: \
+pub(crate) const SPAWN_LOCAL_OUTSIDE_RUNTIME: &str =
+    "`brisk::spawn_local` was called outside a Brisk runtime: \
 call it from inside a task or from the future given to `Runtime::block_on` / `brisk::run`";
 
-pub(crate) const SPAWN_LOCAL_OTHER_RUNTIME: &str = "`brisk::task::Builder::spawn_local` was given a handle to another runtime: \
+pub(crate) const SPAWN_LOCAL_OTHER_RUNTIME: &str =
+    "`brisk::task::Builder::spawn_local` was given a handle to another runtime: \
 a `!Send` task can only run on the thread that spawns it; spawn it from inside the target runtime";
 
-pub(crate) const SPAWN_LOCAL_NO_LOCAL_QUEUE: &str = "`brisk::spawn_local` was called on a thread that runs no scheduler \
+pub(crate) const SPAWN_LOCAL_NO_LOCAL_QUEUE: &str =
+    "`brisk::spawn_local` was called on a thread that runs no scheduler \
 (for example a `spawn_blocking` thread): `!Send` tasks stay on the thread that spawns them, \
 so spawn them from a task or from the future given to `Runtime::block_on`";
 
-pub(crate) const SLEEP_OUTSIDE_RUNTIME: &str = "`brisk::time::Sleep` was polled outside a Brisk runtime: \
+pub(crate) const SLEEP_OUTSIDE_RUNTIME: &str =
+    "`brisk::time::Sleep` was polled outside a Brisk runtime: \
 timers need a runtime; run your code inside `#[brisk::main]`, `brisk::run`, or `Runtime::block_on`";
 
-pub(crate) const TIME_DISABLED: &str = "`brisk::time::Sleep` was polled on a runtime without timers: \
+pub(crate) const TIME_DISABLED: &str =
+    "`brisk::time::Sleep` was polled on a runtime without timers: \
 call `enable_time()` (or `enable_all()`) on the runtime builder";
 
 pub(crate) const TIMER_AFTER_SHUTDOWN: &str = "`brisk::time::Sleep` was polled after its runtime shut down: \
 a timer belongs to the runtime it was first polled on; keep that runtime alive while its timers are in use, \
 or create the timer inside the runtime that will drive it";
 
-pub(crate) const HANDLE_OUTSIDE_RUNTIME: &str = "`brisk::runtime::Handle::current` was called outside a Brisk runtime: \
+pub(crate) const HANDLE_OUTSIDE_RUNTIME: &str =
+    "`brisk::runtime::Handle::current` was called outside a Brisk runtime: \
 call it from inside a task or `Runtime::block_on`, or keep the `Handle` from `Runtime::handle()`";
 
 pub(crate) const TASK_ID_OUTSIDE_TASK: &str = "`brisk::task::id` was called outside a task: \
 use `brisk::task::try_id()` where there may be no current task";
 
-pub(crate) const JOIN_HANDLE_POLLED_AFTER_COMPLETION: &str = "a `brisk::task::JoinHandle` was polled after it already returned its output: \
+pub(crate) const JOIN_HANDLE_POLLED_AFTER_COMPLETION: &str =
+    "a `brisk::task::JoinHandle` was polled after it already returned its output: \
 a JoinHandle yields its output once; keep the value you received";
 
-pub(crate) const JOIN_ERROR_NOT_PANIC: &str = "`JoinError::into_panic` was called on a cancelled task's error: \
+pub(crate) const JOIN_ERROR_NOT_PANIC: &str =
+    "`JoinError::into_panic` was called on a cancelled task's error: \
 check `is_panic()` first, or use `try_into_panic()`";
 
 pub(crate) const INTERVAL_ZERO_PERIOD: &str = "`brisk::time::interval` was called with a zero period: \

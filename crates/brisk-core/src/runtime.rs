@@ -158,6 +158,8 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Handle").field(&self.backend.describe()).finish()
+        f.debug_tuple("Handle")
+            .field(&self.backend.describe())
+            .finish()
     }
 }

@@ -642,13 +642,13 @@ impl Shared {
 fn worker_main(shared: Arc<Shared>, id: u64) {
     shared.lock().threads.entry(id).or_default().os_id = Some(thread::current().id());
     if let Some(hook) = &shared.config.on_thread_start {
-        contain(|| hook());
+        contain(&**hook);
     }
 
     shared.serve();
 
     if let Some(hook) = &shared.config.on_thread_stop {
-        contain(|| hook());
+        contain(&**hook);
     }
     // Exit bookkeeping: leave `live` and hand over our own join handle.
     let reaped = {

@@ -4,13 +4,16 @@ pub(crate) const BLOCK_ON_INSIDE_RUNTIME: &str = "`Runtime::block_on` (or `brisk
 blocking this thread would stall every task queued on it. Use `.await` on the future instead, \
 or, from synchronous code inside a task, move the work into `brisk::spawn_blocking(..)` and call `block_on` there";
 
-pub(crate) const BLOCK_ON_AFTER_SHUTDOWN: &str = "`Runtime::block_on` was called on a runtime that was shut down: \
+pub(crate) const BLOCK_ON_AFTER_SHUTDOWN: &str =
+    "`Runtime::block_on` was called on a runtime that was shut down: \
 build a new runtime with `brisk::Runtime::builder()`";
 
-pub(crate) const WORKER_THREADS_ZERO: &str = "`Builder::worker_threads(0)`: a multi-thread runtime needs at least one worker; \
+pub(crate) const WORKER_THREADS_ZERO: &str =
+    "`Builder::worker_threads(0)`: a multi-thread runtime needs at least one worker; \
 pass 1 or more, or use `current_thread()` to run everything on the calling thread";
 
-pub(crate) const WORKER_THREADS_ON_CURRENT_THREAD: &str = "`Builder::worker_threads` was set on a current-thread runtime: \
+pub(crate) const WORKER_THREADS_ON_CURRENT_THREAD: &str =
+    "`Builder::worker_threads` was set on a current-thread runtime: \
 a current-thread runtime runs every task on the thread calling `block_on`; \
 call `multi_thread()` to get worker threads, or drop the `worker_threads` call";
 

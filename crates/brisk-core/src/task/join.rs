@@ -98,9 +98,9 @@ impl<T> JoinHandle<T> {
         }
         let res = if snapshot.is_join_waker_set() {
             // SAFETY: with JOIN_WAKER set both sides only read the slot.
-            let same = header.join_waker.with(|w| unsafe {
-                (*w).as_ref().is_some_and(|w| w.will_wake(waker))
-            });
+            let same = header
+                .join_waker
+                .with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) });
             if same {
                 return false;
             }
@@ -120,7 +120,10 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    fn set_join_waker(&self, waker: Waker) -> Result<super::state::Snapshot, super::state::Snapshot> {
+    fn set_join_waker(
+        &self,
+        waker: Waker,
+    ) -> Result<super::state::Snapshot, super::state::Snapshot> {
         let header = self.header();
         // SAFETY: JOIN_WAKER is clear and the task is not complete, so the
         // handle owns the slot.
@@ -146,9 +149,7 @@ impl<T> Future for JoinHandle<T> {
         if self.can_read_output(cx.waker()) {
             // SAFETY: the task is complete and we are its `JoinHandle`, the
             // only reader of the output; `out` has the matching type.
-            unsafe {
-                (self.header().vtable.read_output)(self.raw, &mut out as *mut _ as *mut ())
-            };
+            unsafe { (self.header().vtable.read_output)(self.raw, &mut out as *mut _ as *mut ()) };
         } else {
             crate::wait::set(
                 crate::wait::ResourceKind::Task,

@@ -1,7 +1,7 @@
 //! Tasks: spawning, joining, aborting, naming, and the task model shared by
 //! every backend.
 //!
-//! A task is one heap allocation made here, in core: a [`Header`](header) (id,
+//! A task is one heap allocation made here, in core: a header (id,
 //! name, spawn location, parent, state, wait-point, waker counters) followed by
 //! the future and, once it finishes, its output. Backends never allocate tasks;
 //! they receive [`Notified`] handles through [`Schedule`] and run them.
@@ -20,6 +20,8 @@ mod join;
 pub(crate) mod raw;
 mod registry;
 mod state;
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 use crate::context;
 use crate::error;
@@ -597,7 +599,13 @@ impl<'a> Builder<'a> {
         let location = Location::caller();
         let name = self.name;
         self.with_handle(error::SPAWN_OUTSIDE_RUNTIME, location, |h| {
-            spawn_raw(h.backend().scheduler().clone(), future, name, location, TaskKind::Task)
+            spawn_raw(
+                h.backend().scheduler().clone(),
+                future,
+                name,
+                location,
+                TaskKind::Task,
+            )
         })
     }
 
@@ -613,14 +621,23 @@ impl<'a> Builder<'a> {
         let current = context::try_current();
         if let (Some(target), Some(current)) = (self.handle, &current) {
             if !Handle::ptr_eq(target, current) {
-                panic!("{} (called at {location})", error::SPAWN_LOCAL_OTHER_RUNTIME);
+                panic!(
+                    "{} (called at {location})",
+                    error::SPAWN_LOCAL_OTHER_RUNTIME
+                );
             }
         }
         let Some(handle) = current.or_else(|| self.handle.cloned()) else {
-            panic!("{} (called at {location})", error::SPAWN_LOCAL_OUTSIDE_RUNTIME);
+            panic!(
+                "{} (called at {location})",
+                error::SPAWN_LOCAL_OUTSIDE_RUNTIME
+            );
         };
         let Some(sched) = handle.backend().local_scheduler() else {
-            panic!("{} (called at {location})", error::SPAWN_LOCAL_NO_LOCAL_QUEUE);
+            panic!(
+                "{} (called at {location})",
+                error::SPAWN_LOCAL_NO_LOCAL_QUEUE
+            );
         };
         spawn_raw(sched, future, name, location, TaskKind::Local)
     }

@@ -225,7 +225,8 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
 /// output) and `dst` points at a `Poll<Result<F::Output, JoinError>>`.
 unsafe fn read_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: per the contract above, the stage is final and ours to take.
-    let stage = unsafe { stage::<F>(ptr).with_mut(|s| std::mem::replace(&mut *s, Stage::Consumed)) };
+    let stage =
+        unsafe { stage::<F>(ptr).with_mut(|s| std::mem::replace(&mut *s, Stage::Consumed)) };
     let Stage::Finished(output) = stage else {
         panic!("{}", crate::error::JOIN_HANDLE_POLLED_AFTER_COMPLETION);
     };
@@ -295,7 +296,8 @@ unsafe fn waker_wake_by_ref(ptr: *const ()) {
     // SAFETY: the borrowed waker holds a reference for the duration of the call.
     let header = unsafe { header(ptr) };
     Counters::bump(&header.counters.waker_wakes);
-    if let super::state::TransitionToNotified::Submit = header.state.transition_to_notified_by_ref() {
+    if let super::state::TransitionToNotified::Submit = header.state.transition_to_notified_by_ref()
+    {
         // SAFETY: the pointer is non-null: it came from a header.
         let nn = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
         header.sched.schedule(Notified::from_raw(nn));

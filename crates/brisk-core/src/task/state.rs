@@ -36,7 +36,7 @@ const REF_MASK: usize = !(REF_ONE - 1);
 
 /// Initial state: notified (its first `Notified` is handed to the scheduler),
 /// with a `JoinHandle`, and three references: registry, `Notified`, `JoinHandle`.
-const INITIAL: usize = NOTIFIED | JOIN_INTEREST | 3 * REF_ONE;
+const INITIAL: usize = NOTIFIED | JOIN_INTEREST | (3 * REF_ONE);
 
 pub(crate) struct State(AtomicUsize);
 

@@ -90,7 +90,10 @@ impl Interval {
             MissedTickBehavior::Skip => {
                 let behind = now.saturating_duration_since(scheduled);
                 let periods = behind.as_nanos() / self.period.as_nanos() + 1;
-                scheduled + self.period.saturating_mul(periods.min(u32::MAX as u128) as u32)
+                scheduled
+                    + self
+                        .period
+                        .saturating_mul(periods.min(u32::MAX as u128) as u32)
             }
         };
         self.delay.reset(next);

@@ -171,11 +171,20 @@ impl Sleep {
         let res = match &self.state {
             SleepState::Elapsed => return Poll::Ready(()),
             SleepState::Unregistered => {
-                let driver = match crate::context::with_current(|h| h.backend().time_driver().cloned()) {
-                    None => panic!("{} (sleep created at {})", error::SLEEP_OUTSIDE_RUNTIME, self.location),
-                    Some(None) => panic!("{} (sleep created at {})", error::TIME_DISABLED, self.location),
-                    Some(Some(d)) => d,
-                };
+                let driver =
+                    match crate::context::with_current(|h| h.backend().time_driver().cloned()) {
+                        None => panic!(
+                            "{} (sleep created at {})",
+                            error::SLEEP_OUTSIDE_RUNTIME,
+                            self.location
+                        ),
+                        Some(None) => panic!(
+                            "{} (sleep created at {})",
+                            error::TIME_DISABLED,
+                            self.location
+                        ),
+                        Some(Some(d)) => d,
+                    };
                 match driver.register(self.deadline, cx.waker()) {
                     Ok(None) => Poll::Ready(()),
                     Ok(Some(id)) => {
@@ -183,7 +192,11 @@ impl Sleep {
                         self.state = SleepState::Registered(driver, id);
                         return Poll::Pending;
                     }
-                    Err(_) => panic!("{} (sleep created at {})", error::TIMER_AFTER_SHUTDOWN, self.location),
+                    Err(_) => panic!(
+                        "{} (sleep created at {})",
+                        error::TIMER_AFTER_SHUTDOWN,
+                        self.location
+                    ),
                 }
             }
             SleepState::Registered(driver, id) => match driver.poll(*id, cx.waker()) {
@@ -195,7 +208,11 @@ impl Sleep {
                     wait::set(ResourceKind::Timer, id.0, self.location);
                     return Poll::Pending;
                 }
-                Err(_) => panic!("{} (sleep created at {})", error::TIMER_AFTER_SHUTDOWN, self.location),
+                Err(_) => panic!(
+                    "{} (sleep created at {})",
+                    error::TIMER_AFTER_SHUTDOWN,
+                    self.location
+                ),
             },
         };
         self.state = SleepState::Elapsed;
@@ -312,7 +329,9 @@ impl<F: Future> Future for Timeout<F> {
         }
         // Check the deadline even when the inner future spent the budget, so
         // a busy future still times out.
-        crate::context::with_budget(crate::context::UNCONSTRAINED, || this.delay.poll_elapsed(cx))
-            .map(|()| Err(Elapsed(())))
+        crate::context::with_budget(crate::context::UNCONSTRAINED, || {
+            this.delay.poll_elapsed(cx)
+        })
+        .map(|()| Err(Elapsed(())))
     }
 }

@@ -317,8 +317,8 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::queue::loom_model::check;
     use crate::loom::{thread, Arc};
+    use crate::queue::loom_model::check;
 
     /// Model 4: one thread pushes two tasks while another pops one and closes
     /// the queue. Every accepted task is popped or drained exactly once,

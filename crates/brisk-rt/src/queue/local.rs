@@ -377,14 +377,14 @@ impl<T> Steal<T> {
         let mut head = src.head.load(Acquire);
         let (first, n) = loop {
             let (steal, real) = unpack(head);
-            if false {
+            if steal != real {
                 return None;
             }
             // `Acquire`: pairs with the owner's `Release` store of `tail`, so
             // the slot writes below `tail` are visible.
             let tail = src.tail.load(Acquire);
             let available = tail.wrapping_sub(real);
-            let n = (available - available / 2).min(dst_room + 1);
+            let n = available.min(dst_room + 2);
             if n == 0 {
                 return None;
             }

@@ -58,10 +58,6 @@ impl CtState {
         self.parker.unpark();
     }
 
-    pub(crate) fn parker(&self) -> &Arc<Parker> {
-        &self.parker
-    }
-
     #[inline]
     pub(crate) fn schedule(&self, shared: &Shared, task: Notified, _yielded: bool) {
         let driving = DRIVING.with(|d| d.get());
@@ -103,7 +99,11 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     let main = ThreadWaker::new(state.parker.clone());
     let waker = main.waker();
     let mut cx = Context::from_waker(&waker);
-    shared.block_on_parkers.lock().unwrap().push(state.parker.clone());
+    shared
+        .block_on_parkers
+        .lock()
+        .unwrap()
+        .push(state.parker.clone());
     let _unregister = super::UnregisterParker(shared, state.parker.clone());
     let local = LocalQueue::install(shared.clone(), state.parker.clone());
 
@@ -114,7 +114,15 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         let core = state.core.lock().unwrap().take();
         match core {
             Some(core) => {
-                let (out, core) = drive(shared, state, core, &main, &mut future, &mut cx, local.queue());
+                let (out, core) = drive(
+                    shared,
+                    state,
+                    core,
+                    &main,
+                    &mut future,
+                    &mut cx,
+                    local.queue(),
+                );
                 *state.core.lock().unwrap() = Some(core);
                 // Let a waiting `block_on` on another thread take over.
                 shared.unpark_block_on_threads();
@@ -128,7 +136,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             None => {
                 // Another thread drives the scheduler: poll our future only.
                 if main.take_woken() {
-                    if let Poll::Ready(out) = brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx) {
+                    if let Poll::Ready(out) =
+                        brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx)
+                    {
                         return out;
                     }
                 }

@@ -464,8 +464,13 @@ impl Runtime {
         if self.shut_down.load(Ordering::Acquire) {
             panic!("{}", error::BLOCK_ON_AFTER_SHUTDOWN);
         }
-        let Some(_sched) = context::enter_scheduler_thread().filter(|_| !context::is_task_thread()) else {
-            panic!("{} (called at {})", error::BLOCK_ON_INSIDE_RUNTIME, std::panic::Location::caller());
+        let Some(_sched) = context::enter_scheduler_thread().filter(|_| !context::is_task_thread())
+        else {
+            panic!(
+                "{} (called at {})",
+                error::BLOCK_ON_INSIDE_RUNTIME,
+                std::panic::Location::caller()
+            );
         };
         let _ctx = context::enter(self.handle.clone());
         match self.flavor {
@@ -525,6 +530,7 @@ impl Runtime {
             remote_schedules: c.remote_schedules.load(Ordering::Relaxed),
             blocking_threads: s.blocking.num_threads(),
             idle_blocking_threads: s.blocking.idle_threads(),
+            busy_blocking_threads: s.blocking.busy_threads(),
             blocking_queue_depth: s.blocking.queue_depth(),
             armed_timers: s.time.live_timers(),
         }
@@ -594,7 +600,12 @@ impl Runtime {
             std::thread::sleep((deadline - now).min(Duration::from_millis(1)));
         }
         // 4. Whatever is still listed did not finish.
-        let unfinished: Vec<TaskInfo> = s.registry.tasks().iter().map(|t| t.as_ref().info()).collect();
+        let unfinished: Vec<TaskInfo> = s
+            .registry
+            .tasks()
+            .iter()
+            .map(|t| t.as_ref().info())
+            .collect();
         // 5. Stop the workers and the monitor; join those that exit in time,
         //    detach any stuck in a poll.
         if let Flavor::MultiThread(mt) = &s.flavor {
@@ -732,6 +743,8 @@ pub struct RuntimeMetrics {
     pub blocking_threads: usize,
     /// Of which idle.
     pub idle_blocking_threads: usize,
+    /// Of which running a job.
+    pub busy_blocking_threads: usize,
     /// Blocking jobs waiting for a thread.
     pub blocking_queue_depth: usize,
     /// Timers armed right now.

@@ -285,9 +285,13 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
 #[inline]
 fn run_task(shared: &Shared, remote: &Remote, task: Notified) {
     let seq = remote.poll_seq.load(Ordering::Relaxed);
-    remote.poll_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+    remote
+        .poll_seq
+        .store(seq.wrapping_add(1), Ordering::Relaxed);
     task.run();
-    remote.poll_seq.store(seq.wrapping_add(2), Ordering::Relaxed);
+    remote
+        .poll_seq
+        .store(seq.wrapping_add(2), Ordering::Relaxed);
     shared.counters.polls.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -442,13 +446,16 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             super::panic_policy_stop(&msg);
         }
         if main.take_woken() {
-            if let Poll::Ready(out) = brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx) {
+            if let Poll::Ready(out) = brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx)
+            {
                 return out;
             }
         }
         let mut ran = 0;
         while ran < event_interval {
-            let Some(task) = local.queue().pop() else { break };
+            let Some(task) = local.queue().pop() else {
+                break;
+            };
             task.run();
             ran += 1;
             if main.woken.load(Ordering::Acquire) {

@@ -24,7 +24,6 @@ pub(crate) struct Counters {
     pub(crate) steals: AtomicU64,
     pub(crate) parks: AtomicU64,
     pub(crate) remote_schedules: AtomicU64,
-    pub(crate) overflows: AtomicU64,
 }
 
 pub(crate) struct Shared {
@@ -46,10 +45,6 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn is_shutting_down(&self) -> bool {
-        self.shutting_down.load(Ordering::Acquire)
-    }
-
     /// Queues a task from a thread that is not one of this runtime's
     /// scheduler threads (or has no core right now).
     pub(crate) fn schedule_remote(&self, task: Notified) {

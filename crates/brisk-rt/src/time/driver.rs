@@ -202,7 +202,9 @@ impl TimeDriver for Driver {
         );
         self.live.fetch_add(1, Ordering::Relaxed);
         self.maybe_unpark(tick);
-        Ok(Some(TimerId(((shard as u64) << SHARD_SHIFT) | key.to_raw())))
+        Ok(Some(TimerId(
+            ((shard as u64) << SHARD_SHIFT) | key.to_raw(),
+        )))
     }
 
     fn poll(&self, id: TimerId, waker: &Waker) -> Result<Poll<()>, TimerError> {

@@ -1,0 +1,322 @@
+//! The runtimes under test and a small abstraction that lets one generic
+//! scenario body run on all of them.
+//!
+//! | name       | how it is built                                                                 | where spawned tasks run |
+//! |------------|---------------------------------------------------------------------------------|-------------------------|
+//! | `brisk_ct` | `brisk::Runtime::builder().current_thread().build()`                            | the thread in `block_on` |
+//! | `brisk_mt` | `brisk::Runtime::builder().multi_thread().worker_threads(W).build()`            | `W` worker threads      |
+//! | `tokio_ct` | `tokio::runtime::Builder::new_current_thread().enable_all().build()`            | the thread in `block_on` |
+//! | `tokio_mt` | `tokio::runtime::Builder::new_multi_thread().worker_threads(W).enable_all().build()` | `W` worker threads |
+//! | `smol`     | `Box::leak(Box::new(async_executor::StaticExecutor::new()))`, driven by `futures_lite::future::block_on(ex.run(fut))` | the main thread only |
+//!
+//! `W` is `std::thread::available_parallelism()` (2 on the reference
+//! machine). Every runtime's root future runs on the main thread inside its
+//! `block_on`; the multi-thread runtimes run spawned tasks on their workers.
+//!
+//! Per runtime, [`Spawner`] picks the runtime's own primitives: `spawn`
+//! (`brisk::spawn`, `tokio::spawn`, `StaticExecutor::spawn`), `yield_now`
+//! (`brisk::task::yield_now`, `tokio::task::yield_now`,
+//! `futures_lite::future::yield_now`), sleeps (`brisk::time::sleep`,
+//! `tokio::time::sleep`, `async_io::Timer::after`) and the opt-out of the
+//! cooperative budget (`brisk::coop::unconstrained`,
+//! `tokio::task::unconstrained`; smol has no budget). Brisk and tokio detach a
+//! task by dropping its `JoinHandle`, smol by `Task::detach`.
+//!
+//! A smol `StaticExecutor` cannot be shut down: each pass leaks a fresh one
+//! (a few hundred bytes, plus whatever tasks a scenario left on it).
+
+use async_executor::{StaticExecutor, Task};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// How long a runtime's shutdown may wait for its tasks.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One of the five runtimes under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RuntimeKind {
+    /// Brisk, current-thread flavour.
+    BriskCt,
+    /// Brisk, multi-thread flavour with one worker per core.
+    BriskMt,
+    /// tokio, current-thread flavour.
+    TokioCt,
+    /// tokio, multi-thread flavour with one worker per core.
+    TokioMt,
+    /// smol's `StaticExecutor`, single-threaded on the main thread.
+    Smol,
+}
+
+impl RuntimeKind {
+    /// All runtimes, in the order of the first pass.
+    pub(crate) const ALL: [RuntimeKind; 5] = [
+        RuntimeKind::BriskCt,
+        RuntimeKind::BriskMt,
+        RuntimeKind::TokioCt,
+        RuntimeKind::TokioMt,
+        RuntimeKind::Smol,
+    ];
+
+    /// The runtime's name in the table and the JSON (`brisk_ct`, ...).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            RuntimeKind::BriskCt => "brisk_ct",
+            RuntimeKind::BriskMt => "brisk_mt",
+            RuntimeKind::TokioCt => "tokio_ct",
+            RuntimeKind::TokioMt => "tokio_mt",
+            RuntimeKind::Smol => "smol",
+        }
+    }
+
+    /// True for Brisk's two flavours.
+    pub(crate) fn is_brisk(self) -> bool {
+        matches!(self, RuntimeKind::BriskCt | RuntimeKind::BriskMt)
+    }
+
+    /// Builds a fresh runtime of this kind (never inside a timed region).
+    ///
+    /// # Panics
+    /// If the runtime cannot be built.
+    pub(crate) fn build(self) -> Runtime {
+        let workers = worker_threads();
+        match self {
+            RuntimeKind::BriskCt => Runtime::Brisk(
+                brisk::Runtime::builder()
+                    .current_thread()
+                    .build()
+                    .expect("build brisk current-thread runtime"),
+            ),
+            RuntimeKind::BriskMt => Runtime::Brisk(
+                brisk::Runtime::builder()
+                    .multi_thread()
+                    .worker_threads(workers)
+                    .build()
+                    .expect("build brisk multi-thread runtime"),
+            ),
+            RuntimeKind::TokioCt => Runtime::Tokio(
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("build tokio current-thread runtime"),
+            ),
+            RuntimeKind::TokioMt => Runtime::Tokio(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(workers)
+                    .enable_all()
+                    .build()
+                    .expect("build tokio multi-thread runtime"),
+            ),
+            RuntimeKind::Smol => Runtime::Smol(Box::leak(Box::new(StaticExecutor::new()))),
+        }
+    }
+}
+
+impl fmt::Display for RuntimeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Worker threads of the multi-thread flavours: one per available core.
+pub(crate) fn worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A built runtime, ready to run one scenario.
+pub(crate) enum Runtime {
+    /// A Brisk runtime of either flavour.
+    Brisk(brisk::Runtime),
+    /// A tokio runtime of either flavour.
+    Tokio(tokio::runtime::Runtime),
+    /// A leaked smol `StaticExecutor`.
+    Smol(&'static StaticExecutor),
+}
+
+impl Runtime {
+    /// Runs `work` to completion as this runtime's root future (in its
+    /// `block_on`) and returns its output.
+    pub(crate) fn block_on<W: Work>(&self, work: W) -> W::Output {
+        match self {
+            Runtime::Brisk(rt) => rt.block_on(work.run(BriskSpawner)),
+            Runtime::Tokio(rt) => rt.block_on(work.run(TokioSpawner)),
+            Runtime::Smol(ex) => {
+                futures_lite::future::block_on(ex.run(work.run(SmolSpawner(ex))))
+            }
+        }
+    }
+
+    /// Shuts the runtime down, cancelling whatever tasks are left. A smol
+    /// `StaticExecutor` cannot be shut down; its tasks stay where they are.
+    pub(crate) fn shutdown(self) {
+        match self {
+            Runtime::Brisk(rt) => {
+                let report = rt.shutdown_timeout(SHUTDOWN_TIMEOUT);
+                if !report.is_clean() {
+                    eprintln!("note: brisk shutdown was not clean:");
+                    report.print();
+                }
+            }
+            Runtime::Tokio(rt) => rt.shutdown_timeout(SHUTDOWN_TIMEOUT),
+            Runtime::Smol(_) => {}
+        }
+    }
+}
+
+/// A scenario body that is generic over the runtime: [`Runtime::block_on`]
+/// calls [`Work::run`] with the matching [`Spawner`].
+pub(crate) trait Work {
+    /// What the body returns (usually a measured duration).
+    type Output;
+
+    /// The root future of the scenario, using `sp` for every runtime
+    /// primitive.
+    fn run<S: Spawner>(self, sp: S) -> impl Future<Output = Self::Output>;
+}
+
+/// The primitives a scenario needs from a runtime; see the module docs for
+/// what each implementation calls.
+pub(crate) trait Spawner: Copy + Send + Sync + 'static {
+    /// A handle that resolves to a spawned task's output.
+    type Handle<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
+    /// The runtime's sleep (or timer) future.
+    type Sleep: Future + Send + 'static;
+
+    /// Spawns `future` on the runtime.
+    fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Lets a task run on without anyone waiting for it.
+    fn detach<T: Send + 'static>(handle: Self::Handle<T>);
+
+    /// The runtime's own `yield_now`.
+    fn yield_now(self) -> impl Future<Output = ()> + Send;
+
+    /// A sleep of `duration` on the runtime's timer (not yet polled).
+    fn sleep(self, duration: Duration) -> Self::Sleep;
+
+    /// Runs `future` without the runtime's cooperative budget forcing it to
+    /// yield (identity for smol, which has no budget).
+    fn unconstrained<F: Future + Send>(self, future: F) -> impl Future<Output = F::Output> + Send;
+}
+
+/// Wraps a Brisk or tokio `JoinHandle` so that it yields the task's output
+/// directly, panicking on a join error (a task of a benchmark never fails).
+pub(crate) struct Joined<H>(H);
+
+impl<H, T, E> Future for Joined<H>
+where
+    H: Future<Output = Result<T, E>> + Unpin,
+    E: fmt::Debug,
+{
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.expect("benchmark task failed"))
+    }
+}
+
+/// [`Spawner`] for both Brisk flavours (spawns on the current runtime).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BriskSpawner;
+
+impl Spawner for BriskSpawner {
+    type Handle<T: Send + 'static> = Joined<brisk::JoinHandle<T>>;
+    type Sleep = brisk::time::Sleep;
+
+    fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Joined(brisk::spawn(future))
+    }
+
+    fn detach<T: Send + 'static>(handle: Self::Handle<T>) {
+        drop(handle);
+    }
+
+    fn yield_now(self) -> impl Future<Output = ()> + Send {
+        brisk::task::yield_now()
+    }
+
+    fn sleep(self, duration: Duration) -> Self::Sleep {
+        brisk::time::sleep(duration)
+    }
+
+    fn unconstrained<F: Future + Send>(self, future: F) -> impl Future<Output = F::Output> + Send {
+        brisk::coop::unconstrained(future)
+    }
+}
+
+/// [`Spawner`] for both tokio flavours (spawns on the current runtime).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TokioSpawner;
+
+impl Spawner for TokioSpawner {
+    type Handle<T: Send + 'static> = Joined<tokio::task::JoinHandle<T>>;
+    type Sleep = tokio::time::Sleep;
+
+    fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Joined(tokio::spawn(future))
+    }
+
+    fn detach<T: Send + 'static>(handle: Self::Handle<T>) {
+        drop(handle);
+    }
+
+    fn yield_now(self) -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+
+    fn sleep(self, duration: Duration) -> Self::Sleep {
+        tokio::time::sleep(duration)
+    }
+
+    fn unconstrained<F: Future + Send>(self, future: F) -> impl Future<Output = F::Output> + Send {
+        tokio::task::unconstrained(future)
+    }
+}
+
+/// [`Spawner`] for smol: spawns on the leaked `StaticExecutor`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SmolSpawner(&'static StaticExecutor);
+
+impl Spawner for SmolSpawner {
+    type Handle<T: Send + 'static> = Task<T>;
+    type Sleep = async_io::Timer;
+
+    fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.spawn(future)
+    }
+
+    fn detach<T: Send + 'static>(handle: Self::Handle<T>) {
+        handle.detach();
+    }
+
+    fn yield_now(self) -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+
+    fn sleep(self, duration: Duration) -> Self::Sleep {
+        async_io::Timer::after(duration)
+    }
+
+    fn unconstrained<F: Future + Send>(self, future: F) -> impl Future<Output = F::Output> + Send {
+        future
+    }
+}

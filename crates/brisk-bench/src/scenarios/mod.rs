@@ -1,0 +1,130 @@
+//! The scenarios, one module each. Every scenario is generic over
+//! [`Spawner`](crate::runtimes::Spawner), so all five runtimes run exactly
+//! the same code with their own spawn, yield and timer primitives.
+//!
+//! | scenario            | unit   | what one operation is                                              |
+//! |---------------------|--------|--------------------------------------------------------------------|
+//! | [`spawn_join`]      | ns/op  | spawning one empty task and awaiting its handle                    |
+//! | [`yield_many`]      | ns/op  | one `yield_now` among 1,000 tasks yielding 1,000 times each       |
+//! | [`ping_pong`]       | ns/op  | one round trip between two tasks over two `async_channel::bounded(1)` |
+//! | [`chained_spawn`]   | ns/op  | one spawn in a chain of 1,000 tasks each spawning the next         |
+//! | [`timers_poll`]     | ns/op  | creating a 1-hour sleep, polling it once, dropping it              |
+//! | [`timers_unpolled`] | ns/op  | creating a 1-hour sleep and dropping it unpolled                   |
+//! | [`idle_task_memory`]| B/task | live heap growth per idle task (spawned, polled once, pending)     |
+//!
+//! Sizes are multiplied by `BRISK_BENCH_SCALE` (each size at least 1).
+//! Each module's docs say exactly what is timed.
+
+use crate::harness::Scenario;
+
+pub(crate) mod chained_spawn;
+pub(crate) mod idle_task_memory;
+pub(crate) mod ping_pong;
+pub(crate) mod spawn_join;
+pub(crate) mod timers_poll;
+pub(crate) mod timers_unpolled;
+pub(crate) mod yield_many;
+
+/// Footnote for the scenarios that use `async_channel` on every runtime.
+pub(crate) const CHANNEL_NOTE: &str = "Uses async_channel::bounded(1) on every runtime (Brisk has no channels yet), so the channel cost is identical for all.";
+
+/// Every scenario, in the order `all` runs them.
+pub(crate) const ALL: [Scenario; 7] = [
+    spawn_join::SCENARIO,
+    yield_many::SCENARIO,
+    ping_pong::SCENARIO,
+    chained_spawn::SCENARIO,
+    timers_poll::SCENARIO,
+    timers_unpolled::SCENARIO,
+    idle_task_memory::SCENARIO,
+];
+
+/// The scenario called `name`, if any.
+pub(crate) fn find(name: &str) -> Option<Scenario> {
+    ALL.into_iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Every scenario on every runtime at a tiny scale: they must complete
+    //! and produce a positive finite number. Timings are never asserted.
+
+    use super::*;
+    use crate::runtimes::RuntimeKind;
+    use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+    /// Serialises the tests that count allocations against all others.
+    static ALLOC_LOCK: RwLock<()> = RwLock::new(());
+
+    /// Held by a test that counts allocations: no other test runs meanwhile.
+    pub(crate) fn exclusive() -> RwLockWriteGuard<'static, ()> {
+        ALLOC_LOCK.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Held by every other scenario test.
+    fn shared() -> RwLockReadGuard<'static, ()> {
+        ALLOC_LOCK.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `scenario` once on every runtime at `scale`.
+    fn check(name: &str, scale: f64) {
+        let scenario = find(name).expect("known scenario");
+        for kind in RuntimeKind::ALL {
+            let value = (scenario.run)(kind.build(), scale);
+            assert!(
+                value.is_finite() && value > 0.0,
+                "{name} on {kind}: {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_scenario_is_listed_once() {
+        let mut names: Vec<&str> = ALL.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+
+    #[test]
+    fn spawn_join_completes() {
+        let _g = shared();
+        check("spawn_join", 0.001);
+    }
+
+    #[test]
+    fn yield_many_completes() {
+        let _g = shared();
+        check("yield_many", 0.001);
+    }
+
+    #[test]
+    fn ping_pong_completes() {
+        let _g = shared();
+        check("ping_pong", 0.001);
+    }
+
+    #[test]
+    fn chained_spawn_completes() {
+        let _g = shared();
+        check("chained_spawn", 0.001);
+    }
+
+    #[test]
+    fn timers_poll_completes() {
+        let _g = shared();
+        check("timers_poll", 0.001);
+    }
+
+    #[test]
+    fn timers_unpolled_completes() {
+        let _g = shared();
+        check("timers_unpolled", 0.001);
+    }
+
+    #[test]
+    fn idle_task_memory_completes() {
+        let _g = exclusive();
+        check("idle_task_memory", 0.01);
+    }
+}

@@ -1,0 +1,654 @@
+//! Loom models of the task state machine: wakes, joins, aborts and shutdown
+//! racing the poller, with exactly-once drops of the future and the output and
+//! exactly-once freeing of the cell.
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg loom" cargo test -p brisk-core --release --lib loom`
+
+use super::{spawn_raw, JoinError, JoinHandle, Notified, Registry, TaskKind};
+use crate::runtime::Schedule;
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::Mutex;
+use loom::thread;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+// ---- the mock scheduler -------------------------------------------------------
+
+struct MockSched {
+    registry: Registry,
+    queue: Mutex<VecDeque<Notified>>,
+    /// Leak detector: loom panics ("Allocation leaked") if the scheduler is
+    /// never dropped, i.e. if a task cell (which holds an `Arc` of it) leaks.
+    _track: loom::alloc::Track<()>,
+}
+
+// SAFETY: every `Notified` is queued and later run at most once (by `run_one`)
+// or dropped with the queue; no local tasks are spawned; the registry is a
+// field, so it is the same for every call and lives as long as the scheduler.
+unsafe impl Schedule for MockSched {
+    fn schedule(&self, task: Notified) {
+        self.queue.lock().unwrap().push_back(task);
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+impl MockSched {
+    fn new() -> Arc<MockSched> {
+        Arc::new(MockSched {
+            registry: Registry::new(1),
+            queue: Mutex::new(VecDeque::new()),
+            _track: loom::alloc::Track::new(()),
+        })
+    }
+
+    /// Pops and runs one queued task (the lock is released before running).
+    fn run_one(&self) -> bool {
+        let next = self.queue.lock().unwrap().pop_front();
+        match next {
+            Some(n) => {
+                n.run();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs queued tasks until the queue is empty.
+    fn drain(&self) {
+        while self.run_one() {}
+    }
+
+    fn queued(&self) -> usize {
+        self.queue.lock().unwrap().len()
+    }
+}
+
+fn spawn<F>(sched: &Arc<MockSched>, fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    spawn_raw(
+        sched.clone() as Arc<dyn Schedule>,
+        fut,
+        None,
+        Location::caller(),
+        TaskKind::Task,
+    )
+}
+
+/// Checks, at the end of a model, that the cell was freed: no task is listed,
+/// nothing is queued, and the only `Arc` of the scheduler left is ours (every
+/// cell holds one in its header until it is deallocated).
+fn assert_freed(sched: Arc<MockSched>) {
+    assert_eq!(sched.queued(), 0, "a Notified is still queued");
+    assert!(sched.registry.is_empty(), "the task is still listed");
+    assert_eq!(Arc::strong_count(&sched), 1, "the task cell was not freed");
+}
+
+// ---- futures and outputs --------------------------------------------------------
+
+/// Drop counters shared by a future and its output.
+#[derive(Default)]
+struct Drops {
+    future: AtomicUsize,
+    output: AtomicUsize,
+}
+
+impl Drops {
+    fn new() -> Arc<Drops> {
+        Arc::new(Drops {
+            future: AtomicUsize::new(0),
+            output: AtomicUsize::new(0),
+        })
+    }
+
+    fn future(&self) -> usize {
+        self.future.load(SeqCst)
+    }
+
+    fn output(&self) -> usize {
+        self.output.load(SeqCst)
+    }
+}
+
+/// A value stored inside the future and then the output: its strong count
+/// (back to 1 at the end) shows that neither leaked.
+type Token = Arc<()>;
+
+/// The output of every test task: counts its drops.
+struct Output {
+    value: u32,
+    drops: Arc<Drops>,
+    _token: Token,
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        self.drops.output.fetch_add(1, SeqCst);
+    }
+}
+
+/// Counts the drops of the future it is part of.
+struct FutureGuard {
+    drops: Arc<Drops>,
+    token: Option<Token>,
+}
+
+impl Drop for FutureGuard {
+    fn drop(&mut self) {
+        self.drops.future.fetch_add(1, SeqCst);
+    }
+}
+
+impl FutureGuard {
+    fn output(&mut self, value: u32) -> Output {
+        Output {
+            value,
+            drops: self.drops.clone(),
+            _token: self.token.take().expect("the output was produced twice"),
+        }
+    }
+}
+
+/// Ready on its first poll.
+struct ReadyFut {
+    guard: FutureGuard,
+}
+
+impl Future for ReadyFut {
+    type Output = Output;
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Output> {
+        Poll::Ready(self.guard.output(7))
+    }
+}
+
+/// Never ready.
+struct PendingFut {
+    _guard: FutureGuard,
+}
+
+impl Future for PendingFut {
+    type Output = Output;
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Output> {
+        Poll::Pending
+    }
+}
+
+/// A flag plus the waker of whoever waits for it.
+#[derive(Default)]
+struct Signal {
+    state: Mutex<(bool, Option<Waker>)>,
+}
+
+impl Signal {
+    fn new() -> Arc<Signal> {
+        Arc::new(Signal {
+            state: Mutex::new((false, None)),
+        })
+    }
+
+    /// Sets the flag and returns the stored waker, if any.
+    fn set(&self) -> Option<Waker> {
+        let mut s = self.state.lock().unwrap();
+        s.0 = true;
+        s.1.take()
+    }
+
+    /// Takes the stored waker without setting the flag.
+    fn take_waker(&self) -> Option<Waker> {
+        self.state.lock().unwrap().1.take()
+    }
+
+    fn has_waker(&self) -> bool {
+        self.state.lock().unwrap().1.is_some()
+    }
+}
+
+/// Pending (storing its waker in the signal) until the signal is set.
+struct WaitFut {
+    guard: FutureGuard,
+    signal: Arc<Signal>,
+}
+
+impl Future for WaitFut {
+    type Output = Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
+        let ready = {
+            let mut s = self.signal.state.lock().unwrap();
+            if !s.0 {
+                s.1 = Some(cx.waker().clone());
+            }
+            s.0
+        };
+        if ready {
+            Poll::Ready(self.guard.output(42))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// A fresh token and a guard holding a clone of it.
+fn guard(drops: &Arc<Drops>) -> (Token, FutureGuard) {
+    let token = Arc::new(());
+    let guard = FutureGuard {
+        drops: drops.clone(),
+        token: Some(token.clone()),
+    };
+    (token, guard)
+}
+
+// ---- wakers for polling a JoinHandle --------------------------------------------
+
+/// Records that it was woken.
+struct FlagWaker(AtomicBool);
+
+impl Wake for FlagWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+fn flag_waker() -> (Arc<FlagWaker>, Waker) {
+    let flag = Arc::new(FlagWaker(AtomicBool::new(false)));
+    let waker = Waker::from(flag.clone());
+    (flag, waker)
+}
+
+fn poll_join<T>(join: &mut JoinHandle<T>, waker: &Waker) -> Poll<Result<T, JoinError>> {
+    Pin::new(join).poll(&mut Context::from_waker(waker))
+}
+
+/// Polls a handle whose task is known to be complete.
+fn join_now<T>(join: &mut JoinHandle<T>) -> Result<T, JoinError> {
+    match poll_join(join, Waker::noop()) {
+        Poll::Ready(res) => res,
+        Poll::Pending => panic!("the task is complete but its JoinHandle is pending"),
+    }
+}
+
+fn bounded(preemption_bound: usize) -> loom::model::Builder {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(preemption_bound);
+    b
+}
+
+// ---- 1. wake vs poll ------------------------------------------------------------------
+
+fn wake_vs_poll(by_ref: bool) {
+    bounded(3).check(move || {
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let signal = Signal::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(
+            &sched,
+            WaitFut {
+                guard,
+                signal: signal.clone(),
+            },
+        );
+
+        // A: runs the spawned task (first poll: Pending, or Ready if B was first).
+        let a = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                assert!(sched.run_one(), "the spawned task was not queued");
+            })
+        };
+        // B: completes the signal, wakes the task, and helps run it.
+        let b = {
+            let sched = sched.clone();
+            let signal = signal.clone();
+            thread::spawn(move || {
+                if let Some(waker) = signal.set() {
+                    if by_ref {
+                        waker.wake_by_ref();
+                        drop(waker);
+                    } else {
+                        waker.wake();
+                    }
+                }
+                sched.run_one();
+            })
+        };
+        a.join().unwrap();
+        b.join().unwrap();
+        sched.drain();
+
+        assert!(join.is_finished(), "the task never completed (lost wake)");
+        let out = join_now(&mut join).expect("the task failed");
+        assert_eq!(out.value, 42);
+        assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
+        drop(out);
+        drop(join);
+        assert!(!signal.has_waker(), "a waker was stored after completion");
+        assert_eq!(drops.output(), 1);
+        assert_eq!(drops.future(), 1);
+        assert_eq!(Arc::strong_count(&token), 1, "future or output leaked");
+        assert_freed(sched);
+    });
+}
+
+#[test]
+fn loom_wake_by_val_vs_poll() {
+    wake_vs_poll(false);
+}
+
+#[test]
+fn loom_wake_by_ref_vs_poll() {
+    wake_vs_poll(true);
+}
+
+// ---- 2. join vs complete ------------------------------------------------------------------
+
+#[test]
+fn loom_join_vs_complete() {
+    loom::model(|| {
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(&sched, ReadyFut { guard });
+
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || assert!(sched.run_one()))
+        };
+        let (flag, waker) = flag_waker();
+        let first = poll_join(&mut join, &waker);
+        runner.join().unwrap();
+
+        let out = match first {
+            Poll::Ready(res) => res,
+            Poll::Pending => {
+                assert!(flag.0.load(SeqCst), "the JoinHandle was never woken");
+                join_now(&mut join)
+            }
+        }
+        .expect("the task failed");
+        assert_eq!(out.value, 7);
+        assert_eq!(drops.future(), 1);
+        drop(out);
+        drop(join);
+        drop(waker);
+        assert_eq!(Arc::strong_count(&flag), 1, "the join waker leaked");
+        assert_eq!(drops.output(), 1);
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+    });
+}
+
+/// The handle replaces its waker (a second poll with another waker) while the
+/// task completes: the newest waker must be woken, or the output seen.
+#[test]
+fn loom_join_waker_replace_vs_complete() {
+    bounded(3).check(|| {
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(&sched, ReadyFut { guard });
+
+        let (flag1, waker1) = flag_waker();
+        assert!(poll_join(&mut join, &waker1).is_pending());
+
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || assert!(sched.run_one()))
+        };
+        let (flag2, waker2) = flag_waker();
+        let second = poll_join(&mut join, &waker2);
+        runner.join().unwrap();
+
+        let out = match second {
+            Poll::Ready(res) => res,
+            Poll::Pending => {
+                assert!(flag2.0.load(SeqCst), "the newest join waker was never woken");
+                join_now(&mut join)
+            }
+        }
+        .expect("the task failed");
+        assert_eq!(out.value, 7);
+        drop(out);
+        drop(join);
+        drop((waker1, waker2));
+        assert_eq!(Arc::strong_count(&flag1), 1, "the old join waker leaked");
+        assert_eq!(Arc::strong_count(&flag2), 1, "the join waker leaked");
+        assert_eq!(drops.future(), 1);
+        assert_eq!(drops.output(), 1);
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+    });
+}
+
+// ---- 3. JoinHandle drop vs complete ---------------------------------------------------------
+
+fn join_drop_vs_complete(register_waker: bool) {
+    loom::model(move || {
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(&sched, ReadyFut { guard });
+        let (flag, waker) = flag_waker();
+        if register_waker {
+            assert!(poll_join(&mut join, &waker).is_pending());
+        }
+
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || assert!(sched.run_one()))
+        };
+        drop(join);
+        runner.join().unwrap();
+
+        assert_eq!(drops.future(), 1);
+        assert_eq!(drops.output(), 1, "output dropped {} times", drops.output());
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+        drop(waker);
+        assert_eq!(Arc::strong_count(&flag), 1, "the join waker leaked");
+    });
+}
+
+#[test]
+fn loom_join_drop_vs_complete() {
+    join_drop_vs_complete(false);
+}
+
+#[test]
+fn loom_join_drop_with_waker_vs_complete() {
+    join_drop_vs_complete(true);
+}
+
+// ---- 4. abort vs run ----------------------------------------------------------------------------
+
+#[test]
+fn loom_abort_vs_run_ready() {
+    loom::model(|| {
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(&sched, ReadyFut { guard });
+        let abort = join.abort_handle();
+
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || assert!(sched.run_one()))
+        };
+        let aborter = thread::spawn(move || abort.abort());
+        runner.join().unwrap();
+        aborter.join().unwrap();
+        sched.drain();
+
+        match join_now(&mut join) {
+            Ok(out) => {
+                assert_eq!(out.value, 7);
+                drop(out);
+                assert_eq!(drops.output(), 1);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "unexpected error: {e}");
+                assert_eq!(drops.output(), 0);
+            }
+        }
+        drop(join);
+        assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
+        assert!(drops.output() <= 1);
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+    });
+}
+
+/// The first poll returns `Pending`, so an abort racing it must cancel the task.
+#[test]
+fn loom_abort_vs_run_pending() {
+    loom::model(|| {
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(&sched, PendingFut { _guard: guard });
+        let abort = join.abort_handle();
+
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || assert!(sched.run_one()))
+        };
+        let aborter = thread::spawn(move || abort.abort());
+        runner.join().unwrap();
+        aborter.join().unwrap();
+        sched.drain();
+
+        let err = join_now(&mut join).err().expect("a never-ready task returned");
+        assert!(err.is_cancelled(), "unexpected error: {err}");
+        drop(err);
+        drop(join);
+        assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
+        assert_eq!(drops.output(), 0);
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+    });
+}
+
+// ---- 5. waker clone/drop racing completion -------------------------------------------------------
+
+/// After a first poll, thread A wakes the task (by value) and runs it to
+/// completion while thread B clones and drops another waker of it and the main
+/// thread drops the `JoinHandle`: whoever releases the last reference frees
+/// the cell, exactly once.
+#[test]
+fn loom_waker_clone_drop_vs_complete() {
+    bounded(3).check(|| {
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let signal = Signal::new();
+        let (token, guard) = guard(&drops);
+        let join = spawn(
+            &sched,
+            WaitFut {
+                guard,
+                signal: signal.clone(),
+            },
+        );
+        // First poll: Pending, the task's waker is stored in the signal.
+        assert!(sched.run_one());
+        let waker = signal.take_waker().expect("the first poll stored no waker");
+        let clone = waker.clone();
+
+        let a = {
+            let sched = sched.clone();
+            let signal = signal.clone();
+            thread::spawn(move || {
+                assert!(signal.set().is_none());
+                waker.wake();
+                sched.drain();
+            })
+        };
+        let b = thread::spawn(move || {
+            let again = clone.clone();
+            drop(clone);
+            drop(again);
+        });
+        drop(join);
+        a.join().unwrap();
+        b.join().unwrap();
+
+        assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
+        assert_eq!(drops.output(), 1, "output dropped {} times", drops.output());
+        assert!(!signal.has_waker());
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+    });
+}
+
+// ---- 6. Task::shutdown vs wake ---------------------------------------------------------------------
+
+/// An idle task (polled once) is shut down through the registry on thread A
+/// while thread B completes its signal, wakes it and tries to run it.
+#[test]
+fn loom_shutdown_vs_wake() {
+    bounded(3).check(|| {
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let signal = Signal::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(
+            &sched,
+            WaitFut {
+                guard,
+                signal: signal.clone(),
+            },
+        );
+        assert!(sched.run_one());
+        assert!(signal.has_waker());
+
+        let a = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                for task in sched.registry.tasks() {
+                    task.shutdown();
+                }
+            })
+        };
+        let b = {
+            let sched = sched.clone();
+            let signal = signal.clone();
+            thread::spawn(move || {
+                if let Some(waker) = signal.set() {
+                    waker.wake();
+                }
+                sched.run_one();
+            })
+        };
+        a.join().unwrap();
+        b.join().unwrap();
+        sched.drain();
+
+        match join_now(&mut join) {
+            Ok(out) => {
+                assert_eq!(out.value, 42);
+                drop(out);
+                assert_eq!(drops.output(), 1);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "unexpected error: {e}");
+                assert_eq!(drops.output(), 0);
+            }
+        }
+        drop(join);
+        assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
+        assert!(drops.output() <= 1);
+        assert!(!signal.has_waker());
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+    });
+}

@@ -1,0 +1,117 @@
+//! A short tour of Brisk: named tasks, timers, cancellation, a panic that
+//! names its task, `!Send` and blocking work, and the shutdown report.
+//!
+//! Run it with `cargo run --release --example tour`.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use brisk::task::Builder;
+use brisk::time::{interval, sleep, timeout, Instant};
+
+fn main() {
+    // Keep the demo's output short: one line per panic instead of a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        eprintln!(
+            "  [panic hook] thread '{}': {info}",
+            thread.name().unwrap_or("?")
+        );
+    }));
+
+    let rt = brisk::Runtime::builder()
+        .multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("start a runtime");
+    println!("== Brisk tour: {:?}", rt.flavor());
+
+    rt.block_on(async {
+        let start = Instant::now();
+
+        // 1. Named tasks. Names and spawn locations follow a task everywhere.
+        let restock = Builder::new().name("restock").spawn(async {
+            sleep(Duration::from_millis(30)).await;
+            42
+        });
+        let checkout = Builder::new().name("checkout").spawn(async {
+            let mut ticks = interval(Duration::from_millis(10));
+            for _ in 0..3 {
+                ticks.tick().await;
+            }
+            "paid"
+        });
+        println!("spawned {} and {}", restock.id(), checkout.id());
+
+        // 2. What are they waiting on? Every wait is attributable.
+        sleep(Duration::from_millis(5)).await;
+        for h in [restock.task(), checkout.task()] {
+            let wait = h.wait_point().map(|w| w.to_string()).unwrap_or_default();
+            println!("  {} ({}) waits on {wait}", h.id(), h.name().unwrap_or("?"));
+        }
+
+        println!(
+            "restock -> {}, checkout -> {} after {:?}",
+            restock.await.unwrap(),
+            checkout.await.unwrap(),
+            start.elapsed()
+        );
+
+        // 3. Timeouts and cancellation.
+        let slow = Builder::new()
+            .name("slow-report")
+            .spawn(sleep(Duration::from_secs(3600)));
+        match timeout(Duration::from_millis(10), async {
+            sleep(Duration::from_secs(1)).await
+        })
+        .await
+        {
+            Ok(()) => println!("finished early?"),
+            Err(e) => println!("timeout: {e}"),
+        }
+        slow.abort();
+        println!("aborted: {}", slow.await.unwrap_err());
+
+        // 4. A panicking task does not vanish: its error names it.
+        let err = Builder::new()
+            .name("payments")
+            .spawn(async { panic!("card declined") })
+            .await
+            .unwrap_err();
+        println!("panic caught: {err}");
+
+        // 5. `!Send` futures with no LocalSet, and blocking work off the workers.
+        let shared = Rc::new(String::from("local state"));
+        let s = shared.clone();
+        let local = brisk::spawn_local(async move { s.len() }).await.unwrap();
+        let sum = brisk::spawn_blocking(|| (1..=1_000_000u64).sum::<u64>())
+            .await
+            .unwrap();
+        println!("local task read {local} bytes of {shared:?}; blocking sum = {sum}");
+
+        // 6. Leave a task behind that will be stuck in a poll at shutdown.
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let _stuck = Builder::new().name("stuck-in-poll").spawn(async move {
+            started_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(300)); // blocks its worker: a bug
+        });
+        brisk::spawn_blocking(move || started.recv().unwrap())
+            .await
+            .unwrap();
+        let _idle = Builder::new()
+            .name("idle-listener")
+            .spawn(std::future::pending::<()>());
+        let m = brisk::runtime::Handle::current();
+        println!("runtime: {m:?}");
+    });
+
+    let metrics = rt.metrics();
+    println!(
+        "metrics: {} workers, {} alive tasks, {} polls, {} steals",
+        metrics.workers, metrics.alive_tasks, metrics.polls, metrics.steals
+    );
+
+    // 7. Shutdown cancels what is left and reports what did not finish.
+    let report = rt.shutdown_timeout(Duration::from_millis(50));
+    println!("{report}");
+}
