@@ -72,6 +72,13 @@ pub(crate) struct Scenario {
     pub(crate) note: Option<&'static str>,
 }
 
+impl PartialEq for Scenario {
+    /// Scenarios are equal when their names are.
+    fn eq(&self, other: &Scenario) -> bool {
+        self.name == other.name
+    }
+}
+
 /// `base` scaled by `scale`, rounded, and at least 1.
 pub(crate) fn scaled(base: usize, scale: f64) -> usize {
     ((base as f64) * scale).round().max(1.0) as usize
@@ -101,7 +108,8 @@ pub(crate) fn ns_per_op(elapsed: Duration, ops: usize) -> f64 {
 /// by `pass`.
 pub(crate) fn pass_order(pass: usize) -> [RuntimeKind; 5] {
     let mut order = RuntimeKind::ALL;
-    order.rotate_left(pass % order.len());
+    let n = order.len();
+    order.rotate_left(pass % n);
     order
 }
 
@@ -268,8 +276,10 @@ pub(crate) fn start_watchdog() {
 /// Runs `scenario` for `passes` interleaved passes at size multiplier
 /// `scale` and returns every sample.
 pub(crate) fn run_scenario(scenario: &Scenario, passes: usize, scale: f64) -> Summary {
-    let mut samples: Vec<(RuntimeKind, Vec<f64>)> =
-        RuntimeKind::ALL.into_iter().map(|k| (k, Vec::new())).collect();
+    let mut samples: Vec<(RuntimeKind, Vec<f64>)> = RuntimeKind::ALL
+        .into_iter()
+        .map(|k| (k, Vec::new()))
+        .collect();
     for pass in 0..passes {
         let mut line = format!("{:<18} pass {}/{}:", scenario.name, pass + 1, passes);
         for kind in pass_order(pass) {

@@ -1,1 +1,172 @@
-fn main() {}
+//! Side-by-side benchmarks of Brisk against tokio and smol.
+//!
+//! ```text
+//! cargo run --release -p brisk-bench -- <scenario ...|all> [--passes N]
+//! BRISK_BENCH_SCALE=0.01 cargo run --release -p brisk-bench -- all --passes 5
+//! ```
+//!
+//! All five runtimes (`brisk_ct`, `brisk_mt`, `tokio_ct`, `tokio_mt`,
+//! `smol`; see [`runtimes`] for how each is configured) run in this one
+//! process, interleaved: every pass runs the scenario once on each runtime,
+//! the order rotating from pass to pass (see [`harness`]). A fresh runtime
+//! is built for every run, outside the timed region. The result per runtime
+//! is the median over the passes (default and minimum 5).
+//!
+//! Output: progress on stderr; on stdout a table and then exactly one JSON
+//! line per scenario, e.g.
+//!
+//! ```text
+//! {"scenario":"spawn_join","unit":"ns/op","brisk":123.4,"brisk_flavors":{"ct":123.4,"mt":150.2},"peers":{"tokio_ct":321.0,"tokio_mt":400.1,"smol":156.0},"best_peer":"smol","ratio_vs_best_peer":0.79,"passes":5}
+//! ```
+//!
+//! `brisk` is the better of Brisk's two flavours; `ratio_vs_best_peer` is
+//! Brisk's cost over the best peer's cost (lower is better; a throughput
+//! would be inverted first). The scenarios are described in [`scenarios`].
+//! `BRISK_BENCH_SCALE` (a positive float, default 1.0) multiplies every
+//! scenario's size, for quick smoke runs.
+
+#![warn(clippy::missing_docs_in_private_items)]
+
+mod alloc;
+mod harness;
+mod runtimes;
+mod scenarios;
+
+use harness::{Scenario, Summary, MIN_PASSES};
+use std::process::ExitCode;
+
+/// Command-line usage.
+const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N]
+
+scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
+           timers_unpolled idle_task_memory (or: all)
+--passes N  passes per scenario (default and minimum 5)
+env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+struct Args {
+    /// Scenarios to run, in order.
+    scenarios: Vec<Scenario>,
+    /// Passes per scenario.
+    passes: usize,
+}
+
+/// Parses the arguments (without the program name).
+///
+/// # Errors
+/// A message for the user when the arguments are wrong or `--help` was given.
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut passes = MIN_PASSES;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let passes_value = if arg == "--passes" {
+            Some(args.next().ok_or("--passes needs a value")?)
+        } else {
+            arg.strip_prefix("--passes=").map(str::to_owned)
+        };
+        if let Some(v) = passes_value {
+            passes = v
+                .parse()
+                .map_err(|_| format!("--passes: not a number: {v:?}"))?;
+            if passes < MIN_PASSES {
+                return Err(format!(
+                    "--passes must be at least {MIN_PASSES}, got {passes}"
+                ));
+            }
+            continue;
+        }
+        match arg.as_str() {
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            "all" => {
+                for s in scenarios::ALL {
+                    if !scenarios.contains(&s) {
+                        scenarios.push(s);
+                    }
+                }
+            }
+            name => {
+                let s = scenarios::find(name)
+                    .ok_or_else(|| format!("unknown scenario {name:?}\n\n{USAGE}"))?;
+                if !scenarios.contains(&s) {
+                    scenarios.push(s);
+                }
+            }
+        }
+    }
+    if scenarios.is_empty() {
+        return Err(USAGE.to_owned());
+    }
+    Ok(Args { scenarios, passes })
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let scale = match harness::scale_from_env() {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    eprintln!(
+        "brisk-bench: {} scenario(s), {} passes, scale {scale}, {} worker threads for the multi-thread flavours",
+        args.scenarios.len(),
+        args.passes,
+        runtimes::worker_threads()
+    );
+    harness::start_watchdog();
+    let summaries: Vec<Summary> = args
+        .scenarios
+        .iter()
+        .map(|s| harness::run_scenario(s, args.passes, scale))
+        .collect();
+    println!();
+    print!("{}", harness::table(&summaries));
+    println!();
+    for s in &summaries {
+        println!("{}", s.to_json());
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn all_expands_to_every_scenario() {
+        let a = parse(&["all"]).unwrap();
+        assert_eq!(a.scenarios.len(), scenarios::ALL.len());
+        assert_eq!(a.passes, 5);
+    }
+
+    #[test]
+    fn passes_and_names() {
+        let a = parse(&["ping_pong", "--passes", "7", "spawn_join", "ping_pong"]).unwrap();
+        let names: Vec<&str> = a.scenarios.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["ping_pong", "spawn_join"]);
+        assert_eq!(a.passes, 7);
+        assert_eq!(parse(&["all", "--passes=9"]).unwrap().passes, 9);
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["nope"]).is_err());
+        assert!(parse(&["all", "--passes", "3"]).is_err());
+        assert!(parse(&["all", "--passes"]).is_err());
+        assert!(parse(&["all", "--passes", "x"]).is_err());
+    }
+}

@@ -22,8 +22,9 @@
 //! `tokio::task::unconstrained`; smol has no budget). Brisk and tokio detach a
 //! task by dropping its `JoinHandle`, smol by `Task::detach`.
 //!
-//! A smol `StaticExecutor` cannot be shut down: each pass leaks a fresh one
-//! (a few hundred bytes, plus whatever tasks a scenario left on it).
+//! A smol `StaticExecutor` cannot be shut down: each run leaks a fresh one
+//! (a few hundred bytes); "shutting it down" runs it until its queue is
+//! empty. No scenario leaves a pending task on it.
 
 use async_executor::{StaticExecutor, Task};
 use std::fmt;
@@ -82,35 +83,36 @@ impl RuntimeKind {
     /// If the runtime cannot be built.
     pub(crate) fn build(self) -> Runtime {
         let workers = worker_threads();
-        match self {
-            RuntimeKind::BriskCt => Runtime::Brisk(
+        let inner = match self {
+            RuntimeKind::BriskCt => Inner::Brisk(
                 brisk::Runtime::builder()
                     .current_thread()
                     .build()
                     .expect("build brisk current-thread runtime"),
             ),
-            RuntimeKind::BriskMt => Runtime::Brisk(
+            RuntimeKind::BriskMt => Inner::Brisk(
                 brisk::Runtime::builder()
                     .multi_thread()
                     .worker_threads(workers)
                     .build()
                     .expect("build brisk multi-thread runtime"),
             ),
-            RuntimeKind::TokioCt => Runtime::Tokio(
+            RuntimeKind::TokioCt => Inner::Tokio(
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .expect("build tokio current-thread runtime"),
             ),
-            RuntimeKind::TokioMt => Runtime::Tokio(
+            RuntimeKind::TokioMt => Inner::Tokio(
                 tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(workers)
                     .enable_all()
                     .build()
                     .expect("build tokio multi-thread runtime"),
             ),
-            RuntimeKind::Smol => Runtime::Smol(Box::leak(Box::new(StaticExecutor::new()))),
-        }
+            RuntimeKind::Smol => Inner::Smol(Box::leak(Box::new(StaticExecutor::new()))),
+        };
+        Runtime { kind: self, inner }
     }
 }
 
@@ -126,7 +128,15 @@ pub(crate) fn worker_threads() -> usize {
 }
 
 /// A built runtime, ready to run one scenario.
-pub(crate) enum Runtime {
+pub(crate) struct Runtime {
+    /// Which runtime this is.
+    kind: RuntimeKind,
+    /// The runtime itself.
+    inner: Inner,
+}
+
+/// The runtime objects behind a [`Runtime`].
+enum Inner {
     /// A Brisk runtime of either flavour.
     Brisk(brisk::Runtime),
     /// A tokio runtime of either flavour.
@@ -136,31 +146,36 @@ pub(crate) enum Runtime {
 }
 
 impl Runtime {
+    /// Which runtime this is.
+    pub(crate) fn kind(&self) -> RuntimeKind {
+        self.kind
+    }
+
     /// Runs `work` to completion as this runtime's root future (in its
     /// `block_on`) and returns its output.
     pub(crate) fn block_on<W: Work>(&self, work: W) -> W::Output {
-        match self {
-            Runtime::Brisk(rt) => rt.block_on(work.run(BriskSpawner)),
-            Runtime::Tokio(rt) => rt.block_on(work.run(TokioSpawner)),
-            Runtime::Smol(ex) => {
-                futures_lite::future::block_on(ex.run(work.run(SmolSpawner(ex))))
-            }
+        match &self.inner {
+            Inner::Brisk(rt) => rt.block_on(work.run(BriskSpawner)),
+            Inner::Tokio(rt) => rt.block_on(work.run(TokioSpawner)),
+            Inner::Smol(ex) => futures_lite::future::block_on(ex.run(work.run(SmolSpawner(ex)))),
         }
     }
 
     /// Shuts the runtime down, cancelling whatever tasks are left. A smol
-    /// `StaticExecutor` cannot be shut down; its tasks stay where they are.
+    /// `StaticExecutor` cannot be shut down: it is ticked until its queue is
+    /// empty (which drops cancelled tasks' futures); tasks that are merely
+    /// pending stay where they are.
     pub(crate) fn shutdown(self) {
-        match self {
-            Runtime::Brisk(rt) => {
+        match self.inner {
+            Inner::Brisk(rt) => {
                 let report = rt.shutdown_timeout(SHUTDOWN_TIMEOUT);
                 if !report.is_clean() {
-                    eprintln!("note: brisk shutdown was not clean:");
+                    eprintln!("note: {} shutdown was not clean:", self.kind);
                     report.print();
                 }
             }
-            Runtime::Tokio(rt) => rt.shutdown_timeout(SHUTDOWN_TIMEOUT),
-            Runtime::Smol(_) => {}
+            Inner::Tokio(rt) => rt.shutdown_timeout(SHUTDOWN_TIMEOUT),
+            Inner::Smol(ex) => while ex.try_tick() {},
         }
     }
 }

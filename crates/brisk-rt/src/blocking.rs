@@ -47,8 +47,8 @@
 //!   never stranded with no thread to run it.
 //!
 //! Panics are contained: a job (or a hook, or the drop of a queued job) that
-//! panics is caught, and the thread goes on serving. The lead's jobs already
-//! catch their own panics; this is defence in depth.
+//! panics is caught, and the thread goes on serving. The runtime's jobs
+//! already catch their own panics; this is defence in depth.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -60,9 +60,9 @@ use std::time::{Duration, Instant};
 use crate::loom::{thread, Arc, Condvar, Mutex, MutexGuard};
 use crate::time::clock::os_now;
 
-/// A unit of work for the pool: the lead wraps each `spawn_blocking` closure
-/// into one. Running it polls the task; dropping it without running it
-/// cancels the task.
+/// A unit of work for the pool: `spawn_blocking` wraps each closure into one.
+/// Running it polls the task; dropping it without running it cancels the
+/// task.
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// Default for [`PoolConfig::max_threads`].
@@ -535,10 +535,11 @@ impl BlockingPool {
 /// Without an explicit [`BlockingPool::shutdown`], dropping the pool shuts it
 /// down with a 1 s timeout: queued jobs are dropped, idle threads exit and
 /// are joined, and jobs still running after 1 s are left to finish on
-/// detached threads. The runtime calls `shutdown` itself with its own
-/// timeout, after which this does nothing, so this bound only matters for
-/// pools dropped without one; it keeps such a drop from hanging while still
-/// giving short jobs time to finish.
+/// detached threads. After an explicit `shutdown` (the runtime's, with its
+/// own timeout and report) this does nothing, so the bound only matters for
+/// pools dropped without one: it keeps such a drop from hanging while still
+/// giving short jobs time to finish. A drop on a pool thread (say, the last
+/// handle released inside a job or hook) does not wait for its own thread.
 impl Drop for BlockingPool {
     fn drop(&mut self) {
         let already = self.shared.lock().shutdown;

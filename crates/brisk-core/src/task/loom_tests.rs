@@ -278,16 +278,33 @@ fn join_now<T>(join: &mut JoinHandle<T>) -> Result<T, JoinError> {
     }
 }
 
-fn bounded(preemption_bound: usize) -> loom::model::Builder {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(preemption_bound);
-    b
+/// Explores `f` under loom (with at most `preemption_bound` preemptions per
+/// execution when given) and reports how many executions it took.
+fn check(name: &str, preemption_bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if preemption_bound.is_some() {
+        builder.preemption_bound = preemption_bound;
+    }
+    let iterations = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = iterations.clone();
+    builder.check(move || {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    eprintln!(
+        "{name}: {} executions (preemption bound {:?})",
+        iterations.load(std::sync::atomic::Ordering::Relaxed),
+        builder.preemption_bound
+    );
 }
+
+/// Preemption bound of every model (`None`: exhaustive).
+const BOUND: Option<usize> = None;
 
 // ---- 1. wake vs poll ------------------------------------------------------------------
 
-fn wake_vs_poll(by_ref: bool) {
-    bounded(3).check(move || {
+fn wake_vs_poll(name: &str, by_ref: bool) {
+    check(name, BOUND, move || {
         let sched = MockSched::new();
         let drops = Drops::new();
         let signal = Signal::new();
@@ -304,7 +321,7 @@ fn wake_vs_poll(by_ref: bool) {
         let a = {
             let sched = sched.clone();
             thread::spawn(move || {
-                assert!(sched.run_one(), "the spawned task was not queued");
+                sched.run_one();
             })
         };
         // B: completes the signal, wakes the task, and helps run it.
@@ -343,19 +360,19 @@ fn wake_vs_poll(by_ref: bool) {
 
 #[test]
 fn loom_wake_by_val_vs_poll() {
-    wake_vs_poll(false);
+    wake_vs_poll("wake_by_val_vs_poll", false);
 }
 
 #[test]
 fn loom_wake_by_ref_vs_poll() {
-    wake_vs_poll(true);
+    wake_vs_poll("wake_by_ref_vs_poll", true);
 }
 
 // ---- 2. join vs complete ------------------------------------------------------------------
 
 #[test]
 fn loom_join_vs_complete() {
-    loom::model(|| {
+    check("join_vs_complete", BOUND, || {
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -393,7 +410,7 @@ fn loom_join_vs_complete() {
 /// task completes: the newest waker must be woken, or the output seen.
 #[test]
 fn loom_join_waker_replace_vs_complete() {
-    bounded(3).check(|| {
+    check("join_waker_replace_vs_complete", BOUND, || {
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -433,8 +450,8 @@ fn loom_join_waker_replace_vs_complete() {
 
 // ---- 3. JoinHandle drop vs complete ---------------------------------------------------------
 
-fn join_drop_vs_complete(register_waker: bool) {
-    loom::model(move || {
+fn join_drop_vs_complete(name: &str, register_waker: bool) {
+    check(name, BOUND, move || {
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -462,19 +479,19 @@ fn join_drop_vs_complete(register_waker: bool) {
 
 #[test]
 fn loom_join_drop_vs_complete() {
-    join_drop_vs_complete(false);
+    join_drop_vs_complete("join_drop_vs_complete", false);
 }
 
 #[test]
 fn loom_join_drop_with_waker_vs_complete() {
-    join_drop_vs_complete(true);
+    join_drop_vs_complete("join_drop_with_waker_vs_complete", true);
 }
 
 // ---- 4. abort vs run ----------------------------------------------------------------------------
 
 #[test]
 fn loom_abort_vs_run_ready() {
-    loom::model(|| {
+    check("abort_vs_run_ready", BOUND, || {
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -512,7 +529,7 @@ fn loom_abort_vs_run_ready() {
 /// The first poll returns `Pending`, so an abort racing it must cancel the task.
 #[test]
 fn loom_abort_vs_run_pending() {
-    loom::model(|| {
+    check("abort_vs_run_pending", BOUND, || {
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -547,7 +564,7 @@ fn loom_abort_vs_run_pending() {
 /// the cell, exactly once.
 #[test]
 fn loom_waker_clone_drop_vs_complete() {
-    bounded(3).check(|| {
+    check("waker_clone_drop_vs_complete", BOUND, || {
         let sched = MockSched::new();
         let drops = Drops::new();
         let signal = Signal::new();
@@ -596,7 +613,7 @@ fn loom_waker_clone_drop_vs_complete() {
 /// while thread B completes its signal, wakes it and tries to run it.
 #[test]
 fn loom_shutdown_vs_wake() {
-    bounded(3).check(|| {
+    check("shutdown_vs_wake", BOUND, || {
         let sched = MockSched::new();
         let drops = Drops::new();
         let signal = Signal::new();

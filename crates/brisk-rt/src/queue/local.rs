@@ -165,10 +165,9 @@ impl<T> Inner<T> {
     /// # Safety
     ///
     /// The caller must own position `pos`: its CAS on `head` moved `pos` out
-    /// of `[real, tail)` (or it is the owner and the position is past `tail`
-    /// and was written by it and not yet published), the slot holds an
-    /// initialized task, and the write of that task happens-before this call.
-    /// Afterwards the slot counts as uninitialized.
+    /// of `[real, tail)`, so the slot holds an initialized task, and the write
+    /// of that task happens-before this call. Afterwards the slot counts as
+    /// empty.
     #[inline]
     unsafe fn take(&self, pos: u32) -> T {
         self.slot(pos).with(|p| {
@@ -326,7 +325,10 @@ impl<T> Local<T> {
         let tail = inner.tail.load(Relaxed);
         let mut pushed = 0;
         for task in tasks {
-            assert!(pushed < room, "local queue overflow in push_back_within_capacity");
+            assert!(
+                pushed < room,
+                "local queue overflow in push_back_within_capacity"
+            );
             // SAFETY: we are the owner (`&mut self`) and `tail + pushed` is in
             // `[tail, steal + CAP)` because `pushed < room = CAP - (tail - steal)`
             // for a `steal` loaded with `Acquire`; `steal` only grows.
@@ -357,8 +359,10 @@ impl<T> Steal<T> {
     /// Steals about half (rounded up) of the victim's tasks, moves them into
     /// `dst` and returns the oldest one to run now.
     ///
-    /// `dst` must be the thief's own queue, not the victim. The amount stolen
-    /// is capped so that all but the returned task fit into `dst`.
+    /// `dst` must be the thief's own queue, not the victim (debug-asserted;
+    /// stealing from oneself would only reorder the queue, not corrupt it).
+    /// The amount stolen is capped so that all but the returned task fit into
+    /// `dst`.
     ///
     /// Returns `None` if the victim is empty or another thief is busy copying
     /// out of it.
@@ -384,7 +388,7 @@ impl<T> Steal<T> {
             // the slot writes below `tail` are visible.
             let tail = src.tail.load(Acquire);
             let available = tail.wrapping_sub(real);
-            let n = available.min(dst_room + 2);
+            let n = (available - available / 2).min(dst_room + 1);
             if n == 0 {
                 return None;
             }
@@ -558,7 +562,10 @@ mod tests {
         assert_eq!(inject.len(), half + 1);
         let expected: Vec<_> = (0..half).chain([LOCAL_QUEUE_CAPACITY]).collect();
         assert_eq!(inject.drain(), expected);
-        assert_eq!(drain_local(&mut q), (half..LOCAL_QUEUE_CAPACITY).collect::<Vec<_>>());
+        assert_eq!(
+            drain_local(&mut q),
+            (half..LOCAL_QUEUE_CAPACITY).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -669,7 +676,10 @@ mod tests {
         let (mut q, _steal) = local();
         q.push_back_within_capacity(0..LOCAL_QUEUE_CAPACITY);
         assert_eq!(q.remaining_capacity(), 0);
-        assert_eq!(drain_local(&mut q), (0..LOCAL_QUEUE_CAPACITY).collect::<Vec<_>>());
+        assert_eq!(
+            drain_local(&mut q),
+            (0..LOCAL_QUEUE_CAPACITY).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -760,8 +770,8 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::queue::loom_model::check;
     use crate::loom::thread;
+    use crate::queue::loom_model::check;
 
     fn drain_local<T>(q: &mut Local<T>) -> Vec<T> {
         core::iter::from_fn(|| q.pop()).collect()
@@ -820,6 +830,27 @@ mod loom_tests {
             seen.extend(drain_local(&mut owner));
             seen.extend(inject.drain());
             assert_exactly_once(seen, 3);
+        });
+    }
+
+    /// Model 2b: tasks a thief moved into its own queue are stolen from it in
+    /// turn (the thief's `tail` store publishes them).
+    #[test]
+    fn steal_from_thief() {
+        check("steal_from_thief", None, || {
+            let inject = Inject::new();
+            let (mut victim, victim_steal) = local();
+            for i in 0..4 {
+                victim.push_back_or_overflow(i, &inject);
+            }
+            let (mut thief, thief_steal) = local();
+            let second = thread::spawn(move || steal_once(thief_steal));
+
+            let mut seen: Vec<_> = victim_steal.steal_into(&mut thief).into_iter().collect();
+            seen.extend(drain_local(&mut thief));
+            seen.extend(second.join().unwrap());
+            seen.extend(drain_local(&mut victim));
+            assert_exactly_once(seen, 4);
         });
     }
 

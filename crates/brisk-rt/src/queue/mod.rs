@@ -25,9 +25,9 @@ mod inject;
 mod local;
 
 pub(crate) use inject::Inject;
-pub(crate) use local::{local, Local, Steal};
 #[cfg(test)]
 pub(crate) use local::LOCAL_QUEUE_CAPACITY;
+pub(crate) use local::{local, Local, Steal};
 
 /// Helpers shared by the loom models.
 #[cfg(all(test, loom))]
