@@ -14,7 +14,7 @@ fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
 #[test]
 fn spawn_outside_a_runtime() {
     let msg = panic_message(|| {
-        let _ = brisk::spawn(async {});
+        drop(brisk::spawn(async {}));
     });
     assert!(
         msg.contains("`brisk::spawn`")
@@ -90,7 +90,7 @@ fn spawn_local_on_a_blocking_thread() {
     let msg = brisk::run(async {
         brisk::spawn_blocking(|| {
             panic_message(|| {
-                let _ = brisk::spawn_local(async {});
+                drop(brisk::spawn_local(async {}));
             })
         })
         .await

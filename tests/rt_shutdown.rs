@@ -51,7 +51,7 @@ fn shutdown_reports_a_task_stuck_in_a_poll_with_name_and_location() {
             .build()
             .unwrap();
         let (started_tx, started) = std::sync::mpsc::channel();
-        let line = line!() + 1;
+        let line = line!() + 4; // the line of `.spawn(` below
         let _h = brisk::task::Builder::new()
             .name("stuck")
             .on(rt.handle())

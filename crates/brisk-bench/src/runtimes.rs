@@ -22,6 +22,10 @@
 //! `tokio::task::unconstrained`; smol has no budget). Brisk and tokio detach a
 //! task by dropping its `JoinHandle`, smol by `Task::detach`.
 //!
+//! smol's timers (`async_io::Timer`) live in async-io's global reactor,
+//! which its own background thread ("async-io") drives, since
+//! `futures_lite::future::block_on` does not.
+//!
 //! A smol `StaticExecutor` cannot be shut down: each run leaks a fresh one
 //! (a few hundred bytes); "shutting it down" runs it until its queue is
 //! empty. No scenario leaves a pending task on it.

@@ -29,8 +29,9 @@ pub(crate) struct Core {
 pub(crate) struct CtState {
     /// The core, while no `block_on` drives the scheduler.
     core: Mutex<Option<Box<Core>>>,
-    /// The driving thread parks here; every remote wake unparks it.
-    parker: Arc<Parker>,
+    /// The parker of the thread driving the scheduler right now, if any;
+    /// every remote wake unparks it.
+    driver: Mutex<Option<Arc<Parker>>>,
 }
 
 /// Set on the driving thread: which runtime's core it holds.
@@ -50,12 +51,14 @@ impl CtState {
                 queue: VecDeque::with_capacity(256),
                 tick: 0,
             }))),
-            parker: Arc::new(Parker::new()),
+            driver: Mutex::new(None),
         }
     }
 
     pub(crate) fn unpark(&self) {
-        self.parker.unpark();
+        if let Some(p) = &*self.driver.lock().unwrap() {
+            p.unpark();
+        }
     }
 
     #[inline]
@@ -96,16 +99,13 @@ fn ct(shared: &Shared) -> &CtState {
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     let state = ct(shared);
     let mut future = pin!(future);
-    let main = ThreadWaker::new(state.parker.clone());
+    let parker = Arc::new(Parker::new());
+    let main = ThreadWaker::new(parker.clone());
     let waker = main.waker();
     let mut cx = Context::from_waker(&waker);
-    shared
-        .block_on_parkers
-        .lock()
-        .unwrap()
-        .push(state.parker.clone());
-    let _unregister = super::UnregisterParker(shared, state.parker.clone());
-    let local = LocalQueue::install(shared.clone(), state.parker.clone());
+    shared.block_on_parkers.lock().unwrap().push(parker.clone());
+    let _unregister = super::UnregisterParker(shared, parker.clone());
+    let local = LocalQueue::install(shared.clone(), parker.clone());
 
     loop {
         if let Some(msg) = shared.panic_stop_message() {
@@ -114,15 +114,17 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         let core = state.core.lock().unwrap().take();
         match core {
             Some(core) => {
+                *state.driver.lock().unwrap() = Some(parker.clone());
                 let (out, core) = drive(
                     shared,
-                    state,
                     core,
+                    &parker,
                     &main,
                     &mut future,
                     &mut cx,
                     local.queue(),
                 );
+                *state.driver.lock().unwrap() = None;
                 *state.core.lock().unwrap() = Some(core);
                 // Let a waiting `block_on` on another thread take over.
                 shared.unpark_block_on_threads();
@@ -134,7 +136,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                 super::panic_policy_stop(&msg);
             }
             None => {
-                // Another thread drives the scheduler: poll our future only.
+                // Another thread drives the scheduler: poll our future and
+                // run the local tasks it spawned; take the core over when it
+                // is released (the releaser unparks us).
                 if main.take_woken() {
                     if let Poll::Ready(out) =
                         brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx)
@@ -142,7 +146,17 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                         return out;
                     }
                 }
-                state.parker.park(Some(Duration::from_millis(10)));
+                let mut ran = 0;
+                while ran < shared.config.event_interval {
+                    let Some(task) = local.queue().pop() else {
+                        break;
+                    };
+                    task.run();
+                    ran += 1;
+                }
+                if ran == 0 {
+                    parker.park(Some(Duration::from_millis(10)));
+                }
             }
         }
     }
@@ -152,8 +166,8 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
 /// stopped the runtime; always returns the core.
 fn drive<F: Future>(
     shared: &Shared,
-    state: &CtState,
     core: Box<Core>,
+    parker: &Parker,
     main: &ThreadWaker,
     future: &mut std::pin::Pin<&mut F>,
     cx: &mut Context<'_>,
@@ -217,7 +231,7 @@ fn drive<F: Future>(
             // Re-check after publishing the planned wake: a timer armed or a
             // task queued in between has unparked us (token) or is visible now.
             shared.counters.parks.fetch_add(1, Ordering::Relaxed);
-            state.parker.park(timeout);
+            parker.park(timeout);
             shared.time.clear_planned_wake();
         }
     };
