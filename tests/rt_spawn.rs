@@ -394,3 +394,32 @@ fn waker_counters_are_recorded() {
         waiter.await.unwrap();
     });
 }
+
+#[test]
+fn concurrent_block_on_calls_share_a_current_thread_runtime() {
+    within(LIMIT, || {
+        let rt = Arc::new(brisk::Runtime::builder().current_thread().build().unwrap());
+        let threads: Vec<_> = (0..3u64)
+            .map(|i| {
+                let rt = rt.clone();
+                std::thread::spawn(move || {
+                    rt.block_on(async move {
+                        let local = Rc::new(i);
+                        let l = local.clone();
+                        let a = brisk::spawn_local(async move {
+                            brisk::time::sleep(Duration::from_millis(2)).await;
+                            *l
+                        });
+                        let b = brisk::spawn(async move {
+                            brisk::time::sleep(Duration::from_millis(3)).await;
+                            i * 10
+                        });
+                        a.await.unwrap() + b.await.unwrap() + *local
+                    })
+                })
+            })
+            .collect();
+        let got: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(got, vec![0, 12, 24]);
+    });
+}
