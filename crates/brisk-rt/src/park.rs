@@ -103,18 +103,33 @@ impl Parker {
     }
 }
 
+thread_local! {
+    /// Its address identifies the current thread cheaply.
+    static MARK: u8 = const { 0 };
+}
+
+/// A cheap identity of the current thread.
+pub(crate) fn thread_mark() -> usize {
+    MARK.with(|m| m as *const u8 as usize)
+}
+
 /// A waker that unparks a thread: what `block_on` uses for its own future.
 pub(crate) struct ThreadWaker {
     pub(crate) parker: Arc<Parker>,
     /// Set when the future should be polled again.
     pub(crate) woken: crate::loom::AtomicBool,
+    /// `thread_mark()` of the thread that polls the future: a wake from that
+    /// thread needs no unpark, it checks `woken` before it sleeps.
+    owner: usize,
 }
 
 impl ThreadWaker {
+    /// A waker for a future polled on the calling thread.
     pub(crate) fn new(parker: Arc<Parker>) -> Arc<ThreadWaker> {
         Arc::new(ThreadWaker {
             parker,
             woken: crate::loom::AtomicBool::new(true),
+            owner: thread_mark(),
         })
     }
 
@@ -134,7 +149,7 @@ impl Wake for ThreadWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.woken.swap(true, Ordering::AcqRel) {
+        if !self.woken.swap(true, Ordering::AcqRel) && thread_mark() != self.owner {
             self.parker.unpark();
         }
     }

@@ -25,12 +25,6 @@ pub(crate) struct Vtable {
     pub(crate) cancel_in_place: unsafe fn(NonNull<Header>),
 }
 
-/// Registry links, guarded by the registry shard lock of the task's id.
-pub(crate) struct Links {
-    pub(crate) prev: Option<NonNull<Header>>,
-    pub(crate) next: Option<NonNull<Header>>,
-}
-
 /// Per-task counters read by diagnostics. Writers use relaxed load+store (not
 /// read-modify-write) to stay off the hot path's critical section; two threads
 /// waking the same task at the same instant may lose a count.
@@ -52,13 +46,62 @@ impl Counters {
     }
 }
 
-/// Metadata fixed at spawn.
+/// Metadata fixed at spawn, packed to four words.
 pub(crate) struct Meta {
-    pub(crate) id: Id,
-    pub(crate) parent: Option<Id>,
-    pub(crate) name: Option<Arc<str>>,
+    /// The id in the low 56 bits, the `TaskKind` in the top byte.
+    id_kind: u64,
+    /// The parent's id, or 0 for none.
+    parent: u64,
+    /// The name, behind a thin pointer (named tasks pay one more allocation,
+    /// unnamed ones pay one word).
+    name: Option<Box<String>>,
+    /// Where the task was spawned.
     pub(crate) location: &'static Location<'static>,
-    pub(crate) kind: TaskKind,
+}
+
+const KIND_SHIFT: u32 = 56;
+
+impl Meta {
+    pub(crate) fn new(
+        id: Id,
+        parent: Option<Id>,
+        name: Option<&str>,
+        location: &'static Location<'static>,
+        kind: TaskKind,
+    ) -> Meta {
+        let kind = match kind {
+            TaskKind::Task => 0u64,
+            TaskKind::Local => 1,
+            TaskKind::Blocking => 2,
+        };
+        Meta {
+            id_kind: (id.0 & ((1 << KIND_SHIFT) - 1)) | (kind << KIND_SHIFT),
+            parent: parent.map_or(0, |p| p.0),
+            name: name.map(|n| Box::new(n.to_owned())),
+            location,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn id(&self) -> Id {
+        Id(self.id_kind & ((1 << KIND_SHIFT) - 1))
+    }
+
+    pub(crate) fn kind(&self) -> TaskKind {
+        match self.id_kind >> KIND_SHIFT {
+            0 => TaskKind::Task,
+            1 => TaskKind::Local,
+            _ => TaskKind::Blocking,
+        }
+    }
+
+    pub(crate) fn parent(&self) -> Option<Id> {
+        (self.parent != 0).then_some(Id(self.parent))
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(String::as_str)
+    }
 }
 
 /// What the task is pending on: a resource word (kind in the top byte, id in
@@ -116,14 +159,15 @@ pub(crate) struct Header {
     /// Where wakes go: the runtime's scheduler, a worker's local scheduler, or
     /// the blocking pool.
     pub(crate) sched: Arc<dyn Schedule>,
-    /// Intrusive links of the runtime's task registry.
-    pub(crate) links: UnsafeCell<Links>,
     /// Id, parent, name, spawn location, kind.
     pub(crate) meta: Meta,
     /// The current wait-point.
     pub(crate) wait: WaitCell,
     /// Poll and waker counters.
     pub(crate) counters: Counters,
+    /// This task's slot in its registry shard (`u32::MAX`: not listed);
+    /// guarded by that shard's lock.
+    pub(crate) registry_slot: UnsafeCell<u32>,
     /// The `JoinHandle`'s waker; see the ground rules in `state.rs`.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
 }
@@ -134,13 +178,10 @@ impl Header {
             state: State::new(),
             vtable,
             sched,
-            links: UnsafeCell::new(Links {
-                prev: None,
-                next: None,
-            }),
             meta,
             wait: WaitCell::new(),
             counters: Counters::default(),
+            registry_slot: UnsafeCell::new(u32::MAX),
             join_waker: UnsafeCell::new(None),
         }
     }

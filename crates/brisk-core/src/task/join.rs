@@ -74,7 +74,7 @@ impl<T> JoinHandle<T> {
 
     /// The task's id.
     pub fn id(&self) -> Id {
-        self.header().meta.id
+        self.header().meta.id()
     }
 
     /// A view of the task (name, location, state, wait-point).
@@ -184,7 +184,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
             .field("id", &self.id())
-            .field("name", &self.header().meta.name)
+            .field("name", &self.header().meta.name())
             .finish()
     }
 }
@@ -214,7 +214,7 @@ impl AbortHandle {
     /// The task's id.
     pub fn id(&self) -> Id {
         // SAFETY: we hold a reference.
-        unsafe { self.raw.as_ref() }.meta.id
+        unsafe { self.raw.as_ref() }.meta.id()
     }
 }
 
@@ -256,6 +256,12 @@ impl fmt::Debug for AbortHandle {
 /// # });
 /// ```
 pub struct JoinError {
+    /// Boxed: a `JoinError` sits in every task's output slot, so it must be
+    /// one word to keep idle tasks small.
+    inner: Box<Inner>,
+}
+
+struct Inner {
     repr: Repr,
     id: Id,
     name: Option<Arc<str>>,
@@ -270,51 +276,52 @@ enum Repr {
 
 impl JoinError {
     pub(crate) fn cancelled(meta: &Meta) -> JoinError {
-        JoinError {
-            repr: Repr::Cancelled,
-            id: meta.id,
-            name: meta.name.clone(),
-            location: meta.location,
-        }
+        JoinError::new(Repr::Cancelled, meta)
     }
 
     pub(crate) fn panic(meta: &Meta, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError::new(Repr::Panic(Mutex::new(payload)), meta)
+    }
+
+    fn new(repr: Repr, meta: &Meta) -> JoinError {
         JoinError {
-            repr: Repr::Panic(Mutex::new(payload)),
-            id: meta.id,
-            name: meta.name.clone(),
-            location: meta.location,
+            inner: Box::new(Inner {
+                repr,
+                id: meta.id(),
+                name: meta.name().map(Arc::from),
+                location: meta.location,
+            }),
         }
     }
 
     /// True if the task was cancelled (aborted, or its runtime shut down).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.inner.repr, Repr::Cancelled)
     }
 
     /// True if the task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.inner.repr, Repr::Panic(_))
     }
 
     /// The failed task's id.
     pub fn id(&self) -> Id {
-        self.id
+        self.inner.id
     }
 
     /// The failed task's name, if it had one.
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.inner.name.as_deref()
     }
 
     /// Where the failed task was spawned.
     pub fn location(&self) -> &'static Location<'static> {
-        self.location
+        self.inner.location
     }
 
     /// The panic message, if the payload is a string.
     pub fn panic_message(&self) -> Option<String> {
-        match &self.repr {
+        match &self.inner.repr {
             Repr::Panic(p) => {
                 let p = p.lock().unwrap_or_else(|e| e.into_inner());
                 payload_str(&**p).map(str::to_owned)
@@ -335,18 +342,21 @@ impl JoinError {
 
     /// The panic payload, or the error back if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self.repr {
+        if !self.is_panic() {
+            return Err(self);
+        }
+        match self.inner.repr {
             Repr::Panic(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
-            Repr::Cancelled => Err(self),
+            Repr::Cancelled => unreachable!("checked above"),
         }
     }
 
     fn describe_task(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task {}", self.id)?;
-        if let Some(name) = &self.name {
+        write!(f, "task {}", self.inner.id)?;
+        if let Some(name) = &self.inner.name {
             write!(f, " ({name})")?;
         }
-        write!(f, " spawned at {}", self.location)
+        write!(f, " spawned at {}", self.inner.location)
     }
 }
 
@@ -360,7 +370,7 @@ pub(crate) fn payload_str(payload: &(dyn Any + Send)) -> Option<&str> {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.describe_task(f)?;
-        match &self.repr {
+        match &self.inner.repr {
             Repr::Cancelled => f.write_str(" was cancelled"),
             Repr::Panic(_) => match self.panic_message() {
                 Some(msg) => write!(f, " panicked: {msg}"),
@@ -377,9 +387,9 @@ impl fmt::Debug for JoinError {
         } else {
             "JoinError::Cancelled"
         });
-        d.field("id", &self.id)
-            .field("name", &self.name)
-            .field("location", &format_args!("{}", self.location));
+        d.field("id", &self.inner.id)
+            .field("name", &self.inner.name)
+            .field("location", &format_args!("{}", self.inner.location));
         if let Some(msg) = self.panic_message() {
             d.field("message", &msg);
         }

@@ -7,7 +7,10 @@
 
 use super::{spawn_raw, JoinError, JoinHandle, Notified, Registry, TaskKind};
 use crate::runtime::Schedule;
-use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{
+    AtomicBool, AtomicUsize,
+    Ordering::{Relaxed, SeqCst},
+};
 use loom::sync::Mutex;
 use loom::thread;
 use std::collections::VecDeque;
@@ -278,6 +281,37 @@ fn join_now<T>(join: &mut JoinHandle<T>) -> Result<T, JoinError> {
     }
 }
 
+/// Compensates for a known gap in loom's DPOR (tokio-rs/loom#166, #392): it
+/// keeps only the *last* access per atomic, so a thread that does a load and
+/// then an RMW hides an earlier load by another thread, and the schedule where
+/// the second thread's whole section runs before that load is never tried
+/// (e.g. a `JoinHandle` poll that only loads the state, racing a completion).
+/// Every model thread bumps this counter (a relaxed RMW: no happens-before is
+/// added) right before its concurrent section, so the sections' start orders
+/// always race and loom explores each of them.
+#[derive(Clone)]
+struct Race(Arc<AtomicUsize>);
+
+impl Race {
+    fn new() -> Race {
+        Race(Arc::new(AtomicUsize::new(0)))
+    }
+
+    /// Marks the start of the calling thread's concurrent section.
+    fn point(&self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+
+    /// Spawns a model thread whose body starts with a race point.
+    fn spawn<T: 'static>(&self, f: impl FnOnce() -> T + 'static) -> thread::JoinHandle<T> {
+        let race = self.clone();
+        thread::spawn(move || {
+            race.point();
+            f()
+        })
+    }
+}
+
 /// Explores `f` under loom (with at most `preemption_bound` preemptions per
 /// execution when given) and reports how many executions it took.
 fn check(name: &str, preemption_bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
@@ -298,6 +332,10 @@ fn check(name: &str, preemption_bound: Option<usize>, f: impl Fn() + Sync + Send
     );
 }
 
+fn bound_from_env() -> Option<usize> {
+    std::env::var("B").ok().map(|v| v.parse().unwrap())
+}
+
 /// Preemption bound of every model (`None`: exhaustive).
 const BOUND: Option<usize> = None;
 
@@ -305,6 +343,7 @@ const BOUND: Option<usize> = None;
 
 fn wake_vs_poll(name: &str, by_ref: bool) {
     check(name, BOUND, move || {
+        let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
         let signal = Signal::new();
@@ -320,7 +359,7 @@ fn wake_vs_poll(name: &str, by_ref: bool) {
         // A: runs the spawned task (first poll: Pending, or Ready if B was first).
         let a = {
             let sched = sched.clone();
-            thread::spawn(move || {
+            race.spawn(move || {
                 sched.run_one();
             })
         };
@@ -328,7 +367,7 @@ fn wake_vs_poll(name: &str, by_ref: bool) {
         let b = {
             let sched = sched.clone();
             let signal = signal.clone();
-            thread::spawn(move || {
+            race.spawn(move || {
                 if let Some(waker) = signal.set() {
                     if by_ref {
                         waker.wake_by_ref();
@@ -373,6 +412,7 @@ fn loom_wake_by_ref_vs_poll() {
 #[test]
 fn loom_join_vs_complete() {
     check("join_vs_complete", BOUND, || {
+        let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -380,9 +420,10 @@ fn loom_join_vs_complete() {
 
         let runner = {
             let sched = sched.clone();
-            thread::spawn(move || assert!(sched.run_one()))
+            race.spawn(move || assert!(sched.run_one()))
         };
         let (flag, waker) = flag_waker();
+        race.point();
         let first = poll_join(&mut join, &waker);
         runner.join().unwrap();
 
@@ -406,11 +447,13 @@ fn loom_join_vs_complete() {
     });
 }
 
-/// The handle replaces its waker (a second poll with another waker) while the
-/// task completes: the newest waker must be woken, or the output seen.
-#[test]
-fn loom_join_waker_replace_vs_complete() {
-    check("join_waker_replace_vs_complete", BOUND, || {
+/// The handle is polled a second time while the task completes, with the same
+/// waker (the `will_wake` fast path, which reads the slot the task side reads)
+/// or with another one (the slot is taken back and replaced): the newest waker
+/// must be woken, or the output seen.
+fn join_repoll_vs_complete(name: &str, same_waker: bool) {
+    check(name, BOUND, move || {
+        let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -421,16 +464,24 @@ fn loom_join_waker_replace_vs_complete() {
 
         let runner = {
             let sched = sched.clone();
-            thread::spawn(move || assert!(sched.run_one()))
+            race.spawn(move || assert!(sched.run_one()))
         };
-        let (flag2, waker2) = flag_waker();
+        let (flag2, waker2) = if same_waker {
+            (flag1.clone(), waker1.clone())
+        } else {
+            flag_waker()
+        };
+        race.point();
         let second = poll_join(&mut join, &waker2);
         runner.join().unwrap();
 
         let out = match second {
             Poll::Ready(res) => res,
             Poll::Pending => {
-                assert!(flag2.0.load(SeqCst), "the newest join waker was never woken");
+                assert!(
+                    flag2.0.load(SeqCst),
+                    "the newest join waker was never woken"
+                );
                 join_now(&mut join)
             }
         }
@@ -439,8 +490,8 @@ fn loom_join_waker_replace_vs_complete() {
         drop(out);
         drop(join);
         drop((waker1, waker2));
-        assert_eq!(Arc::strong_count(&flag1), 1, "the old join waker leaked");
-        assert_eq!(Arc::strong_count(&flag2), 1, "the join waker leaked");
+        drop(flag2);
+        assert_eq!(Arc::strong_count(&flag1), 1, "a join waker leaked");
         assert_eq!(drops.future(), 1);
         assert_eq!(drops.output(), 1);
         assert_eq!(Arc::strong_count(&token), 1);
@@ -448,10 +499,21 @@ fn loom_join_waker_replace_vs_complete() {
     });
 }
 
+#[test]
+fn loom_join_repoll_same_waker_vs_complete() {
+    join_repoll_vs_complete("join_repoll_same_waker_vs_complete", true);
+}
+
+#[test]
+fn loom_join_repoll_new_waker_vs_complete() {
+    join_repoll_vs_complete("join_repoll_new_waker_vs_complete", false);
+}
+
 // ---- 3. JoinHandle drop vs complete ---------------------------------------------------------
 
 fn join_drop_vs_complete(name: &str, register_waker: bool) {
     check(name, BOUND, move || {
+        let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -463,8 +525,9 @@ fn join_drop_vs_complete(name: &str, register_waker: bool) {
 
         let runner = {
             let sched = sched.clone();
-            thread::spawn(move || assert!(sched.run_one()))
+            race.spawn(move || assert!(sched.run_one()))
         };
+        race.point();
         drop(join);
         runner.join().unwrap();
 
@@ -492,6 +555,7 @@ fn loom_join_drop_with_waker_vs_complete() {
 #[test]
 fn loom_abort_vs_run_ready() {
     check("abort_vs_run_ready", BOUND, || {
+        let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -500,9 +564,9 @@ fn loom_abort_vs_run_ready() {
 
         let runner = {
             let sched = sched.clone();
-            thread::spawn(move || assert!(sched.run_one()))
+            race.spawn(move || assert!(sched.run_one()))
         };
-        let aborter = thread::spawn(move || abort.abort());
+        let aborter = race.spawn(move || abort.abort());
         runner.join().unwrap();
         aborter.join().unwrap();
         sched.drain();
@@ -530,6 +594,7 @@ fn loom_abort_vs_run_ready() {
 #[test]
 fn loom_abort_vs_run_pending() {
     check("abort_vs_run_pending", BOUND, || {
+        let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
         let (token, guard) = guard(&drops);
@@ -538,14 +603,16 @@ fn loom_abort_vs_run_pending() {
 
         let runner = {
             let sched = sched.clone();
-            thread::spawn(move || assert!(sched.run_one()))
+            race.spawn(move || assert!(sched.run_one()))
         };
-        let aborter = thread::spawn(move || abort.abort());
+        let aborter = race.spawn(move || abort.abort());
         runner.join().unwrap();
         aborter.join().unwrap();
         sched.drain();
 
-        let err = join_now(&mut join).err().expect("a never-ready task returned");
+        let err = join_now(&mut join)
+            .err()
+            .expect("a never-ready task returned");
         assert!(err.is_cancelled(), "unexpected error: {err}");
         drop(err);
         drop(join);
@@ -564,7 +631,8 @@ fn loom_abort_vs_run_pending() {
 /// the cell, exactly once.
 #[test]
 fn loom_waker_clone_drop_vs_complete() {
-    check("waker_clone_drop_vs_complete", BOUND, || {
+    check("waker_clone_drop_vs_complete", bound_from_env(), || {
+        let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
         let signal = Signal::new();
@@ -584,17 +652,18 @@ fn loom_waker_clone_drop_vs_complete() {
         let a = {
             let sched = sched.clone();
             let signal = signal.clone();
-            thread::spawn(move || {
+            race.spawn(move || {
                 assert!(signal.set().is_none());
                 waker.wake();
                 sched.drain();
             })
         };
-        let b = thread::spawn(move || {
+        let b = race.spawn(move || {
             let again = clone.clone();
             drop(clone);
             drop(again);
         });
+        race.point();
         drop(join);
         a.join().unwrap();
         b.join().unwrap();
@@ -614,6 +683,7 @@ fn loom_waker_clone_drop_vs_complete() {
 #[test]
 fn loom_shutdown_vs_wake() {
     check("shutdown_vs_wake", BOUND, || {
+        let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
         let signal = Signal::new();
@@ -630,7 +700,7 @@ fn loom_shutdown_vs_wake() {
 
         let a = {
             let sched = sched.clone();
-            thread::spawn(move || {
+            race.spawn(move || {
                 for task in sched.registry.tasks() {
                     task.shutdown();
                 }
@@ -639,7 +709,7 @@ fn loom_shutdown_vs_wake() {
         let b = {
             let sched = sched.clone();
             let signal = signal.clone();
-            thread::spawn(move || {
+            race.spawn(move || {
                 if let Some(waker) = signal.set() {
                     waker.wake();
                 }
@@ -664,6 +734,64 @@ fn loom_shutdown_vs_wake() {
         drop(join);
         assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
         assert!(drops.output() <= 1);
+        assert!(!signal.has_waker());
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+    });
+}
+
+// ---- 4b. abort vs wake ------------------------------------------------------------------------------
+
+/// An idle task (polled once) is aborted on thread A while thread B completes
+/// its signal, wakes it and tries to run it: both may create a `Notified`, only
+/// one may be queued, and the future is dropped exactly once.
+#[test]
+fn loom_abort_vs_wake() {
+    check("abort_vs_wake", BOUND, || {
+        let race = Race::new();
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let signal = Signal::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(
+            &sched,
+            WaitFut {
+                guard,
+                signal: signal.clone(),
+            },
+        );
+        assert!(sched.run_one());
+        let abort = join.abort_handle();
+
+        let a = race.spawn(move || abort.abort());
+        let b = {
+            let sched = sched.clone();
+            let signal = signal.clone();
+            race.spawn(move || {
+                if let Some(waker) = signal.set() {
+                    waker.wake();
+                }
+                sched.run_one();
+            })
+        };
+        a.join().unwrap();
+        b.join().unwrap();
+        assert!(sched.queued() <= 1, "two Notified queued for one task");
+        sched.drain();
+
+        match join_now(&mut join) {
+            Ok(out) => {
+                assert_eq!(out.value, 42);
+                drop(out);
+                assert_eq!(drops.output(), 1);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "unexpected error: {e}");
+                assert_eq!(drops.output(), 0);
+            }
+        }
+        drop(join);
+        assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
         assert!(!signal.has_waker());
         assert_eq!(Arc::strong_count(&token), 1);
         assert_freed(sched);

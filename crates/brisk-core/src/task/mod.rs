@@ -17,11 +17,11 @@
 
 pub(crate) mod header;
 mod join;
+#[cfg(all(test, loom))]
+mod loom_tests;
 pub(crate) mod raw;
 mod registry;
 mod state;
-#[cfg(all(test, loom))]
-mod loom_tests;
 
 use crate::context;
 use crate::error;
@@ -297,12 +297,12 @@ impl<'a> TaskRef<'a> {
 
     /// The task's id.
     pub fn id(&self) -> Id {
-        self.header().meta.id
+        self.header().meta.id()
     }
 
     /// The name given with [`Builder::name`], if any.
     pub fn name(&self) -> Option<&'a str> {
-        self.header().meta.name.as_deref()
+        self.header().meta.name()
     }
 
     /// Where the task was spawned.
@@ -312,12 +312,12 @@ impl<'a> TaskRef<'a> {
 
     /// The task that spawned it, if it was spawned from inside a task.
     pub fn parent(&self) -> Option<Id> {
-        self.header().meta.parent
+        self.header().meta.parent()
     }
 
     /// What kind of task this is.
     pub fn kind(&self) -> TaskKind {
-        self.header().meta.kind
+        self.header().meta.kind()
     }
 
     /// Where the task is in its life.
@@ -392,7 +392,7 @@ impl<'a> TaskRef<'a> {
     pub fn info(&self) -> TaskInfo {
         TaskInfo {
             id: self.id(),
-            name: self.header().meta.name.clone(),
+            name: self.name().map(Arc::from),
             location: self.location(),
             parent: self.parent(),
             kind: self.kind(),
@@ -689,13 +689,13 @@ pub(crate) fn spawn_raw<F>(
 where
     F: Future + 'static,
 {
-    let meta = Meta {
-        id: sched.registry().next_task_id(),
-        parent: context::current_task_id(),
-        name: name.map(Arc::from),
+    let meta = Meta::new(
+        sched.registry().next_task_id(),
+        context::current_task_id(),
+        name,
         location,
         kind,
-    };
+    );
     let raw = raw::Cell::allocate(future, sched, meta);
     // Three references: registry, the first `Notified`, the `JoinHandle`.
     let notified = Notified::from_raw(raw);
@@ -774,7 +774,7 @@ impl Future for YieldNow {
 pub fn waker_task_id(waker: &std::task::Waker) -> Option<Id> {
     // SAFETY: a Brisk waker holds a reference, so the header is alive while
     // `waker` is borrowed.
-    raw::header_of(waker).map(|p| unsafe { p.as_ref() }.meta.id)
+    raw::header_of(waker).map(|p| unsafe { p.as_ref() }.meta.id())
 }
 
 /// The id of the task being polled on this thread, if any.

@@ -1,17 +1,35 @@
 //! The runtime's task registry: every live task, for shutdown and diagnostics.
 //!
-//! A sharded, intrusive, doubly-linked list. Each task's links live in its
-//! header and are only touched under the lock of the shard its id maps to.
+//! Sharded slabs of task pointers. A task's slot index lives in its header
+//! (`registry_slot`) and both are only touched under the lock of the shard its
+//! id maps to. Removal never touches another task's header (unlike an
+//! intrusive list), which keeps completion cheap when many tasks are alive.
 //! The registry holds one reference to every task it lists; `complete` drops it.
 
 use super::header::Header;
 use super::{Id, Task, TaskRef};
-use crate::loom::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::loom::{AtomicBool, AtomicU64, Mutex, Ordering};
 use std::ptr::NonNull;
 
+/// A vacant slot: `(next_free << 1) | 1`; an occupied one: the header address.
+const NONE: u32 = u32::MAX;
+
 struct Shard {
-    head: Option<NonNull<Header>>,
+    slots: Vec<usize>,
+    free: u32,
+    len: usize,
     closed: bool,
+}
+
+impl Shard {
+    fn get(&self, i: usize) -> Option<NonNull<Header>> {
+        let v = self.slots[i];
+        if v & 1 == 1 {
+            None
+        } else {
+            NonNull::new(v as *mut Header)
+        }
+    }
 }
 
 /// Every live task of one runtime.
@@ -21,16 +39,15 @@ struct Shard {
 pub struct Registry {
     shards: Box<[Mutex<Shard>]>,
     mask: u64,
-    len: AtomicUsize,
     next_task_id: AtomicU64,
     next_resource_id: AtomicU64,
     closed: AtomicBool,
 }
 
-// SAFETY: the raw header pointers are only dereferenced under the shard lock
-// (for the links) or through the task's own thread-safe state; headers are
-// `Send + Sync` by construction (all their shared fields are atomics or
-// immutable after spawn).
+// SAFETY: the stored header pointers are only dereferenced while the shard
+// lock is held (slot index) or through the task's own thread-safe state;
+// headers are `Send + Sync` by construction (their shared fields are atomics
+// or immutable after spawn).
 unsafe impl Send for Registry {}
 // SAFETY: see `Send`; all mutation goes through the shard mutexes.
 unsafe impl Sync for Registry {}
@@ -43,13 +60,14 @@ impl Registry {
             shards: (0..n)
                 .map(|_| {
                     Mutex::new(Shard {
-                        head: None,
+                        slots: Vec::new(),
+                        free: NONE,
+                        len: 0,
                         closed: false,
                     })
                 })
                 .collect(),
             mask: n as u64 - 1,
-            len: AtomicUsize::new(0),
             next_task_id: AtomicU64::new(1),
             next_resource_id: AtomicU64::new(1),
             closed: AtomicBool::new(false),
@@ -74,24 +92,26 @@ impl Registry {
     pub(crate) fn insert(&self, ptr: NonNull<Header>) -> bool {
         // SAFETY: the caller holds a reference to the task.
         let header = unsafe { ptr.as_ref() };
-        let mut shard = self.shard(header.meta.id).lock().unwrap();
+        let mut shard = self.shard(header.meta.id()).lock().unwrap();
         if shard.closed {
             return false;
         }
-        let old_head = shard.head;
-        // SAFETY: links are guarded by this shard's lock, which we hold; the
-        // old head is listed, hence alive (the registry holds a reference).
-        unsafe {
-            header.links.with_mut(|l| {
-                (*l).prev = None;
-                (*l).next = old_head;
-            });
-            if let Some(old) = old_head {
-                old.as_ref().links.with_mut(|l| (*l).prev = Some(ptr));
-            }
-        }
-        shard.head = Some(ptr);
-        self.len.fetch_add(1, Ordering::Relaxed);
+        let addr = ptr.as_ptr() as usize;
+        debug_assert_eq!(addr & 1, 0);
+        let index = if shard.free != NONE {
+            let i = shard.free;
+            shard.free = (shard.slots[i as usize] >> 1) as u32;
+            shard.slots[i as usize] = addr;
+            i
+        } else {
+            let i =
+                u32::try_from(shard.slots.len()).expect("more than 2^32 live tasks in one shard");
+            shard.slots.push(addr);
+            i
+        };
+        shard.len += 1;
+        // SAFETY: `registry_slot` is guarded by this shard's lock, which we hold.
+        header.registry_slot.with_mut(|s| unsafe { *s = index });
         true
     }
 
@@ -99,38 +119,28 @@ impl Registry {
     pub(crate) fn remove(&self, ptr: NonNull<Header>) {
         // SAFETY: the caller holds a reference to the task.
         let header = unsafe { ptr.as_ref() };
-        let mut shard = self.shard(header.meta.id).lock().unwrap();
-        // SAFETY: links are guarded by the shard lock we hold; neighbours are
-        // listed, hence alive.
-        unsafe {
-            let (prev, next) = header.links.with(|l| ((*l).prev, (*l).next));
-            let listed = prev.is_some() || shard.head == Some(ptr);
-            if !listed {
-                return;
-            }
-            match prev {
-                Some(p) => p.as_ref().links.with_mut(|l| (*l).next = next),
-                None => shard.head = next,
-            }
-            if let Some(n) = next {
-                n.as_ref().links.with_mut(|l| (*l).prev = prev);
-            }
-            header.links.with_mut(|l| {
-                (*l).prev = None;
-                (*l).next = None;
-            });
+        let mut shard = self.shard(header.meta.id()).lock().unwrap();
+        // SAFETY: `registry_slot` is guarded by this shard's lock, which we hold.
+        let index = header
+            .registry_slot
+            .with_mut(|s| unsafe { std::mem::replace(&mut *s, NONE) });
+        if index == NONE {
+            return;
         }
-        self.len.fetch_sub(1, Ordering::Relaxed);
+        debug_assert_eq!(shard.slots[index as usize], ptr.as_ptr() as usize);
+        shard.slots[index as usize] = ((shard.free as usize) << 1) | 1;
+        shard.free = index;
+        shard.len -= 1;
     }
 
     /// Number of listed (not yet completed) tasks.
     pub fn len(&self) -> usize {
-        self.len.load(Ordering::Acquire)
+        self.shards.iter().map(|s| s.lock().unwrap().len).sum()
     }
 
     /// True when no task is listed.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.shards.iter().all(|s| s.lock().unwrap().len == 0)
     }
 
     /// Refuses new tasks from now on. Returns true if this call closed it.
@@ -153,19 +163,18 @@ impl Registry {
     pub fn for_each(&self, mut f: impl FnMut(TaskRef<'_>)) {
         for shard in self.shards.iter() {
             let shard = shard.lock().unwrap();
-            let mut cur = shard.head;
-            while let Some(ptr) = cur {
-                f(TaskRef::new(ptr));
-                // SAFETY: listed tasks are alive and their links are guarded
-                // by the lock we hold.
-                cur = unsafe { ptr.as_ref().links.with(|l| (*l).next) };
+            for i in 0..shard.slots.len() {
+                if let Some(ptr) = shard.get(i) {
+                    // Listed tasks are alive: the registry holds a reference.
+                    f(TaskRef::new(ptr));
+                }
             }
         }
     }
 
     /// Owned references to every listed task.
     pub fn tasks(&self) -> Vec<Task> {
-        let mut out = Vec::with_capacity(self.len());
+        let mut out = Vec::new();
         self.for_each(|t| out.push(t.to_task()));
         out
     }

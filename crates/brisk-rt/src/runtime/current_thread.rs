@@ -213,13 +213,13 @@ fn drive<F: Future>(
                 .or_else(|| shared.inject.pop())
             };
             let Some(task) = task else { break };
-            shared.counters.polls.fetch_add(1, Ordering::Relaxed);
             task.run();
             ran += 1;
-            if main.woken.load(Ordering::Acquire) {
-                break;
-            }
         }
+        shared
+            .counters
+            .polls
+            .fetch_add(ran as u64, Ordering::Relaxed);
 
         shared.time.process();
         let idle = driving.core.borrow().queue.is_empty()

@@ -8,7 +8,7 @@
 
 use super::shared::Shared;
 use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering};
-use crate::park::Parker;
+use crate::park::{thread_mark, Parker};
 use brisk_core::runtime::Schedule;
 use brisk_core::task::{JoinError, Notified, Registry, TaskRef};
 use std::cell::RefCell;
@@ -18,12 +18,6 @@ use std::sync::Arc;
 thread_local! {
     /// The local queue of the scheduler loop running on this thread.
     static CURRENT: RefCell<Option<Arc<LocalQueue>>> = const { RefCell::new(None) };
-    /// Its address identifies this thread cheaply.
-    static MARK: u8 = const { 0 };
-}
-
-fn thread_mark() -> usize {
-    MARK.with(|m| m as *const u8 as usize)
 }
 
 pub(crate) struct LocalQueue {

@@ -266,17 +266,17 @@ impl Builder {
         let blocking = Arc::new(BlockingPool::new(PoolConfig {
             max_threads: self.max_blocking_threads,
             keep_alive: self.thread_keep_alive,
-            thread_name: self.thread_name.clone(),
+            thread_name: shim_arc(self.thread_name.clone()),
             stack_size: self.thread_stack_size,
-            on_thread_start: Some(Arc::new(move || {
+            on_thread_start: Some(shim_arc::<dyn Fn() + Send + Sync>(Arc::new(move || {
                 if let Some(backend) = start_slot.get().and_then(Weak::upgrade) {
                     let guard = context::enter(Handle::new(backend));
                     BLOCKING_CONTEXT.with(|c| *c.borrow_mut() = Some(guard));
                 }
-            })),
-            on_thread_stop: Some(Arc::new(|| {
+            }))),
+            on_thread_stop: Some(shim_arc::<dyn Fn() + Send + Sync>(Arc::new(|| {
                 let _ = BLOCKING_CONTEXT.try_with(|c| c.borrow_mut().take());
-            })),
+            }))),
         }));
         let flavor = match self.flavor {
             RuntimeFlavor::CurrentThread => Flavor::CurrentThread(current_thread::CtState::new()),
@@ -361,6 +361,18 @@ impl fmt::Debug for Builder {
             .field("panic_policy", &self.config.panic_policy)
             .finish()
     }
+}
+
+/// The blocking pool takes its hooks as `crate::loom::Arc`s.
+#[cfg(not(loom))]
+fn shim_arc<T: ?Sized>(a: Arc<T>) -> crate::loom::Arc<T> {
+    a
+}
+
+/// The blocking pool takes its hooks as `crate::loom::Arc`s.
+#[cfg(loom)]
+fn shim_arc<T: ?Sized>(a: Arc<T>) -> crate::loom::Arc<T> {
+    crate::loom::Arc::from_std(a)
 }
 
 thread_local! {

@@ -133,7 +133,15 @@ impl MtState {
                     if let Some(core) = core.as_mut() {
                         let queued_before = !core.local.is_empty();
                         core.local.push_back_or_overflow(task, &shared.inject);
-                        if queued_before {
+                        // Surplus work and a sleeping worker: wake it to
+                        // steal. The relaxed pre-check keeps the common case
+                        // (everyone busy) free of fences; a missed wake here
+                        // costs only parallelism, never liveness, because
+                        // this worker runs its own queue.
+                        if queued_before
+                            && self.idle.num_sleeping.load(Ordering::Relaxed) != 0
+                            && self.idle.num_searching.load(Ordering::Relaxed) == 0
+                        {
                             self.notify_parked();
                         }
                         return;

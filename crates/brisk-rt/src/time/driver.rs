@@ -31,9 +31,13 @@ pub(crate) struct Driver {
     shards: Box<[Mutex<Wheel<Entry>>]>,
     /// The clock reading that is tick 0.
     origin: Instant,
-    /// The tick at which the timer thread plans to wake (u64::MAX: it is not
-    /// waiting on a timer). Arming an earlier timer unparks it.
+    /// The tick at which the timer thread plans to wake: 0 while no thread
+    /// waits for timers (nobody to wake), u64::MAX while it sleeps with no
+    /// timer armed. Arming a timer earlier than this unparks it.
     planned_wake: AtomicU64,
+    /// The last clock reading, in nanoseconds since the origin: `register`
+    /// compares deadlines with it instead of reading the clock again.
+    last_now: AtomicU64,
     /// Unparks the thread that waits for timers.
     unpark: std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>,
     shutdown: AtomicBool,
@@ -57,7 +61,8 @@ impl Driver {
         Driver {
             shards: (0..shards).map(|_| Mutex::new(Wheel::new())).collect(),
             origin: Instant::from_origin(clock::system_now()),
-            planned_wake: AtomicU64::new(u64::MAX),
+            planned_wake: AtomicU64::new(0),
+            last_now: AtomicU64::new(0),
             unpark: std::sync::OnceLock::new(),
             shutdown: AtomicBool::new(false),
             live: AtomicU64::new(0),
@@ -70,7 +75,12 @@ impl Driver {
     }
 
     pub(crate) fn clock_now(&self) -> Instant {
-        Instant::from_origin(clock::system_now())
+        let now = clock::system_now();
+        self.last_now.store(
+            now.as_nanos().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+        Instant::from_origin(now)
     }
 
     /// Deadline to tick, rounding up.
@@ -133,6 +143,8 @@ impl Driver {
     /// (`None`: no timer armed). Records the planned wake so that arming an
     /// earlier timer unparks the sleeper.
     pub(crate) fn park_timeout(&self) -> Option<Duration> {
+        // Publish "sleeping" first: a timer armed while we scan unparks us.
+        self.planned_wake.store(u64::MAX, Ordering::SeqCst);
         let mut next = u64::MAX;
         for shard in self.shards.iter() {
             if let Some(t) = shard.lock().unwrap().next_expiration() {
@@ -149,7 +161,7 @@ impl Driver {
 
     /// The timer thread woke up; arming no longer needs to unpark it.
     pub(crate) fn clear_planned_wake(&self) {
-        self.planned_wake.store(u64::MAX, Ordering::SeqCst);
+        self.planned_wake.store(0, Ordering::SeqCst);
     }
 
     /// Stops the driver: later operations fail with `TimerError::Shutdown`,
@@ -188,10 +200,14 @@ impl TimeDriver for Driver {
         if self.shutdown.load(Ordering::Acquire) {
             return Err(TimerError::Shutdown);
         }
-        let tick = self.tick_of(deadline);
-        if deadline <= self.clock_now() {
+        // `sleep` just read the clock to compute the deadline; compare with
+        // that reading instead of reading the clock again. A deadline that
+        // passed since then fires on the next `process`.
+        let last_now = Duration::from_nanos(self.last_now.load(Ordering::Relaxed));
+        if deadline.since_origin() <= last_now {
             return Ok(None);
         }
+        let tick = self.tick_of(deadline);
         let shard = SHARD.with(|s| s.get()) % self.shards.len();
         let key = self.shards[shard].lock().unwrap().insert(
             tick,
