@@ -18,6 +18,9 @@ struct Context {
     task: Cell<Option<NonNull<Header>>>,
     budget: Cell<u16>,
     scheduler_thread: Cell<bool>,
+    /// True when no runtime is current or the current one reads the system
+    /// clock (so `Instant::now` may skip the runtime lookup).
+    system_clock: Cell<bool>,
 }
 
 /// The budget value meaning "not in a task: no limit".
@@ -34,6 +37,7 @@ thread_local! {
             task: Cell::new(None),
             budget: Cell::new(UNCONSTRAINED),
             scheduler_thread: Cell::new(false),
+            system_clock: Cell::new(true),
         }
     };
 }
@@ -43,24 +47,42 @@ thread_local! {
 /// Backends call this on every thread they run tasks on. Nesting is allowed;
 /// the previous context is restored.
 pub fn enter(handle: Handle) -> EnterGuard {
-    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle)));
+    let system = handle.backend().uses_system_clock();
+    let (prev, prev_system) = CONTEXT.with(|c| {
+        (
+            c.handle.replace(Some(handle)),
+            c.system_clock.replace(system),
+        )
+    });
     EnterGuard {
         prev,
+        prev_system,
         _not_send: std::marker::PhantomData,
     }
+}
+
+/// True when `Instant::now()` may read the system clock directly.
+#[inline]
+pub(crate) fn uses_system_clock() -> bool {
+    CONTEXT.try_with(|c| c.system_clock.get()).unwrap_or(true)
 }
 
 /// Restores the previous runtime context when dropped.
 #[must_use = "the runtime context is left as soon as the guard is dropped"]
 pub struct EnterGuard {
     prev: Option<Handle>,
+    prev_system: bool,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
-        let _ = CONTEXT.try_with(|c| *c.handle.borrow_mut() = prev);
+        let prev_system = self.prev_system;
+        let _ = CONTEXT.try_with(|c| {
+            *c.handle.borrow_mut() = prev;
+            c.system_clock.set(prev_system);
+        });
     }
 }
 

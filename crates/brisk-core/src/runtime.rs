@@ -73,6 +73,13 @@ pub trait Backend: Send + Sync + 'static {
     /// The runtime's clock.
     fn now(&self) -> Instant;
 
+    /// True if [`now`](Backend::now) is exactly
+    /// [`clock::system_now`](crate::time::clock::system_now): `Instant::now()`
+    /// then reads the clock without a call through the backend.
+    fn uses_system_clock(&self) -> bool {
+        false
+    }
+
     /// The runtime's timers, or `None` if time is disabled.
     fn time_driver(&self) -> Option<&Arc<dyn TimeDriver>>;
 

@@ -9,7 +9,7 @@ use super::{spawn_raw, JoinError, JoinHandle, Notified, Registry, TaskKind};
 use crate::runtime::Schedule;
 use loom::sync::atomic::{
     AtomicBool, AtomicUsize,
-    Ordering::{Relaxed, SeqCst},
+    Ordering::Relaxed,
 };
 use loom::sync::Mutex;
 use loom::thread;
@@ -98,8 +98,9 @@ fn assert_freed(sched: Arc<MockSched>) {
 
 // ---- futures and outputs --------------------------------------------------------
 
-/// Drop counters shared by a future and its output.
-#[derive(Default)]
+/// Drop counters shared by a future and its output. Relaxed, so that they
+/// add no synchronization the task code might be relying on by accident; the
+/// final checks run after every model thread was joined.
 struct Drops {
     future: AtomicUsize,
     output: AtomicUsize,
@@ -114,11 +115,11 @@ impl Drops {
     }
 
     fn future(&self) -> usize {
-        self.future.load(SeqCst)
+        self.future.load(Relaxed)
     }
 
     fn output(&self) -> usize {
-        self.output.load(SeqCst)
+        self.output.load(Relaxed)
     }
 }
 
@@ -135,7 +136,7 @@ struct Output {
 
 impl Drop for Output {
     fn drop(&mut self) {
-        self.drops.output.fetch_add(1, SeqCst);
+        self.drops.output.fetch_add(1, Relaxed);
     }
 }
 
@@ -147,7 +148,7 @@ struct FutureGuard {
 
 impl Drop for FutureGuard {
     fn drop(&mut self) {
-        self.drops.future.fetch_add(1, SeqCst);
+        self.drops.future.fetch_add(1, Relaxed);
     }
 }
 
@@ -185,8 +186,8 @@ impl Future for PendingFut {
     }
 }
 
-/// A flag plus the waker of whoever waits for it.
-#[derive(Default)]
+/// A flag plus the waker of whoever waits for it (a leaf resource: its own
+/// lock orders "set the flag" against "store the waker").
 struct Signal {
     state: Mutex<(bool, Option<Waker>)>,
 }
@@ -249,6 +250,16 @@ fn guard(drops: &Arc<Drops>) -> (Token, FutureGuard) {
     (token, guard)
 }
 
+/// Wakes by value, or by reference and then drops the waker.
+fn fire(waker: Waker, by_ref: bool) {
+    if by_ref {
+        waker.wake_by_ref();
+        drop(waker);
+    } else {
+        waker.wake();
+    }
+}
+
 // ---- wakers for polling a JoinHandle --------------------------------------------
 
 /// Records that it was woken.
@@ -256,10 +267,10 @@ struct FlagWaker(AtomicBool);
 
 impl Wake for FlagWaker {
     fn wake(self: Arc<Self>) {
-        self.0.store(true, SeqCst);
+        self.0.store(true, Relaxed);
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.store(true, SeqCst);
+        self.0.store(true, Relaxed);
     }
 }
 
@@ -332,12 +343,13 @@ fn check(name: &str, preemption_bound: Option<usize>, f: impl Fn() + Sync + Send
     );
 }
 
-fn bound_from_env() -> Option<usize> {
-    std::env::var("B").ok().map(|v| v.parse().unwrap())
-}
-
-/// Preemption bound of every model (`None`: exhaustive).
+/// Preemption bound of the two-thread models: none, they are explored
+/// exhaustively (each takes well under a few seconds in release).
 const BOUND: Option<usize> = None;
+
+/// Preemption bound of the three-thread model (exhaustive takes far longer
+/// than five minutes).
+const THREE_THREAD_BOUND: Option<usize> = Some(5);
 
 // ---- 1. wake vs poll ------------------------------------------------------------------
 
@@ -369,12 +381,7 @@ fn wake_vs_poll(name: &str, by_ref: bool) {
             let signal = signal.clone();
             race.spawn(move || {
                 if let Some(waker) = signal.set() {
-                    if by_ref {
-                        waker.wake_by_ref();
-                        drop(waker);
-                    } else {
-                        waker.wake();
-                    }
+                    fire(waker, by_ref);
                 }
                 sched.run_one();
             })
@@ -430,7 +437,7 @@ fn loom_join_vs_complete() {
         let out = match first {
             Poll::Ready(res) => res,
             Poll::Pending => {
-                assert!(flag.0.load(SeqCst), "the JoinHandle was never woken");
+                assert!(flag.0.load(Relaxed), "the JoinHandle was never woken");
                 join_now(&mut join)
             }
         }
@@ -479,7 +486,7 @@ fn join_repoll_vs_complete(name: &str, same_waker: bool) {
             Poll::Ready(res) => res,
             Poll::Pending => {
                 assert!(
-                    flag2.0.load(SeqCst),
+                    flag2.0.load(Relaxed),
                     "the newest join waker was never woken"
                 );
                 join_now(&mut join)
@@ -631,7 +638,7 @@ fn loom_abort_vs_run_pending() {
 /// the cell, exactly once.
 #[test]
 fn loom_waker_clone_drop_vs_complete() {
-    check("waker_clone_drop_vs_complete", bound_from_env(), || {
+    check("waker_clone_drop_vs_complete", THREE_THREAD_BOUND, || {
         let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
@@ -680,9 +687,8 @@ fn loom_waker_clone_drop_vs_complete() {
 
 /// An idle task (polled once) is shut down through the registry on thread A
 /// while thread B completes its signal, wakes it and tries to run it.
-#[test]
-fn loom_shutdown_vs_wake() {
-    check("shutdown_vs_wake", BOUND, || {
+fn shutdown_vs_wake(name: &str, by_ref: bool) {
+    check(name, BOUND, move || {
         let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
@@ -711,7 +717,7 @@ fn loom_shutdown_vs_wake() {
             let signal = signal.clone();
             race.spawn(move || {
                 if let Some(waker) = signal.set() {
-                    waker.wake();
+                    fire(waker, by_ref);
                 }
                 sched.run_one();
             })
@@ -745,9 +751,8 @@ fn loom_shutdown_vs_wake() {
 /// An idle task (polled once) is aborted on thread A while thread B completes
 /// its signal, wakes it and tries to run it: both may create a `Notified`, only
 /// one may be queued, and the future is dropped exactly once.
-#[test]
-fn loom_abort_vs_wake() {
-    check("abort_vs_wake", BOUND, || {
+fn abort_vs_wake(name: &str, by_ref: bool) {
+    check(name, BOUND, move || {
         let race = Race::new();
         let sched = MockSched::new();
         let drops = Drops::new();
@@ -769,7 +774,7 @@ fn loom_abort_vs_wake() {
             let signal = signal.clone();
             race.spawn(move || {
                 if let Some(waker) = signal.set() {
-                    waker.wake();
+                    fire(waker, by_ref);
                 }
                 sched.run_one();
             })
@@ -796,4 +801,24 @@ fn loom_abort_vs_wake() {
         assert_eq!(Arc::strong_count(&token), 1);
         assert_freed(sched);
     });
+}
+
+#[test]
+fn loom_shutdown_vs_wake_by_val() {
+    shutdown_vs_wake("shutdown_vs_wake_by_val", false);
+}
+
+#[test]
+fn loom_shutdown_vs_wake_by_ref() {
+    shutdown_vs_wake("shutdown_vs_wake_by_ref", true);
+}
+
+#[test]
+fn loom_abort_vs_wake_by_val() {
+    abort_vs_wake("abort_vs_wake_by_val", false);
+}
+
+#[test]
+fn loom_abort_vs_wake_by_ref() {
+    abort_vs_wake("abort_vs_wake_by_ref", true);
 }

@@ -27,7 +27,13 @@ pub struct Instant {
 
 impl Instant {
     /// The current time on the current runtime's clock.
+    #[inline]
     pub fn now() -> Instant {
+        if crate::context::uses_system_clock() {
+            // No runtime, or one whose clock is the system's: skip the
+            // runtime lookup.
+            return Instant::from_origin(super::clock::system_now());
+        }
         crate::context::with_current(|h| h.backend().now())
             .unwrap_or_else(|| Instant::from_origin(super::clock::system_now()))
     }
@@ -85,7 +91,7 @@ impl Instant {
     /// Converts to a `std::time::Instant`, for APIs outside Brisk. Only
     /// meaningful for instants of the native clock.
     pub fn into_std(self) -> std::time::Instant {
-        super::clock::system_origin() + self.since_origin
+        super::clock::to_std(self.since_origin)
     }
 }
 

@@ -405,6 +405,10 @@ impl Backend for RtBackend {
         self.shared.time.clock_now()
     }
 
+    fn uses_system_clock(&self) -> bool {
+        true
+    }
+
     fn time_driver(&self) -> Option<&Arc<dyn TimeDriver>> {
         Some(&self.time)
     }

@@ -5,5 +5,5 @@
 /// The operating system's monotonic clock, as a `std::time::Instant`.
 #[inline]
 pub(crate) fn os_now() -> std::time::Instant {
-    brisk_core::time::clock::system_origin() + brisk_core::time::clock::system_now()
+    brisk_core::time::clock::to_std(brisk_core::time::clock::system_now())
 }

@@ -35,9 +35,7 @@ pub(crate) struct Driver {
     /// waits for timers (nobody to wake), u64::MAX while it sleeps with no
     /// timer armed. Arming a timer earlier than this unparks it.
     planned_wake: AtomicU64,
-    /// The last clock reading, in nanoseconds since the origin: `register`
-    /// compares deadlines with it instead of reading the clock again.
-    last_now: AtomicU64,
+
     /// Unparks the thread that waits for timers.
     unpark: std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>,
     shutdown: AtomicBool,
@@ -62,7 +60,7 @@ impl Driver {
             shards: (0..shards).map(|_| Mutex::new(Wheel::new())).collect(),
             origin: Instant::from_origin(clock::system_now()),
             planned_wake: AtomicU64::new(0),
-            last_now: AtomicU64::new(0),
+
             unpark: std::sync::OnceLock::new(),
             shutdown: AtomicBool::new(false),
             live: AtomicU64::new(0),
@@ -75,12 +73,7 @@ impl Driver {
     }
 
     pub(crate) fn clock_now(&self) -> Instant {
-        let now = clock::system_now();
-        self.last_now.store(
-            now.as_nanos().min(u64::MAX as u128) as u64,
-            Ordering::Relaxed,
-        );
-        Instant::from_origin(now)
+        Instant::from_origin(clock::system_now())
     }
 
     /// Deadline to tick, rounding up.
@@ -203,8 +196,7 @@ impl TimeDriver for Driver {
         // `sleep` just read the clock to compute the deadline; compare with
         // that reading instead of reading the clock again. A deadline that
         // passed since then fires on the next `process`.
-        let last_now = Duration::from_nanos(self.last_now.load(Ordering::Relaxed));
-        if deadline.since_origin() <= last_now {
+        if deadline.since_origin() <= clock::last_reading() {
             return Ok(None);
         }
         let tick = self.tick_of(deadline);
