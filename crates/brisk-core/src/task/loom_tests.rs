@@ -7,10 +7,7 @@
 
 use super::{spawn_raw, JoinError, JoinHandle, Notified, Registry, TaskKind};
 use crate::runtime::Schedule;
-use loom::sync::atomic::{
-    AtomicBool, AtomicUsize,
-    Ordering::Relaxed,
-};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use loom::sync::Mutex;
 use loom::thread;
 use std::collections::VecDeque;
@@ -20,7 +17,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-// ---- the mock scheduler -------------------------------------------------------
+// ---- the mock scheduler -----------------------------------------------------
 
 struct MockSched {
     registry: Registry,
@@ -96,7 +93,7 @@ fn assert_freed(sched: Arc<MockSched>) {
     assert_eq!(Arc::strong_count(&sched), 1, "the task cell was not freed");
 }
 
-// ---- futures and outputs --------------------------------------------------------
+// ---- futures and outputs ----------------------------------------------------
 
 /// Drop counters shared by a future and its output. Relaxed, so that they
 /// add no synchronization the task code might be relying on by accident; the
@@ -260,7 +257,7 @@ fn fire(waker: Waker, by_ref: bool) {
     }
 }
 
-// ---- wakers for polling a JoinHandle --------------------------------------------
+// ---- wakers for polling a JoinHandle ----------------------------------------
 
 /// Records that it was woken.
 struct FlagWaker(AtomicBool);
@@ -351,7 +348,7 @@ const BOUND: Option<usize> = None;
 /// than five minutes).
 const THREE_THREAD_BOUND: Option<usize> = Some(5);
 
-// ---- 1. wake vs poll ------------------------------------------------------------------
+// ---- 1. wake vs poll --------------------------------------------------------
 
 fn wake_vs_poll(name: &str, by_ref: bool) {
     check(name, BOUND, move || {
@@ -414,7 +411,7 @@ fn loom_wake_by_ref_vs_poll() {
     wake_vs_poll("wake_by_ref_vs_poll", true);
 }
 
-// ---- 2. join vs complete ------------------------------------------------------------------
+// ---- 2. join vs complete ----------------------------------------------------
 
 #[test]
 fn loom_join_vs_complete() {
@@ -516,7 +513,7 @@ fn loom_join_repoll_new_waker_vs_complete() {
     join_repoll_vs_complete("join_repoll_new_waker_vs_complete", false);
 }
 
-// ---- 3. JoinHandle drop vs complete ---------------------------------------------------------
+// ---- 3. JoinHandle drop vs complete -----------------------------------------
 
 fn join_drop_vs_complete(name: &str, register_waker: bool) {
     check(name, BOUND, move || {
@@ -557,7 +554,7 @@ fn loom_join_drop_with_waker_vs_complete() {
     join_drop_vs_complete("join_drop_with_waker_vs_complete", true);
 }
 
-// ---- 4. abort vs run ----------------------------------------------------------------------------
+// ---- 4. abort vs run --------------------------------------------------------
 
 #[test]
 fn loom_abort_vs_run_ready() {
@@ -630,7 +627,74 @@ fn loom_abort_vs_run_pending() {
     });
 }
 
-// ---- 5. waker clone/drop racing completion -------------------------------------------------------
+// ---- 4b. abort vs wake ------------------------------------------------------
+
+/// An idle task (polled once) is aborted on thread A while thread B completes
+/// its signal, wakes it and tries to run it: both may create a `Notified`, only
+/// one may be queued, and the future is dropped exactly once.
+fn abort_vs_wake(name: &str, by_ref: bool) {
+    check(name, BOUND, move || {
+        let race = Race::new();
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let signal = Signal::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(
+            &sched,
+            WaitFut {
+                guard,
+                signal: signal.clone(),
+            },
+        );
+        assert!(sched.run_one());
+        let abort = join.abort_handle();
+
+        let a = race.spawn(move || abort.abort());
+        let b = {
+            let sched = sched.clone();
+            let signal = signal.clone();
+            race.spawn(move || {
+                if let Some(waker) = signal.set() {
+                    fire(waker, by_ref);
+                }
+                sched.run_one();
+            })
+        };
+        a.join().unwrap();
+        b.join().unwrap();
+        assert!(sched.queued() <= 1, "two Notified queued for one task");
+        sched.drain();
+
+        match join_now(&mut join) {
+            Ok(out) => {
+                assert_eq!(out.value, 42);
+                drop(out);
+                assert_eq!(drops.output(), 1);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "unexpected error: {e}");
+                assert_eq!(drops.output(), 0);
+            }
+        }
+        drop(join);
+        assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
+        assert!(!signal.has_waker());
+        assert_eq!(Arc::strong_count(&token), 1);
+        assert_freed(sched);
+    });
+}
+
+#[test]
+fn loom_abort_vs_wake_by_val() {
+    abort_vs_wake("abort_vs_wake_by_val", false);
+}
+
+#[test]
+fn loom_abort_vs_wake_by_ref() {
+    abort_vs_wake("abort_vs_wake_by_ref", true);
+}
+
+// ---- 5. waker clone/drop racing completion ----------------------------------
 
 /// After a first poll, thread A wakes the task (by value) and runs it to
 /// completion while thread B clones and drops another waker of it and the main
@@ -683,7 +747,7 @@ fn loom_waker_clone_drop_vs_complete() {
     });
 }
 
-// ---- 6. Task::shutdown vs wake ---------------------------------------------------------------------
+// ---- 6. Task::shutdown vs wake ----------------------------------------------
 
 /// An idle task (polled once) is shut down through the registry on thread A
 /// while thread B completes its signal, wakes it and tries to run it.
@@ -746,63 +810,6 @@ fn shutdown_vs_wake(name: &str, by_ref: bool) {
     });
 }
 
-// ---- 4b. abort vs wake ------------------------------------------------------------------------------
-
-/// An idle task (polled once) is aborted on thread A while thread B completes
-/// its signal, wakes it and tries to run it: both may create a `Notified`, only
-/// one may be queued, and the future is dropped exactly once.
-fn abort_vs_wake(name: &str, by_ref: bool) {
-    check(name, BOUND, move || {
-        let race = Race::new();
-        let sched = MockSched::new();
-        let drops = Drops::new();
-        let signal = Signal::new();
-        let (token, guard) = guard(&drops);
-        let mut join = spawn(
-            &sched,
-            WaitFut {
-                guard,
-                signal: signal.clone(),
-            },
-        );
-        assert!(sched.run_one());
-        let abort = join.abort_handle();
-
-        let a = race.spawn(move || abort.abort());
-        let b = {
-            let sched = sched.clone();
-            let signal = signal.clone();
-            race.spawn(move || {
-                if let Some(waker) = signal.set() {
-                    fire(waker, by_ref);
-                }
-                sched.run_one();
-            })
-        };
-        a.join().unwrap();
-        b.join().unwrap();
-        assert!(sched.queued() <= 1, "two Notified queued for one task");
-        sched.drain();
-
-        match join_now(&mut join) {
-            Ok(out) => {
-                assert_eq!(out.value, 42);
-                drop(out);
-                assert_eq!(drops.output(), 1);
-            }
-            Err(e) => {
-                assert!(e.is_cancelled(), "unexpected error: {e}");
-                assert_eq!(drops.output(), 0);
-            }
-        }
-        drop(join);
-        assert_eq!(drops.future(), 1, "future dropped {} times", drops.future());
-        assert!(!signal.has_waker());
-        assert_eq!(Arc::strong_count(&token), 1);
-        assert_freed(sched);
-    });
-}
-
 #[test]
 fn loom_shutdown_vs_wake_by_val() {
     shutdown_vs_wake("shutdown_vs_wake_by_val", false);
@@ -811,14 +818,4 @@ fn loom_shutdown_vs_wake_by_val() {
 #[test]
 fn loom_shutdown_vs_wake_by_ref() {
     shutdown_vs_wake("shutdown_vs_wake_by_ref", true);
-}
-
-#[test]
-fn loom_abort_vs_wake_by_val() {
-    abort_vs_wake("abort_vs_wake_by_val", false);
-}
-
-#[test]
-fn loom_abort_vs_wake_by_ref() {
-    abort_vs_wake("abort_vs_wake_by_ref", true);
 }

@@ -30,6 +30,9 @@ pub(crate) struct LocalQueue {
     parker: Arc<Parker>,
     /// Set when the owner stops; later wakes drop their `Notified`.
     closed: AtomicBool,
+    /// Set by the first `schedule` (every local task is scheduled at spawn):
+    /// `close` scans the registry only if this queue ever had a task.
+    used: AtomicBool,
 }
 
 impl LocalQueue {
@@ -42,6 +45,7 @@ impl LocalQueue {
             len: AtomicUsize::new(0),
             parker,
             closed: AtomicBool::new(false),
+            used: AtomicBool::new(false),
         });
         let prev = CURRENT.with(|c| c.replace(Some(queue.clone())));
         LocalGuard { queue, prev }
@@ -77,6 +81,9 @@ impl LocalQueue {
         self.closed.store(true, Ordering::Release);
         drop(std::mem::take(&mut *self.queue.lock().unwrap()));
         self.len.store(0, Ordering::Release);
+        if !self.used.load(Ordering::Acquire) {
+            return;
+        }
         let me_dyn: Arc<dyn Schedule> = me.clone();
         let mut mine = Vec::new();
         self.shared.registry.for_each(|t| {
@@ -99,6 +106,9 @@ unsafe impl Schedule for LocalQueue {
         if self.closed.load(Ordering::Acquire) {
             drop(task);
             return;
+        }
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Release);
         }
         self.queue.lock().unwrap().push_back(task);
         self.len.fetch_add(1, Ordering::Release);
