@@ -51,7 +51,10 @@ impl Parker {
         {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                self.state.store(EMPTY, Ordering::SeqCst);
+                // Consume the token with a read-modify-write, so this thread
+                // synchronises with the latest `unpark` (a plain store would
+                // only order us after the one the failed CAS happened to read).
+                self.state.swap(EMPTY, Ordering::SeqCst);
                 return;
             }
             Err(actual) => panic!("inconsistent park state: {actual}"),
@@ -152,5 +155,63 @@ impl Wake for ThreadWaker {
         if !self.woken.swap(true, Ordering::AcqRel) && thread_mark() != self.owner {
             self.parker.unpark();
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::Parker;
+    use crate::loom::{thread, AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    /// An unpark racing a park is never lost: the parker returns.
+    #[test]
+    fn unpark_racing_park_is_not_lost() {
+        loom::model(|| {
+            let parker = Arc::new(Parker::new());
+            let p = parker.clone();
+            let t = thread::spawn(move || p.unpark());
+            parker.park(None);
+            t.join().unwrap();
+        });
+    }
+
+    /// The classic use: a flag set before unpark is visible after park returns
+    /// (re-checking in a loop tolerates spurious returns).
+    #[test]
+    fn flag_then_unpark_is_seen() {
+        loom::model(|| {
+            let parker = Arc::new(Parker::new());
+            let flag = Arc::new(AtomicBool::new(false));
+            let (p, f) = (parker.clone(), flag.clone());
+            let t = thread::spawn(move || {
+                f.store(true, Ordering::Release);
+                p.unpark();
+            });
+            while !flag.load(Ordering::Acquire) {
+                parker.park(None);
+            }
+            t.join().unwrap();
+        });
+    }
+
+    /// Two unparks and two parks: tokens do not accumulate beyond one, and
+    /// no park blocks forever while a token is pending.
+    #[test]
+    fn repeated_unpark_park() {
+        loom::model(|| {
+            let parker = Arc::new(Parker::new());
+            let done = Arc::new(AtomicBool::new(false));
+            let (p, d) = (parker.clone(), done.clone());
+            let t = thread::spawn(move || {
+                p.unpark();
+                d.store(true, Ordering::Release);
+                p.unpark();
+            });
+            while !done.load(Ordering::Acquire) {
+                parker.park(None);
+            }
+            t.join().unwrap();
+        });
     }
 }
