@@ -54,6 +54,7 @@ pub(crate) struct Meta {
     parent: u64,
     /// The name, behind a thin pointer (named tasks pay one more allocation,
     /// unnamed ones pay one word).
+    #[allow(clippy::box_collection)] // the point: one word instead of two
     name: Option<Box<String>>,
     /// Where the task was spawned.
     pub(crate) location: &'static Location<'static>,
