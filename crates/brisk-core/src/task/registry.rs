@@ -32,12 +32,17 @@ impl Shard {
     }
 }
 
+/// Keeps each shard on its own cache lines, so workers completing tasks in
+/// different shards do not contend on one line.
+#[repr(align(128))]
+struct Padded<T>(T);
+
 /// Every live task of one runtime.
 ///
 /// Backends own one registry each (there are no process-wide task lists) and
 /// hand it to core through [`Schedule::registry`](crate::runtime::Schedule::registry).
 pub struct Registry {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded<Mutex<Shard>>]>,
     mask: u64,
     next_task_id: AtomicU64,
     next_resource_id: AtomicU64,
@@ -59,12 +64,12 @@ impl Registry {
         Registry {
             shards: (0..n)
                 .map(|_| {
-                    Mutex::new(Shard {
+                    Padded(Mutex::new(Shard {
                         slots: Vec::new(),
                         free: NONE,
                         len: 0,
                         closed: false,
-                    })
+                    }))
                 })
                 .collect(),
             mask: n as u64 - 1,
@@ -85,7 +90,7 @@ impl Registry {
     }
 
     fn shard(&self, id: Id) -> &Mutex<Shard> {
-        &self.shards[(id.0 & self.mask) as usize]
+        &self.shards[(id.0 & self.mask) as usize].0
     }
 
     /// Lists a new task. Returns false if the registry is closed.
@@ -135,19 +140,19 @@ impl Registry {
 
     /// Number of listed (not yet completed) tasks.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap().len).sum()
+        self.shards.iter().map(|s| s.0.lock().unwrap().len).sum()
     }
 
     /// True when no task is listed.
     pub fn is_empty(&self) -> bool {
-        self.shards.iter().all(|s| s.lock().unwrap().len == 0)
+        self.shards.iter().all(|s| s.0.lock().unwrap().len == 0)
     }
 
     /// Refuses new tasks from now on. Returns true if this call closed it.
     pub fn close(&self) -> bool {
         let first = !self.closed.swap(true, Ordering::AcqRel);
         for shard in self.shards.iter() {
-            shard.lock().unwrap().closed = true;
+            shard.0.lock().unwrap().closed = true;
         }
         first
     }
@@ -162,7 +167,7 @@ impl Registry {
     /// references with [`TaskRef::to_task`] and act after the call instead.
     pub fn for_each(&self, mut f: impl FnMut(TaskRef<'_>)) {
         for shard in self.shards.iter() {
-            let shard = shard.lock().unwrap();
+            let shard = shard.0.lock().unwrap();
             for i in 0..shard.slots.len() {
                 if let Some(ptr) = shard.get(i) {
                     // Listed tasks are alive: the registry holds a reference.

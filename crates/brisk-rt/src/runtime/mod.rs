@@ -534,15 +534,23 @@ impl Runtime {
             Flavor::MultiThread(mt) => (mt.num_workers(), mt.local_depths()),
         };
         let c = &s.counters;
+        let (polls, steals, parks) = match &s.flavor {
+            Flavor::CurrentThread(_) => (
+                c.polls.load(Ordering::Relaxed),
+                c.steals.load(Ordering::Relaxed),
+                c.parks.load(Ordering::Relaxed),
+            ),
+            Flavor::MultiThread(mt) => mt.counters(),
+        };
         RuntimeMetrics {
             flavor: self.flavor,
             workers,
             alive_tasks: s.registry.len(),
             inject_queue_depth: s.inject.len(),
             local_queue_depths,
-            polls: c.polls.load(Ordering::Relaxed),
-            steals: c.steals.load(Ordering::Relaxed),
-            parks: c.parks.load(Ordering::Relaxed),
+            polls,
+            steals,
+            parks,
             remote_schedules: c.remote_schedules.load(Ordering::Relaxed),
             blocking_threads: s.blocking.num_threads(),
             idle_blocking_threads: s.blocking.idle_threads(),

@@ -45,12 +45,28 @@ pub(crate) struct MtState {
     pub(crate) stop: AtomicBool,
 }
 
-/// What other threads may touch of a worker.
+/// What other threads may touch of a worker. Aligned to two cache lines so
+/// one worker's per-poll writes never invalidate another worker's line.
+#[repr(align(128))]
 struct Remote {
     steal: Steal<Notified>,
     parker: Arc<Parker>,
-    /// Incremented before and after every poll (odd: inside a poll). Single writer.
+    /// Incremented before and after every poll (odd: inside a poll), so it
+    /// also counts polls. Single writer: the worker.
     poll_seq: AtomicU64,
+    /// Successful steals by this worker. Single writer.
+    steals: AtomicU64,
+    /// Times this worker went to sleep. Single writer.
+    parks: AtomicU64,
+}
+
+/// Adds one to a counter only its owner thread writes (no read-modify-write).
+#[inline]
+fn bump(counter: &AtomicU64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 struct Idle {
@@ -88,6 +104,8 @@ impl MtState {
                 steal,
                 parker: Arc::new(Parker::new()),
                 poll_seq: AtomicU64::new(0),
+                steals: AtomicU64::new(0),
+                parks: AtomicU64::new(0),
             });
             cores.push(Some(Box::new(Core {
                 index,
@@ -115,6 +133,17 @@ impl MtState {
 
     pub(crate) fn num_workers(&self) -> usize {
         self.remotes.len()
+    }
+
+    /// Polls, steals and parks summed over the workers.
+    pub(crate) fn counters(&self) -> (u64, u64, u64) {
+        self.remotes.iter().fold((0, 0, 0), |(p, s, k), r| {
+            (
+                p + r.poll_seq.load(Ordering::Relaxed) / 2,
+                s + r.steals.load(Ordering::Relaxed),
+                k + r.parks.load(Ordering::Relaxed),
+            )
+        })
     }
 
     /// Tasks in each worker's local queue.
@@ -257,7 +286,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
             shared.time.process();
         }
         if let Some(task) = task {
-            run_task(&shared, remote, task);
+            run_task(remote, task);
             continue;
         }
 
@@ -268,7 +297,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
             find_work(&shared, state, core)
         };
         if let Some(task) = found {
-            run_task(&shared, remote, task);
+            run_task(remote, task);
             continue;
         }
 
@@ -291,7 +320,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
 }
 
 #[inline]
-fn run_task(shared: &Shared, remote: &Remote, task: Notified) {
+fn run_task(remote: &Remote, task: Notified) {
     let seq = remote.poll_seq.load(Ordering::Relaxed);
     remote
         .poll_seq
@@ -300,7 +329,6 @@ fn run_task(shared: &Shared, remote: &Remote, task: Notified) {
     remote
         .poll_seq
         .store(seq.wrapping_add(2), Ordering::Relaxed);
-    shared.counters.polls.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Looks for work outside our local queue; on success leaves searching mode.
@@ -329,7 +357,7 @@ fn find_work(shared: &Shared, state: &MtState, core: &mut Core) -> Option<Notifi
                     continue;
                 }
                 if let Some(t) = state.remotes[victim].steal.steal_into(&mut core.local) {
-                    shared.counters.steals.fetch_add(1, Ordering::Relaxed);
+                    bump(&state.remotes[core.index].steals);
                     found = Some(t);
                     break;
                 }
@@ -375,7 +403,7 @@ fn park(shared: &Shared, state: &MtState, core: &mut Core, local: &super::local:
         } else {
             None
         };
-        shared.counters.parks.fetch_add(1, Ordering::Relaxed);
+        bump(&remote.parks);
         remote.parker.park(timeout);
         if duty {
             shared.time.clear_planned_wake();
