@@ -162,3 +162,40 @@ fn a_task_woken_from_a_plain_thread_runs() {
         }
     });
 }
+
+/// A worker woken as a searcher that finds work in its own queues must stop
+/// counting as a searcher; otherwise wake-ups (and the long-poll rescue) stop.
+/// `global_queue_interval(2)` makes the woken worker take its first task from
+/// the shared queue in its own loop, which used to leave the count stale.
+#[test]
+fn long_poll_rescue_survives_a_worker_woken_through_the_shared_queue() {
+    within(LIMIT, || {
+        for _ in 0..5 {
+            let rt = brisk::Runtime::builder()
+                .multi_thread()
+                .worker_threads(2)
+                .global_queue_interval(2)
+                .build()
+                .unwrap();
+            // Let both workers go to sleep, so the first wake-up makes a searcher.
+            std::thread::sleep(Duration::from_millis(5));
+            let ran = rt.block_on(async {
+                brisk::spawn(async {
+                    let flag = Arc::new(AtomicBool::new(false));
+                    let f = flag.clone();
+                    let _queued = brisk::spawn(async move { f.store(true, Ordering::SeqCst) });
+                    let started = std::time::Instant::now();
+                    while !flag.load(Ordering::SeqCst)
+                        && started.elapsed() < Duration::from_secs(20)
+                    {
+                        std::hint::spin_loop();
+                    }
+                    flag.load(Ordering::SeqCst)
+                })
+                .await
+                .unwrap()
+            });
+            assert!(ran, "the task queued behind a long poll never ran");
+        }
+    });
+}

@@ -423,3 +423,19 @@ fn concurrent_block_on_calls_share_a_current_thread_runtime() {
         assert_eq!(got, vec![0, 12, 24]);
     });
 }
+
+#[test]
+fn a_current_thread_runtime_survives_a_panicking_block_on() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async { panic!("boom") })
+        }));
+        assert!(r.is_err());
+        let v = rt.block_on(async {
+            brisk::time::sleep(Duration::from_millis(1)).await;
+            brisk::spawn(async { 7 }).await.unwrap()
+        });
+        assert_eq!(v, 7);
+    });
+}

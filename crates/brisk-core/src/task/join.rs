@@ -163,6 +163,15 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
+        /// Releases the handle's reference even if dropping the output panics.
+        struct Release(NonNull<Header>);
+        impl Drop for Release {
+            fn drop(&mut self) {
+                // SAFETY: the `JoinHandle` owned this reference.
+                unsafe { super::release(self.0) };
+            }
+        }
+        let _release = Release(self.raw);
         let header = self.header();
         let prev = header.state.unset_join_interest();
         if prev.is_complete() {
@@ -175,8 +184,6 @@ impl<T> Drop for JoinHandle<T> {
             let waker = header.join_waker.with_mut(|w| unsafe { (*w).take() });
             drop(waker);
         }
-        // SAFETY: we own one reference.
-        unsafe { super::release(self.raw) };
     }
 }
 

@@ -87,8 +87,10 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(ptr)) });
     let mut cx = Context::from_waker(&waker);
 
+    // The task context stays set while the future is dropped after `Ready`,
+    // so its destructors see the same `task::id()` as its polls did.
+    let mut task_guard = Some(context::enter_task(ptr));
     let result = {
-        let _task = context::enter_task(ptr);
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: holding RUNNING gives exclusive access to the stage. The
             // future is never moved: it stays in the heap cell until dropped.
@@ -101,6 +103,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
         }))
     };
 
+    if !matches!(result, Ok(Poll::Ready(_))) {
+        task_guard = None;
+    }
     match result {
         Ok(Poll::Pending) => match header.state.transition_to_idle() {
             TransitionToIdle::Ok => {}
@@ -127,6 +132,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
                 // SAFETY: as above.
                 let _ = unsafe { set_stage::<F>(ptr, Stage::Finished(Err(err))) };
             }
+            drop(task_guard.take());
             // SAFETY: we hold RUNNING and the `Notified`'s reference.
             unsafe { complete(ptr) };
         }

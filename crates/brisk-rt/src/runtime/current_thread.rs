@@ -128,8 +128,12 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                 *state.core.lock().unwrap() = Some(core);
                 // Let a waiting `block_on` on another thread take over.
                 shared.unpark_block_on_threads();
-                if let Some(out) = out {
-                    return out;
+                match out {
+                    Some(Ok(out)) => return out,
+                    // The future panicked: the core is back in place, so the
+                    // runtime stays usable; let the panic continue.
+                    Some(Err(panic)) => std::panic::resume_unwind(panic),
+                    None => {}
                 }
                 // `drive` returned without output: the panic policy stopped us.
                 let msg = shared.panic_stop_message().unwrap_or_default();
@@ -172,7 +176,7 @@ fn drive<F: Future>(
     future: &mut std::pin::Pin<&mut F>,
     cx: &mut Context<'_>,
     local: &LocalQueue,
-) -> (Option<F::Output>, Box<Core>) {
+) -> (Option<std::thread::Result<F::Output>>, Box<Core>) {
     let driving = Driving {
         shared,
         core: RefCell::new(core),
@@ -189,8 +193,15 @@ fn drive<F: Future>(
 
     let out = 'outer: loop {
         if main.take_woken() {
-            if let Poll::Ready(out) = brisk_core::coop::with_fresh_budget(future.as_mut(), cx) {
-                break 'outer Some(out);
+            // A panic of the future must not unwind through here: the core
+            // would be lost with this frame and the runtime left unusable.
+            let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                brisk_core::coop::with_fresh_budget(future.as_mut(), cx)
+            }));
+            match polled {
+                Ok(Poll::Ready(out)) => break 'outer Some(Ok(out)),
+                Ok(Poll::Pending) => {}
+                Err(panic) => break 'outer Some(Err(panic)),
             }
         }
         if shared.panic_stopped.load(Ordering::Acquire) {

@@ -78,9 +78,16 @@ impl LocalQueue {
 
     /// Stops the queue and cancels every task it owns, on the owner thread.
     fn close(&self, me: &Arc<LocalQueue>) {
-        self.closed.store(true, Ordering::Release);
-        drop(std::mem::take(&mut *self.queue.lock().unwrap()));
-        self.len.store(0, Ordering::Release);
+        // `closed` is set under the queue lock, and `schedule` checks it
+        // under the same lock, so no task can be queued after the drain
+        // (it would keep this queue, and the runtime, alive forever).
+        let drained = {
+            let mut queue = self.queue.lock().unwrap();
+            self.closed.store(true, Ordering::Release);
+            self.len.store(0, Ordering::Release);
+            std::mem::take(&mut *queue)
+        };
+        drop(drained);
         if !self.used.load(Ordering::Acquire) {
             return;
         }
@@ -103,15 +110,19 @@ impl LocalQueue {
 // `close` runs on the owner thread too. The registry is the runtime's.
 unsafe impl Schedule for LocalQueue {
     fn schedule(&self, task: Notified) {
-        if self.closed.load(Ordering::Acquire) {
-            drop(task);
-            return;
-        }
         if !self.used.load(Ordering::Relaxed) {
             self.used.store(true, Ordering::Release);
         }
-        self.queue.lock().unwrap().push_back(task);
-        self.len.fetch_add(1, Ordering::Release);
+        {
+            let mut queue = self.queue.lock().unwrap();
+            if self.closed.load(Ordering::Acquire) {
+                drop(queue);
+                drop(task);
+                return;
+            }
+            queue.push_back(task);
+            self.len.fetch_add(1, Ordering::Release);
+        }
         if thread_mark() != self.owner {
             self.parker.unpark();
         }

@@ -286,6 +286,14 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
             shared.time.process();
         }
         if let Some(task) = task {
+            // A worker woken as a searcher that found work here must stop
+            // counting as one, or every later wake-up would wait for it.
+            let mut guard = ctx.core.borrow_mut();
+            let core = guard.as_mut().expect("worker core present");
+            if core.searching {
+                leave_searching(state, core);
+            }
+            drop(guard);
             run_task(remote, task);
             continue;
         }
@@ -312,9 +320,18 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
         park(&shared, state, core, &local);
     }
 
-    // Give the core back so shutdown can drain it; local tasks are cancelled
+    // Drop what is still queued (the tasks were cancelled by shutdown; these
+    // are only references) and give the core back; local tasks are cancelled
     // when `local` drops (on this thread, as they require).
-    let core = ctx.core.borrow_mut().take();
+    let mut core = ctx.core.borrow_mut().take();
+    if let Some(core) = core.as_mut() {
+        while let Some(task) = core.local.pop() {
+            drop(task);
+        }
+        if core.searching {
+            leave_searching(state, core);
+        }
+    }
     state.cores.lock().unwrap()[index] = core;
     drop(local);
 }
@@ -368,13 +385,18 @@ fn find_work(shared: &Shared, state: &MtState, core: &mut Core) -> Option<Notifi
         }
     }
     if found.is_some() && core.searching {
-        core.searching = false;
-        // The last searcher to find work wakes another, in case there is more.
-        if state.idle.num_searching.fetch_sub(1, Ordering::SeqCst) == 1 {
-            state.notify_parked();
-        }
+        leave_searching(state, core);
     }
     found
+}
+
+/// The worker found work: it stops searching, and the last searcher to stop
+/// wakes another, in case there is more.
+fn leave_searching(state: &MtState, core: &mut Core) {
+    core.searching = false;
+    if state.idle.num_searching.fetch_sub(1, Ordering::SeqCst) == 1 {
+        state.notify_parked();
+    }
 }
 
 fn park(shared: &Shared, state: &MtState, core: &mut Core, local: &super::local::LocalGuard) {
