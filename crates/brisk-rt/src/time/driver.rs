@@ -39,8 +39,6 @@ pub(crate) struct Driver {
     /// Unparks the thread that waits for timers.
     unpark: std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>,
     shutdown: AtomicBool,
-    /// Timers armed and not yet cancelled, across shards.
-    live: AtomicU64,
 }
 
 thread_local! {
@@ -63,7 +61,6 @@ impl Driver {
 
             unpark: std::sync::OnceLock::new(),
             shutdown: AtomicBool::new(false),
-            live: AtomicU64::new(0),
         }
     }
 
@@ -178,9 +175,14 @@ impl Driver {
         }
     }
 
-    /// Timers armed and not cancelled.
+    /// Timers armed (or fired) and not cancelled yet: the wheels' entries,
+    /// counted under their locks rather than by a shared counter on the
+    /// arm/cancel path.
     pub(crate) fn live_timers(&self) -> u64 {
-        self.live.load(Ordering::Relaxed)
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap().len() as u64)
+            .sum()
     }
 }
 
@@ -208,7 +210,6 @@ impl TimeDriver for Driver {
                 fired: false,
             },
         );
-        self.live.fetch_add(1, Ordering::Relaxed);
         self.maybe_unpark(tick);
         Ok(Some(TimerId(
             ((shard as u64) << SHARD_SHIFT) | key.to_raw(),
@@ -257,9 +258,6 @@ impl TimeDriver for Driver {
     fn cancel(&self, id: TimerId) {
         let (shard, key) = Self::split(id);
         let removed = self.shards[shard].lock().unwrap().remove(key);
-        if removed.is_some() {
-            self.live.fetch_sub(1, Ordering::Relaxed);
-        }
         // The entry's waker (if any) drops here, outside the lock.
         drop(removed);
     }
