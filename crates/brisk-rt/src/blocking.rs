@@ -440,23 +440,13 @@ impl BlockingPool {
         let caller_is_live_worker = state.threads.values().any(|s| s.os_id == Some(me));
         let others_live = |state: &State| state.live > usize::from(caller_is_live_worker);
         while others_live(&state) {
-            state = match deadline {
-                None => shared
-                    .exited
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
-                    let now = os_now();
-                    if now >= deadline {
-                        break;
-                    }
-                    shared
-                        .exited
-                        .wait_timeout(state, deadline - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
+            match wait_until(&shared.exited, state, deadline) {
+                Ok(s) => state = s,
+                Err(s) => {
+                    state = s;
+                    break;
                 }
-            };
+            }
         }
 
         // Step 5.
@@ -608,22 +598,13 @@ impl Shared {
         // A keep-alive too large to represent never runs out.
         let deadline: Option<Instant> = os_now().checked_add(keep_alive);
         let expired = loop {
-            state = match deadline {
-                None => self
-                    .work
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
-                    let now = os_now();
-                    if now >= deadline {
-                        break true;
-                    }
-                    self.work
-                        .wait_timeout(state, deadline - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
+            match wait_until(&self.work, state, deadline) {
+                Ok(s) => state = s,
+                Err(s) => {
+                    state = s;
+                    break true;
                 }
-            };
+            }
             if state.notified > 0 || state.shutdown {
                 break false;
             }
@@ -636,6 +617,29 @@ impl Shared {
             state.notified -= 1;
         }
         (state, expired)
+    }
+}
+
+/// Waits on `cvar` until notified (or spuriously woken), or until `deadline`
+/// (`None`: no deadline). `Err` hands the guard back without waiting when the
+/// deadline has already passed.
+fn wait_until<'a>(
+    cvar: &Condvar,
+    state: MutexGuard<'a, State>,
+    deadline: Option<Instant>,
+) -> Result<MutexGuard<'a, State>, MutexGuard<'a, State>> {
+    match deadline {
+        None => Ok(cvar.wait(state).unwrap_or_else(PoisonError::into_inner)),
+        Some(deadline) => {
+            let now = os_now();
+            if now >= deadline {
+                return Err(state);
+            }
+            Ok(cvar
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0)
+        }
     }
 }
 
