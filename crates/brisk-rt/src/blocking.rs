@@ -63,7 +63,26 @@ use crate::time::clock::os_now;
 /// A unit of work for the pool: `spawn_blocking` wraps each closure into one.
 /// Running it polls the task; dropping it without running it cancels the
 /// task.
-pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+pub(crate) type Job = Box<dyn Work>;
+
+/// Something the pool can run. Closures are work; the runtime's blocking
+/// tasks implement it themselves so a refused job can cancel its task.
+pub(crate) trait Work: Send + 'static {
+    /// Runs the work on a pool thread.
+    fn run(self: Box<Self>);
+
+    /// The pool handed the work back unrun (see [`SpawnError`]); the default
+    /// just drops it.
+    fn refused(self: Box<Self>) {
+        drop(self);
+    }
+}
+
+impl<F: FnOnce() + Send + 'static> Work for F {
+    fn run(self: Box<Self>) {
+        (*self)()
+    }
+}
 
 /// Default for [`PoolConfig::max_threads`].
 const DEFAULT_MAX_THREADS: usize = 512;
@@ -570,7 +589,7 @@ impl Shared {
             if let Some(Queued { job, .. }) = state.queue.pop_front() {
                 state.busy += 1;
                 drop(state);
-                contain(job);
+                contain(|| job.run());
                 state = self.lock();
                 state.busy -= 1;
                 expired = false;
@@ -1096,7 +1115,7 @@ mod tests {
         assert!(matches!(err, SpawnError::ShutDown(_)));
         assert_eq!(err.to_string(), "the blocking pool is shut down");
         // The job comes back intact and runnable.
-        (err.into_job())();
+        err.into_job().run();
         assert_eq!(ran.load(Ordering::SeqCst), 1);
         assert_eq!(pool.num_threads(), 0);
     }
@@ -1116,7 +1135,7 @@ mod tests {
         assert!(std::error::Error::source(&err).is_some());
         assert_eq!(pool.num_threads(), 0);
         assert_eq!(pool.queue_depth(), 0);
-        (err.into_job())();
+        err.into_job().run();
         assert_eq!(ran.load(Ordering::SeqCst), 1);
 
         // The pool still works afterwards.

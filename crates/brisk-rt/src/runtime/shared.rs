@@ -127,25 +127,11 @@ pub(crate) struct BlockingSchedule {
 // runs it once, or is dropped (releasing only a reference) if the pool refuses.
 unsafe impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified) {
-        // The `Notified` sits in a shared slot so it can be taken back if the
-        // pool refuses the job.
-        let slot = Arc::new(std::sync::Mutex::new(Some(task)));
-        let job_slot = slot.clone();
-        let job: crate::blocking::Job = Box::new(move || {
-            let task = job_slot.lock().unwrap().take();
-            if let Some(task) = task {
-                task.run();
-            }
-        });
-        let mut rescue = Rescue(slot);
-        if let Err(err) = self.shared.blocking.spawn(job) {
-            // The pool is shut down or cannot start any thread: the job (and
-            // its `Notified`) comes back unrun. Dropping it would leave the
-            // `JoinHandle` waiting forever, so complete the task as cancelled.
-            drop(err.into_job());
-            if let Some(task) = rescue.take() {
-                task.cancel();
-            }
+        if let Err(err) = self.shared.blocking.spawn(Box::new(BlockingJob(task))) {
+            // The pool is shut down or cannot start any thread: the job comes
+            // back unrun, and `refused` completes its task as cancelled
+            // rather than leaving the `JoinHandle` waiting forever.
+            err.into_job().refused();
         }
     }
 
@@ -158,11 +144,15 @@ unsafe impl Schedule for BlockingSchedule {
     }
 }
 
-/// Takes a refused blocking task back out of its job.
-struct Rescue(Arc<std::sync::Mutex<Option<Notified>>>);
+/// A blocking task as pool work.
+struct BlockingJob(Notified);
 
-impl Rescue {
-    fn take(&mut self) -> Option<Notified> {
-        self.0.lock().unwrap().take()
+impl crate::blocking::Work for BlockingJob {
+    fn run(self: Box<Self>) {
+        self.0.run();
+    }
+
+    fn refused(self: Box<Self>) {
+        self.0.cancel();
     }
 }
