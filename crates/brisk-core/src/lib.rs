@@ -20,6 +20,7 @@ pub mod coop;
 mod error;
 pub(crate) mod loom;
 pub mod runtime;
+mod spin;
 pub mod task;
 pub mod task_local;
 pub mod time;

@@ -8,7 +8,8 @@
 
 use super::header::Header;
 use super::{Id, Task, TaskRef};
-use crate::loom::{AtomicBool, AtomicU64, Mutex, Ordering};
+use crate::loom::{AtomicBool, AtomicU64, Ordering};
+use crate::spin::SpinLock;
 use std::ptr::NonNull;
 
 /// A vacant slot: `(next_free << 1) | 1`; an occupied one: the header address.
@@ -42,7 +43,7 @@ struct Padded<T>(T);
 /// Backends own one registry each (there are no process-wide task lists) and
 /// hand it to core through [`Schedule::registry`](crate::runtime::Schedule::registry).
 pub struct Registry {
-    shards: Box<[Padded<Mutex<Shard>>]>,
+    shards: Box<[Padded<SpinLock<Shard>>]>,
     mask: u64,
     next_task_id: AtomicU64,
     next_resource_id: AtomicU64,
@@ -64,7 +65,7 @@ impl Registry {
         Registry {
             shards: (0..n)
                 .map(|_| {
-                    Padded(Mutex::new(Shard {
+                    Padded(SpinLock::new(Shard {
                         slots: Vec::new(),
                         free: NONE,
                         len: 0,
@@ -89,7 +90,7 @@ impl Registry {
         self.next_resource_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn shard(&self, id: Id) -> &Mutex<Shard> {
+    fn shard(&self, id: Id) -> &SpinLock<Shard> {
         &self.shards[(id.0 & self.mask) as usize].0
     }
 
@@ -97,7 +98,7 @@ impl Registry {
     pub(crate) fn insert(&self, ptr: NonNull<Header>) -> bool {
         // SAFETY: the caller holds a reference to the task.
         let header = unsafe { ptr.as_ref() };
-        let mut shard = self.shard(header.meta.id()).lock().unwrap();
+        let mut shard = self.shard(header.meta.id()).lock();
         if shard.closed {
             return false;
         }
@@ -124,7 +125,7 @@ impl Registry {
     pub(crate) fn remove(&self, ptr: NonNull<Header>) {
         // SAFETY: the caller holds a reference to the task.
         let header = unsafe { ptr.as_ref() };
-        let mut shard = self.shard(header.meta.id()).lock().unwrap();
+        let mut shard = self.shard(header.meta.id()).lock();
         // SAFETY: `registry_slot` is guarded by this shard's lock, which we hold.
         let index = header
             .registry_slot
@@ -140,19 +141,19 @@ impl Registry {
 
     /// Number of listed (not yet completed) tasks.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.0.lock().unwrap().len).sum()
+        self.shards.iter().map(|s| s.0.lock().len).sum()
     }
 
     /// True when no task is listed.
     pub fn is_empty(&self) -> bool {
-        self.shards.iter().all(|s| s.0.lock().unwrap().len == 0)
+        self.shards.iter().all(|s| s.0.lock().len == 0)
     }
 
     /// Refuses new tasks from now on. Returns true if this call closed it.
     pub fn close(&self) -> bool {
         let first = !self.closed.swap(true, Ordering::AcqRel);
         for shard in self.shards.iter() {
-            shard.0.lock().unwrap().closed = true;
+            shard.0.lock().closed = true;
         }
         first
     }
@@ -167,7 +168,7 @@ impl Registry {
     /// references with [`TaskRef::to_task`] and act after the call instead.
     pub fn for_each(&self, mut f: impl FnMut(TaskRef<'_>)) {
         for shard in self.shards.iter() {
-            let shard = shard.0.lock().unwrap();
+            let shard = shard.0.lock();
             for i in 0..shard.slots.len() {
                 if let Some(ptr) = shard.get(i) {
                     // Listed tasks are alive: the registry holds a reference.
