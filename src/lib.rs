@@ -74,7 +74,16 @@ pub mod coop {
 
 /// Wait-points: what a pending task waits on.
 pub mod wait {
-    pub use brisk_core::wait::{next_resource_id, set, ResourceKind, WaitPoint};
+    pub use brisk_core::wait::{
+        contended_resources, holders_of, next_resource_id, set, HolderSnapshot, ResourceKind,
+        WaitPoint,
+    };
+}
+
+/// Synchronisation primitives and channels: runtime-agnostic, fair,
+/// cancel-safe, and able to say who holds what.
+pub mod sync {
+    pub use brisk_sync::*;
 }
 
 /// Runs a future to completion on a new current-thread runtime, from

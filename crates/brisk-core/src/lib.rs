@@ -18,9 +18,15 @@
 pub mod context;
 pub mod coop;
 mod error;
-pub(crate) mod loom;
+/// Atomics, cells and locks from std, or from loom under `--cfg loom`.
+/// Shared with Brisk's other crates; not a public API.
+#[doc(hidden)]
+pub mod loom;
 pub mod runtime;
-mod spin;
+/// A small spin lock for very short critical sections; shared with Brisk's
+/// other crates, not a public API.
+#[doc(hidden)]
+pub mod spin;
 pub mod task;
 pub mod task_local;
 pub mod time;

@@ -12,7 +12,7 @@ use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
 
 /// A spin lock around `T`.
-pub(crate) struct SpinLock<T> {
+pub struct SpinLock<T> {
     /// True while a guard exists.
     locked: AtomicBool,
     /// Only accessed through a guard, i.e. while `locked` is held.
@@ -26,7 +26,7 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 unsafe impl<T: Send> Send for SpinLock<T> {}
 
 impl<T> SpinLock<T> {
-    pub(crate) fn new(value: T) -> SpinLock<T> {
+    pub fn new(value: T) -> SpinLock<T> {
         SpinLock {
             locked: AtomicBool::new(false),
             value: UnsafeCell::new(value),
@@ -34,7 +34,7 @@ impl<T> SpinLock<T> {
     }
 
     #[inline]
-    pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+    pub fn lock(&self) -> SpinGuard<'_, T> {
         if self
             .locked
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -69,7 +69,7 @@ impl<T> SpinLock<T> {
 }
 
 /// Access to the value; unlocks on drop.
-pub(crate) struct SpinGuard<'a, T> {
+pub struct SpinGuard<'a, T> {
     lock: &'a SpinLock<T>,
 }
 

@@ -5,8 +5,11 @@
 //! `#[track_caller]` location of the wait. Recording is two relaxed stores
 //! and is always on; dumps, deadlock detection and the console read it.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 
 /// The kind of resource a task waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,4 +130,213 @@ pub fn next_resource_id() -> u64 {
     static OUTSIDE: AtomicU64 = AtomicU64::new(1 << 48);
     crate::context::with_current(|h| h.backend().registry().next_resource_id())
         .unwrap_or_else(|| OUTSIDE.fetch_add(1, Ordering::Relaxed))
+}
+
+/// How many holders a [`Holders`] table names individually; further holders
+/// are counted.
+pub const HOLDER_SLOTS: usize = 4;
+
+/// Stands for "a thread outside any task" in a holder slot.
+const THREAD_HOLDER: u64 = u64::MAX;
+
+/// Who currently holds a lock-like resource (a mutex, a reader-writer lock,
+/// a semaphore's permits): up to [`HOLDER_SLOTS`] task ids, plus a count of
+/// further holders.
+///
+/// Recording is one relaxed store (or compare-and-swap for shared holders) and
+/// is always on. A guard that moves to another task keeps naming the task
+/// that acquired it.
+#[derive(Debug, Default)]
+pub struct Holders {
+    slots: [std::sync::atomic::AtomicU64; HOLDER_SLOTS],
+    more: std::sync::atomic::AtomicUsize,
+    published: std::sync::atomic::AtomicBool,
+}
+
+/// Where a holder was recorded in a [`Holders`] table; give it back to
+/// [`Holders::remove`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HoldTicket(u8);
+
+impl HoldTicket {
+    const OVERFLOW: u8 = u8::MAX;
+    /// The ticket [`Holders::set_single`] returns.
+    pub const SINGLE: HoldTicket = HoldTicket(0);
+}
+
+/// A copy of a resource's holders at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HolderSnapshot {
+    /// The holders found: `Some(id)` for a task, `None` for a thread outside
+    /// any task.
+    pub holders: Vec<Option<crate::task::Id>>,
+    /// Holders beyond those listed.
+    pub more: usize,
+}
+
+impl HolderSnapshot {
+    /// True when nothing holds the resource.
+    pub fn is_empty(&self) -> bool {
+        self.holders.is_empty() && self.more == 0
+    }
+}
+
+impl fmt::Display for HolderSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, h) in self.holders.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match h {
+                Some(id) => write!(f, "task #{}", id.as_u64())?,
+                None => f.write_str("a thread outside any task")?,
+            }
+        }
+        if self.more > 0 {
+            if !self.holders.is_empty() {
+                f.write_str(" ")?;
+            }
+            write!(f, "and {} more", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+fn current_holder() -> u64 {
+    crate::context::current_task_id().map_or(THREAD_HOLDER, |id| id.as_u64())
+}
+
+impl Holders {
+    /// An empty table.
+    pub fn new() -> Holders {
+        Holders::default()
+    }
+
+    /// Records the current task (or thread) as the only holder, for resources
+    /// with one holder at a time.
+    #[inline]
+    pub fn set_single(&self) -> HoldTicket {
+        self.slots[0].store(current_holder(), Ordering::Relaxed);
+        HoldTicket(0)
+    }
+
+    /// Records the current task (or thread) as one more holder.
+    #[inline]
+    pub fn add(&self) -> HoldTicket {
+        let me = current_holder();
+        for (i, slot) in self.slots.iter().enumerate() {
+            if slot.load(Ordering::Relaxed) == 0
+                && slot
+                    .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return HoldTicket(i as u8);
+            }
+        }
+        self.more.fetch_add(1, Ordering::Relaxed);
+        HoldTicket(HoldTicket::OVERFLOW)
+    }
+
+    /// Forgets the holder recorded at `ticket`.
+    #[inline]
+    pub fn remove(&self, ticket: HoldTicket) {
+        match self.slots.get(ticket.0 as usize) {
+            Some(slot) => slot.store(0, Ordering::Relaxed),
+            None => {
+                self.more.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The current holders.
+    pub fn snapshot(&self) -> HolderSnapshot {
+        let holders = self
+            .slots
+            .iter()
+            .map(|s| s.load(Ordering::Relaxed))
+            .filter(|&v| v != 0)
+            .map(|v| (v != THREAD_HOLDER).then(|| crate::task::Id(v)))
+            .collect();
+        HolderSnapshot {
+            holders,
+            more: self.more.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// One shard of the directory of contended resources.
+type Shard = std::sync::Mutex<Option<HashMap<u64, (ResourceKind, Weak<Holders>)>>>;
+
+const SHARDS: usize = 16;
+
+/// Resources that have had a waiter, by id, so that a dump can name the
+/// holders of what a task waits on. Process-wide because a primitive is not
+/// tied to one runtime; it holds only weak references and never affects
+/// scheduling.
+static DIRECTORY: [Shard; SHARDS] = [const { std::sync::Mutex::new(None) }; SHARDS];
+
+fn shard(id: u64) -> std::sync::MutexGuard<'static, Option<HashMap<u64, (ResourceKind, Weak<Holders>)>>> {
+    DIRECTORY[(id as usize) % SHARDS]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Lists `holders` under resource `id` so [`holders_of`] can find it. Called
+/// once, the first time a task has to wait on the resource; later calls do
+/// nothing.
+pub fn publish(kind: ResourceKind, id: u64, holders: &Arc<Holders>) {
+    if holders.published.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    shard(id)
+        .get_or_insert_with(HashMap::new)
+        .insert(id, (kind, Arc::downgrade(holders)));
+}
+
+/// Removes resource `id` from the directory (when the resource is dropped).
+pub fn unpublish(id: u64, holders: &Holders) {
+    if holders.published.load(Ordering::Relaxed) {
+        if let Some(map) = shard(id).as_mut() {
+            map.remove(&id);
+        }
+    }
+}
+
+/// The holders of resource `id`, if it has ever had a waiter and still exists.
+///
+/// ```
+/// # brisk::run(async {
+/// use std::sync::Arc;
+/// let m = Arc::new(brisk::sync::Mutex::new(0));
+/// let guard = m.lock().await;
+/// let m2 = m.clone();
+/// let waiter = brisk::spawn(async move { *m2.lock().await += 1 });
+/// while !m.has_waiters() { brisk::task::yield_now().await; }
+/// let held = brisk::wait::holders_of(m.resource_id()).unwrap();
+/// assert_eq!(held.holders, vec![Some(brisk::task::id())]);
+/// drop(guard);
+/// waiter.await.unwrap();
+/// # });
+/// ```
+pub fn holders_of(id: u64) -> Option<HolderSnapshot> {
+    let guard = shard(id);
+    let (_, weak) = guard.as_ref()?.get(&id)?;
+    Some(weak.upgrade()?.snapshot())
+}
+
+/// Every resource in the directory that still exists, with its holders.
+pub fn contended_resources() -> Vec<(ResourceKind, u64, HolderSnapshot)> {
+    let mut out = Vec::new();
+    for s in &DIRECTORY {
+        let guard = s.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(map) = guard.as_ref() {
+            for (&id, (kind, weak)) in map {
+                if let Some(h) = weak.upgrade() {
+                    out.push((*kind, id, h.snapshot()));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|e| e.1);
+    out
 }

@@ -1,0 +1,327 @@
+//! The fair, cancel-safe semaphore core under `Semaphore`, `Mutex` and
+//! `RwLock`.
+//!
+//! Ground rules:
+//! - `state` packs the available permits (`state >> SHIFT`), `WAITERS` (the
+//!   waiter list is non-empty) and `CLOSED`.
+//! - `WAITERS` is set and cleared only while holding the `waiters` lock.
+//!   While it is set the available count is zero: released permits go to the
+//!   waiters in FIFO order (a waiter may collect its permits over several
+//!   releases), so a newcomer can never overtake a waiter. This is the
+//!   fairness guarantee, and it keeps writers of an `RwLock` from starving.
+//! - The fast paths (acquire with no waiters, release with no waiters) are one
+//!   compare-and-swap on `state` and never take the lock.
+//! - A waiter that is dropped gives back every permit it had collected, so
+//!   cancellation never loses a permit.
+
+use crate::loom::{AtomicUsize, Ordering};
+use crate::waiters::{Key, WaitList, WakeList};
+use brisk_core::spin::SpinLock;
+use std::task::{Context, Poll};
+
+const WAITERS: usize = 0b01;
+const CLOSED: usize = 0b10;
+const SHIFT: usize = 2;
+
+/// The most permits a semaphore can hold.
+pub(crate) const MAX_PERMITS: usize = usize::MAX >> (SHIFT + 1);
+
+pub(crate) struct RawSemaphore {
+    state: AtomicUsize,
+    /// Payload: permits the waiter still needs.
+    waiters: SpinLock<WaitList<usize>>,
+}
+
+/// The state of one acquire in progress; lives in the acquiring future.
+#[derive(Debug)]
+pub(crate) struct AcquireState {
+    /// Permits wanted.
+    n: usize,
+    /// Our slot while queued.
+    key: Option<Key>,
+}
+
+impl AcquireState {
+    pub(crate) const fn new(n: usize) -> AcquireState {
+        AcquireState { n, key: None }
+    }
+
+    pub(crate) fn n(&self) -> usize {
+        self.n
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TryAcquire {
+    Closed,
+    NoPermits,
+}
+
+impl RawSemaphore {
+    pub(crate) fn new(permits: usize) -> RawSemaphore {
+        assert!(permits <= MAX_PERMITS, "{}", crate::error::TOO_MANY_PERMITS);
+        RawSemaphore {
+            state: AtomicUsize::new(permits << SHIFT),
+            waiters: SpinLock::new(WaitList::new()),
+        }
+    }
+
+    pub(crate) fn available_permits(&self) -> usize {
+        self.state.load(Ordering::Acquire) >> SHIFT
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.state.load(Ordering::Acquire) & WAITERS != 0
+    }
+
+    /// Takes `n` permits if they are available and nobody waits.
+    #[inline]
+    pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquire> {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & CLOSED != 0 {
+                return Err(TryAcquire::Closed);
+            }
+            if s & WAITERS != 0 || (s >> SHIFT) < n {
+                return Err(TryAcquire::NoPermits);
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s - (n << SHIFT),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Polls an acquire. `Ready(Err(()))` means the semaphore is closed.
+    /// On `Pending`, the waker is queued; `drop_acquire` must run if the
+    /// acquire is abandoned.
+    #[inline]
+    pub(crate) fn poll_acquire(
+        &self,
+        st: &mut AcquireState,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ()>> {
+        if st.key.is_none() {
+            if st.n == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            match self.try_acquire(st.n) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(TryAcquire::Closed) => return Poll::Ready(Err(())),
+                Err(TryAcquire::NoPermits) => {}
+            }
+        }
+        self.poll_acquire_slow(st, cx)
+    }
+
+    #[cold]
+    fn poll_acquire_slow(&self, st: &mut AcquireState, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        let mut list = self.waiters.lock();
+        if let Some(key) = st.key {
+            if list.is_queued(key) {
+                list.update_waker(key, cx.waker());
+                return Poll::Pending;
+            }
+            // Served: either all permits arrived, or the semaphore closed.
+            st.key = None;
+            let (_, missing) = list.remove(key);
+            if missing == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let collected = st.n - missing;
+            let wakes = self.release_locked(collected, list);
+            wakes.wake_all();
+            return Poll::Ready(Err(()));
+        }
+        // First time on the slow path: take what is there, queue for the rest.
+        let mut s = self.state.load(Ordering::Acquire);
+        loop {
+            if s & CLOSED != 0 {
+                return Poll::Ready(Err(()));
+            }
+            let avail = s >> SHIFT;
+            if s & WAITERS == 0 && avail >= st.n {
+                match self.state.compare_exchange_weak(
+                    s,
+                    s - (st.n << SHIFT),
+                    Ordering::Acquire,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return Poll::Ready(Ok(())),
+                    Err(actual) => {
+                        s = actual;
+                        continue;
+                    }
+                }
+            }
+            // Invariant: with WAITERS set, `avail` is zero.
+            let new = (s & CLOSED) | WAITERS;
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    st.key = Some(list.push_back(cx.waker(), st.n - avail));
+                    return Poll::Pending;
+                }
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Abandons an acquire (its future is dropped): leaves the queue and gives
+    /// back any permits it had collected.
+    pub(crate) fn drop_acquire(&self, st: &mut AcquireState) {
+        let Some(key) = st.key.take() else { return };
+        let mut list = self.waiters.lock();
+        let (queued, missing) = list.remove(key);
+        let collected = st.n - missing;
+        if queued && list.is_empty() && collected == 0 {
+            self.clear_waiters_locked();
+            return;
+        }
+        let wakes = self.release_locked(collected, list);
+        wakes.wake_all();
+    }
+
+    /// With the lock held and the list empty: clear `WAITERS`.
+    fn clear_waiters_locked(&self) {
+        let mut s = self.state.load(Ordering::Acquire);
+        while s & WAITERS != 0 {
+            match self.state.compare_exchange_weak(
+                s,
+                s & !WAITERS,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Gives back `n` permits.
+    #[inline]
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & WAITERS != 0 {
+                break;
+            }
+            assert!(
+                (s >> SHIFT) + n <= MAX_PERMITS,
+                "{}",
+                crate::error::TOO_MANY_PERMITS
+            );
+            match self.state.compare_exchange_weak(
+                s,
+                s + (n << SHIFT),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(actual) => s = actual,
+            }
+        }
+        self.release_slow(n);
+    }
+
+    #[cold]
+    fn release_slow(&self, n: usize) {
+        let list = self.waiters.lock();
+        self.release_locked(n, list).wake_all();
+    }
+
+    /// With the lock held: hands `n` permits to the waiters in order, puts the
+    /// rest back, and returns the wakers of the waiters now complete.
+    fn release_locked(
+        &self,
+        mut n: usize,
+        mut list: brisk_core::spin::SpinGuard<'_, WaitList<usize>>,
+    ) -> WakeList {
+        let mut wakes = WakeList::new();
+        while n > 0 {
+            let Some(key) = list.front() else { break };
+            let missing = list.data_mut(key);
+            let give = n.min(*missing);
+            *missing -= give;
+            n -= give;
+            if *missing == 0 {
+                wakes.push(list.serve(key));
+            } else {
+                break;
+            }
+        }
+        if list.is_empty() {
+            let mut s = self.state.load(Ordering::Acquire);
+            loop {
+                let permits = (s >> SHIFT) + n;
+                assert!(permits <= MAX_PERMITS, "{}", crate::error::TOO_MANY_PERMITS);
+                let new = (permits << SHIFT) | (s & CLOSED);
+                match self
+                    .state
+                    .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => break,
+                    Err(actual) => s = actual,
+                }
+            }
+        } else {
+            debug_assert_eq!(n, 0, "permits left over while waiters remain");
+        }
+        drop(list);
+        wakes
+    }
+
+    /// Adds `n` permits (like a release without a prior acquire).
+    pub(crate) fn add_permits(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Removes up to `n` available permits; returns how many were removed.
+    pub(crate) fn forget_permits(&self, n: usize) -> usize {
+        let mut s = self.state.load(Ordering::Acquire);
+        loop {
+            let take = n.min(s >> SHIFT);
+            match self.state.compare_exchange_weak(
+                s,
+                s - (take << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return take,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Closes: pending and future acquires fail; waiters are woken.
+    pub(crate) fn close(&self) {
+        let mut list = self.waiters.lock();
+        self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        let mut wakes = WakeList::new();
+        while let Some(w) = list.serve_front() {
+            wakes.push(w);
+        }
+        self.clear_waiters_locked();
+        drop(list);
+        wakes.wake_all();
+    }
+
+    /// Number of queued waiters (for diagnostics and tests).
+    pub(crate) fn waiter_count(&self) -> usize {
+        self.waiters.lock().len()
+    }
+}
