@@ -58,9 +58,17 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 // SAFETY: owning the mutex is owning the `T`.
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 
-/// The mutex is held by someone else (from [`Mutex::try_lock`]).
+/// The lock is held (or has waiters), from [`Mutex::try_lock`],
+/// [`RwLock::try_read`](crate::RwLock::try_read) and
+/// [`RwLock::try_write`](crate::RwLock::try_write).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TryLockError(());
+
+impl TryLockError {
+    pub(crate) fn new() -> TryLockError {
+        TryLockError(())
+    }
+}
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
