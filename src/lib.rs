@@ -76,7 +76,7 @@ pub mod coop {
 pub mod wait {
     pub use brisk_core::wait::{
         contended_resources, holders_of, next_resource_id, set, HolderSnapshot, ResourceKind,
-        WaitPoint,
+        WaitPoint, HOLDER_SLOTS,
     };
 }
 

@@ -305,7 +305,7 @@ pub fn unpublish(id: u64, holders: &Holders) {
 /// The holders of resource `id`, if it has ever had a waiter and still exists.
 ///
 /// ```
-/// # brisk::run(async {
+/// # brisk::run(async { brisk::spawn(async {
 /// use std::sync::Arc;
 /// let m = Arc::new(brisk::sync::Mutex::new(0));
 /// let guard = m.lock().await;
@@ -316,7 +316,7 @@ pub fn unpublish(id: u64, holders: &Holders) {
 /// assert_eq!(held.holders, vec![Some(brisk::task::id())]);
 /// drop(guard);
 /// waiter.await.unwrap();
-/// # });
+/// # }).await.unwrap() });
 /// ```
 pub fn holders_of(id: u64) -> Option<HolderSnapshot> {
     let guard = shard(id);
