@@ -115,39 +115,46 @@ fn dropping_a_waiter_that_was_handed_the_lock_passes_it_on() {
 
 #[test]
 fn a_waiting_task_names_the_mutex_and_the_mutex_names_its_holder() {
-    brisk::run(async { brisk::spawn(async {
-        let m = Arc::new(Mutex::new(0));
-        let guard = m.lock().await;
-        let me = brisk::task::id();
-        let m2 = m.clone();
-        let line = line!() + 1;
-        let waiter = brisk::spawn(async move { *m2.lock().await += 1 });
-        while !m.has_waiters() {
-            brisk::task::yield_now().await;
-        }
-        let wp = waiter.task().wait_point().expect("waiter records a wait-point");
-        assert_eq!(wp.kind, ResourceKind::Mutex);
-        assert_eq!(wp.resource, m.resource_id());
-        assert_eq!(wp.location.file(), file!());
-        assert_eq!(wp.location.line(), line);
-        assert_eq!(m.holders().holders, vec![Some(me)]);
-        let held = brisk::wait::holders_of(m.resource_id()).expect("published");
-        assert_eq!(held.holders, vec![Some(me)]);
-        assert_eq!(
-            format!("{wp}, held by {held}"),
-            format!(
-                "Mutex #{} at {}:{}:{}, held by task #{}",
-                m.resource_id(),
-                file!(),
-                line,
-                wp.location.column(),
-                me.as_u64()
-            )
-        );
-        drop(guard);
-        waiter.await.unwrap();
-        assert!(m.holders().is_empty());
-    }).await.unwrap() });
+    brisk::run(async {
+        brisk::spawn(async {
+            let m = Arc::new(Mutex::new(0));
+            let guard = m.lock().await;
+            let me = brisk::task::id();
+            let m2 = m.clone();
+            let line = line!() + 1;
+            let waiter = brisk::spawn(async move { *m2.lock().await += 1 });
+            while !m.has_waiters() {
+                brisk::task::yield_now().await;
+            }
+            let wp = waiter
+                .task()
+                .wait_point()
+                .expect("waiter records a wait-point");
+            assert_eq!(wp.kind, ResourceKind::Mutex);
+            assert_eq!(wp.resource, m.resource_id());
+            assert_eq!(wp.location.file(), file!());
+            assert_eq!(wp.location.line(), line);
+            assert_eq!(m.holders().holders, vec![Some(me)]);
+            let held = brisk::wait::holders_of(m.resource_id()).expect("published");
+            assert_eq!(held.holders, vec![Some(me)]);
+            assert_eq!(
+                format!("{wp}, held by {held}"),
+                format!(
+                    "Mutex #{} at {}:{}:{}, held by task #{}",
+                    m.resource_id(),
+                    file!(),
+                    line,
+                    wp.location.column(),
+                    me.as_u64()
+                )
+            );
+            drop(guard);
+            waiter.await.unwrap();
+            assert!(m.holders().is_empty());
+        })
+        .await
+        .unwrap()
+    });
 }
 
 #[test]
@@ -204,7 +211,9 @@ fn blocking_lock_from_a_plain_thread() {
                 brisk::task::yield_now().await;
             }
             drop(g);
-            brisk::spawn_blocking(move || t.join().unwrap()).await.unwrap();
+            brisk::spawn_blocking(move || t.join().unwrap())
+                .await
+                .unwrap();
             assert_eq!(*m.lock().await, 1);
         })
     });

@@ -31,6 +31,7 @@ mod alloc;
 mod harness;
 mod runtimes;
 mod scenarios;
+mod sync_libs;
 
 use harness::{Scenario, Summary, MIN_PASSES};
 use std::process::ExitCode;
@@ -39,7 +40,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N]
 
 scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
-           timers_unpolled idle_task_memory (or: all)
+           timers_unpolled idle_task_memory mpsc mutex_uncontended
+           mutex_contended semaphore oneshot_request_reply (or: all)
 --passes N  passes per scenario (default and minimum 5)
 env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)";
 

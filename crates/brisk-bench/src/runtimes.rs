@@ -202,6 +202,8 @@ pub(crate) trait Spawner: Copy + Send + Sync + 'static {
     type Handle<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
     /// The runtime's sleep (or timer) future.
     type Sleep: Future + Send + 'static;
+    /// The runtime's own ecosystem of sync primitives and channels.
+    type Sync: crate::sync_libs::SyncLib;
 
     /// Spawns `future` on the runtime.
     fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
@@ -248,6 +250,7 @@ pub(crate) struct BriskSpawner;
 impl Spawner for BriskSpawner {
     type Handle<T: Send + 'static> = Joined<brisk::JoinHandle<T>>;
     type Sleep = brisk::time::Sleep;
+    type Sync = crate::sync_libs::BriskSync;
 
     fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
     where
@@ -281,6 +284,7 @@ pub(crate) struct TokioSpawner;
 impl Spawner for TokioSpawner {
     type Handle<T: Send + 'static> = Joined<tokio::task::JoinHandle<T>>;
     type Sleep = tokio::time::Sleep;
+    type Sync = crate::sync_libs::TokioSync;
 
     fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
     where
@@ -314,6 +318,7 @@ pub(crate) struct SmolSpawner(&'static StaticExecutor);
 impl Spawner for SmolSpawner {
     type Handle<T: Send + 'static> = Task<T>;
     type Sleep = async_io::Timer;
+    type Sync = crate::sync_libs::SmolSync;
 
     fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
     where

@@ -255,7 +255,7 @@ impl Holders {
             .iter()
             .map(|s| s.load(Ordering::Relaxed))
             .filter(|&v| v != 0)
-            .map(|v| (v != THREAD_HOLDER).then(|| crate::task::Id(v)))
+            .map(|v| (v != THREAD_HOLDER).then_some(crate::task::Id(v)))
             .collect();
         HolderSnapshot {
             holders,
@@ -264,8 +264,11 @@ impl Holders {
     }
 }
 
+/// The directory's entries in one shard, by resource id.
+type Entries = Option<HashMap<u64, (ResourceKind, Weak<Holders>)>>;
+
 /// One shard of the directory of contended resources.
-type Shard = std::sync::Mutex<Option<HashMap<u64, (ResourceKind, Weak<Holders>)>>>;
+type Shard = std::sync::Mutex<Entries>;
 
 const SHARDS: usize = 16;
 
@@ -275,7 +278,7 @@ const SHARDS: usize = 16;
 /// scheduling.
 static DIRECTORY: [Shard; SHARDS] = [const { std::sync::Mutex::new(None) }; SHARDS];
 
-fn shard(id: u64) -> std::sync::MutexGuard<'static, Option<HashMap<u64, (ResourceKind, Weak<Holders>)>>> {
+fn shard(id: u64) -> std::sync::MutexGuard<'static, Entries> {
     DIRECTORY[(id as usize) % SHARDS]
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -25,3 +25,21 @@ use `Barrier::new(1)` or more";
 pub(crate) const RWLOCK_TOO_MANY_READERS: &str =
     "`brisk::sync::RwLock::with_max_readers` was given more readers than the lock can count: \
 use at most `RwLock::MAX_READS` readers";
+
+pub(crate) const BARRIER_WAIT_REPOLLED: &str =
+    "`brisk::sync::BarrierWait` was polled after it completed: a wait future reports its \
+generation once; call `Barrier::wait` again to wait for the next generation";
+
+pub(crate) const ONESHOT_POLLED_AFTER_COMPLETION: &str =
+    "`brisk::sync::oneshot::Receiver` was polled after it completed: it yields its value (or \
+`RecvError`) once; stop polling it after `Ready`, or use `try_recv`, which keeps returning \
+`TryRecvError::Closed` afterwards";
+
+pub(crate) const MPSC_SEND_POLLED_AFTER_COMPLETION: &str =
+    "`brisk::sync::mpsc::Send` (the future of `Sender::send`) was polled after it completed: \
+its message was already sent or handed back in the error; call `send` again for the next message";
+
+pub(crate) const MPSC_RESERVE_OWNED_POLLED_AFTER_COMPLETION: &str =
+    "`brisk::sync::mpsc::ReserveOwned` (the future of `Sender::reserve_owned`) was polled after \
+it completed: its sender already moved into the `OwnedPermit` or the error; call \
+`reserve_owned` again (on a clone of the sender) for another slot";

@@ -49,17 +49,28 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 
+mod barrier;
 mod blocking;
 mod error;
 pub(crate) use brisk_core::loom;
 mod mutex;
+mod notify;
+mod once_cell;
 mod raw_semaphore;
 mod resource;
 mod rwlock;
 mod semaphore;
 mod waiters;
 
+pub mod broadcast;
+pub mod mpsc;
+pub mod oneshot;
+pub mod watch;
+
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use mutex::{Lock, LockOwned, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify, OwnedNotified};
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, Read, ReadOwned, RwLock, RwLockReadGuard,
     RwLockWriteGuard, Write, WriteOwned,

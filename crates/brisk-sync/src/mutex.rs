@@ -188,7 +188,9 @@ impl<T: ?Sized> Mutex<T> {
 
     #[inline]
     fn unlock(&self) {
-        self.res.holders().remove(brisk_core::wait::HoldTicket::SINGLE);
+        self.res
+            .holders()
+            .remove(brisk_core::wait::HoldTicket::SINGLE);
         self.raw.release(1);
     }
 }
@@ -263,7 +265,10 @@ impl<T: ?Sized> Future for LockOwned<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedMutexGuard<T>> {
         let this = &mut *self;
-        let mutex = this.mutex.as_ref().expect("`LockOwned` polled after completion");
+        let mutex = this
+            .mutex
+            .as_ref()
+            .expect("`LockOwned` polled after completion");
         std::task::ready!(mutex.poll_lock(&mut this.st, this.location, cx));
         let mutex = this.mutex.take().expect("checked above");
         Poll::Ready(OwnedMutexGuard::new(mutex))

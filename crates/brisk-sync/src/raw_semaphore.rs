@@ -124,7 +124,11 @@ impl RawSemaphore {
     }
 
     #[cold]
-    fn poll_acquire_slow(&self, st: &mut AcquireState, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+    fn poll_acquire_slow(
+        &self,
+        st: &mut AcquireState,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ()>> {
         let mut list = self.waiters.lock();
         if let Some(key) = st.key {
             if list.is_queued(key) {
@@ -318,11 +322,6 @@ impl RawSemaphore {
         self.clear_waiters_locked();
         drop(list);
         wakes.wake_all();
-    }
-
-    /// Number of queued waiters (for diagnostics and tests).
-    pub(crate) fn waiter_count(&self) -> usize {
-        self.waiters.lock().len()
     }
 }
 

@@ -55,7 +55,6 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 // SAFETY: owning the lock is owning the `T`.
 unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 
-
 impl<T> RwLock<T> {
     /// The most readers a lock can admit at once.
     pub const MAX_READS: u32 = u32::MAX >> 3;

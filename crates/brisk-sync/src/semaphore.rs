@@ -273,7 +273,9 @@ impl Drop for Acquire<'_> {
 
 impl fmt::Debug for Acquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Acquire").field("semaphore", &self.sem).finish()
+        f.debug_struct("Acquire")
+            .field("semaphore", &self.sem)
+            .finish()
     }
 }
 
@@ -291,7 +293,10 @@ impl Future for AcquireOwned {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let sem = this.sem.as_ref().expect("`AcquireOwned` polled after completion");
+        let sem = this
+            .sem
+            .as_ref()
+            .expect("`AcquireOwned` polled after completion");
         std::task::ready!(sem.poll(&mut this.st, this.location, cx))?;
         let sem = this.sem.take().expect("checked above");
         Poll::Ready(Ok(OwnedSemaphorePermit::new(sem, this.st.n() as u32)))
@@ -308,7 +313,9 @@ impl Drop for AcquireOwned {
 
 impl fmt::Debug for AcquireOwned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AcquireOwned").field("semaphore", &self.sem).finish()
+        f.debug_struct("AcquireOwned")
+            .field("semaphore", &self.sem)
+            .finish()
     }
 }
 

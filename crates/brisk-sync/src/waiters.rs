@@ -56,7 +56,7 @@ impl<T: Default> WaitList<T> {
     }
 
     /// Number of queued waiters.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -110,12 +110,6 @@ impl<T: Default> WaitList<T> {
         self.slot(key).state == SlotState::Queued
     }
 
-    /// The waiter's payload.
-    #[inline]
-    pub(crate) fn data(&self, key: Key) -> &T {
-        &self.slot(key).data
-    }
-
     /// The waiter's payload, mutably.
     #[inline]
     pub(crate) fn data_mut(&mut self, key: Key) -> &mut T {
@@ -138,6 +132,7 @@ impl<T: Default> WaitList<T> {
     }
 
     /// The queued waiter after `key`.
+    #[cfg(test)]
     pub(crate) fn next(&self, key: Key) -> Option<Key> {
         let n = self.slot(key).next;
         (n != NIL).then_some(Key(n))

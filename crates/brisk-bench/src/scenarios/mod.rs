@@ -6,11 +6,19 @@
 //! |---------------------|--------|--------------------------------------------------------------------|
 //! | [`spawn_join`]      | ns/op  | spawning one empty task and awaiting its handle                    |
 //! | [`yield_many`]      | ns/op  | one `yield_now` among 1,000 tasks yielding 1,000 times each       |
-//! | [`ping_pong`]       | ns/op  | one round trip between two tasks over two `async_channel::bounded(1)` |
+//! | [`ping_pong`]       | ns/op  | one round trip between two tasks over two bounded(1) channels      |
 //! | [`chained_spawn`]   | ns/op  | one spawn in a chain of 1,000 tasks each spawning the next         |
 //! | [`timers_poll`]     | ns/op  | creating a 1-hour sleep, polling it once, dropping it              |
 //! | [`timers_unpolled`] | ns/op  | creating a 1-hour sleep and dropping it unpolled                   |
 //! | [`idle_task_memory`]| B/task | live heap growth per idle task (spawned, polled once, pending)     |
+//! | [`mpsc`]            | ns/op  | one message from 4 producers through a bounded(1024) channel       |
+//! | [`mutex_uncontended`]| ns/op | one lock-unlock of a mutex nobody else wants                       |
+//! | [`mutex_contended`] | ns/op  | one lock-unlock among 6 tasks sharing a mutex                      |
+//! | [`semaphore`]       | ns/op  | one acquire-release among 6 tasks sharing 2 permits                |
+//! | [`oneshot_request_reply`]| ns/op | one request over a channel answered on a fresh one-shot channel |
+//!
+//! The scenarios from `ping_pong` on through the sync ones pair each runtime
+//! with its own ecosystem's channels and locks (`crate::sync_libs`).
 //!
 //! Sizes are multiplied by `BRISK_BENCH_SCALE` (each size at least 1).
 //! Each module's docs say exactly what is timed.
@@ -19,17 +27,27 @@ use crate::harness::Scenario;
 
 pub(crate) mod chained_spawn;
 pub(crate) mod idle_task_memory;
+pub(crate) mod mpsc;
+pub(crate) mod mutex_contended;
+pub(crate) mod mutex_uncontended;
+pub(crate) mod oneshot_request_reply;
 pub(crate) mod ping_pong;
+pub(crate) mod semaphore;
 pub(crate) mod spawn_join;
 pub(crate) mod timers_poll;
 pub(crate) mod timers_unpolled;
 pub(crate) mod yield_many;
 
-/// Footnote for the scenarios that use `async_channel` on every runtime.
-pub(crate) const CHANNEL_NOTE: &str = "Uses async_channel::bounded(1) on every runtime (Brisk has no channels yet), so the channel cost is identical for all.";
+/// Footnote for the scenarios that pair each runtime with its own
+/// ecosystem's sync primitives.
+pub(crate) const SYNC_NOTE: &str = "Each runtime uses its own ecosystem's primitives: brisk::sync on Brisk, tokio::sync on tokio, async-channel/async-lock on smol.";
+
+/// Footnote for `chained_spawn`, which signals completion on one shared
+/// channel type.
+pub(crate) const CHANNEL_NOTE: &str = "Signals completion on an async_channel::bounded(1) on every runtime, so that cost is identical for all.";
 
 /// Every scenario, in the order `all` runs them.
-pub(crate) const ALL: [Scenario; 7] = [
+pub(crate) const ALL: [Scenario; 12] = [
     spawn_join::SCENARIO,
     yield_many::SCENARIO,
     ping_pong::SCENARIO,
@@ -37,6 +55,11 @@ pub(crate) const ALL: [Scenario; 7] = [
     timers_poll::SCENARIO,
     timers_unpolled::SCENARIO,
     idle_task_memory::SCENARIO,
+    mpsc::SCENARIO,
+    mutex_uncontended::SCENARIO,
+    mutex_contended::SCENARIO,
+    semaphore::SCENARIO,
+    oneshot_request_reply::SCENARIO,
 ];
 
 /// The scenario called `name`, if any.
@@ -120,6 +143,20 @@ pub(crate) mod tests {
     fn timers_unpolled_completes() {
         let _g = shared();
         check("timers_unpolled", 0.001);
+    }
+
+    #[test]
+    fn sync_scenarios_complete() {
+        let _g = shared();
+        for name in [
+            "mpsc",
+            "mutex_uncontended",
+            "mutex_contended",
+            "semaphore",
+            "oneshot_request_reply",
+        ] {
+            check(name, 0.001);
+        }
     }
 
     #[test]

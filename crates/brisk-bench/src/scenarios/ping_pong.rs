@@ -1,9 +1,9 @@
 //! `ping_pong`: the cost of a round trip between two tasks.
 //!
-//! Two channels, `async_channel::bounded(1)` each, are created before the
-//! clock starts; **every runtime uses this same channel** (Brisk has no
-//! channels of its own yet), so the channel's own cost is identical for all
-//! and the difference is in waking and scheduling. The root future spawns an
+//! Two bounded channels of capacity 1 are created before the clock starts;
+//! each runtime uses its own ecosystem's channel (`brisk::sync::mpsc`,
+//! `tokio::sync::mpsc`, `async_channel`; see `sync_libs`), so the result is
+//! the channel's cost plus waking and scheduling. The root future spawns an
 //! echo task (receives on the first channel, sends the value back on the
 //! second, until the first is closed) and a ping task (1,000,000 × scale
 //! times: send on the first, receive the reply on the second), then awaits
@@ -12,7 +12,7 @@
 
 use crate::harness::{ns_per_op, scaled, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
-use crate::scenarios::CHANNEL_NOTE;
+use crate::sync_libs::SyncLib;
 use std::time::{Duration, Instant};
 
 /// Round trips at scale 1.0.
@@ -23,7 +23,7 @@ pub(crate) const SCENARIO: Scenario = Scenario {
     name: "ping_pong",
     unit: Unit::NsPerOp,
     run,
-    note: Some(CHANNEL_NOTE),
+    note: Some(super::SYNC_NOTE),
 };
 
 /// The root future's work: `round_trips` round trips between two tasks.
@@ -37,20 +37,25 @@ impl Work for PingPong {
 
     async fn run<S: Spawner>(self, sp: S) -> Duration {
         let round_trips = self.round_trips;
-        let (ping_tx, ping_rx) = async_channel::bounded::<usize>(1);
-        let (pong_tx, pong_rx) = async_channel::bounded::<usize>(1);
+        let (ping_tx, mut ping_rx) = <S::Sync as SyncLib>::channel::<usize>(1);
+        let (pong_tx, mut pong_rx) = <S::Sync as SyncLib>::channel::<usize>(1);
         let start = Instant::now();
         let echo = sp.spawn(async move {
-            while let Ok(v) = ping_rx.recv().await {
-                if pong_tx.send(v).await.is_err() {
+            while let Some(v) = <S::Sync as SyncLib>::recv(&mut ping_rx).await {
+                if !<S::Sync as SyncLib>::send(&pong_tx, v).await {
                     break;
                 }
             }
         });
         let ping = sp.spawn(async move {
             for i in 0..round_trips {
-                ping_tx.send(i).await.expect("echo task alive");
-                let back = pong_rx.recv().await.expect("echo task alive");
+                assert!(
+                    <S::Sync as SyncLib>::send(&ping_tx, i).await,
+                    "echo task alive"
+                );
+                let back = <S::Sync as SyncLib>::recv(&mut pong_rx)
+                    .await
+                    .expect("echo task alive");
                 assert_eq!(back, i);
             }
         });
