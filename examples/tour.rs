@@ -1,13 +1,17 @@
-//! A short tour of Brisk: named tasks, timers, cancellation, a panic that
-//! names its task, `!Send` and blocking work, and the shutdown report.
+//! A short tour of Brisk: named tasks, timers, locks that know their
+//! holders, cancellation, a panic that names its task, `!Send` and blocking
+//! work, and the shutdown report.
 //!
 //! Run it with `cargo run --release --example tour`.
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
+use brisk::sync::{oneshot, Mutex};
 use brisk::task::Builder;
 use brisk::time::{interval, sleep, timeout, Instant};
+use brisk::wait::ResourceKind;
 
 fn main() {
     // Keep the demo's output short: one line per panic instead of a backtrace.
@@ -57,7 +61,38 @@ fn main() {
             start.elapsed()
         );
 
-        // 3. Timeouts and cancellation.
+        // 3. Locks know who holds them, so a wait names its blocker.
+        let inventory = Arc::new(Mutex::new(100u32));
+        let (holding_tx, holding) = oneshot::channel();
+        let inv = inventory.clone();
+        let restocker = Builder::new().name("restock").spawn(async move {
+            let mut stock = inv.lock().await;
+            holding_tx.send(()).unwrap();
+            sleep(Duration::from_millis(20)).await;
+            *stock += 10;
+        });
+        holding.await.unwrap();
+        let inv = inventory.clone();
+        let buyer = Builder::new().name("checkout").spawn(async move {
+            *inv.lock().await -= 1;
+        });
+        let waits_on_lock = |w: &brisk::wait::WaitPoint| w.kind == ResourceKind::Mutex;
+        while !buyer.task().wait_point().is_some_and(|w| waits_on_lock(&w)) {
+            brisk::task::yield_now().await;
+        }
+        if let Some(wait) = buyer.task().wait_point() {
+            let held_by = brisk::wait::holders_of(wait.resource).unwrap_or_default();
+            println!(
+                "  {} (checkout) waits on {wait}, held by {held_by} (restock is {})",
+                buyer.id(),
+                restocker.id()
+            );
+        }
+        restocker.await.unwrap();
+        buyer.await.unwrap();
+        println!("  stock is now {}", *inventory.lock().await);
+
+        // 4. Timeouts and cancellation.
         let slow = Builder::new()
             .name("slow-report")
             .spawn(sleep(Duration::from_secs(3600)));
@@ -72,7 +107,7 @@ fn main() {
         slow.abort();
         println!("aborted: {}", slow.await.unwrap_err());
 
-        // 4. A panicking task does not vanish: its error names it.
+        // 5. A panicking task does not vanish: its error names it.
         let err = Builder::new()
             .name("payments")
             .spawn(async { panic!("card declined") })
@@ -80,7 +115,7 @@ fn main() {
             .unwrap_err();
         println!("panic caught: {err}");
 
-        // 5. `!Send` futures with no LocalSet, and blocking work off the workers.
+        // 6. `!Send` futures with no LocalSet, and blocking work off the workers.
         let shared = Rc::new(String::from("local state"));
         let s = shared.clone();
         let local = brisk::spawn_local(async move { s.len() }).await.unwrap();
@@ -89,7 +124,7 @@ fn main() {
             .unwrap();
         println!("local task read {local} bytes of {shared:?}; blocking sum = {sum}");
 
-        // 6. Leave a task behind that will be stuck in a poll at shutdown.
+        // 7. Leave a task behind that will be stuck in a poll at shutdown.
         let (started_tx, started) = std::sync::mpsc::channel();
         let _stuck = Builder::new().name("stuck-in-poll").spawn(async move {
             started_tx.send(()).unwrap();
@@ -111,7 +146,7 @@ fn main() {
         metrics.workers, metrics.alive_tasks, metrics.polls, metrics.steals
     );
 
-    // 7. Shutdown cancels what is left and reports what did not finish.
+    // 8. Shutdown cancels what is left and reports what did not finish.
     let report = rt.shutdown_timeout(Duration::from_millis(50));
     println!("{report}");
 }
