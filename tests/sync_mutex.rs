@@ -289,3 +289,24 @@ fn stress_with_random_cancellation() {
         });
     });
 }
+
+#[test]
+fn polling_a_finished_lock_future_panics_instead_of_handing_out_a_second_guard() {
+    let m = Mutex::new(0);
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut fut = Box::pin(m.lock());
+    let Poll::Ready(guard) = fut.as_mut().poll(&mut cx) else {
+        panic!("free mutex not locked")
+    };
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = fut.as_mut().poll(&mut cx);
+    }));
+    let msg = *again.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("polled again after it completed"), "{msg}");
+    drop(guard);
+    drop(fut);
+    // Still exactly one permit.
+    let g = m.try_lock().unwrap();
+    assert!(m.try_lock().is_err());
+    drop(g);
+}

@@ -105,3 +105,20 @@ fn works_under_futures_block_on() {
         assert_eq!(*lock.read().await, 2);
     });
 }
+
+#[test]
+fn polling_a_finished_write_future_panics() {
+    let lock = RwLock::new(0);
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut fut = Box::pin(lock.write());
+    let Poll::Ready(guard) = fut.as_mut().poll(&mut cx) else {
+        panic!("free lock not taken")
+    };
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = fut.as_mut().poll(&mut cx);
+    }));
+    assert!(again.is_err());
+    drop(guard);
+    drop(fut);
+    assert!(lock.try_write().is_ok());
+}

@@ -199,3 +199,14 @@ fn stress_no_permit_lost() {
         });
     });
 }
+
+#[test]
+fn adding_too_many_permits_panics_with_the_limit() {
+    let sem = Semaphore::new(5);
+    let err =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sem.add_permits(usize::MAX)))
+            .unwrap_err();
+    let msg = *err.downcast::<String>().unwrap();
+    assert!(msg.contains("MAX_PERMITS"), "{msg}");
+    assert_eq!(sem.available_permits(), 5);
+}

@@ -123,13 +123,14 @@ pub fn set(kind: ResourceKind, resource: u64, location: &'static Location<'stati
     }
 }
 
-/// A fresh resource id from the current runtime (or a process-wide counter
-/// outside any runtime), for primitives that want to appear in dumps.
+/// A fresh resource id, for primitives that want to appear in dumps.
+///
+/// Ids are unique in the process, not per runtime: a primitive is not tied to
+/// one runtime and may be shared between several.
 pub fn next_resource_id() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static OUTSIDE: AtomicU64 = AtomicU64::new(1 << 48);
-    crate::context::with_current(|h| h.backend().registry().next_resource_id())
-        .unwrap_or_else(|| OUTSIDE.fetch_add(1, Ordering::Relaxed))
+    use std::sync::atomic::AtomicU64;
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// How many holders a [`Holders`] table names individually; further holders
@@ -300,7 +301,13 @@ pub fn publish(kind: ResourceKind, id: u64, holders: &Arc<Holders>) {
 pub fn unpublish(id: u64, holders: &Holders) {
     if holders.published.load(Ordering::Relaxed) {
         if let Some(map) = shard(id).as_mut() {
-            map.remove(&id);
+            // Remove only our own entry.
+            if map
+                .get(&id)
+                .is_some_and(|(_, w)| std::ptr::eq(w.as_ptr(), holders))
+            {
+                map.remove(&id);
+            }
         }
     }
 }

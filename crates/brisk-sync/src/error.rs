@@ -5,6 +5,10 @@ pub(crate) const TOO_MANY_PERMITS: &str =
     "`brisk::sync::Semaphore`: the number of permits would exceed `Semaphore::MAX_PERMITS`: \
 create the semaphore with fewer permits or add fewer with `add_permits`";
 
+pub(crate) const POLLED_AFTER_COMPLETION: &str =
+    "a `brisk::sync` acquire future (`lock`, `read`, `write`, `acquire`, ...) was polled again \
+after it completed: the guard it returned owns the lock; await each future once, or fuse it";
+
 pub(crate) const BLOCKING_IN_TASK: &str =
     "a `brisk::sync` blocking call (`blocking_lock`, `send_blocking`, `recv_blocking`, ...) \
 was made inside an async task, where it would block the worker thread: \

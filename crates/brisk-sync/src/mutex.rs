@@ -235,7 +235,7 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
         let mutex = this.mutex;
         std::task::ready!(mutex.poll_lock(&mut this.st, this.location, cx));
         // The permit now belongs to the guard.
-        this.st = AcquireState::new(0);
+        this.st.mark_done();
         Poll::Ready(MutexGuard::new(mutex))
     }
 }
@@ -298,8 +298,9 @@ pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
 }
 
-// SAFETY: a guard is `&mut T` in disguise; sharing it shares `&T`.
-unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+// SAFETY: a guard is `&mut T` in disguise; sharing it shares `&T` (needs
+// `T: Sync`) and `&Mutex<T>` through `MutexGuard::mutex` (needs `T: Send`).
+unsafe impl<T: ?Sized + Send + Sync> Sync for MutexGuard<'_, T> {}
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     #[inline]
@@ -357,7 +358,7 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 }
 
 // SAFETY: as for `MutexGuard`.
-unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
 
 impl<T: ?Sized> OwnedMutexGuard<T> {
     fn new(mutex: Arc<Mutex<T>>) -> Self {

@@ -521,7 +521,7 @@ impl<'a, T> Future for Acquire<'a, T> {
         match cell.semaphore.poll_acquire(&mut this.st, cx) {
             Poll::Ready(Ok(())) => {
                 // The permit now belongs to the `InitPermit`.
-                this.st = AcquireState::new(0);
+                this.st.mark_done();
                 cell.res.holders().set_single();
                 Poll::Ready(Acquired::Permit(InitPermit { cell }))
             }

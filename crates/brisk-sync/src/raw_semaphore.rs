@@ -39,11 +39,24 @@ pub(crate) struct AcquireState {
     n: usize,
     /// Our slot while queued.
     key: Option<Key>,
+    /// The permits were handed to a guard; polling again is a bug.
+    done: bool,
 }
 
 impl AcquireState {
     pub(crate) const fn new(n: usize) -> AcquireState {
-        AcquireState { n, key: None }
+        AcquireState {
+            n,
+            key: None,
+            done: false,
+        }
+    }
+
+    /// Records that the acquired permits now belong to a guard: dropping the
+    /// future gives nothing back, and polling it again panics.
+    pub(crate) fn mark_done(&mut self) {
+        debug_assert!(self.key.is_none());
+        self.done = true;
     }
 
     pub(crate) fn n(&self) -> usize {
@@ -110,6 +123,7 @@ impl RawSemaphore {
         st: &mut AcquireState,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ()>> {
+        assert!(!st.done, "{}", crate::error::POLLED_AFTER_COMPLETION);
         if st.key.is_none() {
             if st.n == 0 {
                 return Poll::Ready(Ok(()));
@@ -225,7 +239,7 @@ impl RawSemaphore {
                 break;
             }
             assert!(
-                (s >> SHIFT) + n <= MAX_PERMITS,
+                n <= MAX_PERMITS - (s >> SHIFT),
                 "{}",
                 crate::error::TOO_MANY_PERMITS
             );
@@ -271,8 +285,12 @@ impl RawSemaphore {
         if list.is_empty() {
             let mut s = self.state.load(Ordering::Acquire);
             loop {
+                assert!(
+                    n <= MAX_PERMITS - (s >> SHIFT),
+                    "{}",
+                    crate::error::TOO_MANY_PERMITS
+                );
                 let permits = (s >> SHIFT) + n;
-                assert!(permits <= MAX_PERMITS, "{}", crate::error::TOO_MANY_PERMITS);
                 let new = (permits << SHIFT) | (s & CLOSED);
                 match self
                     .state

@@ -249,7 +249,7 @@ macro_rules! acquire_future {
                 let lock = this.lock;
                 std::task::ready!(lock.poll_acquire(&mut this.st, this.location, cx));
                 // The permits now belong to the guard.
-                this.st = AcquireState::new(0);
+                this.st.mark_done();
                 Poll::Ready($poll_guard(lock))
             }
         }
@@ -298,7 +298,7 @@ macro_rules! acquire_owned_future {
                 let this = &mut *self;
                 let lock = this.lock.as_ref().expect(concat!("`", stringify!($name), "` polled after completion"));
                 std::task::ready!(lock.poll_acquire(&mut this.st, this.location, cx));
-                this.st = AcquireState::new(0);
+                this.st.mark_done();
                 let lock = this.lock.take().expect("checked above");
                 Poll::Ready($poll_guard(lock))
             }

@@ -255,6 +255,7 @@ impl<'a> Future for Acquire<'a> {
         let this = &mut *self;
         let sem = this.sem;
         std::task::ready!(sem.poll(&mut this.st, this.location, cx))?;
+        this.st.mark_done();
         Poll::Ready(Ok(SemaphorePermit::new(sem, this.st_n())))
     }
 }

@@ -46,7 +46,6 @@ pub struct Registry {
     shards: Box<[Padded<SpinLock<Shard>>]>,
     mask: u64,
     next_task_id: AtomicU64,
-    next_resource_id: AtomicU64,
     closed: AtomicBool,
 }
 
@@ -75,7 +74,6 @@ impl Registry {
                 .collect(),
             mask: n as u64 - 1,
             next_task_id: AtomicU64::new(1),
-            next_resource_id: AtomicU64::new(1),
             closed: AtomicBool::new(false),
         }
     }
@@ -83,11 +81,6 @@ impl Registry {
     /// Hands out the next task id (unique within this runtime).
     pub fn next_task_id(&self) -> Id {
         Id(self.next_task_id.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// Hands out the next resource id (unique within this runtime).
-    pub fn next_resource_id(&self) -> u64 {
-        self.next_resource_id.fetch_add(1, Ordering::Relaxed)
     }
 
     fn shard(&self, id: Id) -> &SpinLock<Shard> {
