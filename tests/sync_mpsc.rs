@@ -279,6 +279,17 @@ fn waiting_senders_are_served_in_arrival_order() {
 }
 
 #[test]
+#[should_panic(expected = "polled after it completed")]
+fn polling_a_completed_reserve_again_panics_with_the_fix() {
+    let (tx, _rx) = mpsc::channel::<u8>(2);
+    let mut reserve = Box::pin(tx.reserve());
+    let Poll::Ready(Ok(_permit)) = reserve.as_mut().poll(&mut noop_cx()) else {
+        panic!("a free slot is granted at once");
+    };
+    let _ = reserve.as_mut().poll(&mut noop_cx());
+}
+
+#[test]
 fn capacity_counts_queued_messages_and_held_permits() {
     let (tx, mut rx) = mpsc::channel::<u8>(3);
     assert_eq!((tx.capacity(), tx.max_capacity()), (3, 3));
@@ -372,11 +383,17 @@ fn recv_blocking_on_a_thread_drains_a_task() {
 }
 
 #[test]
-#[should_panic(expected = "inside an async task")]
-fn send_blocking_inside_a_task_panics() {
+fn send_blocking_inside_a_task_says_what_to_use() {
     brisk::run(async {
-        let (tx, _rx) = mpsc::channel(1);
-        let _ = tx.send_blocking(1);
+        let err = brisk::spawn(async {
+            let (tx, _rx) = mpsc::channel(1);
+            let _ = tx.send_blocking(1);
+        })
+        .await
+        .unwrap_err();
+        let msg = err.panic_message().unwrap_or_default().to_string();
+        assert!(msg.contains("send_blocking"), "{msg}");
+        assert!(msg.contains("spawn_blocking"), "{msg}");
     });
 }
 

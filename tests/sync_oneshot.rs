@@ -151,11 +151,17 @@ fn a_task_receives_from_a_plain_thread() {
 }
 
 #[test]
-#[should_panic(expected = "inside an async task")]
-fn recv_blocking_inside_a_task_panics() {
+fn recv_blocking_inside_a_task_says_what_to_use() {
     brisk::run(async {
-        let (_tx, rx) = oneshot::channel::<()>();
-        let _ = rx.recv_blocking();
+        let err = brisk::spawn(async {
+            let (_tx, rx) = oneshot::channel::<()>();
+            let _ = rx.recv_blocking();
+        })
+        .await
+        .unwrap_err();
+        let msg = err.panic_message().unwrap_or_default().to_string();
+        assert!(msg.contains("recv_blocking"), "{msg}");
+        assert!(msg.contains("spawn_blocking"), "{msg}");
     });
 }
 

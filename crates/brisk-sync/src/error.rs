@@ -43,7 +43,8 @@ pub(crate) const MPSC_SEND_POLLED_AFTER_COMPLETION: &str =
     "`brisk::sync::mpsc::Send` (the future of `Sender::send`) was polled after it completed: \
 its message was already sent or handed back in the error; call `send` again for the next message";
 
-pub(crate) const MPSC_RESERVE_OWNED_POLLED_AFTER_COMPLETION: &str =
-    "`brisk::sync::mpsc::ReserveOwned` (the future of `Sender::reserve_owned`) was polled after \
-it completed: its sender already moved into the `OwnedPermit` or the error; call \
-`reserve_owned` again (on a clone of the sender) for another slot";
+pub(crate) const MPSC_RESERVE_POLLED_AFTER_COMPLETION: &str =
+    "`brisk::sync::mpsc::Reserve` or `ReserveOwned` (the future of `Sender::reserve` or \
+`Sender::reserve_owned`) was polled after it completed: the slot it reserved already belongs to \
+the permit it returned; call `reserve` (or `reserve_owned` on a clone of the sender) again for \
+another slot";

@@ -202,6 +202,7 @@ impl<T> Sender<T> {
         Reserve {
             sender: self,
             st: AcquireState::new(1),
+            done: false,
             location: Location::caller(),
         }
     }
@@ -649,11 +650,12 @@ impl<T> Future for Send<'_, T> {
             crate::error::MPSC_SEND_POLLED_AFTER_COMPLETION
         );
         let granted = std::task::ready!(this.sender.poll_slot(&mut this.st, cx, this.location));
+        // The slot (if any) now belongs to the message.
+        this.st.mark_done();
         let value = this.value.take().expect("checked above");
         if granted.is_err() {
             return Poll::Ready(Err(SendError(value)));
         }
-        // The slot now belongs to the message.
         let chan = &this.sender.chan;
         Poll::Ready(chan.push(value).map_err(|value| {
             chan.sem().release(1);
@@ -683,6 +685,8 @@ impl<T> fmt::Debug for Send<'_, T> {
 pub struct Reserve<'a, T> {
     sender: &'a Sender<T>,
     st: AcquireState,
+    /// The future completed; polling it again is a bug.
+    done: bool,
     location: &'static Location<'static>,
 }
 
@@ -692,7 +696,16 @@ impl<'a, T> Future for Reserve<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let sender = this.sender;
-        match std::task::ready!(sender.poll_slot(&mut this.st, cx, this.location)) {
+        assert!(
+            !this.done,
+            "{}",
+            crate::error::MPSC_RESERVE_POLLED_AFTER_COMPLETION
+        );
+        let granted = std::task::ready!(sender.poll_slot(&mut this.st, cx, this.location));
+        // The slot (if any) now belongs to the permit.
+        this.st.mark_done();
+        this.done = true;
+        match granted {
             Ok(()) => Poll::Ready(Ok(Permit { sender })),
             Err(()) => Poll::Ready(Err(SendError(()))),
         }
@@ -733,8 +746,9 @@ impl<T> Future for ReserveOwned<T> {
         let sender = this
             .sender
             .as_ref()
-            .expect(crate::error::MPSC_RESERVE_OWNED_POLLED_AFTER_COMPLETION);
+            .expect(crate::error::MPSC_RESERVE_POLLED_AFTER_COMPLETION);
         let granted = std::task::ready!(sender.poll_slot(&mut this.st, cx, this.location));
+        this.st.mark_done();
         let sender = this.sender.take().expect("checked above");
         match granted {
             Ok(()) => Poll::Ready(Ok(OwnedPermit {
