@@ -21,6 +21,17 @@
 //! }
 //! ```
 //!
+//! ## What is inside
+//! - [`task`], [`spawn`], [`spawn_local`], [`spawn_blocking`]: tasks with
+//!   ids, names and spawn locations;
+//! - [`time`]: sleeps, timeouts and intervals on the runtime's clock;
+//! - [`sync`]: `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
+//!   `OnceCell` and the `oneshot`, `mpsc`, `broadcast` and `watch` channels —
+//!   fair, cancel-safe, usable on any executor, and able to say who holds
+//!   what;
+//! - [`wait`]: what each task waits on, and who holds a contended resource;
+//! - [`runtime`], [`Runtime`]: the native runtime and its handle.
+//!
 //! ## Entry points
 //! - `#[brisk::main]` / `#[brisk::test]` on an `async fn` (multi-thread and
 //!   current-thread respectively by default; `flavor = "..."`,
