@@ -17,6 +17,7 @@
 
 pub mod context;
 pub mod coop;
+pub mod io;
 mod error;
 /// Atomics, cells and locks from std, or from loom under `--cfg loom`.
 /// Shared with Brisk's other crates; not a public API.
