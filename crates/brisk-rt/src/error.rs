@@ -21,3 +21,7 @@ pub(crate) const MAX_BLOCKING_ZERO: &str = "`Builder::max_blocking_threads(0)`: 
 
 pub(crate) const PANIC_POLICY_STOP: &str = "the Brisk runtime stopped because a task panicked and the runtime was built with \
 `on_task_panic(PanicPolicy::ShutdownRuntime)`; use `PanicPolicy::KeepRunning` (the default) to keep serving after task panics. The panic";
+
+pub(crate) const IO_DRIVER_GONE: &str =
+    "brisk I/O: the runtime this socket belongs to has shut down: \
+create sockets inside the runtime that uses them and keep that runtime alive while they are in use";

@@ -25,6 +25,7 @@
 
 pub(crate) mod blocking;
 mod error;
+pub(crate) mod io;
 pub(crate) mod loom;
 pub(crate) mod park;
 pub(crate) mod queue;

@@ -3,7 +3,12 @@
 //! A `Parker` is a one-token semaphore: `unpark` leaves a token (idempotent),
 //! `park` consumes it or sleeps until one arrives or the timeout passes.
 //! Spurious returns are allowed; callers re-check their queues in a loop.
+//!
+//! A parker of a runtime with a reactor sleeps *in the reactor* when nobody
+//! else drives it: `epoll_wait` instead of the condition variable, so I/O
+//! readiness wakes the thread. `unpark` then interrupts the reactor.
 
+use crate::io::IoDriver;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
 use std::sync::Arc;
 use std::task::{Wake, Waker};
@@ -12,6 +17,8 @@ use std::time::Duration;
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
 const NOTIFIED: usize = 2;
+/// The thread sleeps in the reactor.
+const PARKED_IO: usize = 3;
 
 /// A thread's parking spot.
 #[derive(Debug)]
@@ -20,15 +27,52 @@ pub(crate) struct Parker {
     state: AtomicUsize,
     lock: Mutex<()>,
     cvar: Condvar,
+    /// The runtime's reactor, driven while parked when it is free.
+    io: Option<Arc<IoDriver>>,
+}
+
+impl std::fmt::Debug for IoDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IoDriver")
+    }
 }
 
 impl Parker {
     pub(crate) fn new() -> Parker {
+        Parker::with_io(None)
+    }
+
+    /// A parker that drives `io` while it sleeps, when nobody else does.
+    pub(crate) fn with_io(io: Option<Arc<IoDriver>>) -> Parker {
         Parker {
             state: AtomicUsize::new(EMPTY),
             lock: Mutex::new(()),
             cvar: Condvar::new(),
+            io,
         }
+    }
+
+    /// Sleeps in the reactor if it is free; false if it was not.
+    fn park_in_reactor(&self, timeout: Option<Duration>) -> bool {
+        let Some(io) = &self.io else { return false };
+        let Some(mut core) = io.try_lock() else {
+            return false;
+        };
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED_IO, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.swap(EMPTY, Ordering::SeqCst);
+                return true;
+            }
+            Err(actual) => panic!("inconsistent park state: {actual}"),
+        }
+        io.turn(&mut core, timeout);
+        // Any token that arrived meanwhile is consumed: the caller re-checks.
+        self.state.swap(EMPTY, Ordering::SeqCst);
+        true
     }
 
     /// Sleeps until unparked or `timeout` passes (`None`: no timeout).
@@ -42,6 +86,9 @@ impl Parker {
             return;
         }
         if timeout == Some(Duration::ZERO) {
+            return;
+        }
+        if self.park_in_reactor(timeout) {
             return;
         }
         let mut guard = self.lock.lock().unwrap();
@@ -100,6 +147,11 @@ impl Parker {
                 // its check and its wait) when we notify.
                 drop(self.lock.lock().unwrap());
                 self.cvar.notify_one();
+            }
+            PARKED_IO => {
+                if let Some(io) = &self.io {
+                    io.wake();
+                }
             }
             actual => panic!("inconsistent park state: {actual}"),
         }

@@ -99,7 +99,7 @@ fn ct(shared: &Shared) -> &CtState {
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     let state = ct(shared);
     let mut future = pin!(future);
-    let parker = Arc::new(Parker::new());
+    let parker = Arc::new(Parker::with_io(Some(shared.io.clone())));
     let main = ThreadWaker::new(parker.clone());
     let waker = main.waker();
     let mut cx = Context::from_waker(&waker);
@@ -233,6 +233,10 @@ fn drive<F: Future>(
             .fetch_add(ran as u64, Ordering::Relaxed);
 
         shared.time.process();
+        if ran == event_interval {
+            // Busy: look at I/O readiness between batches.
+            shared.io.poll_now();
+        }
         let idle = driving.core.borrow().queue.is_empty()
             && local.is_empty()
             && shared.inject.is_empty()

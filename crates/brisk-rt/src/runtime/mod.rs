@@ -261,6 +261,7 @@ impl Builder {
             }),
         };
         let time = Arc::new(Driver::new(workers));
+        let io_driver = Arc::new(crate::io::IoDriver::new()?);
         let backend_slot: Arc<OnceLock<Weak<RtBackend>>> = Arc::new(OnceLock::new());
         let start_slot = backend_slot.clone();
         let blocking = Arc::new(BlockingPool::new(PoolConfig {
@@ -280,12 +281,13 @@ impl Builder {
         }));
         let flavor = match self.flavor {
             RuntimeFlavor::CurrentThread => Flavor::CurrentThread(current_thread::CtState::new()),
-            RuntimeFlavor::MultiThread => Flavor::MultiThread(multi_thread::MtState::new(workers)),
+            RuntimeFlavor::MultiThread => Flavor::MultiThread(multi_thread::MtState::new(workers, &io_driver)),
         };
         let shared = Arc::new(Shared {
             registry: brisk_core::task::Registry::new(workers * 4),
             inject: Inject::new(),
             time: time.clone(),
+            io: io_driver,
             blocking,
             config: self.config.clone(),
             flavor,
@@ -654,7 +656,9 @@ impl Runtime {
         s.blocking.shutdown(Some(left));
         // 7. Timers: later polls of this runtime's sleeps fail with a clear message.
         s.time.shutdown();
-        // 8. Release queued references.
+        // 8. I/O: every wait on a socket of this runtime ends with an error.
+        s.io.shutdown();
+        // 9. Release queued references.
         s.inject.close();
         drop(s.inject.drain());
         match &s.flavor {

@@ -20,6 +20,7 @@
 use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
 use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::io::IoDriver;
 use crate::park::{Parker, ThreadWaker};
 use crate::queue::{self, Local, Steal};
 use brisk_core::task::Notified;
@@ -95,14 +96,14 @@ thread_local! {
 }
 
 impl MtState {
-    pub(crate) fn new(workers: usize) -> MtState {
+    pub(crate) fn new(workers: usize, io: &Arc<IoDriver>) -> MtState {
         let mut remotes = Vec::with_capacity(workers);
         let mut cores = Vec::with_capacity(workers);
         for index in 0..workers {
             let (local, steal) = queue::local();
             remotes.push(Remote {
                 steal,
-                parker: Arc::new(Parker::new()),
+                parker: Arc::new(Parker::with_io(Some(io.clone()))),
                 poll_seq: AtomicU64::new(0),
                 steals: AtomicU64::new(0),
                 parks: AtomicU64::new(0),
@@ -284,6 +285,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
         };
         if maintenance {
             shared.time.process();
+            shared.io.poll_now();
         }
         if let Some(task) = task {
             // A worker woken as a searcher that found work here must stop
@@ -470,6 +472,9 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
         }
         state.monitor_parker.park(Some(interval));
         shared.time.process();
+        // Readiness while every worker is busy (a parked worker drives the
+        // reactor itself; then this finds it locked and does nothing).
+        shared.io.poll_now();
         for (i, remote) in state.remotes.iter().enumerate() {
             let seq = remote.poll_seq.load(Ordering::Relaxed);
             let stuck = seq % 2 == 1 && seq == last_seq[i];
@@ -490,7 +495,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
 /// `block_on` on a multi-thread runtime: this thread polls the future (and
 /// the local tasks it spawns); the workers run everything else.
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
-    let parker = Arc::new(Parker::new());
+    let parker = Arc::new(Parker::with_io(Some(shared.io.clone())));
     let main = ThreadWaker::new(parker.clone());
     let waker = main.waker();
     let mut cx = Context::from_waker(&waker);

@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     /// Tasks scheduled from outside the runtime's threads.
     pub(crate) inject: Inject<Notified>,
     pub(crate) time: Arc<Driver>,
+    /// The reactor.
+    pub(crate) io: Arc<crate::io::IoDriver>,
     pub(crate) blocking: Arc<BlockingPool>,
     pub(crate) config: Config,
     pub(crate) flavor: Flavor,

@@ -1,0 +1,164 @@
+//! Per-source readiness and the wakers waiting on it.
+//!
+//! Ground rules:
+//! - `readiness` holds the ready bits the reactor saw (`READABLE`, ...) and,
+//!   above them, a tick that counts reactor updates. A task that hits
+//!   `WouldBlock` clears only the bits of the event it acted on, and only if
+//!   no newer event arrived since (the tick still matches): a readiness
+//!   update is never lost.
+//! - The reactor sets readiness first, then takes the waiter lock to collect
+//!   wakers; a poller stores its waker under the same lock and then re-reads
+//!   readiness. One of the two always sees the other.
+//! - Wakers are woken after the lock is released.
+
+use brisk_core::spin::SpinLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+
+/// Readiness bits.
+pub(crate) const READABLE: usize = 0b0_0001;
+pub(crate) const WRITABLE: usize = 0b0_0010;
+pub(crate) const READ_CLOSED: usize = 0b0_0100;
+pub(crate) const WRITE_CLOSED: usize = 0b0_1000;
+pub(crate) const ERROR: usize = 0b1_0000;
+/// The reactor is gone: every wait ends with an error.
+pub(crate) const SHUTDOWN: usize = 0b10_0000;
+const READY_MASK: usize = 0b11_1111;
+const TICK_SHIFT: u32 = 8;
+
+/// Which direction a wait is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    /// The bits that end a wait in this direction.
+    fn mask(self) -> usize {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED | ERROR | SHUTDOWN,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR | SHUTDOWN,
+        }
+    }
+}
+
+/// What a poll for readiness found; give it back to `clear_readiness` on
+/// `WouldBlock`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadyEvent {
+    pub(crate) ready: usize,
+    tick: usize,
+}
+
+#[derive(Default)]
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+/// Readiness of one registered source.
+pub(crate) struct ScheduledIo {
+    readiness: AtomicUsize,
+    waiters: SpinLock<Waiters>,
+}
+
+impl ScheduledIo {
+    pub(crate) fn new() -> ScheduledIo {
+        ScheduledIo {
+            readiness: AtomicUsize::new(0),
+            waiters: SpinLock::new(Waiters::default()),
+        }
+    }
+
+    /// Records new readiness from the reactor and returns the wakers to wake.
+    pub(crate) fn set_readiness(&self, ready: usize, wakes: &mut Vec<Waker>) {
+        let mut cur = self.readiness.load(Ordering::Acquire);
+        loop {
+            let tick = (cur >> TICK_SHIFT).wrapping_add(1);
+            let new = (tick << TICK_SHIFT) | (cur & READY_MASK) | ready;
+            match self
+                .readiness
+                .compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        let mut w = self.waiters.lock();
+        if ready & Direction::Read.mask() != 0 {
+            if let Some(waker) = w.reader.take() {
+                wakes.push(waker);
+            }
+        }
+        if ready & Direction::Write.mask() != 0 {
+            if let Some(waker) = w.writer.take() {
+                wakes.push(waker);
+            }
+        }
+    }
+
+    /// Ends every wait (the reactor shut down or the source deregistered).
+    pub(crate) fn shutdown(&self) {
+        let mut wakes = Vec::new();
+        self.set_readiness(SHUTDOWN, &mut wakes);
+        for w in wakes {
+            w.wake();
+        }
+    }
+
+    /// Ready now in `dir`, or registers `cx`'s waker and returns `Pending`.
+    #[inline]
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
+        let cur = self.readiness.load(Ordering::Acquire);
+        if cur & dir.mask() != 0 {
+            return Poll::Ready(event(cur, dir));
+        }
+        let mut w = self.waiters.lock();
+        let slot = match dir {
+            Direction::Read => &mut w.reader,
+            Direction::Write => &mut w.writer,
+        };
+        match slot {
+            Some(old) if old.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        let cur = self.readiness.load(Ordering::Acquire);
+        if cur & dir.mask() != 0 {
+            return Poll::Ready(event(cur, dir));
+        }
+        Poll::Pending
+    }
+
+    /// Ready bits now, without waiting.
+    pub(crate) fn readiness(&self) -> usize {
+        self.readiness.load(Ordering::Acquire) & READY_MASK
+    }
+
+    /// After `WouldBlock`: clears what `event` reported, unless a newer event
+    /// arrived meanwhile. Closed, error and shutdown bits stay.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let clear = event.ready & (READABLE | WRITABLE);
+        let mut cur = self.readiness.load(Ordering::Acquire);
+        loop {
+            if (cur >> TICK_SHIFT) != event.tick {
+                return;
+            }
+            let new = cur & !clear;
+            match self
+                .readiness
+                .compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+}
+
+fn event(cur: usize, dir: Direction) -> ReadyEvent {
+    ReadyEvent {
+        ready: cur & dir.mask(),
+        tick: cur >> TICK_SHIFT,
+    }
+}
