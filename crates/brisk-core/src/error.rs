@@ -52,3 +52,11 @@ check `is_panic()` first, or use `try_into_panic()`";
 
 pub(crate) const INTERVAL_ZERO_PERIOD: &str = "`brisk::time::interval` was called with a zero period: \
 an interval needs a period greater than zero; use `yield_now` in a loop to run as often as possible";
+
+pub(crate) const NET_OUTSIDE_RUNTIME: &str =
+    "brisk::net: a socket was created outside a Brisk runtime: \
+sockets belong to the runtime that creates them; create them inside `#[brisk::main]`, `brisk::run`, or a task";
+
+pub(crate) const NET_UNSUPPORTED: &str =
+    "brisk::net: the current runtime has no network: \
+use the native runtime (`brisk::Runtime`) or a backend that provides one";

@@ -18,6 +18,7 @@
 pub mod context;
 pub mod coop;
 pub mod io;
+pub mod net;
 mod error;
 /// Atomics, cells and locks from std, or from loom under `--cfg loom`.
 /// Shared with Brisk's other crates; not a public API.

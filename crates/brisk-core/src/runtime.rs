@@ -85,6 +85,12 @@ pub trait Backend: Send + Sync + 'static {
 
     /// A short description for messages (`"brisk current_thread runtime"`).
     fn describe(&self) -> &str;
+
+    /// The runtime's network, or `None` if it has none (sockets then fail
+    /// with an error that says so).
+    fn net(&self) -> Option<&dyn crate::net::NetDriver> {
+        None
+    }
 }
 
 /// A cloneable reference to a runtime: spawn onto it from anywhere.

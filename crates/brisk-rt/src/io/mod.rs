@@ -2,6 +2,7 @@
 //! it.
 
 mod driver;
+pub(crate) mod net;
 mod scheduled_io;
 
 pub(crate) use driver::IoDriver;

@@ -130,9 +130,10 @@ impl ScheduledIo {
         Poll::Pending
     }
 
-    /// Ready bits now, without waiting.
-    pub(crate) fn readiness(&self) -> usize {
-        self.readiness.load(Ordering::Acquire) & READY_MASK
+    /// The readiness event in `dir` right now, if any.
+    pub(crate) fn readiness_event(&self, dir: Direction) -> Option<ReadyEvent> {
+        let cur = self.readiness.load(Ordering::Acquire);
+        (cur & dir.mask() != 0).then(|| event(cur, dir))
     }
 
     /// After `WouldBlock`: clears what `event` reported, unless a newer event

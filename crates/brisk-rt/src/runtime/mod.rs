@@ -316,6 +316,9 @@ impl Builder {
                 shared: shared.clone(),
             }),
             time: time.clone(),
+            net: crate::io::net::NativeNet {
+                driver: shared.io.clone(),
+            },
             shared: shared.clone(),
             describe,
         });
@@ -387,6 +390,7 @@ struct RtBackend {
     sched: Arc<dyn Schedule>,
     blocking: Arc<dyn Schedule>,
     time: Arc<dyn TimeDriver>,
+    net: crate::io::net::NativeNet,
     describe: String,
 }
 
@@ -417,6 +421,10 @@ impl Backend for RtBackend {
 
     fn describe(&self) -> &str {
         &self.describe
+    }
+
+    fn net(&self) -> Option<&dyn brisk_core::net::NetDriver> {
+        Some(&self.net)
     }
 }
 

@@ -1,0 +1,123 @@
+//! The network contract a backend implements.
+//!
+//! Sockets in [`crate::net`] are thin handles around these objects: the
+//! native runtime implements them on its reactor, the simulator on its
+//! simulated network. Every method takes `&self`, so a socket can be read
+//! from one task and written from another at the same time.
+
+use super::{Interest, Ready};
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A boxed, sendable future (for the few operations that are not `poll`-shaped).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A backend's network.
+///
+/// Implementations MUST:
+/// - make every operation of a socket fail with an `io::Error` (never hang
+///   or panic) once the backend shut down;
+/// - release a socket's registration when its object is dropped, even in the
+///   middle of an operation, so [`registrations`](NetDriver::registrations)
+///   returns to its previous value;
+/// - wake a task waiting in a `poll_*` method when its operation may make
+///   progress, and only register the waker of the latest poll per direction.
+pub trait NetDriver: Send + Sync {
+    /// Binds a TCP listener.
+    fn bind_tcp(&self, addr: SocketAddr) -> io::Result<Box<dyn TcpListenerIo>>;
+
+    /// Connects to `addr`; resolves when the connection is established or
+    /// has failed.
+    fn connect_tcp(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn TcpStreamIo>>>;
+
+    /// Binds a UDP socket.
+    fn bind_udp(&self, addr: SocketAddr) -> io::Result<Box<dyn UdpSocketIo>>;
+
+    /// Resolves a host name (`"example.com:80"`) to addresses, off the
+    /// scheduler threads.
+    fn resolve(&self, host: String) -> BoxFuture<'static, io::Result<Vec<SocketAddr>>>;
+
+    /// Sockets registered right now (for leak checks).
+    fn registrations(&self) -> usize;
+}
+
+/// A TCP listener's backend object.
+pub trait TcpListenerIo: Send + Sync {
+    /// Accepts a connection, or registers the waker.
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Box<dyn TcpStreamIo>, SocketAddr)>>;
+    /// The bound address.
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+    /// Sets the IP time-to-live.
+    fn set_ttl(&self, ttl: u32) -> io::Result<()>;
+    /// The IP time-to-live.
+    fn ttl(&self) -> io::Result<u32>;
+}
+
+/// A TCP stream's backend object.
+pub trait TcpStreamIo: Send + Sync {
+    /// Reads into `buf`, or registers the waker.
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Writes from `buf`, or registers the waker.
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+    /// Writes from several buffers, or registers the waker.
+    fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>>;
+    /// Waits until one of `interest` is ready.
+    fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>>;
+    /// Reads without waiting (`WouldBlock` if nothing is there).
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes without waiting (`WouldBlock` if there is no room).
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
+    /// Writes several buffers without waiting.
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// Shuts down one or both directions.
+    fn shutdown(&self, how: Shutdown) -> io::Result<()>;
+    /// The local address.
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+    /// The peer's address.
+    fn peer_addr(&self) -> io::Result<SocketAddr>;
+    /// Sets `TCP_NODELAY`.
+    fn set_nodelay(&self, nodelay: bool) -> io::Result<()>;
+    /// `TCP_NODELAY`.
+    fn nodelay(&self) -> io::Result<bool>;
+    /// Sets the IP time-to-live.
+    fn set_ttl(&self, ttl: u32) -> io::Result<()>;
+    /// The IP time-to-live.
+    fn ttl(&self) -> io::Result<u32>;
+    /// Takes the socket's pending error (`SO_ERROR`).
+    fn take_error(&self) -> io::Result<Option<io::Error>>;
+}
+
+/// A UDP socket's backend object.
+pub trait UdpSocketIo: Send + Sync {
+    /// Sends to `target`, or registers the waker.
+    fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], target: SocketAddr) -> Poll<io::Result<usize>>;
+    /// Receives a datagram and its sender, or registers the waker.
+    fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>>;
+    /// Sends to the connected peer, or registers the waker.
+    fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+    /// Receives from the connected peer, or registers the waker.
+    fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Waits until one of `interest` is ready.
+    fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>>;
+    /// Sends without waiting.
+    fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize>;
+    /// Receives without waiting.
+    fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
+    /// Connects (sets the default peer).
+    fn connect(&self, addr: SocketAddr) -> io::Result<()>;
+    /// The local address.
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+    /// The connected peer.
+    fn peer_addr(&self) -> io::Result<SocketAddr>;
+    /// Sets `SO_BROADCAST`.
+    fn set_broadcast(&self, on: bool) -> io::Result<()>;
+    /// `SO_BROADCAST`.
+    fn broadcast(&self) -> io::Result<bool>;
+    /// Sets the IP time-to-live.
+    fn set_ttl(&self, ttl: u32) -> io::Result<()>;
+    /// The IP time-to-live.
+    fn ttl(&self) -> io::Result<u32>;
+}

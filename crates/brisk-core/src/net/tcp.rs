@@ -1,0 +1,556 @@
+//! TCP listeners and streams.
+
+use super::driver::{TcpListenerIo, TcpStreamIo};
+use super::{resolve, with_driver, Interest, ToSocketAddrs};
+use crate::io::{AsyncRead, AsyncWrite};
+use crate::wait::{self, ResourceKind};
+use std::fmt;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::{Shutdown, SocketAddr};
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// Identity of a socket in wait-points.
+struct Ident {
+    id: u64,
+    location: &'static Location<'static>,
+}
+
+impl Ident {
+    fn new(location: &'static Location<'static>) -> Ident {
+        Ident {
+            id: wait::next_resource_id(),
+            location,
+        }
+    }
+
+    #[inline]
+    fn pending<T>(&self) -> Poll<T> {
+        wait::set(ResourceKind::Io, self.id, self.location);
+        Poll::Pending
+    }
+}
+
+/// Records the wait-point when `p` is pending.
+macro_rules! track {
+    ($ident:expr, $p:expr) => {
+        match $p {
+            Poll::Pending => $ident.pending(),
+            ready => ready,
+        }
+    };
+}
+
+/// A TCP socket that accepts connections.
+///
+/// # Examples
+/// ```
+/// use brisk::net::{TcpListener, TcpStream};
+///
+/// # brisk::run(async {
+/// let listener = TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let client = brisk::spawn(async move { TcpStream::connect(addr).await });
+/// let (conn, peer) = listener.accept().await?;
+/// assert_eq!(conn.peer_addr()?, peer);
+/// client.await.unwrap()?;
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct TcpListener {
+    io: Box<dyn TcpListenerIo>,
+    ident: Ident,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (tries each resolved address in turn).
+    ///
+    /// # Errors
+    /// `AddrInUse`, `AddrNotAvailable`, `PermissionDenied`, ... as the OS
+    /// reports them; an error if there is no current runtime.
+    #[track_caller]
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> impl Future<Output = io::Result<TcpListener>> {
+        let location = Location::caller();
+        async move {
+            let mut last = None;
+            for a in resolve(&addr).await? {
+                match with_driver(|n| n.bind_tcp(a)) {
+                    Ok(io) => {
+                        return Ok(TcpListener {
+                            io,
+                            ident: Ident::new(location),
+                        })
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(last.expect("resolve returns at least one address"))
+        }
+    }
+
+    /// Waits for a connection.
+    ///
+    /// Cancel safety: dropping the future loses no connection; the next
+    /// `accept` gets it.
+    #[track_caller]
+    pub fn accept(&self) -> Accept<'_> {
+        Accept {
+            listener: self,
+            location: Location::caller(),
+        }
+    }
+
+    /// Polls for a connection.
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        self.poll_accept_at(cx, self.ident.location)
+    }
+
+    fn poll_accept_at(
+        &self,
+        cx: &mut Context<'_>,
+        location: &'static Location<'static>,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        std::task::ready!(crate::coop::poll_proceed(cx));
+        match self.io.poll_accept(cx) {
+            Poll::Ready(Ok((io, peer))) => Poll::Ready(Ok((TcpStream::from_io(io, location), peer))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => self.ident.pending(),
+        }
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.local_addr()
+    }
+
+    /// Sets the IP time-to-live.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.set_ttl(ttl)
+    }
+
+    /// The IP time-to-live.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.ttl()
+    }
+
+    /// This socket's resource id, as shown in wait-points.
+    pub fn resource_id(&self) -> u64 {
+        self.ident.id
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("id", &self.ident.id)
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+/// The future of [`TcpListener::accept`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Accept<'a> {
+    listener: &'a TcpListener,
+    location: &'static Location<'static>,
+}
+
+impl Future for Accept<'_> {
+    type Output = io::Result<(TcpStream, SocketAddr)>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.listener.poll_accept_at(cx, self.location)
+    }
+}
+
+impl fmt::Debug for Accept<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Accept")
+    }
+}
+
+/// A TCP connection.
+///
+/// Reading and writing take `&self` underneath, so [`split`](TcpStream::split)
+/// and [`into_split`](TcpStream::into_split) give halves that two tasks use
+/// at the same time. `TcpStream` implements `AsyncRead` and `AsyncWrite`
+/// (and, with the `tokio-io` feature, tokio's traits).
+pub struct TcpStream {
+    io: Box<dyn TcpStreamIo>,
+    ident: Ident,
+}
+
+impl TcpStream {
+    fn from_io(io: Box<dyn TcpStreamIo>, location: &'static Location<'static>) -> TcpStream {
+        TcpStream {
+            io,
+            ident: Ident::new(location),
+        }
+    }
+
+    /// Connects to `addr`, trying each resolved address in turn. Bound it
+    /// with `brisk::time::timeout`.
+    ///
+    /// # Errors
+    /// `ConnectionRefused`, `TimedOut`, `NetworkUnreachable`, ... as the OS
+    /// reports them.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::net::TcpStream;
+    /// use std::time::Duration;
+    ///
+    /// # brisk::run(async {
+    /// // Nothing listens on port 1 of localhost.
+    /// let r = brisk::time::timeout(Duration::from_secs(5), TcpStream::connect("127.0.0.1:1")).await;
+    /// let err = r.expect("refused quickly").unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn connect<A: ToSocketAddrs>(addr: A) -> impl Future<Output = io::Result<TcpStream>> {
+        let location = Location::caller();
+        async move {
+            let mut last = None;
+            for a in resolve(&addr).await? {
+                let connecting = with_driver(|n| Ok(n.connect_tcp(a)))?;
+                match connecting.await {
+                    Ok(io) => return Ok(TcpStream::from_io(io, location)),
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(last.expect("resolve returns at least one address"))
+        }
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.peer_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.set_nodelay(nodelay)
+    }
+
+    /// `TCP_NODELAY`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.nodelay()
+    }
+
+    /// Sets the IP time-to-live.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.set_ttl(ttl)
+    }
+
+    /// The IP time-to-live.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.ttl()
+    }
+
+    /// Takes the pending socket error, if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.take_error()
+    }
+
+    /// Shuts down reading, writing or both, like `std::net::TcpStream::shutdown`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.shutdown(how)
+    }
+
+    /// Waits until the stream is readable, writable, or either.
+    ///
+    /// Cancel safety: yes; readiness is not consumed by waiting.
+    #[track_caller]
+    pub fn ready(&self, interest: Interest) -> Ready<'_> {
+        Ready {
+            stream: self,
+            interest,
+            location: Location::caller(),
+        }
+    }
+
+    /// Waits until a read may make progress; then use [`try_read`](Self::try_read).
+    ///
+    /// Cancel safety: yes.
+    #[track_caller]
+    pub fn readable(&self) -> Ready<'_> {
+        self.ready(Interest::READABLE)
+    }
+
+    /// Waits until a write may make progress; then use [`try_write`](Self::try_write).
+    ///
+    /// Cancel safety: yes.
+    #[track_caller]
+    pub fn writable(&self) -> Ready<'_> {
+        self.ready(Interest::WRITABLE)
+    }
+
+    /// Reads what is there without waiting; `WouldBlock` if nothing is.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read(buf)
+    }
+
+    /// Writes what fits without waiting; `WouldBlock` if nothing does.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write(buf)
+    }
+
+    /// Writes several buffers without waiting.
+    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.io.try_write_vectored(bufs)
+    }
+
+    /// Polls for readiness.
+    pub fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<super::Ready>> {
+        track!(self.ident, self.io.poll_ready(cx, interest))
+    }
+
+    /// Borrowed halves for reading and writing from two tasks at once.
+    pub fn split(&self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Owned halves (`'static`) for reading and writing from two tasks at
+    /// once; [`OwnedReadHalf::reunite`] puts them back together.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let s = Arc::new(self);
+        (OwnedReadHalf(s.clone()), OwnedWriteHalf(s, true))
+    }
+
+    /// This socket's resource id, as shown in wait-points.
+    pub fn resource_id(&self) -> u64 {
+        self.ident.id
+    }
+
+    fn poll_read_inner(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        std::task::ready!(crate::coop::poll_proceed(cx));
+        track!(self.ident, self.io.poll_read(cx, buf))
+    }
+
+    fn poll_write_inner(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        std::task::ready!(crate::coop::poll_proceed(cx));
+        track!(self.ident, self.io.poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored_inner(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        std::task::ready!(crate::coop::poll_proceed(cx));
+        track!(self.ident, self.io.poll_write_vectored(cx, bufs))
+    }
+
+    fn poll_close_inner(&self) -> Poll<io::Result<()>> {
+        match self.io.shutdown(Shutdown::Write) {
+            // Already shut down or reset: closing is done either way.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            r => Poll::Ready(r),
+        }
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("id", &self.ident.id)
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+/// The future of [`TcpStream::ready`], [`readable`](TcpStream::readable) and
+/// [`writable`](TcpStream::writable).
+#[must_use = "futures do nothing unless awaited"]
+pub struct Ready<'a> {
+    stream: &'a TcpStream,
+    interest: Interest,
+    location: &'static Location<'static>,
+}
+
+impl Future for Ready<'_> {
+    type Output = io::Result<super::Ready>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.stream.io.poll_ready(cx, self.interest) {
+            Poll::Pending => {
+                wait::set(ResourceKind::Io, self.stream.ident.id, self.location);
+                Poll::Pending
+            }
+            ready => ready,
+        }
+    }
+}
+
+impl fmt::Debug for Ready<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ready").field("interest", &self.interest).finish()
+    }
+}
+
+/// The stream behind a handle or half.
+trait AsStream {
+    fn stream(&self) -> &TcpStream;
+}
+
+macro_rules! impl_async_io {
+    ($ty:ty, |$s:ident| $get:expr) => {
+        impl AsStream for $ty {
+            fn stream(&self) -> &TcpStream {
+                let $s = self;
+                $get
+            }
+        }
+
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                let s = AsStream::stream(&*self);
+                s.poll_read_inner(cx, buf)
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                let s = AsStream::stream(&*self);
+                s.poll_write_inner(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                let s = AsStream::stream(&*self);
+                s.poll_write_vectored_inner(cx, bufs)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                // Writes go straight to the socket; nothing is buffered here.
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                let s = AsStream::stream(&*self);
+                s.poll_close_inner()
+            }
+        }
+    };
+}
+
+impl_async_io!(TcpStream, |s| s);
+impl_async_io!(&TcpStream, |s| s);
+impl_async_io!(ReadHalf<'_>, |s| s.0);
+impl_async_io!(WriteHalf<'_>, |s| s.0);
+impl_async_io!(OwnedReadHalf, |s| &s.0);
+impl_async_io!(OwnedWriteHalf, |s| &s.0);
+
+/// The reading half of [`TcpStream::split`].
+#[derive(Debug)]
+pub struct ReadHalf<'a>(&'a TcpStream);
+
+/// The writing half of [`TcpStream::split`].
+#[derive(Debug)]
+pub struct WriteHalf<'a>(&'a TcpStream);
+
+/// The reading half of [`TcpStream::into_split`].
+#[derive(Debug)]
+pub struct OwnedReadHalf(Arc<TcpStream>);
+
+/// The writing half of [`TcpStream::into_split`]; dropping it shuts down the
+/// write direction, so the peer sees end-of-stream.
+#[derive(Debug)]
+pub struct OwnedWriteHalf(Arc<TcpStream>, bool);
+
+/// The halves given to [`OwnedReadHalf::reunite`] came from different streams.
+#[derive(Debug)]
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves of two different TcpStreams")
+    }
+}
+impl std::error::Error for ReuniteError {}
+
+impl OwnedReadHalf {
+    /// Puts the halves back together.
+    pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+        if !Arc::ptr_eq(&self.0, &other.0) {
+            return Err(ReuniteError(self, other));
+        }
+        let mut other = other;
+        // Reuniting must not shut down the write direction.
+        other.1 = false;
+        drop(other);
+        Ok(Arc::try_unwrap(self.0)
+            .unwrap_or_else(|_| unreachable!("the two halves hold the only references")))
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+
+    /// Waits until readable. Cancel safety: yes.
+    #[track_caller]
+    pub fn readable(&self) -> Ready<'_> {
+        self.0.readable()
+    }
+
+    /// Reads without waiting.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl OwnedWriteHalf {
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+
+    /// Waits until writable. Cancel safety: yes.
+    #[track_caller]
+    pub fn writable(&self) -> Ready<'_> {
+        self.0.writable()
+    }
+
+    /// Writes without waiting.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write(buf)
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.1 {
+            let _ = self.0.io.shutdown(Shutdown::Write);
+        }
+    }
+}
