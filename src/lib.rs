@@ -91,6 +91,15 @@ pub mod wait {
     };
 }
 
+/// Networking through the current runtime: TCP and UDP shaped like
+/// `std::net`.
+pub mod net {
+    pub use brisk_core::net::{
+        lookup_host, Interest, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready, ReadyFuture,
+        TcpListener, TcpStream, ToSocketAddrs, UdpSocket, WriteHalf,
+    };
+}
+
 /// Synchronisation primitives and channels: runtime-agnostic, fair,
 /// cancel-safe, and able to say who holds what.
 pub mod sync {

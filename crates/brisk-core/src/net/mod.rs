@@ -29,12 +29,14 @@
 
 mod driver;
 mod tcp;
+mod udp;
 
 pub use driver::{BoxFuture, NetDriver, TcpListenerIo, TcpStreamIo, UdpSocketIo};
 pub use tcp::{
     OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready as ReadyFuture, TcpListener, TcpStream,
     WriteHalf,
 };
+pub use udp::UdpSocket;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};

@@ -222,8 +222,4 @@ impl IoDriver {
             io.shutdown();
         }
     }
-
-    pub(crate) fn is_shutdown(&self) -> bool {
-        self.shutdown.load(Ordering::Acquire)
-    }
 }

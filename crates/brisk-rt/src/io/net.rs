@@ -58,14 +58,8 @@ impl<S: mio::event::Source> Evented<S> {
 
     /// Runs `op` once if the reactor reported readiness in `dir`.
     fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&S) -> io::Result<R>) -> io::Result<R> {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        // A noop waker: this registers nothing that could be woken.
-        let ev = match self.reg.io.readiness_event(dir) {
-            Some(ev) => ev,
-            None => {
-                let _ = &mut cx;
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
+        let Some(ev) = self.reg.io.readiness_event(dir) else {
+            return Err(io::ErrorKind::WouldBlock.into());
         };
         if ev.ready & SHUTDOWN != 0 {
             return Err(gone());
