@@ -316,10 +316,10 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
             continue;
         }
 
-        // 4. Sleep.
-        let mut guard = ctx.core.borrow_mut();
-        let core = guard.as_mut().expect("worker core present");
-        park(&shared, state, core, &local);
+        // 4. Sleep. The core stays in the context (not borrowed) meanwhile,
+        // so tasks that I/O readiness wakes during the reactor turn go to
+        // this worker's own queue.
+        park(&shared, state, &ctx, index, &local);
     }
 
     // Drop what is still queued (the tasks were cancelled by shutdown; these
@@ -401,20 +401,30 @@ fn leave_searching(state: &MtState, core: &mut Core) {
     }
 }
 
-fn park(shared: &Shared, state: &MtState, core: &mut Core, local: &super::local::LocalGuard) {
-    let index = core.index;
+fn park(
+    shared: &Shared,
+    state: &MtState,
+    ctx: &WorkerCtx,
+    index: usize,
+    local: &super::local::LocalGuard,
+) {
     let remote = &state.remotes[index];
 
     // Register as a sleeper, then stop searching, then look once more: the
     // fence pairs with the one in `notify_parked`.
     state.idle.sleepers.lock().unwrap().push(index);
     state.idle.num_sleeping.fetch_add(1, Ordering::SeqCst);
-    if core.searching {
-        core.searching = false;
-        state.idle.num_searching.fetch_sub(1, Ordering::SeqCst);
-    }
-    fence(Ordering::SeqCst);
-    let must_stay = !core.local.is_empty()
+    let local_empty = {
+        let mut guard = ctx.core.borrow_mut();
+        let core = guard.as_mut().expect("worker core present");
+        if core.searching {
+            core.searching = false;
+            state.idle.num_searching.fetch_sub(1, Ordering::SeqCst);
+        }
+        fence(Ordering::SeqCst);
+        core.local.is_empty()
+    };
+    let must_stay = !local_empty
         || !local.queue().is_empty()
         || state.work_anywhere(shared)
         || state.stop.load(Ordering::SeqCst);
@@ -442,7 +452,8 @@ fn park(shared: &Shared, state: &MtState, core: &mut Core, local: &super::local:
         sleepers.swap_remove(pos);
         state.idle.num_sleeping.fetch_sub(1, Ordering::SeqCst);
     } else {
-        core.searching = true;
+        let mut guard = ctx.core.borrow_mut();
+        guard.as_mut().expect("worker core present").searching = true;
     }
     drop(sleepers);
     if state.monitor_idle.swap(false, Ordering::SeqCst) {
