@@ -100,6 +100,13 @@ pub mod net {
     };
 }
 
+/// Unix signals: `ctrl_c()` and `signal(SignalKind)` streams, delivered
+/// through the native runtime's reactor.
+#[cfg(unix)]
+pub mod signal {
+    pub use brisk_rt::signal::{ctrl_c, signal, Signal, SignalKind};
+}
+
 /// Synchronisation primitives and channels: runtime-agnostic, fair,
 /// cancel-safe, and able to say who holds what.
 pub mod sync {

@@ -91,6 +91,11 @@ pub trait Backend: Send + Sync + 'static {
     fn net(&self) -> Option<&dyn crate::net::NetDriver> {
         None
     }
+
+    /// The backend itself, so a backend's own crate can reach its
+    /// extensions (the native runtime's signal handling, for example) from
+    /// the current runtime's handle.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// A cloneable reference to a runtime: spawn onto it from anywhere.

@@ -25,3 +25,11 @@ pub(crate) const PANIC_POLICY_STOP: &str = "the Brisk runtime stopped because a 
 pub(crate) const IO_DRIVER_GONE: &str =
     "brisk I/O: the runtime this socket belongs to has shut down: \
 create sockets inside the runtime that uses them and keep that runtime alive while they are in use";
+
+pub(crate) const SIGNAL_FORBIDDEN: &str =
+    "`brisk::signal::signal`: this signal cannot be handled (SIGKILL, SIGSTOP, SIGSEGV, SIGILL and SIGFPE are reserved): \
+listen for another signal, such as SIGTERM or SIGINT";
+
+pub(crate) const SIGNAL_NO_RUNTIME: &str =
+    "`brisk::signal`: there is no native Brisk runtime here: \
+signals are delivered through the native runtime's reactor; call this inside `#[brisk::main]`, `brisk::run`, or a task of a `brisk::Runtime`";

@@ -30,6 +30,8 @@ pub(crate) mod loom;
 pub(crate) mod park;
 pub(crate) mod queue;
 pub mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub(crate) mod time;
 
 pub use runtime::{Builder, PanicPolicy, Runtime, RuntimeFlavor, RuntimeMetrics, ShutdownReport};

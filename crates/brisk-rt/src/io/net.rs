@@ -56,6 +56,16 @@ impl<S: mio::event::Source> Evented<S> {
         }
     }
 
+    /// Polls a read-side operation on the source (for sources that are not
+    /// sockets of the contract, such as a signal's socket pair).
+    pub(crate) fn poll_read_raw<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io(cx, Direction::Read, op)
+    }
+
     /// Runs `op` once if the reactor reported readiness in `dir`.
     fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&S) -> io::Result<R>) -> io::Result<R> {
         let Some(ev) = self.reg.io.readiness_event(dir) else {

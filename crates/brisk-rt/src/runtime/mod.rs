@@ -385,8 +385,8 @@ thread_local! {
 }
 
 /// The native backend, as `brisk-core` sees it.
-struct RtBackend {
-    shared: Arc<Shared>,
+pub(crate) struct RtBackend {
+    pub(crate) shared: Arc<Shared>,
     sched: Arc<dyn Schedule>,
     blocking: Arc<dyn Schedule>,
     time: Arc<dyn TimeDriver>,
@@ -425,6 +425,10 @@ impl Backend for RtBackend {
 
     fn net(&self) -> Option<&dyn brisk_core::net::NetDriver> {
         Some(&self.net)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 
@@ -567,6 +571,7 @@ impl Runtime {
             busy_blocking_threads: s.blocking.busy_threads(),
             blocking_queue_depth: s.blocking.queue_depth(),
             armed_timers: s.time.live_timers(),
+            io_registrations: s.io.registrations(),
         }
     }
 
@@ -785,6 +790,10 @@ pub struct RuntimeMetrics {
     pub blocking_queue_depth: usize,
     /// Timers armed right now.
     pub armed_timers: u64,
+    /// Sockets registered with the reactor right now: one per open listener,
+    /// stream or UDP socket (dropping one releases its registration, even in
+    /// the middle of a read). A number that keeps growing means sockets leak.
+    pub io_registrations: usize,
 }
 
 /// Removes a `block_on` thread's parker from the runtime's list on drop.
