@@ -98,6 +98,8 @@ pub mod net {
         lookup_host, Interest, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready, ReadyFuture,
         TcpListener, TcpStream, ToSocketAddrs, UdpSocket, WriteHalf,
     };
+    #[cfg(unix)]
+    pub use brisk_rt::io::unix::{UnixDatagram, UnixListener, UnixStream};
 }
 
 /// Unix signals: `ctrl_c()` and `signal(SignalKind)` streams, delivered

@@ -33,3 +33,7 @@ listen for another signal, such as SIGTERM or SIGINT";
 pub(crate) const SIGNAL_NO_RUNTIME: &str =
     "`brisk::signal`: there is no native Brisk runtime here: \
 signals are delivered through the native runtime's reactor; call this inside `#[brisk::main]`, `brisk::run`, or a task of a `brisk::Runtime`";
+
+pub(crate) const UNIX_NO_RUNTIME: &str =
+    "`brisk::net::Unix*`: there is no native Brisk runtime here: \
+Unix-domain sockets are served by the native runtime's reactor; create them inside `#[brisk::main]`, `brisk::run`, or a task of a `brisk::Runtime`";

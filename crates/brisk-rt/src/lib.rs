@@ -25,7 +25,7 @@
 
 pub(crate) mod blocking;
 mod error;
-pub(crate) mod io;
+pub mod io;
 pub(crate) mod loom;
 pub(crate) mod park;
 pub(crate) mod queue;

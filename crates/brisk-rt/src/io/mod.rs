@@ -4,6 +4,8 @@
 mod driver;
 pub(crate) mod net;
 mod scheduled_io;
+#[cfg(unix)]
+pub mod unix;
 
 pub(crate) use driver::IoDriver;
 #[allow(unused_imports)]

@@ -66,6 +66,30 @@ impl<S: mio::event::Source> Evented<S> {
         self.poll_io(cx, Direction::Read, op)
     }
 
+    /// Polls a write-side operation on the source.
+    pub(crate) fn poll_write_raw<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io(cx, Direction::Write, op)
+    }
+
+    /// Waits for write readiness (a connect finishing).
+    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_ready(cx, Direction::Write).map_ok(|_| ())
+    }
+
+    /// The source itself.
+    pub(crate) fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// The reactor this source is registered with.
+    pub(crate) fn driver_handle(&self) -> Arc<IoDriver> {
+        self.driver.clone()
+    }
+
     /// Runs `op` once if the reactor reported readiness in `dir`.
     fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&S) -> io::Result<R>) -> io::Result<R> {
         let Some(ev) = self.reg.io.readiness_event(dir) else {
