@@ -90,6 +90,34 @@ impl<S: mio::event::Source> Evented<S> {
         self.driver.clone()
     }
 
+    /// Like `poll_io` for a byte-stream transfer of up to `len` bytes: a
+    /// short transfer means the socket buffer ran dry (or full), so the
+    /// readiness is cleared at once instead of costing one more `WouldBlock`
+    /// syscall. Safe with edge-triggered epoll: data arriving later raises a
+    /// new event, whose newer tick makes this clear a no-op.
+    #[inline]
+    fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        len: usize,
+        mut op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let ev = ready!(self.poll_ready(cx, dir))?;
+            match op(&self.source) {
+                Ok(n) => {
+                    if n > 0 && n < len {
+                        self.reg.io.clear_readiness(ev);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reg.io.clear_readiness(ev),
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
     /// Runs `op` once if the reactor reported readiness in `dir`.
     fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&S) -> io::Result<R>) -> io::Result<R> {
         let Some(ev) = self.reg.io.readiness_event(dir) else {
@@ -226,10 +254,11 @@ impl TcpListenerIo for Evented<mio::net::TcpListener> {
 
 impl TcpStreamIo for Evented<mio::net::TcpStream> {
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Read, |s| (&*s).read(buf))
+        let len = buf.len();
+        self.poll_transfer(cx, Direction::Read, len, |s| (&*s).read(buf))
     }
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Write, |s| (&*s).write(buf))
+        self.poll_transfer(cx, Direction::Write, buf.len(), |s| (&*s).write(buf))
     }
     fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
         self.poll_io(cx, Direction::Write, |s| (&*s).write_vectored(bufs))
