@@ -1,6 +1,7 @@
 //! Brisk's native runtime: a work-stealing multi-thread scheduler, a
-//! current-thread scheduler, a hierarchical timer wheel, and an elastic
-//! blocking pool, behind the `brisk-core` contract.
+//! current-thread scheduler, a hierarchical timer wheel, an elastic blocking
+//! pool, and an epoll/kqueue reactor (through mio) serving sockets and
+//! signals, behind the `brisk-core` contract.
 //!
 //! Use it through the facade:
 //!
@@ -19,6 +20,11 @@
 //! workers, shutdown reports). Generic crates could not give a blocking pool
 //! that reports unfinished jobs, or a timer wheel whose fired entries stay put
 //! until their owner looks.
+//!
+//! The reactor uses mio for the OS interface (epoll, kqueue) and nothing
+//! else: registration, readiness and the hand-off between a parked
+//! scheduler thread and the reactor are ours, because parking *in* the
+//! reactor is what lets a single thread both sleep and wait for I/O.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
