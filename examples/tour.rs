@@ -1,13 +1,16 @@
 //! A short tour of Brisk: named tasks, timers, locks that know their
 //! holders, cancellation, a panic that names its task, `!Send` and blocking
-//! work, and the shutdown report.
+//! work, a TCP service, and the shutdown report.
 //!
 //! Run it with `cargo run --release --example tour`.
 
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use brisk::io::{AsyncReadExt, AsyncWriteExt};
+use brisk::net::{TcpListener, TcpStream};
 use brisk::sync::{oneshot, Mutex};
 use brisk::task::Builder;
 use brisk::time::{interval, sleep, timeout, Instant};
@@ -124,7 +127,53 @@ fn main() {
             .unwrap();
         println!("local task read {local} bytes of {shared:?}; blocking sum = {sum}");
 
-        // 7. Leave a task behind that will be stuck in a poll at shutdown.
+        // 7. Serve TCP: an echo service on loopback, three clients, a report.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        let served = Arc::new(AtomicUsize::new(0));
+        let server = Builder::new().name("echo-server").spawn({
+            let served = served.clone();
+            async move {
+                let mut conns = Vec::new();
+                for _ in 0..3 {
+                    let (mut conn, _peer) = listener.accept().await?;
+                    let served = served.clone();
+                    conns.push(Builder::new().name("echo-conn").spawn(async move {
+                        let mut buf = [0u8; 1024];
+                        loop {
+                            let n = conn.read(&mut buf).await?;
+                            if n == 0 {
+                                return Ok::<_, std::io::Error>(());
+                            }
+                            served.fetch_add(n, Ordering::Relaxed);
+                            conn.write_all(&buf[..n]).await?;
+                        }
+                    }));
+                }
+                for c in conns {
+                    c.await.expect("connection task")?;
+                }
+                Ok::<_, std::io::Error>(())
+            }
+        });
+        for i in 0..3 {
+            let mut client = TcpStream::connect(addr).await.expect("connect");
+            client
+                .write_all(format!("order #{i}").as_bytes())
+                .await
+                .expect("send");
+            client.close().await.expect("half-close");
+            let mut reply = String::new();
+            client.read_to_string(&mut reply).await.expect("echo");
+            assert_eq!(reply, format!("order #{i}"));
+        }
+        server.await.unwrap().expect("server");
+        println!(
+            "echo server at {addr} served 3 connections, {} bytes",
+            served.load(Ordering::Relaxed)
+        );
+
+        // 8. Leave a task behind that will be stuck in a poll at shutdown.
         let (started_tx, started) = std::sync::mpsc::channel();
         let _stuck = Builder::new().name("stuck-in-poll").spawn(async move {
             started_tx.send(()).unwrap();
@@ -146,7 +195,7 @@ fn main() {
         metrics.workers, metrics.alive_tasks, metrics.polls, metrics.steals
     );
 
-    // 8. Shutdown cancels what is left and reports what did not finish.
+    // 9. Shutdown cancels what is left and reports what did not finish.
     let report = rt.shutdown_timeout(Duration::from_millis(50));
     println!("{report}");
 }

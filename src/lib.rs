@@ -40,8 +40,17 @@
 //! - [`Runtime::builder`] for full control.
 //!
 //! ## Feature flags and environment variables
-//! None yet: every part of this crate is always built, and no environment
-//! variable changes its behaviour.
+//! Both features are off by default; no environment variable changes this
+//! crate's behaviour.
+//!
+//! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
+//!   also implement `tokio::io::AsyncRead` and `tokio::io::AsyncWrite`, so
+//!   tokio-based crates (`tokio-util` codecs, ...) run over Brisk sockets.
+//! - `hyper`: the same types implement `hyper::rt::Read` and
+//!   `hyper::rt::Write`, and `brisk::compat::hyper` provides `HyperExecutor`
+//!   (a `hyper::rt::Executor` spawning on the current runtime), `HyperTimer`
+//!   and `HyperSleep` (a `hyper::rt::Timer` on the runtime's clock), so
+//!   hyper 1.x clients and servers, HTTP/1.1 and HTTP/2, run on Brisk.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -107,6 +116,37 @@ pub mod net {
 #[cfg(unix)]
 pub mod signal {
     pub use brisk_rt::signal::{ctrl_c, signal, Signal, SignalKind};
+}
+
+/// Files and directories through the current runtime: the async forms of
+/// `std::fs`, run on the blocking pool.
+pub mod fs {
+    pub use brisk_core::fs::*;
+}
+
+/// Async I/O: the `futures-io` traits, their extension methods, buffering,
+/// `copy`, `split`, and an in-memory `Cursor`; runtime-agnostic.
+pub mod io {
+    pub use brisk_core::io::*;
+}
+
+/// Adapters that let other ecosystems' crates run on Brisk (see the feature
+/// flags above).
+pub mod compat {
+    /// hyper 1.x on Brisk (feature `hyper`): an executor, a timer, and
+    /// `hyper::rt::{Read, Write}` for `brisk::net::TcpStream` and its halves.
+    ///
+    /// ```
+    /// use brisk::compat::hyper::{HyperExecutor, HyperTimer};
+    /// let builder = hyper::server::conn::http2::Builder::new(HyperExecutor)
+    ///     .timer(HyperTimer)
+    ///     .clone();
+    /// # drop(builder);
+    /// ```
+    #[cfg(feature = "hyper")]
+    pub mod hyper {
+        pub use brisk_core::net::hyper::{HyperExecutor, HyperSleep, HyperTimer};
+    }
 }
 
 /// Synchronisation primitives and channels: runtime-agnostic, fair,

@@ -44,7 +44,9 @@ fn stream_echo_on_both_flavours() {
 #[test]
 fn connecting_to_a_missing_path_is_an_error() {
     brisk::run(async {
-        let err = UnixStream::connect("/nonexistent/brisk.sock").await.unwrap_err();
+        let err = UnixStream::connect("/nonexistent/brisk.sock")
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     });
 }

@@ -27,10 +27,14 @@ fn a_delivery_wakes_the_waiting_task_on_both_flavours() {
                     usr2.recv().await;
                     usr2
                 });
-                brisk::spawn_blocking(|| send_to_self("-USR2")).await.unwrap();
+                brisk::spawn_blocking(|| send_to_self("-USR2"))
+                    .await
+                    .unwrap();
                 let mut usr2 = waiter.await.unwrap();
                 // A second delivery while nobody waits is remembered.
-                brisk::spawn_blocking(|| send_to_self("-USR2")).await.unwrap();
+                brisk::spawn_blocking(|| send_to_self("-USR2"))
+                    .await
+                    .unwrap();
                 usr2.recv().await;
             });
             let _ = name;

@@ -29,6 +29,7 @@
 
 mod alloc;
 mod harness;
+mod net_libs;
 mod runtimes;
 mod scenarios;
 mod sync_libs;
@@ -41,7 +42,8 @@ const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N]
 
 scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            timers_unpolled idle_task_memory mpsc mutex_uncontended
-           mutex_contended semaphore oneshot_request_reply (or: all)
+           mutex_contended semaphore oneshot_request_reply tcp_echo
+           http_hello (or: all)
 --passes N  passes per scenario (default and minimum 5)
 env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)";
 

@@ -26,6 +26,14 @@
 //! which its own background thread ("async-io") drives, since
 //! `futures_lite::future::block_on` does not.
 //!
+//! The network scenarios start their work with [`Runtime::block_on_io`]
+//! instead, which is the same except for smol: there it drives the executor
+//! with `async_io::block_on` (what `smol::block_on` is), so the main thread
+//! polls the reactor itself while the executor is idle, as a smol network
+//! application does; socket readiness would otherwise reach the executor
+//! only through the "async-io" thread. The sockets of each runtime are
+//! listed in [`crate::net_libs`].
+//!
 //! A smol `StaticExecutor` cannot be shut down: each run leaks a fresh one
 //! (a few hundred bytes); "shutting it down" runs it until its queue is
 //! empty. No scenario leaves a pending task on it.
@@ -165,6 +173,16 @@ impl Runtime {
         }
     }
 
+    /// Like [`block_on`](Runtime::block_on), but smol's executor is driven
+    /// by `async_io::block_on`, which polls async-io's reactor on this
+    /// thread while idle (see the module docs). For the network scenarios.
+    pub(crate) fn block_on_io<W: Work>(&self, work: W) -> W::Output {
+        match &self.inner {
+            Inner::Smol(ex) => async_io::block_on(ex.run(work.run(SmolSpawner(ex)))),
+            _ => self.block_on(work),
+        }
+    }
+
     /// Shuts the runtime down, cancelling whatever tasks are left. A smol
     /// `StaticExecutor` cannot be shut down: it is ticked until its queue is
     /// empty (which drops cancelled tasks' futures); tasks that are merely
@@ -204,6 +222,8 @@ pub(crate) trait Spawner: Copy + Send + Sync + 'static {
     type Sleep: Future + Send + 'static;
     /// The runtime's own ecosystem of sync primitives and channels.
     type Sync: crate::sync_libs::SyncLib;
+    /// The runtime's own networking stack.
+    type Net: crate::net_libs::NetLib;
 
     /// Spawns `future` on the runtime.
     fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
@@ -251,6 +271,7 @@ impl Spawner for BriskSpawner {
     type Handle<T: Send + 'static> = Joined<brisk::JoinHandle<T>>;
     type Sleep = brisk::time::Sleep;
     type Sync = crate::sync_libs::BriskSync;
+    type Net = crate::net_libs::BriskNet;
 
     fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
     where
@@ -285,6 +306,7 @@ impl Spawner for TokioSpawner {
     type Handle<T: Send + 'static> = Joined<tokio::task::JoinHandle<T>>;
     type Sleep = tokio::time::Sleep;
     type Sync = crate::sync_libs::TokioSync;
+    type Net = crate::net_libs::TokioNet;
 
     fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
     where
@@ -319,6 +341,7 @@ impl Spawner for SmolSpawner {
     type Handle<T: Send + 'static> = Task<T>;
     type Sleep = async_io::Timer;
     type Sync = crate::sync_libs::SmolSync;
+    type Net = crate::net_libs::SmolNet;
 
     fn spawn<F>(self, future: F) -> Self::Handle<F::Output>
     where

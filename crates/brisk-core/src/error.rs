@@ -57,6 +57,5 @@ pub(crate) const NET_OUTSIDE_RUNTIME: &str =
     "brisk::net: a socket was created outside a Brisk runtime: \
 sockets belong to the runtime that creates them; create them inside `#[brisk::main]`, `brisk::run`, or a task";
 
-pub(crate) const NET_UNSUPPORTED: &str =
-    "brisk::net: the current runtime has no network: \
+pub(crate) const NET_UNSUPPORTED: &str = "brisk::net: the current runtime has no network: \
 use the native runtime (`brisk::Runtime`) or a backend that provides one";

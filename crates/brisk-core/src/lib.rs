@@ -17,13 +17,14 @@
 
 pub mod context;
 pub mod coop;
-pub mod io;
-pub mod net;
 mod error;
+pub mod fs;
+pub mod io;
 /// Atomics, cells and locks from std, or from loom under `--cfg loom`.
 /// Shared with Brisk's other crates; not a public API.
 #[doc(hidden)]
 pub mod loom;
+pub mod net;
 pub mod runtime;
 /// A small spin lock for very short critical sections; shared with Brisk's
 /// other crates, not a public API.

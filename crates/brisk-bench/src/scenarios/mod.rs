@@ -16,9 +16,14 @@
 //! | [`mutex_contended`] | ns/op  | one lock-unlock among 6 tasks sharing a mutex                      |
 //! | [`semaphore`]       | ns/op  | one acquire-release among 6 tasks sharing 2 permits                |
 //! | [`oneshot_request_reply`]| ns/op | one request over a channel answered on a fresh one-shot channel |
+//! | [`tcp_echo`]        | ns/op  | one 64-byte echo round trip among 50 loopback TCP connections      |
+//! | [`http_hello`]      | ns/op  | one HTTP/1.1 keep-alive request to a hyper server, 32 connections  |
 //!
 //! The scenarios from `ping_pong` on through the sync ones pair each runtime
-//! with its own ecosystem's channels and locks (`crate::sync_libs`).
+//! with its own ecosystem's channels and locks (`crate::sync_libs`); the
+//! network ones (`tcp_echo`, `http_hello`) with its own sockets
+//! (`crate::net_libs`). For those, ns/op converts to operations per second
+//! as `1e9 / ns_per_op` (aggregate over all connections).
 //!
 //! Sizes are multiplied by `BRISK_BENCH_SCALE` (each size at least 1).
 //! Each module's docs say exactly what is timed.
@@ -26,6 +31,7 @@
 use crate::harness::Scenario;
 
 pub(crate) mod chained_spawn;
+pub(crate) mod http_hello;
 pub(crate) mod idle_task_memory;
 pub(crate) mod mpsc;
 pub(crate) mod mutex_contended;
@@ -34,6 +40,7 @@ pub(crate) mod oneshot_request_reply;
 pub(crate) mod ping_pong;
 pub(crate) mod semaphore;
 pub(crate) mod spawn_join;
+pub(crate) mod tcp_echo;
 pub(crate) mod timers_poll;
 pub(crate) mod timers_unpolled;
 pub(crate) mod yield_many;
@@ -46,8 +53,11 @@ pub(crate) const SYNC_NOTE: &str = "Each runtime uses its own ecosystem's primit
 /// channel type.
 pub(crate) const CHANNEL_NOTE: &str = "Signals completion on an async_channel::bounded(1) on every runtime, so that cost is identical for all.";
 
+/// Footnote for the network scenarios.
+pub(crate) const NET_NOTE: &str = "Each runtime uses its own sockets (brisk::net, tokio::net, async-io's Async<TcpStream> for smol, driven by async_io::block_on); server and clients share the runtime. ops/s = 1e9 / ns_per_op.";
+
 /// Every scenario, in the order `all` runs them.
-pub(crate) const ALL: [Scenario; 12] = [
+pub(crate) const ALL: [Scenario; 14] = [
     spawn_join::SCENARIO,
     yield_many::SCENARIO,
     ping_pong::SCENARIO,
@@ -60,6 +70,8 @@ pub(crate) const ALL: [Scenario; 12] = [
     mutex_contended::SCENARIO,
     semaphore::SCENARIO,
     oneshot_request_reply::SCENARIO,
+    tcp_echo::SCENARIO,
+    http_hello::SCENARIO,
 ];
 
 /// The scenario called `name`, if any.
@@ -157,6 +169,18 @@ pub(crate) mod tests {
         ] {
             check(name, 0.001);
         }
+    }
+
+    #[test]
+    fn tcp_echo_completes() {
+        let _g = shared();
+        check("tcp_echo", 0.005);
+    }
+
+    #[test]
+    fn http_hello_completes() {
+        let _g = shared();
+        check("http_hello", 0.01);
     }
 
     #[test]

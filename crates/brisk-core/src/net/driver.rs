@@ -31,7 +31,8 @@ pub trait NetDriver: Send + Sync {
 
     /// Connects to `addr`; resolves when the connection is established or
     /// has failed.
-    fn connect_tcp(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn TcpStreamIo>>>;
+    fn connect_tcp(&self, addr: SocketAddr)
+        -> BoxFuture<'static, io::Result<Box<dyn TcpStreamIo>>>;
 
     /// Binds a UDP socket.
     fn bind_udp(&self, addr: SocketAddr) -> io::Result<Box<dyn UdpSocketIo>>;
@@ -47,7 +48,10 @@ pub trait NetDriver: Send + Sync {
 /// A TCP listener's backend object.
 pub trait TcpListenerIo: Send + Sync {
     /// Accepts a connection, or registers the waker.
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Box<dyn TcpStreamIo>, SocketAddr)>>;
+    fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(Box<dyn TcpStreamIo>, SocketAddr)>>;
     /// The bound address.
     fn local_addr(&self) -> io::Result<SocketAddr>;
     /// Sets the IP time-to-live.
@@ -63,7 +67,11 @@ pub trait TcpStreamIo: Send + Sync {
     /// Writes from `buf`, or registers the waker.
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
     /// Writes from several buffers, or registers the waker.
-    fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>>;
+    fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>;
     /// Waits until one of `interest` is ready.
     fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>>;
     /// Reads without waiting (`WouldBlock` if nothing is there).
@@ -93,9 +101,18 @@ pub trait TcpStreamIo: Send + Sync {
 /// A UDP socket's backend object.
 pub trait UdpSocketIo: Send + Sync {
     /// Sends to `target`, or registers the waker.
-    fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], target: SocketAddr) -> Poll<io::Result<usize>>;
+    fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>>;
     /// Receives a datagram and its sender, or registers the waker.
-    fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>>;
+    fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>>;
     /// Sends to the connected peer, or registers the waker.
     fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
     /// Receives from the connected peer, or registers the waker.

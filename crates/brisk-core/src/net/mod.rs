@@ -28,7 +28,11 @@
 //! simulator can serve the very same types from a simulated network.
 
 mod driver;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod tcp;
+#[cfg(feature = "tokio-io")]
+pub mod tokio_io;
 mod udp;
 
 pub use driver::{BoxFuture, NetDriver, TcpListenerIo, TcpStreamIo, UdpSocketIo};
@@ -219,7 +223,7 @@ impl<T: sealed::Sealed + ?Sized> sealed::Sealed for &T {
 
 /// The current runtime's network.
 pub(crate) fn with_driver<R>(f: impl FnOnce(&dyn NetDriver) -> io::Result<R>) -> io::Result<R> {
-    match crate::context::with_current(|h| h.backend().net().map(|n| f(n))) {
+    match crate::context::with_current(|h| h.backend().net().map(f)) {
         Some(Some(r)) => r,
         Some(None) => Err(io::Error::new(
             io::ErrorKind::Unsupported,

@@ -115,7 +115,9 @@ impl TcpListener {
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         std::task::ready!(crate::coop::poll_proceed(cx));
         match self.io.poll_accept(cx) {
-            Poll::Ready(Ok((io, peer))) => Poll::Ready(Ok((TcpStream::from_io(io, location), peer))),
+            Poll::Ready(Ok((io, peer))) => {
+                Poll::Ready(Ok((TcpStream::from_io(io, location), peer)))
+            }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => self.ident.pending(),
         }
@@ -309,7 +311,11 @@ impl TcpStream {
     }
 
     /// Polls for readiness.
-    pub fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<super::Ready>> {
+    pub fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<super::Ready>> {
         track!(self.ident, self.io.poll_ready(cx, interest))
     }
 
@@ -330,17 +336,25 @@ impl TcpStream {
         self.ident.id
     }
 
-    fn poll_read_inner(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub(super) fn poll_read_inner(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         std::task::ready!(crate::coop::poll_proceed(cx));
         track!(self.ident, self.io.poll_read(cx, buf))
     }
 
-    fn poll_write_inner(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub(super) fn poll_write_inner(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         std::task::ready!(crate::coop::poll_proceed(cx));
         track!(self.ident, self.io.poll_write(cx, buf))
     }
 
-    fn poll_write_vectored_inner(
+    pub(super) fn poll_write_vectored_inner(
         &self,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
@@ -349,7 +363,7 @@ impl TcpStream {
         track!(self.ident, self.io.poll_write_vectored(cx, bufs))
     }
 
-    fn poll_close_inner(&self) -> Poll<io::Result<()>> {
+    pub(super) fn poll_close_inner(&self) -> Poll<io::Result<()>> {
         match self.io.shutdown(Shutdown::Write) {
             // Already shut down or reset: closing is done either way.
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
@@ -392,12 +406,15 @@ impl Future for Ready<'_> {
 
 impl fmt::Debug for Ready<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ready").field("interest", &self.interest).finish()
+        f.debug_struct("Ready")
+            .field("interest", &self.interest)
+            .finish()
     }
 }
 
-/// The stream behind a handle or half.
-trait AsStream {
+/// The stream behind a handle or half (shared with the tokio and hyper
+/// trait implementations).
+pub(super) trait AsStream {
     fn stream(&self) -> &TcpStream;
 }
 

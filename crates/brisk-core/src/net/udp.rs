@@ -117,13 +117,22 @@ impl UdpSocket {
     }
 
     /// Polls to send a datagram to `target`.
-    pub fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], target: SocketAddr) -> Poll<io::Result<usize>> {
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
         std::task::ready!(crate::coop::poll_proceed(cx));
         self.track(self.io.poll_send_to(cx, buf, target))
     }
 
     /// Polls to receive a datagram.
-    pub fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>> {
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
         std::task::ready!(crate::coop::poll_proceed(cx));
         self.track(self.io.poll_recv_from(cx, buf))
     }

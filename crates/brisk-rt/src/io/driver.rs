@@ -78,7 +78,10 @@ impl IoDriver {
     }
 
     /// Registers `source` for read and write readiness.
-    pub(crate) fn register(&self, source: &mut impl mio::event::Source) -> io::Result<Registration> {
+    pub(crate) fn register(
+        &self,
+        source: &mut impl mio::event::Source,
+    ) -> io::Result<Registration> {
         if self.shutdown.load(Ordering::Acquire) {
             return Err(io::Error::other(crate::error::IO_DRIVER_GONE));
         }
@@ -100,9 +103,9 @@ impl IoDriver {
             slot.io = Some(io.clone());
             Token(((slot.generation as usize) << 32) | idx as usize)
         };
-        if let Err(e) = self
-            .registry
-            .register(source, token, Interest::READABLE | Interest::WRITABLE)
+        if let Err(e) =
+            self.registry
+                .register(source, token, Interest::READABLE | Interest::WRITABLE)
         {
             self.release(token);
             return Err(e);
@@ -171,7 +174,9 @@ impl IoDriver {
                 }
                 let idx = token.0 & 0xFFFF_FFFF;
                 let generation = (token.0 >> 32) as u32;
-                let Some(slot) = slab.slots.get(idx) else { continue };
+                let Some(slot) = slab.slots.get(idx) else {
+                    continue;
+                };
                 if slot.generation != generation {
                     continue;
                 }

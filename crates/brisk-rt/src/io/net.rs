@@ -2,8 +2,12 @@
 //! registered with this runtime's reactor.
 
 use super::driver::{IoDriver, Registration};
-use super::scheduled_io::{Direction, ReadyEvent, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED};
-use brisk_core::net::{BoxFuture, Interest, NetDriver, Ready, TcpListenerIo, TcpStreamIo, UdpSocketIo};
+use super::scheduled_io::{
+    Direction, ReadyEvent, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED,
+};
+use brisk_core::net::{
+    BoxFuture, Interest, NetDriver, Ready, TcpListenerIo, TcpStreamIo, UdpSocketIo,
+};
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
@@ -192,7 +196,10 @@ impl NetDriver for NativeNet {
         Ok(Box::new(Evented::new(&self.driver, l)?))
     }
 
-    fn connect_tcp(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn TcpStreamIo>>> {
+    fn connect_tcp(
+        &self,
+        addr: SocketAddr,
+    ) -> BoxFuture<'static, io::Result<Box<dyn TcpStreamIo>>> {
         let driver = self.driver.clone();
         Box::pin(async move {
             let s = Evented::new(&driver, mio::net::TcpStream::connect(addr)?)?;
@@ -236,7 +243,10 @@ impl NetDriver for NativeNet {
 }
 
 impl TcpListenerIo for Evented<mio::net::TcpListener> {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Box<dyn TcpStreamIo>, SocketAddr)>> {
+    fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(Box<dyn TcpStreamIo>, SocketAddr)>> {
         let (stream, peer) = ready!(self.poll_io(cx, Direction::Read, |l| l.accept()))?;
         let s = Evented::new(&self.driver, stream)?;
         Poll::Ready(Ok((Box::new(s), peer)))
@@ -260,7 +270,11 @@ impl TcpStreamIo for Evented<mio::net::TcpStream> {
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.poll_transfer(cx, Direction::Write, buf.len(), |s| (&*s).write(buf))
     }
-    fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         self.poll_io(cx, Direction::Write, |s| (&*s).write_vectored(bufs))
     }
     fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
@@ -302,10 +316,19 @@ impl TcpStreamIo for Evented<mio::net::TcpStream> {
 }
 
 impl UdpSocketIo for Evented<mio::net::UdpSocket> {
-    fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], target: SocketAddr) -> Poll<io::Result<usize>> {
+    fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
         self.poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
     }
-    fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>> {
+    fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
         self.poll_io(cx, Direction::Read, |s| s.recv_from(buf))
     }
     fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

@@ -77,10 +77,12 @@ impl ScheduledIo {
         loop {
             let tick = (cur >> TICK_SHIFT).wrapping_add(1);
             let new = (tick << TICK_SHIFT) | (cur & READY_MASK) | ready;
-            match self
-                .readiness
-                .compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.readiness.compare_exchange_weak(
+                cur,
+                new,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => break,
                 Err(actual) => cur = actual,
             }
@@ -146,10 +148,12 @@ impl ScheduledIo {
                 return;
             }
             let new = cur & !clear;
-            match self
-                .readiness
-                .compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.readiness.compare_exchange_weak(
+                cur,
+                new,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return,
                 Err(actual) => cur = actual,
             }

@@ -101,9 +101,7 @@ impl UnixListener {
 
     /// Polls for a connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let r = self
-            .ident
-            .track(self.io.poll_read_raw(cx, |l| l.accept()));
+        let r = self.ident.track(self.io.poll_read_raw(cx, |l| l.accept()));
         match r {
             Poll::Ready(Ok((s, addr))) => Poll::Ready(Ok((
                 UnixStream {
@@ -125,7 +123,9 @@ impl UnixListener {
 
 impl std::fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UnixListener").field("id", &self.ident.id).finish()
+        f.debug_struct("UnixListener")
+            .field("id", &self.ident.id)
+            .finish()
     }
 }
 
@@ -139,7 +139,9 @@ pub struct UnixStream {
 impl UnixStream {
     /// Connects to the socket at `path`.
     #[track_caller]
-    pub fn connect(path: impl AsRef<Path>) -> impl std::future::Future<Output = io::Result<UnixStream>> {
+    pub fn connect(
+        path: impl AsRef<Path>,
+    ) -> impl std::future::Future<Output = io::Result<UnixStream>> {
         let location = Location::caller();
         let started = driver().and_then(|d| {
             let s = mio::net::UnixStream::connect(path)?;
@@ -199,25 +201,42 @@ impl UnixStream {
 
 impl std::fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UnixStream").field("id", &self.ident.id).finish()
+        f.debug_struct("UnixStream")
+            .field("id", &self.ident.id)
+            .finish()
     }
 }
 
 impl AsyncRead for &UnixStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         std::task::ready!(brisk_core::coop::poll_proceed(cx));
-        self.ident.track(self.io.poll_read_raw(cx, |s| (&*s).read(buf)))
+        self.ident
+            .track(self.io.poll_read_raw(cx, |s| (&*s).read(buf)))
     }
 }
 
 impl AsyncWrite for &UnixStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         std::task::ready!(brisk_core::coop::poll_proceed(cx));
-        self.ident.track(self.io.poll_write_raw(cx, |s| (&*s).write(buf)))
+        self.ident
+            .track(self.io.poll_write_raw(cx, |s| (&*s).write(buf)))
     }
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         std::task::ready!(brisk_core::coop::poll_proceed(cx));
-        self.ident.track(self.io.poll_write_raw(cx, |s| (&*s).write_vectored(bufs)))
+        self.ident
+            .track(self.io.poll_write_raw(cx, |s| (&*s).write_vectored(bufs)))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
@@ -231,16 +250,28 @@ impl AsyncWrite for &UnixStream {
 }
 
 impl AsyncRead for UnixStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut &*self).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for UnixStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut &*self).poll_write(cx, buf)
     }
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -319,7 +350,11 @@ impl UnixDatagram {
 
     /// Sends to the connected peer. Cancel safety: yes.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.ident.track(self.io.poll_write_raw(cx, |s| s.send(buf)))).await
+        poll_fn(|cx| {
+            self.ident
+                .track(self.io.poll_write_raw(cx, |s| s.send(buf)))
+        })
+        .await
     }
 
     /// Receives from the connected peer. Cancel safety: yes.
@@ -330,12 +365,20 @@ impl UnixDatagram {
     /// Sends to the socket at `path`. Cancel safety: yes.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| self.ident.track(self.io.poll_write_raw(cx, |s| s.send_to(buf, path)))).await
+        poll_fn(|cx| {
+            self.ident
+                .track(self.io.poll_write_raw(cx, |s| s.send_to(buf, path)))
+        })
+        .await
     }
 
     /// Receives a datagram and its sender. Cancel safety: yes.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.ident.track(self.io.poll_read_raw(cx, |s| s.recv_from(buf)))).await
+        poll_fn(|cx| {
+            self.ident
+                .track(self.io.poll_read_raw(cx, |s| s.recv_from(buf)))
+        })
+        .await
     }
 
     /// The local address.
@@ -351,6 +394,8 @@ impl UnixDatagram {
 
 impl std::fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UnixDatagram").field("id", &self.ident.id).finish()
+        f.debug_struct("UnixDatagram")
+            .field("id", &self.ident.id)
+            .finish()
     }
 }

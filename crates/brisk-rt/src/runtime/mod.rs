@@ -281,7 +281,9 @@ impl Builder {
         }));
         let flavor = match self.flavor {
             RuntimeFlavor::CurrentThread => Flavor::CurrentThread(current_thread::CtState::new()),
-            RuntimeFlavor::MultiThread => Flavor::MultiThread(multi_thread::MtState::new(workers, &io_driver)),
+            RuntimeFlavor::MultiThread => {
+                Flavor::MultiThread(multi_thread::MtState::new(workers, &io_driver))
+            }
         };
         let shared = Arc::new(Shared {
             registry: brisk_core::task::Registry::new(workers * 4),

@@ -19,8 +19,8 @@
 
 use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
-use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::io::IoDriver;
+use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::park::{Parker, ThreadWaker};
 use crate::queue::{self, Local, Steal};
 use brisk_core::task::Notified;
