@@ -1,7 +1,7 @@
 //! # Brisk
 //!
 //! An async runtime and toolkit for Rust: one portable contract (spawn, time,
-//! and soon net, fs and rand through the *current runtime*), a native
+//! net and fs, and soon rand, through the *current runtime*), a native
 //! work-stealing runtime that competes with tokio and smol side by side, and
 //! diagnostics built into the task model — every task has an id, a name, a
 //! spawn location, and a record of what it waits on.
@@ -29,6 +29,10 @@
 //!   `OnceCell` and the `oneshot`, `mpsc`, `broadcast` and `watch` channels —
 //!   fair, cancel-safe, usable on any executor, and able to say who holds
 //!   what;
+//! - [`net`]: TCP, UDP and Unix sockets; [`io`]: the async I/O traits and
+//!   helpers (`read_exact`, `write_all`, `BufReader`, `copy`, `split`,
+//!   lines); [`fs`]: files and directories; [`signal`]: ctrl-c and Unix
+//!   signals;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
