@@ -51,10 +51,38 @@ pub(crate) struct ReadyEvent {
     tick: usize,
 }
 
+/// The wakers of the tasks waiting in one direction. Several tasks may wait
+/// on one socket (an `Arc<UdpSocket>` shared by receivers): each distinct
+/// waker is kept until the next readiness event wakes them all.
+#[derive(Default)]
+struct DirWaiters {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl DirWaiters {
+    fn register(&mut self, waker: &Waker) {
+        match &self.first {
+            None => self.first = Some(waker.clone()),
+            Some(w) if w.will_wake(waker) => {}
+            Some(_) => {
+                if !self.more.iter().any(|w| w.will_wake(waker)) {
+                    self.more.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    fn take_into(&mut self, wakes: &mut Vec<Waker>) {
+        wakes.extend(self.first.take());
+        wakes.append(&mut self.more);
+    }
+}
+
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    reader: DirWaiters,
+    writer: DirWaiters,
 }
 
 /// Readiness of one registered source.
@@ -89,14 +117,10 @@ impl ScheduledIo {
         }
         let mut w = self.waiters.lock();
         if ready & Direction::Read.mask() != 0 {
-            if let Some(waker) = w.reader.take() {
-                wakes.push(waker);
-            }
+            w.reader.take_into(wakes);
         }
         if ready & Direction::Write.mask() != 0 {
-            if let Some(waker) = w.writer.take() {
-                wakes.push(waker);
-            }
+            w.writer.take_into(wakes);
         }
     }
 
@@ -117,13 +141,9 @@ impl ScheduledIo {
             return Poll::Ready(event(cur, dir));
         }
         let mut w = self.waiters.lock();
-        let slot = match dir {
-            Direction::Read => &mut w.reader,
-            Direction::Write => &mut w.writer,
-        };
-        match slot {
-            Some(old) if old.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        match dir {
+            Direction::Read => w.reader.register(cx.waker()),
+            Direction::Write => w.writer.register(cx.waker()),
         }
         let cur = self.readiness.load(Ordering::Acquire);
         if cur & dir.mask() != 0 {
