@@ -76,3 +76,38 @@ fn outside_a_runtime_is_unsupported() {
     let err = UnixStream::pair().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
 }
+
+/// Several tasks receiving on one shared socket are all woken in turn.
+#[test]
+fn several_receivers_on_one_socket_all_get_datagrams() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (tx, rx) = UnixDatagram::pair().unwrap();
+            let rx = std::sync::Arc::new(rx);
+            let receivers: Vec<_> = (0..4)
+                .map(|_| {
+                    let rx = rx.clone();
+                    brisk::spawn(async move {
+                        let mut buf = [0u8; 8];
+                        rx.recv(&mut buf).await.unwrap()
+                    })
+                })
+                .collect();
+            // Let every receiver register before sending.
+            for _ in 0..10 {
+                brisk::task::yield_now().await;
+            }
+            for _ in 0..4 {
+                tx.send(b"d").await.unwrap();
+            }
+            for r in receivers {
+                assert_eq!(r.await.unwrap(), 1);
+            }
+        });
+    });
+}

@@ -23,8 +23,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// - release a socket's registration when its object is dropped, even in the
 ///   middle of an operation, so [`registrations`](NetDriver::registrations)
 ///   returns to its previous value;
-/// - wake a task waiting in a `poll_*` method when its operation may make
-///   progress, and only register the waker of the latest poll per direction.
+/// - wake every task waiting in a `poll_*` method when its operation may
+///   make progress (several tasks may wait on one shared socket).
 pub trait NetDriver: Send + Sync {
     /// Binds a TCP listener.
     fn bind_tcp(&self, addr: SocketAddr) -> io::Result<Box<dyn TcpListenerIo>>;
