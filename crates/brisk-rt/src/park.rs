@@ -20,6 +20,14 @@ const NOTIFIED: usize = 2;
 /// The thread sleeps in the reactor.
 const PARKED_IO: usize = 3;
 
+/// The longest a thread that found the reactor taken sleeps on its condition
+/// variable before it tries again. The holder may be a passing `poll_now`
+/// (the monitor, a busy worker) or a thread about to leave the reactor for
+/// good (a `block_on` whose future finished); without a bound, every thread
+/// could end up asleep with nobody in `epoll_wait`, and I/O would wait for
+/// the next timer (seen as 17 s connect stalls under connection churn).
+const REACTOR_RETRY: Duration = Duration::from_millis(10);
+
 /// A thread's parking spot.
 #[derive(Debug)]
 pub(crate) struct Parker {
@@ -91,6 +99,11 @@ impl Parker {
         if self.park_in_reactor(timeout) {
             return;
         }
+        let timeout = match (&self.io, timeout) {
+            (None, t) => t,
+            (Some(_), None) => Some(REACTOR_RETRY),
+            (Some(_), Some(t)) => Some(t.min(REACTOR_RETRY)),
+        };
         let mut guard = self.lock.lock().unwrap();
         match self
             .state

@@ -103,6 +103,13 @@ impl IoDriver {
             slot.io = Some(io.clone());
             Token(((slot.generation as usize) << 32) | idx as usize)
         };
+        // `shutdown` stores its flag before it takes the slab lock to list
+        // the sources it ends: either it listed this one, or we see the flag
+        // now (a source registered unseen would wait forever).
+        if self.shutdown.load(Ordering::Acquire) {
+            self.release(token);
+            return Err(io::Error::other(crate::error::IO_DRIVER_GONE));
+        }
         if let Err(e) =
             self.registry
                 .register(source, token, Interest::READABLE | Interest::WRITABLE)

@@ -159,9 +159,11 @@ impl ScheduledIo {
     }
 
     /// After `WouldBlock`: clears what `event` reported, unless a newer event
-    /// arrived meanwhile. Closed, error and shutdown bits stay.
+    /// arrived meanwhile. Closed and shutdown bits stay; `ERROR` is cleared
+    /// too (the operation that consumed the socket error already reported
+    /// it), or every later wait would end at once and `poll_io` would spin.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = event.ready & (READABLE | WRITABLE);
+        let clear = event.ready & (READABLE | WRITABLE | ERROR);
         let mut cur = self.readiness.load(Ordering::Acquire);
         loop {
             if (cur >> TICK_SHIFT) != event.tick {
@@ -185,5 +187,58 @@ fn event(cur: usize, dir: Direction) -> ReadyEvent {
     ReadyEvent {
         ready: cur & dir.mask(),
         tick: cur >> TICK_SHIFT,
+    }
+}
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Two tasks waiting to read (say, two acceptors on one listener) are
+    /// both woken by the next event: neither waker replaces the other.
+    #[test]
+    fn every_waiting_task_is_woken() {
+        let io = ScheduledIo::new();
+        let counts: Vec<Arc<Count>> = (0..2)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        for c in &counts {
+            let waker = Waker::from(c.clone());
+            let mut cx = Context::from_waker(&waker);
+            assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+            // Polling again with the same waker does not add it twice.
+            assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+        }
+        let mut wakes = Vec::new();
+        io.set_readiness(READABLE, &mut wakes);
+        assert_eq!(wakes.len(), 2);
+        wakes.into_iter().for_each(Waker::wake);
+        assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 1));
+    }
+
+    /// An error consumed by the operation that hit `WouldBlock` next does not
+    /// keep every later wait ready (which made `poll_io` spin forever).
+    #[test]
+    fn would_block_clears_a_consumed_error() {
+        let io = ScheduledIo::new();
+        io.set_readiness(ERROR | READABLE, &mut Vec::new());
+        let ev = io.readiness_event(Direction::Read).expect("ready");
+        io.clear_readiness(ev);
+        assert!(io.readiness_event(Direction::Read).is_none());
+        assert!(io.readiness_event(Direction::Write).is_none());
+        // Closed bits stay: end-of-stream is not forgotten.
+        io.set_readiness(READ_CLOSED, &mut Vec::new());
+        let ev = io.readiness_event(Direction::Read).expect("ready");
+        io.clear_readiness(ev);
+        assert!(io.readiness_event(Direction::Read).is_some());
     }
 }
