@@ -35,3 +35,30 @@ fn a_consumed_socket_error_does_not_keep_the_socket_ready() {
         }
     });
 }
+
+/// A current-thread `block_on` whose future keeps waking itself still looks
+/// at I/O readiness: a task waiting on a socket is not starved.
+#[test]
+fn io_is_polled_while_the_main_future_keeps_waking_itself() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+        rt.block_on(async {
+            let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let to = b.local_addr().unwrap();
+            let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = done.clone();
+            let reader = brisk::spawn(async move {
+                let mut buf = [0u8; 4];
+                b.recv_from(&mut buf).await.unwrap();
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            brisk::task::yield_now().await; // the reader registers
+            a.send_to(b"x", to).await.unwrap();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                brisk::task::yield_now().await;
+            }
+            reader.await.unwrap();
+        });
+    });
+}

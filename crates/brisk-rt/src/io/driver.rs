@@ -145,7 +145,13 @@ impl IoDriver {
 
     /// The right to drive the reactor, if nobody else has it.
     pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, DriverCore>> {
-        self.core.try_lock().ok()
+        match self.core.try_lock() {
+            Ok(g) => Some(g),
+            // A waker that panicked during a turn poisoned the lock; the
+            // core's state is still valid (`turn` starts from empty lists).
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
     }
 
     /// Interrupts a thread blocked in `turn`.
@@ -165,6 +171,9 @@ impl IoDriver {
             scratch,
             wakes,
         } = core;
+        // Left over only if a waker panicked during the last turn.
+        scratch.clear();
+        wakes.clear();
         if let Err(e) = poll.poll(events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // epoll_wait failing otherwise means a broken fd: nothing to

@@ -61,7 +61,15 @@ struct DirWaiters {
 }
 
 impl DirWaiters {
-    fn register(&mut self, waker: &Waker) {
+    /// Above this many distinct wakers, the list is flushed (all woken) before
+    /// adding: waiters that gave up (a timed-out `recv`) would otherwise pile
+    /// up on a quiet socket. A live waiter just polls again and re-registers.
+    const FLUSH_AT: usize = 32;
+
+    fn register(&mut self, waker: &Waker, flushed: &mut Vec<Waker>) {
+        if self.more.len() >= Self::FLUSH_AT {
+            self.take_into(flushed);
+        }
         match &self.first {
             None => self.first = Some(waker.clone()),
             Some(w) if w.will_wake(waker) => {}
@@ -140,10 +148,15 @@ impl ScheduledIo {
         if cur & dir.mask() != 0 {
             return Poll::Ready(event(cur, dir));
         }
+        let mut flushed = Vec::new();
         let mut w = self.waiters.lock();
         match dir {
-            Direction::Read => w.reader.register(cx.waker()),
-            Direction::Write => w.writer.register(cx.waker()),
+            Direction::Read => w.reader.register(cx.waker(), &mut flushed),
+            Direction::Write => w.writer.register(cx.waker(), &mut flushed),
+        }
+        drop(w);
+        for stale in flushed {
+            stale.wake();
         }
         let cur = self.readiness.load(Ordering::Acquire);
         if cur & dir.mask() != 0 {

@@ -87,9 +87,11 @@ impl UnixListener {
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let location = Location::caller();
+        // The runtime first: a bind outside one must not leave a socket file.
+        let driver = driver()?;
         let l = mio::net::UnixListener::bind(path)?;
         Ok(UnixListener {
-            io: Evented::new(&driver()?, l)?,
+            io: Evented::new(&driver, l)?,
             ident: Ident::new(location),
         })
     }
@@ -307,9 +309,10 @@ impl UnixDatagram {
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         let location = Location::caller();
+        let driver = driver()?;
         let s = mio::net::UnixDatagram::bind(path)?;
         Ok(UnixDatagram {
-            io: Evented::new(&driver()?, s)?,
+            io: Evented::new(&driver, s)?,
             ident: Ident::new(location),
         })
     }

@@ -191,6 +191,7 @@ fn drive<F: Future>(
     let event_interval = shared.config.event_interval;
     let global_interval = shared.config.global_queue_interval;
 
+    let mut since_io = 0;
     let out = 'outer: loop {
         if main.take_woken() {
             // A panic of the future must not unwind through here: the core
@@ -233,15 +234,20 @@ fn drive<F: Future>(
             .fetch_add(ran as u64, Ordering::Relaxed);
 
         shared.time.process();
-        if ran == event_interval {
-            // Busy: look at I/O readiness between batches.
-            shared.io.poll_now();
-        }
         let idle = driving.core.borrow().queue.is_empty()
             && local.is_empty()
             && shared.inject.is_empty()
             && !main.woken.load(Ordering::Acquire);
+        // Busy (a full batch, or a future that keeps waking itself): look at
+        // I/O readiness every `event_interval` polls, since parking (which
+        // drives the reactor) will not happen.
+        since_io += ran.max(1);
+        if !idle && since_io >= event_interval {
+            since_io = 0;
+            shared.io.poll_now();
+        }
         if idle {
+            since_io = 0;
             let timeout = shared.time.park_timeout();
             // Re-check after publishing the planned wake: a timer armed or a
             // task queued in between has unparked us (token) or is visible now.
