@@ -17,7 +17,6 @@
 //! dropped, `SIGINT` no longer terminates the process by default.
 
 use crate::io::net::Evented;
-use crate::runtime::RtBackend;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::task::{Context, Poll};
@@ -114,14 +113,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
             format!("{} (signal {})", crate::error::SIGNAL_FORBIDDEN, kind.0),
         ));
     }
-    let driver = brisk_core::context::with_current(|h| {
-        h.backend()
-            .as_any()
-            .downcast_ref::<RtBackend>()
-            .map(|b| b.shared.io.clone())
-    })
-    .flatten()
-    .ok_or_else(|| io::Error::new(io::ErrorKind::Unsupported, crate::error::SIGNAL_NO_RUNTIME))?;
+    let driver = crate::io::current_driver(crate::error::SIGNAL_NO_RUNTIME)?;
     let (rx, tx) = mio::net::UnixStream::pair()?;
     let rx = Evented::new(&driver, rx)?;
     let action = move || {

@@ -4,7 +4,6 @@
 //! outside a native Brisk runtime their constructors return `Unsupported`.
 
 use super::net::Evented;
-use crate::runtime::RtBackend;
 use brisk_core::io::{AsyncRead, AsyncWrite};
 use brisk_core::wait::{self, ResourceKind};
 use std::future::poll_fn;
@@ -18,14 +17,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 fn driver() -> io::Result<Arc<super::IoDriver>> {
-    brisk_core::context::with_current(|h| {
-        h.backend()
-            .as_any()
-            .downcast_ref::<RtBackend>()
-            .map(|b| b.shared.io.clone())
-    })
-    .flatten()
-    .ok_or_else(|| io::Error::new(io::ErrorKind::Unsupported, crate::error::UNIX_NO_RUNTIME))
+    super::current_driver(crate::error::UNIX_NO_RUNTIME)
 }
 
 struct Ident {
