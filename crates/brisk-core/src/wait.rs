@@ -350,3 +350,53 @@ pub fn contended_resources() -> Vec<(ResourceKind, u64, HolderSnapshot)> {
     out.sort_by_key(|e| e.1);
     out
 }
+
+/// An I/O object's identity in wait-points: a resource id and the place in
+/// the code that created the object. Sockets of every backend record their
+/// waits through it.
+#[derive(Clone, Copy, Debug)]
+pub struct IoSite {
+    id: u64,
+    location: &'static Location<'static>,
+}
+
+impl IoSite {
+    /// A fresh id for an object created at `location`.
+    pub fn new(location: &'static Location<'static>) -> IoSite {
+        IoSite {
+            id: next_resource_id(),
+            location,
+        }
+    }
+
+    /// The resource id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Where the object was created.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// Passes `p` through, recording an `Io` wait-point at `location` when
+    /// it is pending.
+    #[inline]
+    pub fn track_at<T>(
+        &self,
+        p: std::task::Poll<T>,
+        location: &'static Location<'static>,
+    ) -> std::task::Poll<T> {
+        if p.is_pending() {
+            set(ResourceKind::Io, self.id, location);
+        }
+        p
+    }
+
+    /// Passes `p` through, recording an `Io` wait-point at the creation site
+    /// when it is pending.
+    #[inline]
+    pub fn track<T>(&self, p: std::task::Poll<T>) -> std::task::Poll<T> {
+        self.track_at(p, self.location)
+    }
+}

@@ -3,7 +3,7 @@
 use super::driver::{TcpListenerIo, TcpStreamIo};
 use super::{resolve, with_driver, Interest, ToSocketAddrs};
 use crate::io::{AsyncRead, AsyncWrite};
-use crate::wait::{self, ResourceKind};
+use crate::wait::IoSite;
 use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -12,37 +12,6 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-
-/// Identity of a socket in wait-points.
-struct Ident {
-    id: u64,
-    location: &'static Location<'static>,
-}
-
-impl Ident {
-    fn new(location: &'static Location<'static>) -> Ident {
-        Ident {
-            id: wait::next_resource_id(),
-            location,
-        }
-    }
-
-    #[inline]
-    fn pending<T>(&self) -> Poll<T> {
-        wait::set(ResourceKind::Io, self.id, self.location);
-        Poll::Pending
-    }
-}
-
-/// Records the wait-point when `p` is pending.
-macro_rules! track {
-    ($ident:expr, $p:expr) => {
-        match $p {
-            Poll::Pending => $ident.pending(),
-            ready => ready,
-        }
-    };
-}
 
 /// A TCP socket that accepts connections.
 ///
@@ -62,7 +31,7 @@ macro_rules! track {
 /// ```
 pub struct TcpListener {
     io: Box<dyn TcpListenerIo>,
-    ident: Ident,
+    ident: IoSite,
 }
 
 impl TcpListener {
@@ -81,7 +50,7 @@ impl TcpListener {
                     Ok(io) => {
                         return Ok(TcpListener {
                             io,
-                            ident: Ident::new(location),
+                            ident: IoSite::new(location),
                         })
                     }
                     Err(e) => last = Some(e),
@@ -105,7 +74,7 @@ impl TcpListener {
 
     /// Polls for a connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        self.poll_accept_at(cx, self.ident.location)
+        self.poll_accept_at(cx, self.ident.location())
     }
 
     fn poll_accept_at(
@@ -119,7 +88,7 @@ impl TcpListener {
                 Poll::Ready(Ok((TcpStream::from_io(io, location), peer)))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => self.ident.pending(),
+            Poll::Pending => self.ident.track(Poll::Pending),
         }
     }
 
@@ -140,14 +109,14 @@ impl TcpListener {
 
     /// This socket's resource id, as shown in wait-points.
     pub fn resource_id(&self) -> u64 {
-        self.ident.id
+        self.ident.id()
     }
 }
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpListener")
-            .field("id", &self.ident.id)
+            .field("id", &self.ident.id())
             .field("local_addr", &self.local_addr().ok())
             .finish()
     }
@@ -181,14 +150,14 @@ impl fmt::Debug for Accept<'_> {
 /// (and, with the `tokio-io` feature, tokio's traits).
 pub struct TcpStream {
     io: Box<dyn TcpStreamIo>,
-    ident: Ident,
+    ident: IoSite,
 }
 
 impl TcpStream {
     fn from_io(io: Box<dyn TcpStreamIo>, location: &'static Location<'static>) -> TcpStream {
         TcpStream {
             io,
-            ident: Ident::new(location),
+            ident: IoSite::new(location),
         }
     }
 
@@ -316,7 +285,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         interest: Interest,
     ) -> Poll<io::Result<super::Ready>> {
-        track!(self.ident, self.io.poll_ready(cx, interest))
+        self.ident.track(self.io.poll_ready(cx, interest))
     }
 
     /// Borrowed halves for reading and writing from two tasks at once.
@@ -333,7 +302,7 @@ impl TcpStream {
 
     /// This socket's resource id, as shown in wait-points.
     pub fn resource_id(&self) -> u64 {
-        self.ident.id
+        self.ident.id()
     }
 
     pub(super) fn poll_read_inner(
@@ -342,7 +311,7 @@ impl TcpStream {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         std::task::ready!(crate::coop::poll_proceed(cx));
-        track!(self.ident, self.io.poll_read(cx, buf))
+        self.ident.track(self.io.poll_read(cx, buf))
     }
 
     pub(super) fn poll_write_inner(
@@ -351,7 +320,7 @@ impl TcpStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         std::task::ready!(crate::coop::poll_proceed(cx));
-        track!(self.ident, self.io.poll_write(cx, buf))
+        self.ident.track(self.io.poll_write(cx, buf))
     }
 
     pub(super) fn poll_write_vectored_inner(
@@ -360,7 +329,7 @@ impl TcpStream {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         std::task::ready!(crate::coop::poll_proceed(cx));
-        track!(self.ident, self.io.poll_write_vectored(cx, bufs))
+        self.ident.track(self.io.poll_write_vectored(cx, bufs))
     }
 
     pub(super) fn poll_close_inner(&self) -> Poll<io::Result<()>> {
@@ -375,7 +344,7 @@ impl TcpStream {
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpStream")
-            .field("id", &self.ident.id)
+            .field("id", &self.ident.id())
             .field("local_addr", &self.local_addr().ok())
             .field("peer_addr", &self.peer_addr().ok())
             .finish()
@@ -394,13 +363,8 @@ pub struct Ready<'a> {
 impl Future for Ready<'_> {
     type Output = io::Result<super::Ready>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.stream.io.poll_ready(cx, self.interest) {
-            Poll::Pending => {
-                wait::set(ResourceKind::Io, self.stream.ident.id, self.location);
-                Poll::Pending
-            }
-            ready => ready,
-        }
+        let p = self.stream.io.poll_ready(cx, self.interest);
+        self.stream.ident.track_at(p, self.location)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::driver::UdpSocketIo;
 use super::{resolve, with_driver, Interest, ToSocketAddrs};
-use crate::wait::{self, ResourceKind};
+use crate::wait::IoSite;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
@@ -32,8 +32,7 @@ use std::task::{Context, Poll};
 /// ```
 pub struct UdpSocket {
     io: Box<dyn UdpSocketIo>,
-    id: u64,
-    location: &'static Location<'static>,
+    site: IoSite,
 }
 
 impl UdpSocket {
@@ -48,8 +47,7 @@ impl UdpSocket {
                     Ok(io) => {
                         return Ok(UdpSocket {
                             io,
-                            id: wait::next_resource_id(),
-                            location,
+                            site: IoSite::new(location),
                         })
                     }
                     Err(e) => last = Some(e),
@@ -73,10 +71,7 @@ impl UdpSocket {
     }
 
     fn track<T>(&self, p: Poll<T>) -> Poll<T> {
-        if p.is_pending() {
-            wait::set(ResourceKind::Io, self.id, self.location);
-        }
-        p
+        self.site.track(p)
     }
 
     /// Sends a datagram to `target`.
@@ -196,14 +191,14 @@ impl UdpSocket {
 
     /// This socket's resource id, as shown in wait-points.
     pub fn resource_id(&self) -> u64 {
-        self.id
+        self.site.id()
     }
 }
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UdpSocket")
-            .field("id", &self.id)
+            .field("id", &self.site.id())
             .field("local_addr", &self.local_addr().ok())
             .finish()
     }

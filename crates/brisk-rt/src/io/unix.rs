@@ -5,7 +5,7 @@
 
 use super::net::Evented;
 use brisk_core::io::{AsyncRead, AsyncWrite};
-use brisk_core::wait::{self, ResourceKind};
+use brisk_core::wait::IoSite;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
@@ -18,27 +18,6 @@ use std::task::{Context, Poll};
 
 fn driver() -> io::Result<Arc<super::IoDriver>> {
     super::current_driver(crate::error::UNIX_NO_RUNTIME)
-}
-
-struct Ident {
-    id: u64,
-    location: &'static Location<'static>,
-}
-
-impl Ident {
-    fn new(location: &'static Location<'static>) -> Ident {
-        Ident {
-            id: wait::next_resource_id(),
-            location,
-        }
-    }
-
-    fn track<T>(&self, p: Poll<T>) -> Poll<T> {
-        if p.is_pending() {
-            wait::set(ResourceKind::Io, self.id, self.location);
-        }
-        p
-    }
 }
 
 /// A Unix-domain stream listener.
@@ -71,7 +50,7 @@ impl Ident {
 /// ```
 pub struct UnixListener {
     io: Evented<mio::net::UnixListener>,
-    ident: Ident,
+    ident: IoSite,
 }
 
 impl UnixListener {
@@ -84,7 +63,7 @@ impl UnixListener {
         let l = mio::net::UnixListener::bind(path)?;
         Ok(UnixListener {
             io: Evented::new(&driver, l)?,
-            ident: Ident::new(location),
+            ident: IoSite::new(location),
         })
     }
 
@@ -100,7 +79,7 @@ impl UnixListener {
             Poll::Ready(Ok((s, addr))) => Poll::Ready(Ok((
                 UnixStream {
                     io: Evented::new(&self.io.driver_handle(), s)?,
-                    ident: Ident::new(self.ident.location),
+                    ident: IoSite::new(self.ident.location()),
                 },
                 addr,
             ))),
@@ -118,7 +97,7 @@ impl UnixListener {
 impl std::fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnixListener")
-            .field("id", &self.ident.id)
+            .field("id", &self.ident.id())
             .finish()
     }
 }
@@ -127,7 +106,7 @@ impl std::fmt::Debug for UnixListener {
 /// through `&UnixStream`.
 pub struct UnixStream {
     io: Evented<mio::net::UnixStream>,
-    ident: Ident,
+    ident: IoSite,
 }
 
 impl UnixStream {
@@ -149,7 +128,7 @@ impl UnixStream {
             }
             Ok(UnixStream {
                 io,
-                ident: Ident::new(location),
+                ident: IoSite::new(location),
             })
         }
     }
@@ -163,11 +142,11 @@ impl UnixStream {
         Ok((
             UnixStream {
                 io: Evented::new(&d, a)?,
-                ident: Ident::new(location),
+                ident: IoSite::new(location),
             },
             UnixStream {
                 io: Evented::new(&d, b)?,
-                ident: Ident::new(location),
+                ident: IoSite::new(location),
             },
         ))
     }
@@ -189,14 +168,14 @@ impl UnixStream {
 
     /// This socket's resource id, as shown in wait-points.
     pub fn resource_id(&self) -> u64 {
-        self.ident.id
+        self.ident.id()
     }
 }
 
 impl std::fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnixStream")
-            .field("id", &self.ident.id)
+            .field("id", &self.ident.id())
             .finish()
     }
 }
@@ -293,7 +272,7 @@ impl AsyncWrite for UnixStream {
 /// ```
 pub struct UnixDatagram {
     io: Evented<mio::net::UnixDatagram>,
-    ident: Ident,
+    ident: IoSite,
 }
 
 impl UnixDatagram {
@@ -305,7 +284,7 @@ impl UnixDatagram {
         let s = mio::net::UnixDatagram::bind(path)?;
         Ok(UnixDatagram {
             io: Evented::new(&driver, s)?,
-            ident: Ident::new(location),
+            ident: IoSite::new(location),
         })
     }
 
@@ -316,7 +295,7 @@ impl UnixDatagram {
         let s = mio::net::UnixDatagram::unbound()?;
         Ok(UnixDatagram {
             io: Evented::new(&driver()?, s)?,
-            ident: Ident::new(location),
+            ident: IoSite::new(location),
         })
     }
 
@@ -329,11 +308,11 @@ impl UnixDatagram {
         Ok((
             UnixDatagram {
                 io: Evented::new(&d, a)?,
-                ident: Ident::new(location),
+                ident: IoSite::new(location),
             },
             UnixDatagram {
                 io: Evented::new(&d, b)?,
-                ident: Ident::new(location),
+                ident: IoSite::new(location),
             },
         ))
     }
@@ -390,7 +369,7 @@ impl UnixDatagram {
 impl std::fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnixDatagram")
-            .field("id", &self.ident.id)
+            .field("id", &self.ident.id())
             .finish()
     }
 }
