@@ -91,6 +91,12 @@ pub mod time {
     };
 }
 
+/// Combinators for futures inside one task: sets of futures, joins, races
+/// and `select!`.
+pub mod future {
+    pub use brisk_core::future::*;
+}
+
 /// Cooperative scheduling: the per-poll budget.
 pub mod coop {
     pub use brisk_core::coop::{has_budget_remaining, poll_proceed, unconstrained, Unconstrained};

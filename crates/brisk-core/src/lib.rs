@@ -19,6 +19,7 @@ pub mod context;
 pub mod coop;
 mod error;
 pub mod fs;
+pub mod future;
 pub mod io;
 /// Atomics, cells and locks from std, or from loom under `--cfg loom`.
 /// Shared with Brisk's other crates; not a public API.
