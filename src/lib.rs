@@ -59,6 +59,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+pub use brisk_core::scope::{scope, try_scope};
 pub use brisk_core::task::{spawn, spawn_blocking, spawn_local, JoinError, JoinHandle};
 pub use brisk_core::task_local;
 pub use brisk_macros::{main, test};
@@ -75,9 +76,11 @@ pub mod runtime {
 
 /// Tasks: spawning, joining, naming, yielding, task-local storage.
 pub mod task {
+    pub use brisk_core::scope::{Scope, ScopeFuture, ScopedJoinHandle, TryScope};
     pub use brisk_core::task::{
-        id, is_cancelled, spawn, spawn_blocking, spawn_local, try_id, waker_task_id, yield_now,
-        AbortHandle, Builder, Id, JoinError, JoinHandle, TaskInfo, TaskKind, TaskState,
+        id, is_cancelled, non_cancellable, spawn, spawn_blocking, spawn_local, try_id,
+        waker_task_id, yield_now, AbortHandle, Builder, CancelReason, Cancelled, Id, JoinError,
+        JoinHandle, JoinNext, NonCancellable, TaskGroup, TaskInfo, TaskKind, TaskState,
         WakerCounts, YieldNow,
     };
     pub use brisk_core::task_local::{AccessError, LocalKey, TaskLocalFuture};
@@ -86,8 +89,8 @@ pub mod task {
 /// Time through the current runtime's clock.
 pub mod time {
     pub use brisk_core::time::{
-        interval, interval_at, sleep, sleep_until, timeout, timeout_at, Duration, Elapsed, Instant,
-        Interval, MissedTickBehavior, Sleep, Timeout,
+        interval, interval_at, sleep, sleep_until, timeout, timeout_at, with_deadline, Duration,
+        Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout, WithDeadline,
     };
 }
 

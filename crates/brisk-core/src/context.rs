@@ -11,11 +11,17 @@ use crate::task::{Id, TaskRef};
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 
+use crate::task::cancel::Node;
 use crate::task::header::Header;
 
 struct Context {
     handle: RefCell<Option<Handle>>,
     task: Cell<Option<NonNull<Header>>>,
+    /// The innermost cancellation boundary's node (`None`: the task's own).
+    node: Cell<Option<NonNull<Node>>>,
+    /// Raised by a leaf future that found its code cancelled; consumed by
+    /// the nearest boundary.
+    unwind: Cell<bool>,
     budget: Cell<u16>,
     scheduler_thread: Cell<bool>,
     /// True when no runtime is current or the current one reads the system
@@ -35,6 +41,8 @@ thread_local! {
         Context {
             handle: RefCell::new(None),
             task: Cell::new(None),
+            node: Cell::new(None),
+            unwind: Cell::new(false),
             budget: Cell::new(UNCONSTRAINED),
             scheduler_thread: Cell::new(false),
             system_clock: Cell::new(true),
@@ -143,9 +151,12 @@ impl std::fmt::Debug for SchedulerThreadGuard {
     }
 }
 
-/// Set while a task is polled; restores the previous task and budget on drop.
+/// Set while a task is polled; restores the previous task, budget and
+/// cancellation context on drop.
 pub(crate) struct TaskGuard {
     prev: Option<NonNull<Header>>,
+    prev_node: Option<NonNull<Node>>,
+    prev_unwind: bool,
     prev_budget: u16,
 }
 
@@ -153,6 +164,8 @@ pub(crate) struct TaskGuard {
 pub(crate) fn enter_task(ptr: NonNull<Header>) -> TaskGuard {
     CONTEXT.with(|c| TaskGuard {
         prev: c.task.replace(Some(ptr)),
+        prev_node: c.node.replace(None),
+        prev_unwind: c.unwind.replace(false),
         prev_budget: c.budget.replace(BUDGET),
     })
 }
@@ -162,7 +175,63 @@ impl Drop for TaskGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| {
             c.task.set(self.prev);
+            c.node.set(self.prev_node);
+            c.unwind.set(self.prev_unwind);
             c.budget.set(self.prev_budget);
+        });
+    }
+}
+
+/// The innermost boundary's node and the current task.
+#[inline]
+pub(crate) fn cancel_context() -> (Option<NonNull<Node>>, Option<NonNull<Header>>) {
+    CONTEXT
+        .try_with(|c| (c.node.get(), c.task.get()))
+        .unwrap_or((None, None))
+}
+
+/// Raises the unwind flag for the nearest boundary.
+#[inline]
+pub(crate) fn set_unwind() {
+    let _ = CONTEXT.try_with(|c| c.unwind.set(true));
+}
+
+/// Takes the unwind flag (the task harness, after a poll).
+#[inline]
+pub(crate) fn take_unwind() -> bool {
+    CONTEXT
+        .try_with(|c| c.unwind.replace(false))
+        .unwrap_or(false)
+}
+
+/// Makes `node` the current node until [`NodeGuard::exit`] (or drop, on a
+/// panic).
+pub(crate) fn enter_node(node: NonNull<Node>) -> NodeGuard {
+    CONTEXT.with(|c| NodeGuard {
+        prev: c.node.replace(Some(node)),
+        prev_unwind: c.unwind.replace(false),
+    })
+}
+
+/// Restores the previous cancellation context.
+pub(crate) struct NodeGuard {
+    prev: Option<NonNull<Node>>,
+    prev_unwind: bool,
+}
+
+impl NodeGuard {
+    /// Leaves the node; true if code under it raised the unwind flag.
+    pub(crate) fn exit(self) -> bool {
+        CONTEXT.with(|c| c.unwind.get())
+        // `drop` restores the node and the flag.
+    }
+}
+
+impl Drop for NodeGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| {
+            c.node.set(self.prev);
+            c.unwind.set(self.prev_unwind);
         });
     }
 }
@@ -228,15 +297,22 @@ pub fn is_task_thread() -> bool {
 /// a thread of its own (used to run `spawn_blocking` closures, which may
 /// build and block on runtimes of their own).
 pub(crate) fn outside_task<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<NonNull<Header>>, u16);
+    struct Restore(Option<NonNull<Header>>, u16, Option<NonNull<Node>>);
     impl Drop for Restore {
         fn drop(&mut self) {
             let _ = CONTEXT.try_with(|c| {
                 c.task.set(self.0);
                 c.budget.set(self.1);
+                c.node.set(self.2);
             });
         }
     }
-    let _restore = CONTEXT.with(|c| Restore(c.task.replace(None), c.budget.replace(UNCONSTRAINED)));
+    let _restore = CONTEXT.with(|c| {
+        Restore(
+            c.task.replace(None),
+            c.budget.replace(UNCONSTRAINED),
+            c.node.replace(None),
+        )
+    });
     f()
 }

@@ -59,3 +59,12 @@ sockets belong to the runtime that creates them; create them inside `#[brisk::ma
 
 pub(crate) const NET_UNSUPPORTED: &str = "brisk::net: the current runtime has no network: \
 use the native runtime (`brisk::Runtime`) or a backend that provides one";
+
+pub(crate) const SCOPE_SPAWN_AFTER_END: &str =
+    "`Scope::spawn` was called after its scope finished: a clone of the `Scope` handle \
+escaped the `brisk::scope` body; spawn children only while the scope is running, \
+or use a `brisk::task::TaskGroup` for work that outlives it";
+
+pub(crate) const SCOPED_HANDLE_POLLED_AFTER_COMPLETION: &str =
+    "a `ScopedJoinHandle` was polled after it returned its output: \
+await each handle once (use `is_finished` to check without consuming it)";

@@ -27,6 +27,7 @@ pub mod io;
 pub mod loom;
 pub mod net;
 pub mod runtime;
+pub mod scope;
 /// A small spin lock for very short critical sections; shared with Brisk's
 /// other crates, not a public API.
 #[doc(hidden)]
@@ -36,4 +37,5 @@ pub mod task_local;
 pub mod time;
 pub mod wait;
 
+pub use scope::{scope, try_scope};
 pub use task::{spawn, spawn_blocking, spawn_local, JoinError, JoinHandle};

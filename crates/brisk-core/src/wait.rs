@@ -114,8 +114,22 @@ impl fmt::Display for WaitPoint {
 
 /// Records that the current task waits on `resource` of `kind` at `location`.
 /// Does nothing outside a task. Leaf futures call it when returning `Pending`.
+///
+/// This is also Brisk's *cancellation point*: if the code around the caller
+/// was cancelled (see `brisk::task::Cancelled`), it raises the flag that
+/// makes the nearest cancellation boundary drop the pending future there.
+/// A leaf future that calls `set` must be safe to drop right after it
+/// returns `Pending`, which every future must be anyway.
 #[inline]
 pub fn set(kind: ResourceKind, resource: u64, location: &'static Location<'static>) {
+    record(kind, resource, location);
+    crate::task::cancel::unwind_if_cancelled();
+}
+
+/// [`set`] without the cancellation point: for waits that must go on in
+/// cancelled code (a scope waiting for its children).
+#[inline]
+pub(crate) fn record(kind: ResourceKind, resource: u64, location: &'static Location<'static>) {
     if let Some(ptr) = crate::context::current_task_ptr() {
         // SAFETY: the current task pointer is set only while that task is
         // being polled on this thread, so the header is alive.
@@ -380,23 +394,31 @@ impl IoSite {
     }
 
     /// Passes `p` through, recording an `Io` wait-point at `location` when
-    /// it is pending.
+    /// it is pending. This is the I/O cancellation point: in cancelled code
+    /// a pending operation becomes `Ready(Err(e))`, where `e` carries
+    /// `brisk::task::Cancelled`. Data that was ready is still returned.
     #[inline]
     pub fn track_at<T>(
         &self,
-        p: std::task::Poll<T>,
+        p: std::task::Poll<std::io::Result<T>>,
         location: &'static Location<'static>,
-    ) -> std::task::Poll<T> {
+    ) -> std::task::Poll<std::io::Result<T>> {
         if p.is_pending() {
-            set(ResourceKind::Io, self.id, location);
+            if let Some(err) = crate::task::cancel::io_cancelled() {
+                return std::task::Poll::Ready(Err(err));
+            }
+            record(ResourceKind::Io, self.id, location);
         }
         p
     }
 
     /// Passes `p` through, recording an `Io` wait-point at the creation site
-    /// when it is pending.
+    /// when it is pending; see [`track_at`](Self::track_at).
     #[inline]
-    pub fn track<T>(&self, p: std::task::Poll<T>) -> std::task::Poll<T> {
+    pub fn track<T>(
+        &self,
+        p: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
         self.track_at(p, self.location)
     }
 }

@@ -70,7 +70,7 @@ impl UdpSocket {
         Err(last.expect("resolve returns at least one address"))
     }
 
-    fn track<T>(&self, p: Poll<T>) -> Poll<T> {
+    fn track<T>(&self, p: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         self.site.track(p)
     }
 

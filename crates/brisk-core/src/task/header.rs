@@ -1,5 +1,6 @@
 //! The task header: the type-erased front of every task allocation.
 
+use super::cancel::TaskNode;
 use super::state::State;
 use super::{Id, TaskKind};
 use crate::loom::{AtomicPtr, AtomicU32, AtomicU64, Ordering, UnsafeCell};
@@ -171,6 +172,8 @@ pub(crate) struct Header {
     pub(crate) registry_slot: UnsafeCell<u32>,
     /// The `JoinHandle`'s waker; see the ground rules in `state.rs`.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// The task's node in the cancellation tree, if it has one.
+    pub(crate) cancel: TaskNode,
 }
 
 impl Header {
@@ -184,6 +187,7 @@ impl Header {
             counters: Counters::default(),
             registry_slot: UnsafeCell::new(u32::MAX),
             join_waker: UnsafeCell::new(None),
+            cancel: TaskNode::new(None),
         }
     }
 }

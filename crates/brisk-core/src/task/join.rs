@@ -66,6 +66,34 @@ impl<T> JoinHandle<T> {
         super::abort(self.raw);
     }
 
+    /// Cancels the task and everything it started (tasks, scopes, groups),
+    /// softly: their Brisk operations return `Cancelled` at the next
+    /// cancellation point, and they may still clean up (see
+    /// [`Cancelled`](super::Cancelled)). A task that unwinds reports a
+    /// `JoinError` for which [`JoinError::is_cancelled`] is true; a task that
+    /// handles the cancellation and returns keeps its output. Does nothing
+    /// once the task finished.
+    ///
+    /// For a hard stop that drops the future at once, use
+    /// [`abort`](Self::abort); a graceful shutdown is `cancel`, then
+    /// `timeout(grace, handle)`, then `abort` if the grace ran out.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # brisk::run(async {
+    /// let worker = brisk::spawn(async {
+    ///     let grandchild = brisk::spawn(brisk::time::sleep(Duration::from_secs(3600)));
+    ///     grandchild.await
+    /// });
+    /// brisk::task::yield_now().await;
+    /// worker.cancel();
+    /// assert!(worker.await.unwrap_err().is_cancelled());
+    /// # });
+    /// ```
+    pub fn cancel(&self) {
+        super::cancel_task(self.raw);
+    }
+
     /// True once the task has finished (its output is ready, or it panicked
     /// or was cancelled).
     pub fn is_finished(&self) -> bool {
@@ -210,6 +238,11 @@ impl AbortHandle {
     /// See [`JoinHandle::abort`].
     pub fn abort(&self) {
         super::abort(self.raw);
+    }
+
+    /// See [`JoinHandle::cancel`].
+    pub fn cancel(&self) {
+        super::cancel_task(self.raw);
     }
 
     /// See [`JoinHandle::is_finished`].

@@ -87,6 +87,7 @@ where
         None,
         Location::caller(),
         TaskKind::Task,
+        None,
     )
 }
 

@@ -15,6 +15,8 @@
 //! # });
 //! ```
 
+pub(crate) mod cancel;
+mod group;
 pub(crate) mod header;
 mod join;
 #[cfg(all(test, loom))]
@@ -37,6 +39,8 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+pub use cancel::{non_cancellable, CancelReason, Cancelled, NonCancellable};
+pub use group::{JoinNext, TaskGroup};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use registry::Registry;
 
@@ -262,6 +266,15 @@ unsafe fn release(raw: NonNull<Header>) {
         if header.state.ref_dec() {
             (header.vtable.dealloc)(raw);
         }
+    }
+}
+
+/// Soft cancellation of a task and its descendants.
+fn cancel_task(raw: NonNull<Header>) {
+    // SAFETY: callers hold a reference.
+    let header = unsafe { raw.as_ref() };
+    if let Some(node) = header.cancel.get_or_create(raw) {
+        node.cancel(CancelReason::Requested);
     }
 }
 
@@ -569,6 +582,9 @@ where
 pub struct Builder<'a> {
     name: Option<&'a str>,
     handle: Option<&'a Handle>,
+    /// The cancellation node to hang the task under (a group's), instead of
+    /// the current one.
+    parent: Option<&'a Arc<cancel::Node>>,
 }
 
 impl<'a> Builder<'a> {
@@ -580,6 +596,12 @@ impl<'a> Builder<'a> {
     /// Names the task.
     pub fn name(mut self, name: &'a str) -> Self {
         self.name = Some(name);
+        self
+    }
+
+    /// Hangs the task under `node` in the cancellation tree.
+    pub(crate) fn under(mut self, node: &'a Arc<cancel::Node>) -> Self {
+        self.parent = Some(node);
         self
     }
 
@@ -605,6 +627,7 @@ impl<'a> Builder<'a> {
                 name,
                 location,
                 TaskKind::Task,
+                self.parent.cloned(),
             )
         })
     }
@@ -639,7 +662,14 @@ impl<'a> Builder<'a> {
                 error::SPAWN_LOCAL_NO_LOCAL_QUEUE
             );
         };
-        spawn_raw(sched, future, name, location, TaskKind::Local)
+        spawn_raw(
+            sched,
+            future,
+            name,
+            location,
+            TaskKind::Local,
+            self.parent.cloned(),
+        )
     }
 
     /// Runs a blocking closure on the blocking pool. See [`spawn_blocking`].
@@ -658,6 +688,7 @@ impl<'a> Builder<'a> {
                 name,
                 location,
                 TaskKind::Blocking,
+                None,
             )
         })
     }
@@ -685,6 +716,7 @@ pub(crate) fn spawn_raw<F>(
     name: Option<&str>,
     location: &'static Location<'static>,
     kind: TaskKind,
+    parent: Option<Arc<cancel::Node>>,
 ) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
@@ -702,6 +734,15 @@ where
     let join = JoinHandle::from_raw(raw);
     // SAFETY: the `Notified` keeps the header alive.
     let header = unsafe { raw.as_ref() };
+    if kind != TaskKind::Blocking {
+        let parent = match parent {
+            Some(p) => Some(p),
+            None => cancel::current_parent(),
+        };
+        if let Some(parent) = parent {
+            header.cancel.init_child(raw, &parent);
+        }
+    }
     if header.sched.registry().insert(raw) {
         header.sched.schedule(notified);
     } else {
@@ -794,8 +835,18 @@ pub fn id() -> Id {
     }
 }
 
-/// True if the current task was asked to stop (aborted, or its runtime is
-/// shutting down). Long loops of synchronous work can check it and return early.
+/// True if the code calling it was cancelled: its task, scope or group was
+/// cancelled (or a `with_deadline` around it expired), or its task was
+/// aborted or its runtime is shutting down. Long loops of synchronous work
+/// can check it and return early. Inside [`non_cancellable`] it is false
+/// unless the task was aborted.
+///
+/// ```
+/// # brisk::run(async {
+/// assert!(!brisk::task::is_cancelled());
+/// # });
+/// ```
 pub fn is_cancelled() -> bool {
-    context::with_current_task(|t| t.is_cancelled()).unwrap_or(false)
+    cancel::current_reason().is_some()
+        || context::with_current_task(|t| t.is_cancelled()).unwrap_or(false)
 }

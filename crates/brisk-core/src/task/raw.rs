@@ -103,10 +103,17 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
         }))
     };
 
+    // A leaf future found the task cancelled and asked to unwind: the
+    // future is dropped at that await, as if aborted there.
+    let unwound = context::take_unwind();
     if !matches!(result, Ok(Poll::Ready(_))) {
         task_guard = None;
     }
     match result {
+        Ok(Poll::Pending) if unwound => {
+            // SAFETY: we hold RUNNING and the `Notified`'s reference.
+            unsafe { cancel_in_place::<F>(ptr) };
+        }
         Ok(Poll::Pending) => match header.state.transition_to_idle() {
             TransitionToIdle::Ok => {}
             TransitionToIdle::OkNotified => {
@@ -195,6 +202,9 @@ unsafe fn cancel_in_place<F: Future>(ptr: NonNull<Header>) {
 unsafe fn complete(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
+    // Leave the cancellation tree first: the node's waker holds a reference
+    // and must not outlive the task's run.
+    header.cancel.close();
     let snapshot = header.state.transition_to_complete();
     let _ = catch_unwind(AssertUnwindSafe(|| {
         if !snapshot.is_join_interested() {

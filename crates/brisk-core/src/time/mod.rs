@@ -283,6 +283,43 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
+/// Runs `future` with a deadline that it — and every task, scope and group
+/// it starts — can see and react to.
+///
+/// At `deadline` the code is cancelled with
+/// [`CancelReason::DeadlineExceeded`](crate::task::CancelReason): its Brisk
+/// operations return `Cancelled` from then on (I/O returns an `io::Error` of
+/// kind `TimedOut`), and it may still clean up, for example in
+/// [`non_cancellable`](crate::task::non_cancellable). Unlike [`timeout`],
+/// which drops the future at the deadline, this lets it finish its own way
+/// and reaches the children it started.
+///
+/// Returns `Ok(output)` if the future finished (even after the deadline,
+/// having handled the cancellation itself), or `Err(Cancelled)` if it
+/// unwound at a cancellation point.
+///
+/// ```
+/// use std::time::Duration;
+/// use brisk::time::{sleep, with_deadline, Instant};
+///
+/// # brisk::run(async {
+/// let deadline = Instant::now() + Duration::from_millis(20);
+/// let out = with_deadline(deadline, async {
+///     // A child task inherits the deadline.
+///     let child = brisk::spawn(async { sleep(Duration::from_secs(3600)).await });
+///     child.await
+/// })
+/// .await;
+/// // The child was cancelled at the deadline, and so was the parent's wait.
+/// assert!(out.is_err() || out.unwrap().unwrap_err().is_cancelled());
+/// # });
+/// ```
+pub fn with_deadline<F: Future>(deadline: Instant, future: F) -> WithDeadline<F> {
+    crate::task::cancel::with_deadline_impl(deadline, future)
+}
+
+pub use crate::task::cancel::WithDeadline;
+
 /// Like [`timeout`], with an absolute deadline.
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {

@@ -1,0 +1,776 @@
+//! Scopes: structured concurrency with children that may borrow.
+//!
+//! [`scope`] runs a body that can start children with [`Scope::spawn`].
+//! The scope returns only after the body and every child finished, so
+//! children may borrow anything that outlives the `scope(..).await`:
+//!
+//! ```
+//! # brisk::run(async {
+//! let mut totals = vec![0u64; 4];
+//! let slots = &mut totals; // the body is `async move`: borrow before it
+//! brisk::scope(|s| async move {
+//!     for (i, slot) in slots.iter_mut().enumerate() {
+//!         s.spawn(async move {
+//!             brisk::task::yield_now().await;
+//!             *slot = (i as u64 + 1) * 10;
+//!         });
+//!     }
+//! })
+//! .await;
+//! assert_eq!(totals, [10, 20, 30, 40]);
+//! # });
+//! ```
+//!
+//! The body is an `async move` block (it must own the `Scope` handle), so
+//! take the references the children need *before* it, as `slots` above;
+//! children are usually `async move` blocks too, moving those references in.
+//!
+//! # Concurrent, not parallel — and why
+//!
+//! A scope's children run **concurrently inside the task that awaits the
+//! scope**: the scope future polls them, each with its own waker, so only
+//! the children that were woken are polled. They never run in parallel with
+//! each other or with the body. This is what makes borrowing sound: Rust
+//! cannot stop a future from being leaked (`mem::forget`), and a leaked
+//! scope whose children ran on other threads could let them use borrowed
+//! data after it is gone. Children polled only through the scope future
+//! simply stop when it stops.
+//!
+//! For **parallel** work use `'static` futures: a
+//! [`TaskGroup`](crate::task::TaskGroup) spawns real tasks (on any worker)
+//! with the same structured lifetime — they are cancelled when the group is
+//! cancelled or dropped, and `TaskGroup::shutdown` waits for them.
+//!
+//! # Failure and cancellation
+//! - A child that **panics** cancels the body and its siblings (they see
+//!   [`CancelReason::SiblingFailed`](crate::task::CancelReason)); once all
+//!   of them finished, the scope panics with a message that names the child
+//!   (its name from [`Scope::spawn_named`], else its spawn location) and
+//!   repeats the original message.
+//! - [`try_scope`]: the first child (or body) that returns `Err` cancels
+//!   the others, and the scope returns that error after they finished.
+//! - [`Scope::cancel`] cancels the children (not the body): their Brisk
+//!   operations return `Cancelled` (see [`Cancelled`]).
+//! - Cancelling the task around the scope cancels body and children; the
+//!   scope still waits for them, so their cleanup (for example in
+//!   [`non_cancellable`](crate::task::non_cancellable)) runs to the end.
+//! - Children show up in diagnostics as work of the scope's task: they
+//!   record their wait-points in its header; tasks they spawn are children
+//!   of that task.
+
+use crate::future::FutureSet;
+use crate::spin::SpinLock;
+use crate::task::cancel::{self, CancelReason, Cancelled, Node};
+use crate::wait::{self, ResourceKind};
+use std::any::Any;
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+/// Runs `body` with a [`Scope`] whose children may borrow from the caller;
+/// returns the body's output once the body and every child finished.
+///
+/// See the [module docs](self) for what runs where, and how panics and
+/// cancellation travel.
+///
+/// # Panics
+/// Re-raises the first panic of a child, naming the child.
+///
+/// # Examples
+/// ```
+/// # brisk::run(async {
+/// let words = vec!["alpha".to_string(), "beta".to_string()];
+/// let words = &words;
+/// let total = brisk::scope(|s| async move {
+///     let a = s.spawn(async move { words[0].len() });
+///     let b = s.spawn(async move { words[1].len() });
+///     a.await.unwrap() + b.await.unwrap()
+/// })
+/// .await;
+/// assert_eq!(total, 9);
+/// # });
+/// ```
+#[track_caller]
+pub fn scope<'env, F, Fut>(body: F) -> ScopeFuture<'env, Fut, Infallible, Plain>
+where
+    F: FnOnce(Scope<'env>) -> Fut,
+    Fut: Future + 'env,
+{
+    let shared = Shared::new(Location::caller());
+    let body = body(Scope {
+        shared: shared.clone(),
+    });
+    ScopeFuture::new(shared, body)
+}
+
+/// Like [`scope`], for fallible work: the body and the children return
+/// `Result<_, E>`; the first `Err` cancels everyone else and is returned
+/// once they finished.
+///
+/// # Examples
+/// ```
+/// # brisk::run(async {
+/// let out: Result<(), String> = brisk::try_scope(|s| async move {
+///     s.spawn(async { Err::<(), _>("disk full".to_string()) });
+///     s.spawn(async {
+///         // Cancelled by the sibling's error: the sleep unwinds.
+///         brisk::time::sleep(std::time::Duration::from_secs(3600)).await;
+///         Ok(())
+///     });
+///     Ok(())
+/// })
+/// .await;
+/// assert_eq!(out.unwrap_err(), "disk full");
+/// # });
+/// ```
+#[track_caller]
+pub fn try_scope<'env, F, Fut, T, E>(body: F) -> ScopeFuture<'env, Fut, E, Fallible>
+where
+    F: FnOnce(TryScope<'env, E>) -> Fut,
+    Fut: Future<Output = Result<T, E>> + 'env,
+    E: Send + 'env,
+{
+    let shared = Shared::new(Location::caller());
+    let body = body(TryScope {
+        shared: shared.clone(),
+    });
+    ScopeFuture::new(shared, body)
+}
+
+type ChildFuture<'env, E> = Pin<Box<dyn Future<Output = ChildEnd<E>> + Send + 'env>>;
+
+/// How a child ended, as the scope sees it.
+enum ChildEnd<E> {
+    Done,
+    Cancelled,
+    Failed(E),
+    Panicked(Box<dyn Any + Send>, String),
+}
+
+/// State shared by the scope future and its `Scope` handles.
+struct Shared<'env, E> {
+    /// The body's node: cancelled when a child fails (cascades to `children`).
+    body_node: Arc<Node>,
+    /// The children's node: cancelled by `Scope::cancel`.
+    children_node: Arc<Node>,
+    /// Children spawned since the scope future last looked.
+    pending: SpinLock<Vec<ChildFuture<'env, E>>>,
+    /// The scope future's waker, to pick up children spawned from elsewhere.
+    waker: SpinLock<Option<Waker>>,
+    /// Set when the scope finished; spawning after that is a bug.
+    closed: std::sync::atomic::AtomicBool,
+    location: &'static Location<'static>,
+}
+
+impl<'env, E> Shared<'env, E> {
+    fn new(location: &'static Location<'static>) -> Arc<Self> {
+        let body_node = match cancel::current_parent() {
+            Some(parent) => Node::child(&parent, None),
+            None => Node::root(None),
+        };
+        let children_node = Node::child(&body_node, None);
+        Arc::new(Shared {
+            body_node,
+            children_node,
+            pending: SpinLock::new(Vec::new()),
+            waker: SpinLock::new(None),
+            closed: std::sync::atomic::AtomicBool::new(false),
+            location,
+        })
+    }
+
+    fn push(&self, child: ChildFuture<'env, E>, location: &'static Location<'static>) {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            panic!(
+                "{} (spawn at {location}, scope entered at {})",
+                crate::error::SCOPE_SPAWN_AFTER_END,
+                self.location
+            );
+        }
+        self.pending.lock().push(child);
+        let waker = self.waker.lock().clone();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// The handle a [`scope`] body gets: spawns children that may borrow
+/// anything that outlives the scope. Cheap to clone; children may spawn
+/// more children with a clone.
+pub struct Scope<'env> {
+    shared: Arc<Shared<'env, Infallible>>,
+}
+
+/// The handle a [`try_scope`] body gets: like [`Scope`], for children that
+/// return `Result<T, E>`.
+pub struct TryScope<'env, E> {
+    shared: Arc<Shared<'env, E>>,
+}
+
+impl Clone for Scope<'_> {
+    fn clone(&self) -> Self {
+        Scope {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<E> Clone for TryScope<'_, E> {
+    fn clone(&self) -> Self {
+        TryScope {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Scope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("entered_at", &self.shared.location.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E> fmt::Debug for TryScope<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryScope")
+            .field("entered_at", &self.shared.location.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! common_scope_api {
+    () => {
+        /// Cancels the children (not the body): their Brisk operations
+        /// return `Cancelled`, and the scope still waits for them.
+        pub fn cancel(&self) {
+            self.shared.children_node.cancel(CancelReason::Requested);
+        }
+
+        /// True once the children were cancelled (by [`cancel`](Self::cancel),
+        /// a failing sibling, or the cancellation of the enclosing task).
+        pub fn is_cancelled(&self) -> bool {
+            self.shared.children_node.reason().is_some()
+        }
+    };
+}
+
+impl<'env> Scope<'env> {
+    /// Starts `future` as a child of the scope. It runs concurrently with
+    /// the body and the other children, in the scope's task (see the
+    /// [module docs](self)); it may borrow anything that outlives the scope.
+    ///
+    /// The handle yields its output, or `Err(Cancelled)` if it was
+    /// cancelled at a cancellation point. Dropping the handle does not stop
+    /// the child.
+    ///
+    /// # Panics
+    /// If the scope already finished (a clone of the `Scope` escaped it).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> ScopedJoinHandle<F::Output>
+    where
+        F: Future + Send + 'env,
+        F::Output: Send + 'env,
+    {
+        self.spawn_inner(None, future)
+    }
+
+    /// Like [`spawn`](Self::spawn), with a name that a panic report uses.
+    #[track_caller]
+    pub fn spawn_named<F>(&self, name: &str, future: F) -> ScopedJoinHandle<F::Output>
+    where
+        F: Future + Send + 'env,
+        F::Output: Send + 'env,
+    {
+        self.spawn_inner(Some(name), future)
+    }
+
+    #[track_caller]
+    fn spawn_inner<F>(&self, name: Option<&str>, future: F) -> ScopedJoinHandle<F::Output>
+    where
+        F: Future + Send + 'env,
+        F::Output: Send + 'env,
+    {
+        let location = Location::caller();
+        let (handle, child, slot) = child(&self.shared, name, location, future);
+        self.shared.push(
+            Box::pin(async move {
+                match child.await {
+                    ChildOutcome::Output(v) => {
+                        slot.set(Ok(v));
+                        ChildEnd::Done
+                    }
+                    ChildOutcome::Cancelled(c) => {
+                        slot.set(Err(c));
+                        ChildEnd::Cancelled
+                    }
+                    ChildOutcome::Panicked(payload, label) => {
+                        slot.set(Err(Cancelled::new(CancelReason::SiblingFailed)));
+                        ChildEnd::Panicked(payload, label)
+                    }
+                }
+            }),
+            location,
+        );
+        handle
+    }
+
+    common_scope_api!();
+}
+
+impl<'env, E: Send + 'env> TryScope<'env, E> {
+    /// Starts a fallible child: `Ok(v)` goes to the handle; `Err(e)` cancels
+    /// the body and the other children, and the scope returns `e` (the
+    /// handle then yields `Err(Cancelled)`).
+    ///
+    /// # Panics
+    /// If the scope already finished (a clone of the `TryScope` escaped it).
+    #[track_caller]
+    pub fn spawn<F, T>(&self, future: F) -> ScopedJoinHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'env,
+        T: Send + 'env,
+    {
+        self.spawn_inner(None, future)
+    }
+
+    /// Like [`spawn`](Self::spawn), with a name that a panic report uses.
+    #[track_caller]
+    pub fn spawn_named<F, T>(&self, name: &str, future: F) -> ScopedJoinHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'env,
+        T: Send + 'env,
+    {
+        self.spawn_inner(Some(name), future)
+    }
+
+    #[track_caller]
+    fn spawn_inner<F, T>(&self, name: Option<&str>, future: F) -> ScopedJoinHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'env,
+        T: Send + 'env,
+    {
+        let location = Location::caller();
+        let (_, child, _) = child(&self.shared, name, location, future);
+        let slot: Arc<HandleSlot<T>> = Arc::new(HandleSlot::default());
+        let handle = ScopedJoinHandle {
+            slot: slot.clone(),
+            node: Some(child.node.clone()),
+        };
+        self.shared.push(
+            Box::pin(async move {
+                match child.await {
+                    ChildOutcome::Output(Ok(v)) => {
+                        slot.set(Ok(v));
+                        ChildEnd::Done
+                    }
+                    ChildOutcome::Output(Err(e)) => {
+                        slot.set(Err(Cancelled::new(CancelReason::SiblingFailed)));
+                        ChildEnd::Failed(e)
+                    }
+                    ChildOutcome::Cancelled(c) => {
+                        slot.set(Err(c));
+                        ChildEnd::Cancelled
+                    }
+                    ChildOutcome::Panicked(payload, label) => {
+                        slot.set(Err(Cancelled::new(CancelReason::SiblingFailed)));
+                        ChildEnd::Panicked(payload, label)
+                    }
+                }
+            }),
+            location,
+        );
+        handle
+    }
+
+    common_scope_api!();
+}
+
+/// Builds the boundary future of one child, its handle and its output slot.
+#[allow(clippy::type_complexity)]
+fn child<'env, E, F>(
+    shared: &Shared<'env, E>,
+    name: Option<&str>,
+    location: &'static Location<'static>,
+    future: F,
+) -> (
+    ScopedJoinHandle<F::Output>,
+    ChildBoundary<F>,
+    Arc<HandleSlot<F::Output>>,
+)
+where
+    F: Future,
+{
+    let node = Node::child(&shared.children_node, None);
+    let slot = Arc::new(HandleSlot::default());
+    let label = match name {
+        Some(n) => format!("`{n}` (spawned at {location})"),
+        None => format!("spawned at {location}"),
+    };
+    (
+        ScopedJoinHandle {
+            slot: slot.clone(),
+            node: Some(node.clone()),
+        },
+        ChildBoundary {
+            future: Some(future),
+            node,
+            label,
+        },
+        slot,
+    )
+}
+
+pin_project_lite::pin_project! {
+    /// Polls one child under its own node, catching panics.
+    struct ChildBoundary<F> {
+        #[pin]
+        future: Option<F>,
+        node: Arc<Node>,
+        label: String,
+    }
+}
+
+enum ChildOutcome<T> {
+    Output(T),
+    Cancelled(Cancelled),
+    Panicked(Box<dyn Any + Send>, String),
+}
+
+impl<F: Future> Future for ChildBoundary<F> {
+    type Output = ChildOutcome<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let fut = this
+            .future
+            .as_mut()
+            .as_pin_mut()
+            .expect("a scope child was polled after it finished");
+        let out = cancel::poll_boundary(this.node, cx, true, |cx| {
+            match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+                Ok(Poll::Pending) => Poll::Pending,
+                Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+                Err(payload) => Poll::Ready(Err(payload)),
+            }
+        });
+        let out = match out {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(out) => out,
+        };
+        // Drop the future before reporting, so its destructors run while
+        // the scope still waits.
+        let dropped = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+        Poll::Ready(match (out, dropped) {
+            (Ok(Ok(v)), Ok(())) => ChildOutcome::Output(v),
+            (Ok(Err(payload)), _) | (_, Err(payload)) => {
+                ChildOutcome::Panicked(payload, std::mem::take(this.label))
+            }
+            (Err(c), Ok(())) => ChildOutcome::Cancelled(c),
+        })
+    }
+}
+
+// ---- handles -----------------------------------------------------------------
+
+struct HandleState<T> {
+    value: Option<Result<T, Cancelled>>,
+    done: bool,
+    waker: Option<Waker>,
+}
+
+struct HandleSlot<T> {
+    state: SpinLock<HandleState<T>>,
+}
+
+impl<T> HandleSlot<T> {
+    fn set(&self, value: Result<T, Cancelled>) {
+        let waker = {
+            let mut g = self.state.lock();
+            g.value = Some(value);
+            g.done = true;
+            g.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<T> Default for HandleSlot<T> {
+    fn default() -> Self {
+        HandleSlot {
+            state: SpinLock::new(HandleState {
+                value: None,
+                done: false,
+                waker: None,
+            }),
+        }
+    }
+}
+
+/// Awaits a scope child's output: `Ok(output)`, or `Err(Cancelled)` if the
+/// child was cancelled (or, in a `try_scope`, failed or panicked — the
+/// scope reports those).
+///
+/// Awaiting it is a cancellation point. Dropping it leaves the child
+/// running.
+pub struct ScopedJoinHandle<T> {
+    slot: Arc<HandleSlot<T>>,
+    node: Option<Arc<Node>>,
+}
+
+impl<T> ScopedJoinHandle<T> {
+    /// Cancels this child only.
+    pub fn cancel(&self) {
+        if let Some(node) = &self.node {
+            node.cancel(CancelReason::Requested);
+        }
+    }
+
+    /// True once the child finished.
+    pub fn is_finished(&self) -> bool {
+        self.slot.state.lock().done
+    }
+}
+
+impl<T> Unpin for ScopedJoinHandle<T> {}
+
+impl<T> Future for ScopedJoinHandle<T> {
+    type Output = Result<T, Cancelled>;
+
+    #[track_caller]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut g = self.slot.state.lock();
+        if let Some(v) = g.value.take() {
+            return Poll::Ready(v);
+        }
+        if g.done {
+            panic!("{}", crate::error::SCOPED_HANDLE_POLLED_AFTER_COMPLETION);
+        }
+        match &g.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => g.waker = Some(cx.waker().clone()),
+        }
+        drop(g);
+        wait::set(ResourceKind::Scope, 0, Location::caller());
+        Poll::Pending
+    }
+}
+
+impl<T> fmt::Debug for ScopedJoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScopedJoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+// ---- the scope future ---------------------------------------------------------
+
+/// The body output of [`scope`]: anything.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Plain {}
+
+/// The body output of [`try_scope`]: a `Result`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Fallible {}
+
+/// How a body's output becomes the scope's output (`T` for [`scope`],
+/// `Result<T, E>` for [`try_scope`]).
+#[doc(hidden)]
+pub trait IntoScopeResult<E, M> {
+    type Ok;
+    type Output;
+    fn split(self) -> Result<Self::Ok, E>;
+    fn succeed(ok: Self::Ok) -> Self::Output;
+    fn fail(error: E) -> Self::Output;
+}
+
+impl<T> IntoScopeResult<Infallible, Plain> for T {
+    type Ok = T;
+    type Output = T;
+    fn split(self) -> Result<T, Infallible> {
+        Ok(self)
+    }
+    fn succeed(ok: T) -> T {
+        ok
+    }
+    fn fail(error: Infallible) -> T {
+        match error {}
+    }
+}
+
+impl<T, E> IntoScopeResult<E, Fallible> for Result<T, E> {
+    type Ok = T;
+    type Output = Result<T, E>;
+    fn split(self) -> Result<T, E> {
+        self
+    }
+    fn succeed(ok: T) -> Result<T, E> {
+        Ok(ok)
+    }
+    fn fail(error: E) -> Result<T, E> {
+        Err(error)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`scope`] and [`try_scope`].
+    #[must_use = "a scope does nothing unless you `.await` it"]
+    pub struct ScopeFuture<'env, Fut, E, M>
+    where
+        Fut: Future,
+        Fut::Output: IntoScopeResult<E, M>,
+    {
+        #[pin]
+        body: Option<Fut>,
+        body_out: Option<<Fut::Output as IntoScopeResult<E, M>>::Ok>,
+        body_done: bool,
+        children: FutureSet<'env, ChildEnd<E>>,
+        shared: Arc<Shared<'env, E>>,
+        first_error: Option<E>,
+        first_panic: Option<(Box<dyn Any + Send>, String)>,
+        _marker: PhantomData<fn() -> M>,
+    }
+}
+
+impl<'env, Fut, E, M> ScopeFuture<'env, Fut, E, M>
+where
+    Fut: Future,
+    Fut::Output: IntoScopeResult<E, M>,
+{
+    fn new(shared: Arc<Shared<'env, E>>, body: Fut) -> Self {
+        ScopeFuture {
+            body: Some(body),
+            body_out: None,
+            body_done: false,
+            children: FutureSet::new(),
+            shared,
+            first_error: None,
+            first_panic: None,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<'env, Fut, E, M> Future for ScopeFuture<'env, Fut, E, M>
+where
+    Fut: Future,
+    E: 'env,
+    Fut::Output: IntoScopeResult<E, M>,
+{
+    type Output = <Fut::Output as IntoScopeResult<E, M>>::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        {
+            let mut w = this.shared.waker.lock();
+            match &*w {
+                Some(old) if old.will_wake(cx.waker()) => {}
+                _ => *w = Some(cx.waker().clone()),
+            }
+        }
+        loop {
+            // The body, under its own node.
+            if !*this.body_done {
+                let body = this
+                    .body
+                    .as_mut()
+                    .as_pin_mut()
+                    .expect("the scope body is present until it finishes");
+                match cancel::poll_boundary(&this.shared.body_node, cx, true, |cx| body.poll(cx)) {
+                    Poll::Pending => {}
+                    Poll::Ready(out) => {
+                        *this.body_done = true;
+                        this.body.set(None);
+                        if let Ok(v) = out {
+                            match v.split() {
+                                Ok(v) => *this.body_out = Some(v),
+                                Err(e) => {
+                                    if this.first_error.is_none() && this.first_panic.is_none() {
+                                        *this.first_error = Some(e);
+                                    }
+                                    this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // Children spawned since the last look.
+            let spawned = std::mem::take(&mut *this.shared.pending.lock());
+            let any_spawned = !spawned.is_empty();
+            for child in spawned {
+                this.children.push(child);
+            }
+            // Children that finished.
+            loop {
+                match this.children.poll_next(cx) {
+                    Poll::Ready(Some((_, end))) => match end {
+                        ChildEnd::Done | ChildEnd::Cancelled => {}
+                        ChildEnd::Failed(e) => {
+                            if this.first_error.is_none() && this.first_panic.is_none() {
+                                *this.first_error = Some(e);
+                            }
+                            this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                        }
+                        ChildEnd::Panicked(payload, label) => {
+                            if this.first_panic.is_none() {
+                                *this.first_panic = Some((payload, label));
+                            }
+                            this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                        }
+                    },
+                    Poll::Ready(None) | Poll::Pending => break,
+                }
+            }
+            // Children spawned by children in this round: poll them now.
+            if any_spawned && !this.shared.pending.lock().is_empty() {
+                continue;
+            }
+            break;
+        }
+        if !*this.body_done || !this.children.is_empty() {
+            wait::record(ResourceKind::Scope, 0, this.shared.location);
+            return Poll::Pending;
+        }
+        this.shared
+            .closed
+            .store(true, std::sync::atomic::Ordering::Release);
+        if let Some((payload, label)) = this.first_panic.take() {
+            let message = panic_message(&*payload);
+            resume_unwind(Box::new(format!("scope child {label} panicked: {message}")));
+        }
+        if let Some(e) = this.first_error.take() {
+            return Poll::Ready(<Fut::Output as IntoScopeResult<E, M>>::fail(e));
+        }
+        match this.body_out.take() {
+            Some(v) => Poll::Ready(<Fut::Output as IntoScopeResult<E, M>>::succeed(v)),
+            None => {
+                // The body unwound because the code around the scope was
+                // cancelled: keep unwinding to the enclosing boundary.
+                crate::context::set_unwind();
+                Poll::Pending
+            }
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}

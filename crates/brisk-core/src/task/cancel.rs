@@ -1,0 +1,693 @@
+//! The cancellation tree.
+//!
+//! Cancellation in Brisk is a state, not only a drop. Every place code runs
+//! "inside" something cancellable has a [`Node`]: a task, a scope's body, a
+//! scope's children, a `TaskGroup`, a `with_deadline` block. Nodes form a
+//! tree that mirrors the structure of the program: a task spawned from a
+//! task is a child of its spawner's current node, a scope's node is a child
+//! of the node it was entered in, and so on. Cancelling a node marks it and
+//! every descendant, and wakes the code running under each of them.
+//!
+//! What marked code sees, at its next *cancellation point* (a Brisk leaf
+//! future about to return `Pending`):
+//! - operations that return `io::Result` return an `io::Error` carrying
+//!   [`Cancelled`], so the code can clean up with `?`;
+//! - every other operation *unwinds*: it returns `Pending` and raises a flag
+//!   that makes the nearest boundary (the task, a scope child,
+//!   `with_deadline`) drop the future right there, exactly as if it had been
+//!   aborted at that await; the boundary reports [`Cancelled`].
+//!
+//! `non_cancellable` installs a fresh node that nothing above can cancel.
+//!
+//! Costs: a task spawned from inside a task allocates one node (about 80
+//! bytes) and links it into its parent's child list (a short spin-locked
+//! section); a task spawned from outside any task gets a node only if
+//! someone cancels it or it spawns children. Checking for cancellation is a
+//! thread-local read and one atomic load, done only when a leaf future is
+//! about to return `Pending`.
+
+use super::header::Header;
+use crate::context;
+use crate::loom::{AtomicPtr, AtomicU8, Ordering};
+use crate::spin::SpinLock;
+use std::fmt;
+use std::ptr::NonNull;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Waker};
+
+/// Why a piece of code was cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CancelReason {
+    /// Someone asked: `JoinHandle::cancel`, `Scope::cancel`,
+    /// `TaskGroup::cancel`, or the cancellation of an enclosing task.
+    Requested,
+    /// The deadline set with `brisk::time::with_deadline` passed.
+    DeadlineExceeded,
+    /// A sibling in the same scope panicked or (in `try_scope`) returned an
+    /// error.
+    SiblingFailed,
+}
+
+impl CancelReason {
+    fn to_u8(self) -> u8 {
+        match self {
+            CancelReason::Requested => 1,
+            CancelReason::DeadlineExceeded => 2,
+            CancelReason::SiblingFailed => 3,
+        }
+    }
+
+    fn from_u8(v: u8) -> Option<CancelReason> {
+        match v {
+            1 => Some(CancelReason::Requested),
+            2 => Some(CancelReason::DeadlineExceeded),
+            3 => Some(CancelReason::SiblingFailed),
+            _ => None,
+        }
+    }
+}
+
+/// The error of an operation stopped by cancellation.
+///
+/// Boundaries (`with_deadline`, scope child handles) return it directly;
+/// I/O operations return an `io::Error` whose inner error is a `Cancelled`
+/// (kind [`TimedOut`](std::io::ErrorKind::TimedOut) for a deadline,
+/// [`Other`](std::io::ErrorKind::Other) otherwise), which
+/// [`Cancelled::from_io`] recovers.
+///
+/// ```
+/// use std::time::Duration;
+/// use brisk::task::Cancelled;
+///
+/// # brisk::run(async {
+/// let deadline = brisk::time::Instant::now() + Duration::from_millis(5);
+/// let out = brisk::time::with_deadline(deadline, async {
+///     brisk::time::sleep(Duration::from_secs(3600)).await;
+/// })
+/// .await;
+/// let err: Cancelled = out.unwrap_err();
+/// assert_eq!(err.reason(), brisk::task::CancelReason::DeadlineExceeded);
+/// # });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cancelled {
+    reason: CancelReason,
+}
+
+impl Cancelled {
+    /// A `Cancelled` error for `reason`.
+    pub fn new(reason: CancelReason) -> Cancelled {
+        Cancelled { reason }
+    }
+
+    /// Why the code was cancelled.
+    pub fn reason(&self) -> CancelReason {
+        self.reason
+    }
+
+    /// The `Cancelled` inside an `io::Error` returned by a Brisk I/O
+    /// operation in a cancelled context, if that is what `err` is.
+    pub fn from_io(err: &std::io::Error) -> Option<Cancelled> {
+        err.get_ref()?.downcast_ref::<Cancelled>().copied()
+    }
+
+    /// True if `err` is an I/O error caused by cancellation.
+    pub fn is_io(err: &std::io::Error) -> bool {
+        Cancelled::from_io(err).is_some()
+    }
+
+    /// The `io::Error` Brisk I/O operations return when cancelled.
+    pub fn into_io(self) -> std::io::Error {
+        let kind = match self.reason {
+            CancelReason::DeadlineExceeded => std::io::ErrorKind::TimedOut,
+            _ => std::io::ErrorKind::Other,
+        };
+        std::io::Error::new(kind, self)
+    }
+}
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.reason {
+            CancelReason::Requested => {
+                "operation cancelled: the task, scope or group it runs in was cancelled \
+                 (wrap cleanup that must finish in `brisk::task::non_cancellable`)"
+            }
+            CancelReason::DeadlineExceeded => {
+                "operation cancelled: the deadline set by `brisk::time::with_deadline` passed"
+            }
+            CancelReason::SiblingFailed => {
+                "operation cancelled: a sibling in the same scope panicked or returned an error"
+            }
+        })
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+impl From<Cancelled> for std::io::Error {
+    fn from(c: Cancelled) -> std::io::Error {
+        c.into_io()
+    }
+}
+
+// ---- nodes ----------------------------------------------------------------
+
+/// One node of the cancellation tree.
+pub(crate) struct Node {
+    /// 0 while live; a `CancelReason` code once cancelled (set once).
+    reason: AtomicU8,
+    inner: SpinLock<Inner>,
+}
+
+struct Inner {
+    /// Child nodes; freed slots form a list through `Slot::Free`.
+    slots: Vec<Slot>,
+    free: u32,
+    /// Wakes the code running under this node when it is cancelled.
+    waker: Option<Waker>,
+    /// The parent and our slot in it, while attached.
+    parent: Option<(Arc<Node>, u32)>,
+}
+
+enum Slot {
+    Node(Weak<Node>),
+    Free(u32),
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl Node {
+    fn new(waker: Option<Waker>) -> Node {
+        Node {
+            reason: AtomicU8::new(0),
+            inner: SpinLock::new(Inner {
+                slots: Vec::new(),
+                free: NO_SLOT,
+                waker,
+                parent: None,
+            }),
+        }
+    }
+
+    /// A node with no parent: nothing above can cancel it.
+    pub(crate) fn root(waker: Option<Waker>) -> Arc<Node> {
+        Arc::new(Node::new(waker))
+    }
+
+    /// A node under `parent`, cancelled from the start if `parent` is.
+    pub(crate) fn child(parent: &Arc<Node>, waker: Option<Waker>) -> Arc<Node> {
+        let node = Arc::new(Node::new(waker));
+        let inherited = {
+            let mut p = parent.inner.lock();
+            let slot = p.insert(Arc::downgrade(&node));
+            node.inner.lock().parent = Some((parent.clone(), slot));
+            parent.reason.load(Ordering::Acquire)
+        };
+        if inherited != 0 {
+            node.reason.store(inherited, Ordering::Release);
+        }
+        node
+    }
+
+    /// Why this node was cancelled, if it was.
+    #[inline]
+    pub(crate) fn reason(&self) -> Option<CancelReason> {
+        CancelReason::from_u8(self.reason.load(Ordering::Acquire))
+    }
+
+    /// Replaces the waker that cancellation fires, unless it would wake the
+    /// same task.
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        let mut g = self.inner.lock();
+        match &g.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => g.waker = Some(waker.clone()),
+        }
+    }
+
+    /// Takes the waker out (the owner finished), breaking the cycle a task's
+    /// own node and its waker would otherwise form.
+    pub(crate) fn clear_waker(&self) -> Option<Waker> {
+        self.inner.lock().waker.take()
+    }
+
+    /// Leaves the parent's child list (the owner finished).
+    pub(crate) fn detach(&self) {
+        let parent = self.inner.lock().parent.take();
+        if let Some((parent, slot)) = parent {
+            parent.inner.lock().remove(slot);
+        }
+    }
+
+    /// Marks this node and every descendant cancelled for `reason`, and wakes
+    /// the code running under each newly marked node. Idempotent.
+    pub(crate) fn cancel(self: &Arc<Node>, reason: CancelReason) {
+        let mut stack = vec![self.clone()];
+        let mut wakers = Vec::new();
+        while let Some(node) = stack.pop() {
+            if node
+                .reason
+                .compare_exchange(0, reason.to_u8(), Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                continue;
+            }
+            let g = node.inner.lock();
+            if let Some(w) = &g.waker {
+                wakers.push(w.clone());
+            }
+            for slot in &g.slots {
+                if let Slot::Node(weak) = slot {
+                    if let Some(child) = weak.upgrade() {
+                        stack.push(child);
+                    }
+                }
+            }
+        }
+        for w in wakers {
+            w.wake();
+        }
+    }
+}
+
+impl Inner {
+    fn insert(&mut self, child: Weak<Node>) -> u32 {
+        if self.free != NO_SLOT {
+            let idx = self.free;
+            let Slot::Free(next) = self.slots[idx as usize] else {
+                unreachable!("the free list points at a used slot")
+            };
+            self.free = next;
+            self.slots[idx as usize] = Slot::Node(child);
+            idx
+        } else {
+            self.slots.push(Slot::Node(child));
+            (self.slots.len() - 1) as u32
+        }
+    }
+
+    fn remove(&mut self, idx: u32) {
+        if let Some(slot) = self.slots.get_mut(idx as usize) {
+            if matches!(slot, Slot::Node(_)) {
+                *slot = Slot::Free(self.free);
+                self.free = idx;
+            }
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let parent = self.inner.lock().parent.take();
+        if let Some((parent, slot)) = parent {
+            parent.inner.lock().remove(slot);
+        }
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("reason", &self.reason())
+            .finish_non_exhaustive()
+    }
+}
+
+// ---- a task's own node -------------------------------------------------------
+
+/// Marks "the task finished; it will never get a node".
+const CLOSED: *mut Node = 1 as *mut Node;
+
+/// The per-task word: null, `CLOSED`, or a pointer from `Arc::into_raw`.
+pub(crate) struct TaskNode(AtomicPtr<Node>);
+
+impl TaskNode {
+    pub(crate) fn new(node: Option<Arc<Node>>) -> TaskNode {
+        TaskNode(AtomicPtr::new(
+            node.map_or(std::ptr::null_mut(), |n| Arc::into_raw(n) as *mut Node),
+        ))
+    }
+
+    /// The node, if the task has one (borrowed from the header).
+    #[inline]
+    pub(crate) fn get(&self) -> Option<&Node> {
+        let p = self.0.load(Ordering::Acquire);
+        if p.is_null() || p == CLOSED {
+            None
+        } else {
+            // SAFETY: a non-sentinel pointer came from `Arc::into_raw` and is
+            // released only in `drop_node`, when the header is freed.
+            Some(unsafe { &*p })
+        }
+    }
+
+    /// A counted handle to the task's node, creating it if needed. `None`
+    /// once the task has finished.
+    pub(crate) fn get_or_create(&self, task: NonNull<Header>) -> Option<Arc<Node>> {
+        let mut p = self.0.load(Ordering::Acquire);
+        if p.is_null() {
+            let node = Node::root(Some(task_waker(task)));
+            let raw = Arc::into_raw(node) as *mut Node;
+            match self
+                .0
+                .compare_exchange(p, raw, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => p = raw,
+                Err(actual) => {
+                    // SAFETY: `raw` came from `Arc::into_raw` just above and
+                    // was never published.
+                    drop(unsafe { Arc::from_raw(raw) });
+                    p = actual;
+                }
+            }
+        }
+        if p == CLOSED {
+            return None;
+        }
+        // SAFETY: as in `get`; the header holds one count, we add ours.
+        unsafe {
+            Arc::increment_strong_count(p);
+            Some(Arc::from_raw(p))
+        }
+    }
+
+    /// The task finished: no node will be created any more; an existing one
+    /// forgets its waker and leaves its parent.
+    pub(crate) fn close(&self) {
+        let p = match self.0.compare_exchange(
+            std::ptr::null_mut(),
+            CLOSED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return,
+            Err(p) => p,
+        };
+        if p != CLOSED {
+            // SAFETY: as in `get`.
+            let node = unsafe { &*p };
+            drop(node.clear_waker());
+            node.detach();
+        }
+    }
+
+    /// Installs the node of a task spawned under `parent`; called once,
+    /// before the task is first scheduled.
+    pub(crate) fn init_child(&self, task: NonNull<Header>, parent: &Arc<Node>) {
+        let node = Node::child(parent, Some(task_waker(task)));
+        let old = self
+            .0
+            .swap(Arc::into_raw(node) as *mut Node, Ordering::AcqRel);
+        debug_assert!(old.is_null());
+    }
+}
+
+impl Drop for TaskNode {
+    /// Releases the header's count on the node (the header is being freed).
+    fn drop(&mut self) {
+        let p = self.0.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        if !p.is_null() && p != CLOSED {
+            // SAFETY: the pointer came from `Arc::into_raw`; this is the
+            // header's one count, released once.
+            drop(unsafe { Arc::from_raw(p) });
+        }
+    }
+}
+
+/// A counted waker for `task`.
+fn task_waker(task: NonNull<Header>) -> Waker {
+    // SAFETY: the caller holds a reference to the task (it is polling it or
+    // owns a handle); the clone takes a reference of its own, which the
+    // returned waker owns.
+    unsafe {
+        let borrowed = std::mem::ManuallyDrop::new(Waker::from_raw(super::raw::raw_waker(task)));
+        (*borrowed).clone()
+    }
+}
+
+// ---- the current node --------------------------------------------------------
+
+/// The node code on this thread currently runs under: the innermost
+/// boundary's, else the current task's (if it has one).
+pub(crate) fn current_reason() -> Option<CancelReason> {
+    let (node, task) = context::cancel_context();
+    if let Some(node) = node {
+        // SAFETY: the boundary that installed the pointer holds an `Arc` to
+        // the node for as long as the pointer is installed.
+        return unsafe { node.as_ref() }.reason();
+    }
+    let task = task?;
+    // SAFETY: the current task is alive while it is being polled.
+    unsafe { task.as_ref() }.cancel.get()?.reason()
+}
+
+/// The node a task or group spawned here should hang under.
+pub(crate) fn current_parent() -> Option<Arc<Node>> {
+    let (node, task) = context::cancel_context();
+    if let Some(node) = node {
+        // SAFETY: as in `current_reason`; we add a count of our own.
+        unsafe {
+            Arc::increment_strong_count(node.as_ptr());
+            return Some(Arc::from_raw(node.as_ptr()));
+        }
+    }
+    let task = task?;
+    // SAFETY: the current task is alive while it is being polled.
+    unsafe { task.as_ref() }.cancel.get_or_create(task)
+}
+
+/// Called by a leaf future about to return `Pending`: if the code around it
+/// is cancelled, raise the unwind flag (the nearest boundary drops the
+/// future) and return true.
+#[inline]
+pub(crate) fn unwind_if_cancelled() -> bool {
+    if current_reason().is_some() {
+        context::set_unwind();
+        true
+    } else {
+        false
+    }
+}
+
+/// For I/O leaf futures: `Some(error)` when the code around them is
+/// cancelled.
+#[inline]
+pub(crate) fn io_cancelled() -> Option<std::io::Error> {
+    current_reason().map(|r| Cancelled::new(r).into_io())
+}
+
+/// Polls `f` with `node` as the current node: a cancellation boundary.
+/// `Ready(Err)` means the code under `node` unwound at a cancellation point
+/// and must be dropped by the caller now.
+pub(crate) fn poll_boundary<R>(
+    node: &Arc<Node>,
+    cx: &mut Context<'_>,
+    register_waker: bool,
+    f: impl FnOnce(&mut Context<'_>) -> Poll<R>,
+) -> Poll<Result<R, Cancelled>> {
+    if register_waker {
+        node.set_waker(cx.waker());
+    }
+    let guard = context::enter_node(NonNull::from(&**node));
+    let out = f(cx);
+    let unwound = guard.exit();
+    match out {
+        Poll::Ready(v) => Poll::Ready(Ok(v)),
+        Poll::Pending if unwound => Poll::Ready(Err(Cancelled::new(
+            node.reason().unwrap_or(CancelReason::Requested),
+        ))),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+// ---- public boundaries ---------------------------------------------------------
+
+/// Runs `future` shielded from cancellation: inside it, Brisk operations
+/// behave as if nothing was cancelled, and tasks or groups it starts hang
+/// under a fresh node that nothing above can cancel. Use it for cleanup that
+/// must finish (flushing a buffer, sending a goodbye, committing a log).
+///
+/// Only soft cancellation is shielded: `JoinHandle::abort`, a runtime
+/// shutdown, or dropping the future still stop it, so pair long cleanup
+/// with a timeout.
+///
+/// ```
+/// use std::time::Duration;
+/// # brisk::run(async {
+/// let task = brisk::spawn(async {
+///     let work = brisk::time::sleep(Duration::from_secs(3600));
+///     work.await; // cancelled here: the task unwinds...
+/// });
+/// task.cancel();
+/// assert!(task.await.unwrap_err().is_cancelled());
+///
+/// let flushed = brisk::spawn(async {
+///     brisk::task::non_cancellable(async {
+///         // ...but a shielded block runs to the end.
+///         brisk::time::sleep(Duration::from_millis(5)).await;
+///         "flushed"
+///     })
+///     .await
+/// });
+/// flushed.cancel();
+/// assert_eq!(flushed.await.unwrap(), "flushed");
+/// # });
+/// ```
+pub fn non_cancellable<F: std::future::Future>(future: F) -> NonCancellable<F> {
+    NonCancellable { future, node: None }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`non_cancellable`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct NonCancellable<F> {
+        #[pin]
+        future: F,
+        node: Option<Arc<Node>>,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for NonCancellable<F> {
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let node = this.node.get_or_insert_with(|| Node::root(None));
+        let future = this.future;
+        match poll_boundary(node, cx, false, |cx| future.poll(cx)) {
+            Poll::Ready(Ok(v)) => Poll::Ready(v),
+            // Nothing cancels a fresh root node, so nothing unwinds to it.
+            Poll::Ready(Err(_)) => unreachable!("a non-cancellable block was cancelled"),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> fmt::Debug for NonCancellable<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NonCancellable").finish_non_exhaustive()
+    }
+}
+
+/// See `brisk::time::with_deadline`.
+pub(crate) fn with_deadline_impl<F: std::future::Future>(
+    deadline: crate::time::Instant,
+    future: F,
+) -> WithDeadline<F> {
+    WithDeadline {
+        future: Some(future),
+        node: None,
+        sleep: crate::time::sleep_until(deadline),
+        expired: false,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of `brisk::time::with_deadline`.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct WithDeadline<F> {
+        #[pin]
+        future: Option<F>,
+        node: Option<Arc<Node>>,
+        #[pin]
+        sleep: crate::time::Sleep,
+        expired: bool,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for WithDeadline<F> {
+    type Output = Result<F::Output, Cancelled>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let node = this.node.get_or_insert_with(|| match current_parent() {
+            Some(parent) => Node::child(&parent, None),
+            None => Node::root(None),
+        });
+        if !*this.expired {
+            // The timer runs outside the node; a cancelled enclosing context
+            // is seen by the future itself (its node is a descendant).
+            let fired = {
+                let saved = context::take_unwind();
+                let fired = this.sleep.as_mut().poll(cx).is_ready();
+                // The timer is ours, not a cancellation point of the caller.
+                let _ = context::take_unwind();
+                if saved {
+                    context::set_unwind();
+                }
+                fired
+            };
+            if fired {
+                *this.expired = true;
+                node.cancel(CancelReason::DeadlineExceeded);
+            }
+        }
+        let future = this
+            .future
+            .as_mut()
+            .as_pin_mut()
+            .expect("`with_deadline` was polled after it finished");
+        let out = match poll_boundary(node, cx, true, |cx| future.poll(cx)) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(out) => out,
+        };
+        this.future.set(None);
+        Poll::Ready(out)
+    }
+}
+
+impl<F> fmt::Debug for WithDeadline<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithDeadline")
+            .field("expired", &self.expired)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::thread;
+
+    /// A child attached while its parent is being cancelled ends up
+    /// cancelled either way.
+    #[test]
+    fn loom_cancel_races_attach() {
+        loom::model(|| {
+            let parent = Node::root(None);
+            let p2 = parent.clone();
+            let t = thread::spawn(move || p2.cancel(CancelReason::Requested));
+            let child = Node::child(&parent, None);
+            t.join().unwrap();
+            assert_eq!(child.reason(), Some(CancelReason::Requested));
+            drop(child);
+            assert!(parent
+                .inner
+                .lock()
+                .slots
+                .iter()
+                .all(|s| matches!(s, Slot::Free(_))));
+        });
+    }
+
+    /// A child dropped while its parent is cancelled leaves no stale slot.
+    #[test]
+    fn loom_cancel_races_detach() {
+        loom::model(|| {
+            let parent = Node::root(None);
+            let child = Node::child(&parent, None);
+            let p2 = parent.clone();
+            let t = thread::spawn(move || p2.cancel(CancelReason::Requested));
+            drop(child);
+            t.join().unwrap();
+            assert!(parent
+                .inner
+                .lock()
+                .slots
+                .iter()
+                .all(|s| matches!(s, Slot::Free(_))));
+        });
+    }
+}

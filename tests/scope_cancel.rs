@@ -1,0 +1,384 @@
+//! Scopes, task groups and the cancellation tree.
+
+mod support;
+
+use brisk::task::{CancelReason, Cancelled, TaskGroup};
+use brisk::time::{sleep, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use support::{runtimes, within};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[test]
+fn cancel_reaches_grandchildren_and_sleep_returns_promptly() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let (tx, rx) = std::sync::mpsc::channel::<&'static str>();
+                let started = Arc::new(AtomicUsize::new(0));
+                let s2 = started.clone();
+                let parent = brisk::spawn(async move {
+                    let tx2 = tx.clone();
+                    let s3 = s2.clone();
+                    let child = brisk::spawn(async move {
+                        let tx3 = tx2.clone();
+                        let s4 = s3.clone();
+                        let grandchild = brisk::spawn(async move {
+                            s4.fetch_add(1, Ordering::SeqCst);
+                            sleep(HOUR).await;
+                            tx3.send("grandchild woke normally").unwrap();
+                        });
+                        s3.fetch_add(1, Ordering::SeqCst);
+                        let r = grandchild.await;
+                        assert!(r.unwrap_err().is_cancelled());
+                        tx2.send("child saw grandchild cancelled").unwrap();
+                    });
+                    s2.fetch_add(1, Ordering::SeqCst);
+                    let _ = child.await;
+                    tx.send("parent woke normally").unwrap();
+                });
+                while started.load(Ordering::SeqCst) < 3 {
+                    brisk::task::yield_now().await;
+                }
+                let t0 = Instant::now();
+                parent.cancel();
+                let err = parent.await.unwrap_err();
+                assert!(err.is_cancelled(), "{err}");
+                assert!(t0.elapsed() < Duration::from_secs(5));
+                // Give the descendants a moment to unwind; none may wake normally.
+                sleep(Duration::from_millis(20)).await;
+                let msgs: Vec<_> = rx.try_iter().collect();
+                assert!(
+                    !msgs.contains(&"grandchild woke normally")
+                        && !msgs.contains(&"parent woke normally"),
+                    "{msgs:?}"
+                );
+            })
+        });
+    }
+}
+
+#[test]
+fn cancelled_io_returns_an_io_error_that_names_the_cause() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let listener = brisk::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let task = brisk::spawn(async move { listener.accept().await.map(|_| ()) });
+                brisk::task::yield_now().await;
+                sleep(Duration::from_millis(5)).await;
+                task.cancel();
+                let err = task.await.unwrap().unwrap_err();
+                let c = Cancelled::from_io(&err).expect("a Cancelled inside the io::Error");
+                assert_eq!(c.reason(), CancelReason::Requested);
+                assert!(err.to_string().contains("cancelled"), "{err}");
+            })
+        });
+    }
+}
+
+#[test]
+fn non_cancellable_shields_cleanup() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let task = brisk::spawn(async {
+                    let r = brisk::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .unwrap()
+                        .accept()
+                        .await;
+                    assert!(r.is_err());
+                    assert!(brisk::task::is_cancelled());
+                    brisk::task::non_cancellable(async {
+                        assert!(!brisk::task::is_cancelled());
+                        sleep(Duration::from_millis(5)).await;
+                        "cleaned up"
+                    })
+                    .await
+                });
+                sleep(Duration::from_millis(5)).await;
+                task.cancel();
+                assert_eq!(task.await.unwrap(), "cleaned up");
+            })
+        });
+    }
+}
+
+#[test]
+fn with_deadline_reaches_children_and_reports_the_deadline() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let deadline = Instant::now() + Duration::from_millis(30);
+                let out = brisk::time::with_deadline(deadline, async {
+                    let child = brisk::spawn(async { sleep(HOUR).await });
+                    let r = child.await;
+                    assert!(r.unwrap_err().is_cancelled());
+                    // The parent itself is past its deadline too.
+                    sleep(HOUR).await;
+                })
+                .await;
+                assert_eq!(out.unwrap_err().reason(), CancelReason::DeadlineExceeded);
+                assert!(Instant::now() >= deadline);
+                // Finishing in time is `Ok`.
+                let ok = brisk::time::with_deadline(Instant::now() + HOUR, async { 5 }).await;
+                assert_eq!(ok, Ok(5));
+            })
+        });
+    }
+}
+
+#[test]
+fn borrowing_children_mutate_disjoint_parts_and_scope_waits_for_all() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let mut data = vec![0u32; 64];
+                let finished = AtomicUsize::new(0);
+                let out = brisk::scope(|s| {
+                    let finished = &finished;
+                    let data = &mut data;
+                    async move {
+                        for (i, chunk) in data.chunks_mut(8).enumerate() {
+                            s.spawn(async move {
+                                for (j, x) in chunk.iter_mut().enumerate() {
+                                    sleep(Duration::from_millis((j % 3) as u64)).await;
+                                    *x = (i * 8 + j) as u32;
+                                }
+                                finished.fetch_add(1, Ordering::SeqCst);
+                            });
+                        }
+                        "body done"
+                    }
+                })
+                .await;
+                assert_eq!(out, "body done");
+                assert_eq!(finished.load(Ordering::SeqCst), 8);
+                assert_eq!(data, (0..64).collect::<Vec<u32>>());
+            })
+        });
+    }
+}
+
+#[test]
+fn panicking_child_cancels_siblings_and_surfaces_with_its_name() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let sibling_cancelled = Arc::new(AtomicUsize::new(0));
+                let sc = sibling_cancelled.clone();
+                let task = brisk::spawn(async move {
+                    brisk::scope(|s| async move {
+                        let sc2 = sc.clone();
+                        s.spawn_named("sibling", async move {
+                            let r = brisk::task::non_cancellable(async {}).await;
+                            let _ = r;
+                            struct OnDrop(Arc<AtomicUsize>);
+                            impl Drop for OnDrop {
+                                fn drop(&mut self) {
+                                    self.0.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
+                            let _guard = OnDrop(sc2);
+                            sleep(HOUR).await;
+                        });
+                        s.spawn_named("checkout", async {
+                            sleep(Duration::from_millis(5)).await;
+                            panic!("card declined");
+                        });
+                        sleep(HOUR).await;
+                    })
+                    .await
+                });
+                let err = task.await.unwrap_err();
+                assert!(err.is_panic());
+                let payload = err.into_panic();
+                let msg = payload.downcast_ref::<String>().expect("a String payload");
+                assert!(msg.contains("`checkout`"), "{msg}");
+                assert!(msg.contains("card declined"), "{msg}");
+                assert_eq!(sibling_cancelled.load(Ordering::SeqCst), 1);
+            })
+        });
+    }
+}
+
+#[test]
+fn try_scope_returns_first_error_after_cancelling_the_rest() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let cleanups = AtomicUsize::new(0);
+                let out: Result<u32, String> = brisk::try_scope(|s| {
+                    let cleanups = &cleanups;
+                    async move {
+                        for _ in 0..3 {
+                            s.spawn(async move {
+                                let r = brisk::net::TcpListener::bind("127.0.0.1:0")
+                                    .await
+                                    .unwrap()
+                                    .accept()
+                                    .await;
+                                let e = r.unwrap_err();
+                                assert_eq!(
+                                    Cancelled::from_io(&e).unwrap().reason(),
+                                    CancelReason::SiblingFailed
+                                );
+                                cleanups.fetch_add(1, Ordering::SeqCst);
+                                Ok(())
+                            });
+                        }
+                        s.spawn(async {
+                            sleep(Duration::from_millis(10)).await;
+                            Err::<(), _>("bad input".to_string())
+                        });
+                        sleep(HOUR).await;
+                        Ok(1)
+                    }
+                })
+                .await;
+                assert_eq!(out, Err("bad input".to_string()));
+                assert_eq!(cleanups.load(Ordering::SeqCst), 3);
+            })
+        });
+    }
+}
+
+#[test]
+fn scope_cancel_stops_children_not_the_body() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let out = brisk::scope(|s| async move {
+                    let h = s.spawn(async { sleep(HOUR).await });
+                    sleep(Duration::from_millis(2)).await;
+                    s.cancel();
+                    assert!(s.is_cancelled());
+                    let r = h.await;
+                    assert_eq!(r.unwrap_err().reason(), CancelReason::Requested);
+                    sleep(Duration::from_millis(1)).await; // the body goes on
+                    7
+                })
+                .await;
+                assert_eq!(out, 7);
+            })
+        });
+    }
+}
+
+#[test]
+fn cancelling_the_enclosing_task_cancels_scope_children_and_waits_for_cleanup() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let cleaned = Arc::new(AtomicUsize::new(0));
+                let c = cleaned.clone();
+                let task = brisk::spawn(async move {
+                    brisk::scope(|s| async move {
+                        for _ in 0..4 {
+                            let c = c.clone();
+                            s.spawn(async move {
+                                let r = brisk::net::UdpSocket::bind("127.0.0.1:0")
+                                    .await
+                                    .unwrap()
+                                    .recv_from(&mut [0u8; 8])
+                                    .await;
+                                assert!(r.is_err());
+                                brisk::task::non_cancellable(sleep(Duration::from_millis(3))).await;
+                                c.fetch_add(1, Ordering::SeqCst);
+                            });
+                        }
+                        sleep(HOUR).await;
+                    })
+                    .await
+                });
+                sleep(Duration::from_millis(5)).await;
+                task.cancel();
+                assert!(task.await.unwrap_err().is_cancelled());
+                assert_eq!(cleaned.load(Ordering::SeqCst), 4);
+            })
+        });
+    }
+}
+
+#[test]
+fn task_group_runs_in_parallel_and_shuts_down_gracefully() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let mut group = TaskGroup::new();
+                for i in 0..8u64 {
+                    group.spawn(async move { i });
+                }
+                let mut got: Vec<u64> = Vec::new();
+                while let Some(r) = group.join_next().await {
+                    got.push(r.unwrap());
+                }
+                got.sort();
+                assert_eq!(got, (0..8).collect::<Vec<_>>());
+
+                // Shutdown: a cooperative task finishes its cleanup, a stuck
+                // one is aborted after the grace period.
+                let mut group = TaskGroup::new();
+                group.spawn(async {
+                    let r = brisk::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .unwrap()
+                        .accept()
+                        .await;
+                    assert!(r.is_err());
+                    "cooperative"
+                });
+                group.spawn(brisk::task::non_cancellable(async {
+                    sleep(HOUR).await;
+                    "stuck"
+                }));
+                sleep(Duration::from_millis(5)).await;
+                let results = group.shutdown(Duration::from_millis(30)).await;
+                assert_eq!(results.len(), 2);
+                assert!(results.iter().any(|r| matches!(r, Ok("cooperative"))));
+                assert!(results
+                    .iter()
+                    .any(|r| r.as_ref().is_err_and(|e| e.is_cancelled())));
+            })
+        });
+    }
+}
+
+#[test]
+fn cancelling_a_task_cancels_its_groups() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let ended = Arc::new(AtomicUsize::new(0));
+                let e = ended.clone();
+                let task = brisk::spawn(async move {
+                    let mut group = TaskGroup::new();
+                    for _ in 0..3 {
+                        let e = e.clone();
+                        group.spawn(async move {
+                            let r = brisk::time::with_deadline(Instant::now() + HOUR, sleep(HOUR))
+                                .await;
+                            assert_eq!(r.unwrap_err().reason(), CancelReason::Requested);
+                            e.fetch_add(1, Ordering::SeqCst);
+                        });
+                    }
+                    while group.join_next().await.is_some() {}
+                });
+                sleep(Duration::from_millis(5)).await;
+                task.cancel();
+                let _ = task.await;
+                // The group was dropped with the task; wait for its tasks.
+                for _ in 0..200 {
+                    if ended.load(Ordering::SeqCst) == 3 {
+                        break;
+                    }
+                    sleep(Duration::from_millis(1)).await;
+                }
+                assert_eq!(ended.load(Ordering::SeqCst), 3);
+            })
+        });
+    }
+}
