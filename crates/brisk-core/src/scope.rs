@@ -713,24 +713,21 @@ where
                 this.children.push(child);
             }
             // Children that finished.
-            loop {
-                match this.children.poll_next(cx) {
-                    Poll::Ready(Some((_, end))) => match end {
-                        ChildEnd::Done | ChildEnd::Cancelled => {}
-                        ChildEnd::Failed(e) => {
-                            if this.first_error.is_none() && this.first_panic.is_none() {
-                                *this.first_error = Some(e);
-                            }
-                            this.shared.body_node.cancel(CancelReason::SiblingFailed);
+            while let Poll::Ready(Some((_, end))) = this.children.poll_next(cx) {
+                match end {
+                    ChildEnd::Done | ChildEnd::Cancelled => {}
+                    ChildEnd::Failed(e) => {
+                        if this.first_error.is_none() && this.first_panic.is_none() {
+                            *this.first_error = Some(e);
                         }
-                        ChildEnd::Panicked(payload, label) => {
-                            if this.first_panic.is_none() {
-                                *this.first_panic = Some((payload, label));
-                            }
-                            this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                        this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                    }
+                    ChildEnd::Panicked(payload, label) => {
+                        if this.first_panic.is_none() {
+                            *this.first_panic = Some((payload, label));
                         }
-                    },
-                    Poll::Ready(None) | Poll::Pending => break,
+                        this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                    }
                 }
             }
             // Children spawned by children in this round: poll them now.

@@ -318,7 +318,7 @@ impl fmt::Debug for Node {
 // ---- a task's own node -------------------------------------------------------
 
 /// Marks "the task finished; it will never get a node".
-const CLOSED: *mut Node = 1 as *mut Node;
+const CLOSED: *mut Node = std::ptr::dangling_mut::<Node>();
 
 /// The per-task word: null, `CLOSED`, or a pointer from `Arc::into_raw`.
 pub(crate) struct TaskNode(AtomicPtr<Node>);
