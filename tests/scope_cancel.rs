@@ -174,8 +174,6 @@ fn panicking_child_cancels_siblings_and_surfaces_with_its_name() {
                     brisk::scope(|s| async move {
                         let sc2 = sc.clone();
                         s.spawn_named("sibling", async move {
-                            let r = brisk::task::non_cancellable(async {}).await;
-                            let _ = r;
                             struct OnDrop(Arc<AtomicUsize>);
                             impl Drop for OnDrop {
                                 fn drop(&mut self) {
