@@ -1,0 +1,198 @@
+//! A bounded set of in-flight futures, polled only when woken.
+//!
+//! Ground rules:
+//! - The set has a fixed number of slots (the limit given to `buffered`,
+//!   `buffer_unordered` or `for_each_concurrent`). Each slot has its own
+//!   waker, made once; a future in a slot is polled with that waker, and is
+//!   polled again only after the waker fired (its `woken` flag is set).
+//!   A freshly pushed future starts with its flag set.
+//! - Waking a slot sets its flag and, if the flag was clear, wakes the waker
+//!   registered by the last `poll_woken` (the consuming task). That waker is
+//!   stored *before* the flags are scanned, so a wake that lands during a
+//!   scan is either seen by the scan or wakes the task again.
+//! - A finished future's output stays in its slot (still counted in `len`)
+//!   until it is popped: in input order (`Order::Input`) or in the order the
+//!   futures finished (`Order::Completion`).
+//! - Futures are boxed (one allocation per future) so they stay pinned while
+//!   the set, and the iterator that owns it, move freely.
+
+use brisk_core::loom::{AtomicBool, Mutex, Ordering};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// The order in which finished outputs are popped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    Input,
+    Completion,
+}
+
+struct Shared {
+    /// One flag per slot: set by the slot's waker, cleared just before the
+    /// slot's future is polled.
+    woken: Box<[AtomicBool]>,
+    /// The consuming task's waker, from the last `poll_woken`.
+    task: Mutex<Option<Waker>>,
+}
+
+struct SlotWaker {
+    shared: Arc<Shared>,
+    index: usize,
+}
+
+impl Wake for SlotWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.shared.woken[self.index].swap(true, Ordering::AcqRel) {
+            let task = lock(&self.shared.task).clone();
+            if let Some(task) = task {
+                task.wake();
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> brisk_core::loom::MutexGuard<'_, T> {
+    // The lock guards a plain `Option<Waker>`; a panic while holding it
+    // cannot leave it half-written, so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+enum Slot<F: Future> {
+    Empty,
+    Running(Pin<Box<F>>),
+    Done(F::Output),
+}
+
+pub(crate) struct InFlight<F: Future> {
+    slots: Vec<Slot<F>>,
+    wakers: Vec<Waker>,
+    shared: Arc<Shared>,
+    free: Vec<usize>,
+    /// `Order::Input`: occupied slots in push order.
+    /// `Order::Completion`: finished slots in the order they finished.
+    queue: VecDeque<usize>,
+    order: Order,
+    running: usize,
+}
+
+impl<F: Future> InFlight<F> {
+    /// A set of `limit` slots; `limit` is at least 1 (checked by callers).
+    pub(crate) fn new(limit: usize, order: Order) -> Self {
+        let shared = Arc::new(Shared {
+            woken: (0..limit).map(|_| AtomicBool::new(false)).collect(),
+            task: Mutex::new(None),
+        });
+        let wakers = (0..limit)
+            .map(|index| {
+                Waker::from(Arc::new(SlotWaker {
+                    shared: shared.clone(),
+                    index,
+                }))
+            })
+            .collect();
+        InFlight {
+            slots: (0..limit).map(|_| Slot::Empty).collect(),
+            wakers,
+            shared,
+            // Reversed so slot 0 is used first.
+            free: (0..limit).rev().collect(),
+            queue: VecDeque::with_capacity(limit),
+            order,
+            running: 0,
+        }
+    }
+
+    /// Futures and outputs held (running or finished, not yet popped).
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.free.len() == self.slots.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.free.is_empty()
+    }
+
+    /// Adds a future; it is polled by the next `poll_woken`.
+    ///
+    /// Callers check `is_full` first; pushing into a full set is a bug here.
+    pub(crate) fn push(&mut self, fut: F) {
+        let index = self
+            .free
+            .pop()
+            .expect("brisk-iter: InFlight::push on a full set (checked by callers)");
+        self.slots[index] = Slot::Running(Box::pin(fut));
+        self.running += 1;
+        self.shared.woken[index].store(true, Ordering::Release);
+        if self.order == Order::Input {
+            self.queue.push_back(index);
+        }
+    }
+
+    /// Polls every future whose waker fired since it was last polled.
+    /// `Ready` when no future is still running.
+    pub(crate) fn poll_woken(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.running == 0 {
+            return Poll::Ready(());
+        }
+        {
+            let mut task = lock(&self.shared.task);
+            if !task.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *task = Some(cx.waker().clone());
+            }
+        }
+        for index in 0..self.slots.len() {
+            if !self.shared.woken[index].swap(false, Ordering::AcqRel) {
+                continue;
+            }
+            let Slot::Running(fut) = &mut self.slots[index] else {
+                continue;
+            };
+            let mut slot_cx = Context::from_waker(&self.wakers[index]);
+            if let Poll::Ready(out) = fut.as_mut().poll(&mut slot_cx) {
+                self.slots[index] = Slot::Done(out);
+                self.running -= 1;
+                if self.order == Order::Completion {
+                    self.queue.push_back(index);
+                }
+            }
+        }
+        if self.running == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// The next finished output in this set's order, if it has finished.
+    pub(crate) fn pop(&mut self) -> Option<F::Output> {
+        let &index = self.queue.front()?;
+        if !matches!(self.slots[index], Slot::Done(_)) {
+            // Only possible in input order: the oldest is still running.
+            return None;
+        }
+        self.queue.pop_front();
+        self.free.push(index);
+        match std::mem::replace(&mut self.slots[index], Slot::Empty) {
+            Slot::Done(out) => Some(out),
+            _ => unreachable!("slot checked to be Done above"),
+        }
+    }
+}
+
+impl<F: Future> Drop for InFlight<F> {
+    fn drop(&mut self) {
+        // A slot waker kept by some resource after the set is gone must not
+        // keep the consuming task's waker alive.
+        lock(&self.shared.task).take();
+    }
+}
