@@ -4,12 +4,19 @@
 //! - The set has a fixed number of slots (the limit given to `buffered`,
 //!   `buffer_unordered` or `for_each_concurrent`). Each slot has its own
 //!   waker, made once; a future in a slot is polled with that waker, and is
-//!   polled again only after the waker fired (its `woken` flag is set).
-//!   A freshly pushed future starts with its flag set.
-//! - Waking a slot sets its flag and, if the flag was clear, wakes the waker
-//!   registered by the last `poll_woken` (the consuming task). That waker is
-//!   stored *before* the flags are scanned, so a wake that lands during a
-//!   scan is either seen by the scan or wakes the task again.
+//!   polled again only after the waker fired. A freshly pushed future counts
+//!   as woken.
+//! - Waking a slot sets its `woken` flag; if the flag was clear, it appends
+//!   the slot to the ready queue and wakes the waker registered by the last
+//!   `poll_woken` (the consuming task). The flag keeps a slot in the queue at
+//!   most once.
+//! - `poll_woken` stores the task's waker, *then* takes the ready queue, and
+//!   clears a slot's flag just before polling it: a wake that lands during
+//!   the poll queues the slot again and wakes the task, so a future that
+//!   wakes itself (`yield_now`) runs on the task's next poll, not in a loop.
+//! - A slot's waker outlives the futures in it, so a late wake meant for a
+//!   finished future can cause one spurious poll of the slot's next future;
+//!   futures must tolerate spurious polls anyway.
 //! - A finished future's output stays in its slot (still counted in `len`)
 //!   until it is popped: in input order (`Order::Input`) or in the order the
 //!   futures finished (`Order::Completion`).
@@ -31,9 +38,11 @@ pub(crate) enum Order {
 }
 
 struct Shared {
-    /// One flag per slot: set by the slot's waker, cleared just before the
-    /// slot's future is polled.
+    /// One flag per slot: set by the slot's waker (with the slot queued in
+    /// `ready`), cleared just before the slot's future is polled.
     woken: Box<[AtomicBool]>,
+    /// Slots woken since the last `poll_woken`, each at most once.
+    ready: Mutex<Vec<usize>>,
     /// The consuming task's waker, from the last `poll_woken`.
     task: Mutex<Option<Waker>>,
 }
@@ -50,6 +59,7 @@ impl Wake for SlotWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.shared.woken[self.index].swap(true, Ordering::AcqRel) {
+            lock(&self.shared.ready).push(self.index);
             let task = lock(&self.shared.task).clone();
             if let Some(task) = task {
                 task.wake();
@@ -80,6 +90,8 @@ pub(crate) struct InFlight<F: Future> {
     queue: VecDeque<usize>,
     order: Order,
     running: usize,
+    /// The ready queue taken by `poll_woken`, kept to reuse its allocation.
+    batch: Vec<usize>,
 }
 
 impl<F: Future> InFlight<F> {
@@ -87,6 +99,7 @@ impl<F: Future> InFlight<F> {
     pub(crate) fn new(limit: usize, order: Order) -> Self {
         let shared = Arc::new(Shared {
             woken: (0..limit).map(|_| AtomicBool::new(false)).collect(),
+            ready: Mutex::new(Vec::with_capacity(limit)),
             task: Mutex::new(None),
         });
         let wakers = (0..limit)
@@ -106,6 +119,7 @@ impl<F: Future> InFlight<F> {
             queue: VecDeque::with_capacity(limit),
             order,
             running: 0,
+            batch: Vec::with_capacity(limit),
         }
     }
 
@@ -132,13 +146,16 @@ impl<F: Future> InFlight<F> {
             .expect("brisk-iter: InFlight::push on a full set (checked by callers)");
         self.slots[index] = Slot::Running(Box::pin(fut));
         self.running += 1;
-        self.shared.woken[index].store(true, Ordering::Release);
+        if !self.shared.woken[index].swap(true, Ordering::AcqRel) {
+            lock(&self.shared.ready).push(index);
+        }
         if self.order == Order::Input {
             self.queue.push_back(index);
         }
     }
 
-    /// Polls every future whose waker fired since it was last polled.
+    /// Polls the futures whose wakers fired since they were last polled
+    /// (and those pushed since the last call).
     /// `Ready` when no future is still running.
     pub(crate) fn poll_woken(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.running == 0 {
@@ -150,10 +167,10 @@ impl<F: Future> InFlight<F> {
                 *task = Some(cx.waker().clone());
             }
         }
-        for index in 0..self.slots.len() {
-            if !self.shared.woken[index].swap(false, Ordering::AcqRel) {
-                continue;
-            }
+        std::mem::swap(&mut self.batch, &mut *lock(&self.shared.ready));
+        for i in 0..self.batch.len() {
+            let index = self.batch[i];
+            self.shared.woken[index].store(false, Ordering::Release);
             let Slot::Running(fut) = &mut self.slots[index] else {
                 continue;
             };
@@ -166,6 +183,7 @@ impl<F: Future> InFlight<F> {
                 }
             }
         }
+        self.batch.clear();
         if self.running == 0 {
             Poll::Ready(())
         } else {
