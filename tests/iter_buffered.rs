@@ -301,6 +301,19 @@ async fn spawned_items_run_in_parallel_and_keep_input_order() {
 }
 
 #[test]
+fn buffered_adapters_of_send_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let buffered = iter::iter(0..3).map(|i| async move { i }).buffered(2);
+    assert_send(&buffered);
+    let unordered = iter::iter(0..3)
+        .map(|i| async move { i })
+        .buffer_unordered(2);
+    assert_send(&unordered);
+    let each = iter::iter(0..3).for_each_concurrent(2, |_| async {});
+    assert_send(&each);
+}
+
+#[test]
 #[should_panic(expected = "limit of 0")]
 fn a_limit_of_zero_panics() {
     let _ = iter::iter([async {}]).buffered(0);

@@ -22,6 +22,14 @@
 //!   futures finished (`Order::Completion`).
 //! - Futures are boxed (one allocation per future) so they stay pinned while
 //!   the set, and the iterator that owns it, move freely.
+//!
+//! Why not `brisk_core::future::FutureSet`: it stores members as
+//! `dyn Future + Send + 'a` (or `!Send` in `LocalFutureSet`) and returns
+//! results unordered. `Buffered<I>` is generic over its futures: using it
+//! would force `Send` and `'static` (or a lifetime parameter) on every
+//! `buffered` user, or make the adapter `!Send`, and input order would need
+//! a reorder buffer on top. This set is monomorphic, bounded, and keeps
+//! outputs in place, so it needs neither.
 
 use brisk_core::loom::{AtomicBool, Mutex, Ordering};
 use std::collections::VecDeque;
@@ -170,7 +178,10 @@ impl<F: Future> InFlight<F> {
         std::mem::swap(&mut self.batch, &mut *lock(&self.shared.ready));
         for i in 0..self.batch.len() {
             let index = self.batch[i];
-            self.shared.woken[index].store(false, Ordering::Release);
+            // A swap, not a store: the future's reads of its readiness in the
+            // poll below must not move before the flag is cleared, or a wake
+            // landing in between would find the flag set and be lost.
+            self.shared.woken[index].swap(false, Ordering::AcqRel);
             let Slot::Running(fut) = &mut self.slots[index] else {
                 continue;
             };

@@ -52,8 +52,9 @@
 //! # Writing producers
 //! Few iterators need a hand-written `poll_next`: [`from_fn`] calls an async
 //! closure per item, [`stream`] turns an async block that `yield_`s items into
-//! an iterator, and [`iter`], [`once`], [`empty`] and [`repeat_with`] cover
-//! the simple cases.
+//! an iterator ([`try_stream`] for producers that can fail, ending with an
+//! `Err` item, which [`try_collect`] stops at), and [`iter`], [`once`],
+//! [`empty`] and [`repeat_with`] cover the simple cases.
 //!
 //! # Pinning
 //! Combinators take their iterator by value and consumers ([`for_each`],
