@@ -225,3 +225,104 @@ impl<F: Future> Drop for InFlight<F> {
         lock(&self.shared.task).take();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Pending until opened; counts its polls and keeps its latest waker.
+    struct Gate {
+        polls: Arc<AtomicUsize>,
+        open: Arc<AtomicBool>,
+        waker: Arc<Mutex<Option<Waker>>>,
+    }
+
+    impl Future for Gate {
+        type Output = usize;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+            let polls = self.polls.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.open.load(Ordering::SeqCst) {
+                return Poll::Ready(polls);
+            }
+            *lock(&self.waker) = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    struct Handle {
+        polls: Arc<AtomicUsize>,
+        open: Arc<AtomicBool>,
+        waker: Arc<Mutex<Option<Waker>>>,
+    }
+
+    impl Handle {
+        fn open_and_wake(&self) {
+            self.open.store(true, Ordering::SeqCst);
+            lock(&self.waker).take().expect("registered a waker").wake();
+        }
+        fn polls(&self) -> usize {
+            self.polls.load(Ordering::SeqCst)
+        }
+    }
+
+    fn gate() -> (Gate, Handle) {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicBool::new(false));
+        let waker = Arc::new(Mutex::new(None));
+        let handle = Handle {
+            polls: polls.clone(),
+            open: open.clone(),
+            waker: waker.clone(),
+        };
+        (Gate { polls, open, waker }, handle)
+    }
+
+    #[test]
+    fn only_woken_futures_are_polled_and_outputs_follow_the_order() {
+        for order in [Order::Input, Order::Completion] {
+            let mut set = InFlight::new(3, order);
+            let handles: Vec<Handle> = (0..3)
+                .map(|_| {
+                    let (g, h) = gate();
+                    set.push(g);
+                    h
+                })
+                .collect();
+            assert!(set.is_full());
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(set.poll_woken(&mut cx).is_pending());
+            assert_eq!(
+                handles.iter().map(Handle::polls).collect::<Vec<_>>(),
+                [1, 1, 1]
+            );
+
+            // Nothing woken: nothing polled.
+            assert!(set.poll_woken(&mut cx).is_pending());
+            assert_eq!(
+                handles.iter().map(Handle::polls).collect::<Vec<_>>(),
+                [1, 1, 1]
+            );
+
+            handles[2].open_and_wake();
+            assert!(set.poll_woken(&mut cx).is_pending());
+            assert_eq!(
+                handles.iter().map(Handle::polls).collect::<Vec<_>>(),
+                [1, 1, 2]
+            );
+            match order {
+                // The oldest is still running.
+                Order::Input => assert_eq!(set.pop(), None),
+                Order::Completion => assert_eq!(set.pop(), Some(2)),
+            }
+
+            handles[0].open_and_wake();
+            handles[1].open_and_wake();
+            assert!(set.poll_woken(&mut cx).is_ready());
+            let rest: Vec<usize> = std::iter::from_fn(|| set.pop()).collect();
+            assert_eq!(rest.len(), if order == Order::Input { 3 } else { 2 });
+            assert!(set.is_empty());
+            assert_eq!(set.len(), 0);
+        }
+    }
+}
