@@ -33,6 +33,9 @@
 //!   helpers (`read_exact`, `write_all`, `BufReader`, `copy`, `split`,
 //!   lines); [`fs`]: files and directories; [`signal`]: ctrl-c and Unix
 //!   signals;
+//! - [`iter`]: async iteration — `AsyncIterator`, generators with
+//!   [`iter::stream`], combinators, a `buffered` that keeps its futures
+//!   moving, and `Stream` interop;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
@@ -160,6 +163,14 @@ pub mod compat {
     pub mod hyper {
         pub use brisk_core::net::hyper::{HyperExecutor, HyperSleep, HyperTimer};
     }
+}
+
+/// Async iteration: the `AsyncIterator` trait (with `poll_progress`, so
+/// `buffered` keeps working while you handle an item), producers such as
+/// [`iter::stream`] and [`iter::from_fn`], combinators, and conversions with
+/// `futures_core::Stream`.
+pub mod iter {
+    pub use brisk_iter::*;
 }
 
 /// Synchronisation primitives and channels: runtime-agnostic, fair,
