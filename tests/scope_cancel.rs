@@ -380,3 +380,142 @@ fn cancelling_a_task_cancels_its_groups() {
         });
     }
 }
+
+/// A server under a scope: cancelling its task stops the accept loop,
+/// in-flight requests (shielded) complete, and it returns within the
+/// deadline.
+#[test]
+fn server_under_scope_shuts_down_gracefully_with_in_flight_requests_completing() {
+    use brisk::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use brisk::net::{TcpListener, TcpStream};
+
+    async fn handle(stream: TcpStream, started: &AtomicUsize) -> std::io::Result<()> {
+        let (r, mut w) = stream.into_split();
+        let mut line = String::new();
+        BufReader::new(r).read_line(&mut line).await?;
+        started.fetch_add(1, Ordering::SeqCst);
+        sleep(Duration::from_millis(100)).await; // the request's work
+        w.write_all(format!("done {}", line.trim()).as_bytes())
+            .await?;
+        w.shutdown().await
+    }
+
+    async fn serve(
+        listener: TcpListener,
+        started: &AtomicUsize,
+        served: &AtomicUsize,
+    ) -> std::io::Result<()> {
+        brisk::scope(|s| async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        // In-flight requests are shielded: they complete.
+                        s.spawn(brisk::task::non_cancellable(async move {
+                            if handle(stream, started).await.is_ok() {
+                                served.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }));
+                    }
+                    // Shutting down: stop accepting; the scope waits for
+                    // the requests.
+                    Err(e) if Cancelled::is_io(&e) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+        .await
+    }
+
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let started = Arc::new(AtomicUsize::new(0));
+                let served = Arc::new(AtomicUsize::new(0));
+                let (st, se) = (started.clone(), served.clone());
+                let server = brisk::spawn(async move { serve(listener, &st, &se).await });
+                let mut clients = Vec::new();
+                for i in 0..5 {
+                    clients.push(brisk::spawn(async move {
+                        let mut c = TcpStream::connect(addr).await?;
+                        c.write_all(format!("req{i}\n").as_bytes()).await?;
+                        let mut reply = String::new();
+                        c.read_to_string(&mut reply).await?;
+                        Ok::<_, std::io::Error>(reply)
+                    }));
+                }
+                // Shut down while every request is in its handler.
+                while started.load(Ordering::SeqCst) < 5 {
+                    sleep(Duration::from_millis(1)).await;
+                }
+                server.cancel();
+                let out = brisk::time::timeout(Duration::from_secs(5), server)
+                    .await
+                    .expect("the server stopped within its deadline");
+                out.unwrap().unwrap();
+                assert_eq!(
+                    served.load(Ordering::SeqCst),
+                    5,
+                    "every in-flight request completed"
+                );
+                for (i, c) in clients.into_iter().enumerate() {
+                    assert_eq!(c.await.unwrap().unwrap(), format!("done req{i}"));
+                }
+                // The listener is gone: new connections are refused.
+                let refused = TcpStream::connect(addr).await.unwrap_err();
+                assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+            })
+        });
+    }
+}
+
+#[test]
+fn cancelled_code_sees_channel_lock_and_fs_operations_stop() {
+    for (_, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async {
+                // Channel receive and lock unwind: the task reports Cancelled.
+                let (_tx, mut rx) = brisk::sync::mpsc::channel::<u32>(1);
+                let recv = brisk::spawn(async move { rx.recv().await });
+                let lock = Arc::new(brisk::sync::Mutex::new(0));
+                let guard = lock.clone().lock_owned().await;
+                let l2 = lock.clone();
+                let locker = brisk::spawn(async move { *l2.lock().await += 1 });
+                sleep(Duration::from_millis(5)).await;
+                recv.cancel();
+                locker.cancel();
+                assert!(recv.await.unwrap_err().is_cancelled());
+                assert!(locker.await.unwrap_err().is_cancelled());
+                drop(guard);
+                assert_eq!(
+                    *lock.lock().await,
+                    0,
+                    "the cancelled locker never got the lock"
+                );
+
+                // fs returns an io::Error carrying Cancelled.
+                let fs_task = brisk::spawn(async {
+                    let dir = std::env::temp_dir();
+                    brisk::task::yield_now().await;
+                    brisk::fs::metadata(dir).await
+                });
+                fs_task.cancel();
+                match fs_task.await {
+                    // Cancelled before reaching the fs call: unwound at yield_now.
+                    Err(e) => assert!(e.is_cancelled()),
+                    Ok(r) => assert!(Cancelled::is_io(&r.unwrap_err())),
+                }
+                let fs_task =
+                    brisk::spawn(async { brisk::fs::metadata(std::env::temp_dir()).await });
+                fs_task.cancel();
+                let r = fs_task.await.unwrap();
+                // Either the blocking job finished first (allowed: data that is
+                // ready is returned) or the wait ended with Cancelled.
+                if let Err(e) = r {
+                    assert!(Cancelled::is_io(&e), "{e}");
+                }
+            })
+        });
+    }
+}

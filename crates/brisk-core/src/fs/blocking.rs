@@ -31,7 +31,7 @@
 //!   down) or panicked, the object went down with it: the state becomes
 //!   [`State::Gone`] and every later call returns an error of kind `Other`.
 
-use crate::task::{spawn_blocking, JoinError, JoinHandle};
+use crate::task::{cancel, spawn_blocking, JoinError, JoinHandle};
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io::{self, SeekFrom};
@@ -72,7 +72,12 @@ where
     F: FnOnce() -> io::Result<R> + Send + 'static,
     R: Send + 'static,
 {
-    spawn_blocking(f).await.map_err(join_error)?
+    let mut job = spawn_blocking(f);
+    // A cancellation point that returns an `io::Error` (the job itself runs
+    // to the end on its thread; its result is dropped).
+    poll_fn(|cx| cancel::poll_io(|| Pin::new(&mut job).poll(cx)))
+        .await?
+        .map_err(join_error)?
 }
 
 /// A blocking I/O object that [`Blocking`] drives. Stdio handles support
@@ -237,7 +242,12 @@ impl<T: BlockingIo> Blocking<T> {
             State::Idle(..) => Poll::Ready(Ok(None)),
             State::Gone => Poll::Ready(Err(io::Error::other(HANDLE_LOST))),
             State::Busy(handle) => {
-                let out = ready!(Pin::new(handle).poll(cx));
+                // A cancellation point: in cancelled code the wait ends with
+                // an error; the job's outcome is absorbed by a later call.
+                let out = match ready!(cancel::poll_io(|| Pin::new(&mut *handle).poll(cx))) {
+                    Ok(out) => out,
+                    Err(e) => return Poll::Ready(Err(e)),
+                };
                 match out {
                     Ok((io, buf, done)) => {
                         self.state = State::Idle(io, buf);

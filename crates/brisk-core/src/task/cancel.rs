@@ -478,6 +478,25 @@ pub(crate) fn io_cancelled() -> Option<std::io::Error> {
     current_reason().map(|r| Cancelled::new(r).into_io())
 }
 
+/// Polls a wait (`f`) as an I/O cancellation point: where the wait would
+/// unwind in cancelled code, this returns the `io::Error` instead.
+pub(crate) fn poll_io<T>(f: impl FnOnce() -> Poll<T>) -> Poll<std::io::Result<T>> {
+    let saved = context::take_unwind();
+    let out = f();
+    let raised = context::take_unwind();
+    if saved {
+        context::set_unwind();
+    }
+    match out {
+        Poll::Ready(v) => Poll::Ready(Ok(v)),
+        Poll::Pending if raised => Poll::Ready(Err(Cancelled::new(
+            current_reason().unwrap_or(CancelReason::Requested),
+        )
+        .into_io())),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
 /// Polls `f` with `node` as the current node: a cancellation boundary.
 /// `Ready(Err)` means the code under `node` unwound at a cancellation point
 /// and must be dropped by the caller now.
