@@ -180,13 +180,17 @@ const NO_SLOT: u32 = u32::MAX;
 
 impl Node {
     fn new(waker: Option<Waker>) -> Node {
+        Node::with(0, waker, None)
+    }
+
+    fn with(reason: u8, waker: Option<Waker>, parent: Option<(Arc<Node>, u32)>) -> Node {
         Node {
-            reason: AtomicU8::new(0),
+            reason: AtomicU8::new(reason),
             inner: SpinLock::new(Inner {
                 slots: Vec::new(),
                 free: NO_SLOT,
                 waker,
-                parent: None,
+                parent,
             }),
         }
     }
@@ -198,16 +202,14 @@ impl Node {
 
     /// A node under `parent`, cancelled from the start if `parent` is.
     pub(crate) fn child(parent: &Arc<Node>, waker: Option<Waker>) -> Arc<Node> {
-        let node = Arc::new(Node::new(waker));
-        let inherited = {
-            let mut p = parent.inner.lock();
-            let slot = p.insert(Arc::downgrade(&node));
-            node.inner.lock().parent = Some((parent.clone(), slot));
-            parent.reason.load(Ordering::Acquire)
-        };
-        if inherited != 0 {
-            node.reason.store(inherited, Ordering::Release);
-        }
+        let mut p = parent.inner.lock();
+        let slot = p.reserve();
+        // Read under the parent's lock: a `cancel` of the parent either ran
+        // before (we inherit its mark) or will find us in its list.
+        let inherited = parent.reason.load(Ordering::Acquire);
+        let node = Arc::new(Node::with(inherited, waker, Some((parent.clone(), slot))));
+        p.slots[slot as usize] = Slot::Node(Arc::downgrade(&node));
+        drop(p);
         node
     }
 
@@ -273,17 +275,19 @@ impl Node {
 }
 
 impl Inner {
-    fn insert(&mut self, child: Weak<Node>) -> u32 {
+    /// Takes a slot for a child about to be stored there (holds an empty
+    /// `Weak` meanwhile).
+    fn reserve(&mut self) -> u32 {
         if self.free != NO_SLOT {
             let idx = self.free;
             let Slot::Free(next) = self.slots[idx as usize] else {
                 unreachable!("the free list points at a used slot")
             };
             self.free = next;
-            self.slots[idx as usize] = Slot::Node(child);
+            self.slots[idx as usize] = Slot::Node(Weak::new());
             idx
         } else {
-            self.slots.push(Slot::Node(child));
+            self.slots.push(Slot::Node(Weak::new()));
             (self.slots.len() - 1) as u32
         }
     }
@@ -317,10 +321,14 @@ impl fmt::Debug for Node {
 
 // ---- a task's own node -------------------------------------------------------
 
-/// Marks "the task finished; it will never get a node".
-const CLOSED: *mut Node = std::ptr::dangling_mut::<Node>();
-
-/// The per-task word: null, `CLOSED`, or a pointer from `Arc::into_raw`.
+/// The per-task word: null, or a pointer from `Arc::into_raw`.
+///
+/// Completion and a late `get_or_create` (a `JoinHandle::cancel` racing the
+/// task's end) meet Dekker-style: completion publishes `COMPLETE` and then
+/// loads this word; `get_or_create` publishes its node and then loads the
+/// state; both with `SeqCst`, so at least one of them sees the other and
+/// releases the node's waker (whichever does it first; the second finds
+/// nothing to release).
 pub(crate) struct TaskNode(AtomicPtr<Node>);
 
 impl TaskNode {
@@ -334,27 +342,33 @@ impl TaskNode {
     #[inline]
     pub(crate) fn get(&self) -> Option<&Node> {
         let p = self.0.load(Ordering::Acquire);
-        if p.is_null() || p == CLOSED {
-            None
-        } else {
-            // SAFETY: a non-sentinel pointer came from `Arc::into_raw` and is
-            // released only in `drop_node`, when the header is freed.
-            Some(unsafe { &*p })
-        }
+        // SAFETY: a non-null pointer came from `Arc::into_raw` and is
+        // released only when the header is dropped.
+        unsafe { p.as_ref() }
     }
 
-    /// A counted handle to the task's node, creating it if needed. `None`
-    /// once the task has finished.
-    pub(crate) fn get_or_create(&self, task: NonNull<Header>) -> Option<Arc<Node>> {
+    /// A counted handle to the task's node, creating it if needed.
+    pub(crate) fn get_or_create(&self, task: NonNull<Header>) -> Arc<Node> {
         let mut p = self.0.load(Ordering::Acquire);
         if p.is_null() {
             let node = Node::root(Some(task_waker(task)));
             let raw = Arc::into_raw(node) as *mut Node;
             match self
                 .0
-                .compare_exchange(p, raw, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange(p, raw, Ordering::SeqCst, Ordering::Acquire)
             {
-                Ok(_) => p = raw,
+                Ok(_) => {
+                    p = raw;
+                    // SAFETY: the caller holds a reference to the task.
+                    if unsafe { task.as_ref() }.state.load_seqcst().is_complete() {
+                        // The task finished meanwhile: release what
+                        // completion may not have seen.
+                        // SAFETY: just published; the header holds a count.
+                        let node = unsafe { &*raw };
+                        drop(node.clear_waker());
+                        node.detach();
+                    }
+                }
                 Err(actual) => {
                     // SAFETY: `raw` came from `Arc::into_raw` just above and
                     // was never published.
@@ -363,31 +377,19 @@ impl TaskNode {
                 }
             }
         }
-        if p == CLOSED {
-            return None;
-        }
         // SAFETY: as in `get`; the header holds one count, we add ours.
         unsafe {
             Arc::increment_strong_count(p);
-            Some(Arc::from_raw(p))
+            Arc::from_raw(p)
         }
     }
 
-    /// The task finished: no node will be created any more; an existing one
-    /// forgets its waker and leaves its parent.
+    /// The task finished (`COMPLETE` is published): an existing node forgets
+    /// its waker and leaves its parent.
     pub(crate) fn close(&self) {
-        let p = match self.0.compare_exchange(
-            std::ptr::null_mut(),
-            CLOSED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => return,
-            Err(p) => p,
-        };
-        if p != CLOSED {
-            // SAFETY: as in `get`.
-            let node = unsafe { &*p };
+        let p = self.0.load(Ordering::SeqCst);
+        // SAFETY: as in `get`.
+        if let Some(node) = unsafe { p.as_ref() } {
             drop(node.clear_waker());
             node.detach();
         }
@@ -407,8 +409,9 @@ impl TaskNode {
 impl Drop for TaskNode {
     /// Releases the header's count on the node (the header is being freed).
     fn drop(&mut self) {
-        let p = self.0.swap(std::ptr::null_mut(), Ordering::AcqRel);
-        if !p.is_null() && p != CLOSED {
+        // `&mut self`: no other thread can reach the word; a plain load.
+        let p = self.0.load(Ordering::Relaxed);
+        if !p.is_null() {
             // SAFETY: the pointer came from `Arc::into_raw`; this is the
             // header's one count, released once.
             drop(unsafe { Arc::from_raw(p) });
@@ -443,7 +446,15 @@ pub(crate) fn current_reason() -> Option<CancelReason> {
     unsafe { task.as_ref() }.cancel.get()?.reason()
 }
 
-/// The node a task or group spawned here should hang under.
+/// The node a task, scope or group started here should hang under: the
+/// innermost boundary's, else the current task's.
+///
+/// A task that nobody can cancel softly — it has no node yet and its
+/// `JoinHandle` is gone (a detached task) — gets no node: what it starts
+/// hangs nowhere, which is exactly as cancellable, and spares spawn-heavy
+/// fire-and-forget code an allocation and a lock per spawn. Creating an
+/// `AbortHandle` gives the task its node, so `AbortHandle::cancel` still
+/// reaches everything started afterwards.
 pub(crate) fn current_parent() -> Option<Arc<Node>> {
     let (node, task) = context::cancel_context();
     if let Some(node) = node {
@@ -455,7 +466,11 @@ pub(crate) fn current_parent() -> Option<Arc<Node>> {
     }
     let task = task?;
     // SAFETY: the current task is alive while it is being polled.
-    unsafe { task.as_ref() }.cancel.get_or_create(task)
+    let header = unsafe { task.as_ref() };
+    if header.cancel.get().is_none() && !header.state.load().is_join_interested() {
+        return None;
+    }
+    Some(header.cancel.get_or_create(task))
 }
 
 /// Called by a leaf future about to return `Pending`: if the code around it

@@ -112,6 +112,11 @@ impl<T> JoinHandle<T> {
 
     /// A handle that can abort the task without owning its output.
     pub fn abort_handle(&self) -> AbortHandle {
+        // The task keeps a node from now on, so that `AbortHandle::cancel`
+        // reaches what it starts even after this handle is dropped.
+        if !self.is_finished() {
+            drop(self.header().cancel.get_or_create(self.raw));
+        }
         self.header().state.ref_inc();
         AbortHandle { raw: self.raw }
     }

@@ -273,8 +273,11 @@ unsafe fn release(raw: NonNull<Header>) {
 fn cancel_task(raw: NonNull<Header>) {
     // SAFETY: callers hold a reference.
     let header = unsafe { raw.as_ref() };
-    if let Some(node) = header.cancel.get_or_create(raw) {
-        node.cancel(CancelReason::Requested);
+    if !header.state.load().is_complete() {
+        header
+            .cancel
+            .get_or_create(raw)
+            .cancel(CancelReason::Requested);
     }
 }
 

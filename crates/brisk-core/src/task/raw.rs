@@ -202,10 +202,11 @@ unsafe fn cancel_in_place<F: Future>(ptr: NonNull<Header>) {
 unsafe fn complete(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
-    // Leave the cancellation tree first: the node's waker holds a reference
-    // and must not outlive the task's run.
-    header.cancel.close();
     let snapshot = header.state.transition_to_complete();
+    // Leave the cancellation tree: the node's waker holds a reference and
+    // must not outlive the task's run (see `TaskNode` for the race with a
+    // late `JoinHandle::cancel`).
+    header.cancel.close();
     let _ = catch_unwind(AssertUnwindSafe(|| {
         if !snapshot.is_join_interested() {
             // Nobody will read the output: drop it here, on the task's thread.

@@ -73,6 +73,11 @@ impl State {
         Snapshot(self.0.load(Ordering::Acquire))
     }
 
+    /// A sequentially consistent load (see `cancel::TaskNode`).
+    pub(crate) fn load_seqcst(&self) -> Snapshot {
+        Snapshot(self.0.load(Ordering::SeqCst))
+    }
+
     fn fetch_update<T>(&self, mut f: impl FnMut(Snapshot) -> (T, Option<Snapshot>)) -> T {
         let mut curr = self.load();
         loop {
@@ -138,7 +143,8 @@ impl State {
 
     /// Sets `COMPLETE` and clears `RUNNING`; returns the new state.
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
-        let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel));
+        // SeqCst: pairs with `load_seqcst` in the cancellation tree.
+        let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, Ordering::SeqCst));
         debug_assert!(prev.is_running() && !prev.is_complete());
         Snapshot(prev.0 ^ (RUNNING | COMPLETE))
     }
