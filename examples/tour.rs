@@ -1,6 +1,7 @@
 //! A short tour of Brisk: named tasks, timers, locks that know their
 //! holders, cancellation, a panic that names its task, `!Send` and blocking
-//! work, a TCP service, and the shutdown report.
+//! work, a TCP service, scopes, buffered iteration, a graceful server
+//! shutdown, and the shutdown report.
 //!
 //! Run it with `cargo run --release --example tour`.
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use brisk::io::{AsyncReadExt, AsyncWriteExt};
+use brisk::iter::AsyncIteratorExt;
 use brisk::net::{TcpListener, TcpStream};
 use brisk::sync::{oneshot, Mutex};
 use brisk::task::Builder;
@@ -173,7 +175,58 @@ fn main() {
             served.load(Ordering::Relaxed)
         );
 
-        // 8. Leave a task behind that will be stuck in a poll at shutdown.
+        // 8. Structured concurrency. Scope children borrow, and a panic or a
+        //    cancellation travels through the whole tree.
+        let mut shelves = vec![0u32; 4];
+        let rows = &mut shelves;
+        brisk::scope(|s| async move {
+            for (i, shelf) in rows.iter_mut().enumerate() {
+                s.spawn(async move {
+                    sleep(Duration::from_millis(i as u64)).await;
+                    *shelf = 10 * (i as u32 + 1); // borrows the caller's Vec
+                });
+            }
+        })
+        .await;
+        println!("scope filled shelves {shelves:?}");
+
+        let orders: Vec<u32> = brisk::iter::iter(1..=6u32)
+            .map(|n| async move {
+                sleep(Duration::from_millis(2)).await; // a lookup per order
+                n * 100
+            })
+            .buffered(3) // three lookups in flight, results in order
+            .collect()
+            .await;
+        println!("buffered lookups: {orders:?}");
+
+        // Graceful shutdown is "cancel its scope, wait with a deadline": the
+        // accept loop stops, requests in flight finish, nothing is cut off.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        let server = Builder::new()
+            .name("order-desk")
+            .spawn(order_desk(listener));
+        let clients: Vec<_> = (1..=3)
+            .map(|i| brisk::spawn(place_order(addr, i)))
+            .collect();
+        sleep(Duration::from_millis(20)).await; // requests are in flight
+        let t0 = Instant::now();
+        server.cancel();
+        let served = timeout(Duration::from_secs(2), server)
+            .await
+            .expect("stopped within the deadline")
+            .expect("server task")
+            .expect("server I/O");
+        for c in clients {
+            println!("  client got {:?}", c.await.unwrap().unwrap());
+        }
+        println!(
+            "order-desk shut down gracefully in {:?} after serving {served} in-flight requests",
+            t0.elapsed()
+        );
+
+        // 9. Leave a task behind that will be stuck in a poll at shutdown.
         let (started_tx, started) = std::sync::mpsc::channel();
         let _stuck = Builder::new().name("stuck-in-poll").spawn(async move {
             started_tx.send(()).unwrap();
@@ -195,7 +248,53 @@ fn main() {
         metrics.workers, metrics.alive_tasks, metrics.polls, metrics.steals
     );
 
-    // 9. Shutdown cancels what is left and reports what did not finish.
+    // 10. Shutdown cancels what is left and reports what did not finish.
     let report = rt.shutdown_timeout(Duration::from_millis(50));
     println!("{report}");
+}
+
+/// A server under a scope: each request runs as a scope child, shielded so
+/// that it finishes even when the server is cancelled; cancellation stops
+/// the accept loop. Returns how many requests it served.
+async fn order_desk(listener: TcpListener) -> std::io::Result<usize> {
+    let served = AtomicUsize::new(0);
+    let served_ref = &served;
+    brisk::scope(|s| async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    s.spawn(brisk::task::non_cancellable(async move {
+                        if answer(stream).await.is_ok() {
+                            served_ref.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }));
+                }
+                // Cancelled: stop accepting; the scope waits for requests.
+                Err(e) if brisk::task::Cancelled::is_io(&e) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await?;
+    Ok(served.into_inner())
+}
+
+/// Reads one order, works on it for a while, answers.
+async fn answer(mut stream: TcpStream) -> std::io::Result<()> {
+    let mut order = [0u8; 1];
+    stream.read_exact(&mut order).await?;
+    sleep(Duration::from_millis(50)).await; // the work in flight at shutdown
+    stream
+        .write_all(format!("order {} shipped", order[0]).as_bytes())
+        .await?;
+    stream.close().await
+}
+
+/// A client: one order, one answer.
+async fn place_order(addr: std::net::SocketAddr, id: u8) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(&[id]).await?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await?;
+    Ok(reply)
 }
