@@ -24,6 +24,16 @@
 //! ## What is inside
 //! - [`task`], [`spawn`], [`spawn_local`], [`spawn_blocking`]: tasks with
 //!   ids, names and spawn locations;
+//! - [`scope`] and [`try_scope`]: structured concurrency — children that
+//!   borrow from the caller, a scope that returns only when all of them
+//!   finished, panics and errors that cancel the siblings;
+//!   [`task::TaskGroup`] for parallel `'static` children with the same
+//!   structured lifetime;
+//! - cancellation as a tree: [`JoinHandle::cancel`], `Scope::cancel` and
+//!   `TaskGroup::cancel` reach every descendant, whose Brisk operations then
+//!   return [`task::Cancelled`] (I/O: an `io::Error` carrying it) or unwind;
+//!   [`task::non_cancellable`] shields cleanup and
+//!   [`time::with_deadline`] hands a deadline down the tree;
 //! - [`time`]: sleeps, timeouts and intervals on the runtime's clock;
 //! - [`sync`]: `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
 //!   `OnceCell` and the `oneshot`, `mpsc`, `broadcast` and `watch` channels —
@@ -77,7 +87,56 @@ pub mod runtime {
     };
 }
 
-/// Tasks: spawning, joining, naming, yielding, task-local storage.
+/// Tasks: spawning, joining, naming, yielding, task-local storage, task
+/// groups, and cancellation.
+///
+/// # Cancellation
+/// Cancellation in Brisk is a state of a tree, not only a drop. Every task,
+/// scope, [`TaskGroup`](crate::task::TaskGroup) and [`with_deadline`](crate::time::with_deadline)
+/// block is a node; a task started inside another one (or inside a scope or
+/// group) is its child. [`JoinHandle::cancel`](crate::task::JoinHandle::cancel), `Scope::cancel`,
+/// [`TaskGroup::cancel`](crate::task::TaskGroup::cancel) and an expiring deadline mark a node and every
+/// descendant, and wake them.
+///
+/// Marked code stops at its next *cancellation point* — a Brisk operation
+/// that would wait (sleep, I/O, channel send or receive, lock, semaphore,
+/// notify, barrier, join, `yield_now`):
+/// - operations that return `io::Result` (sockets, files, stdio) return an
+///   `io::Error` that carries [`Cancelled`](crate::task::Cancelled) (kind `TimedOut` for a
+///   deadline, `Other` otherwise; [`Cancelled::from_io`](crate::task::Cancelled::from_io) recovers it), so
+///   the code can clean up and return with `?`;
+/// - every other operation **unwinds**: the future is dropped at that await,
+///   up to the nearest boundary — the task (whose `JoinHandle` then reports
+///   a cancelled [`JoinError`]), a scope child (whose handle reports
+///   `Err(Cancelled)`), or `with_deadline` (which returns `Err(Cancelled)`).
+///   Nothing is taken half-way: a receive that unwinds leaves the message in
+///   the channel, a lock that unwinds was never held.
+///
+/// Operations that can complete right away still do: cancellation stops
+/// waits, not work that is ready. [`is_cancelled`](crate::task::is_cancelled) lets a long synchronous
+/// loop check. [`non_cancellable`](crate::task::non_cancellable) shields cleanup that must finish.
+/// [`JoinHandle::abort`](crate::task::JoinHandle::abort) is the hard stop (the future is dropped at once).
+/// Tasks whose `JoinHandle` was dropped and that have no node are not in
+/// the tree (nothing can cancel them softly), so what they spawn is not
+/// either: fire-and-forget spawning pays nothing for the tree.
+///
+/// ```
+/// use std::time::Duration;
+/// # brisk::run(async {
+/// let worker = brisk::spawn(async {
+///     let listener = brisk::net::TcpListener::bind("127.0.0.1:0").await?;
+///     match listener.accept().await {
+///         Ok(_) => Ok("a connection"),
+///         // Cancelled: clean up, then report it.
+///         Err(e) if brisk::task::Cancelled::is_io(&e) => Ok("cancelled cleanly"),
+///         Err(e) => Err(e),
+///     }
+/// });
+/// brisk::time::sleep(Duration::from_millis(5)).await;
+/// worker.cancel();
+/// assert_eq!(worker.await.unwrap().unwrap(), "cancelled cleanly");
+/// # });
+/// ```
 pub mod task {
     pub use brisk_core::scope::{Scope, ScopeFuture, ScopedJoinHandle, TryScope};
     pub use brisk_core::task::{
