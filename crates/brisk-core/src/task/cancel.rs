@@ -680,6 +680,72 @@ impl<F> fmt::Debug for WithDeadline<F> {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn cancel_marks_descendants_once_and_wakes_each() {
+        let wakes = Arc::new(Count(AtomicUsize::new(0)));
+        let w = Waker::from(wakes.clone());
+        let root = Node::root(Some(w.clone()));
+        let a = Node::child(&root, Some(w.clone()));
+        let b = Node::child(&a, Some(w.clone()));
+        let shield = Node::root(Some(w));
+        root.cancel(CancelReason::DeadlineExceeded);
+        root.cancel(CancelReason::Requested); // idempotent: the first reason stays
+        assert_eq!(b.reason(), Some(CancelReason::DeadlineExceeded));
+        assert_eq!(shield.reason(), None);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 3);
+        // A child created under a cancelled node starts cancelled.
+        let late = Node::child(&b, None);
+        assert_eq!(late.reason(), Some(CancelReason::DeadlineExceeded));
+    }
+
+    #[test]
+    fn dropped_children_free_their_slots_for_reuse() {
+        let root = Node::root(None);
+        for _ in 0..100 {
+            let c = Node::child(&root, None);
+            drop(c);
+        }
+        assert!(root.inner.lock().slots.len() <= 1);
+        let keep: Vec<_> = (0..5).map(|_| Node::child(&root, None)).collect();
+        keep[2].detach();
+        drop(keep);
+        assert!(root
+            .inner
+            .lock()
+            .slots
+            .iter()
+            .all(|s| matches!(s, Slot::Free(_))));
+    }
+
+    #[test]
+    fn cancelled_io_error_names_the_cause() {
+        let e = Cancelled::new(CancelReason::DeadlineExceeded).into_io();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(e.to_string().contains("with_deadline"), "{e}");
+        assert_eq!(
+            Cancelled::from_io(&e).map(|c| c.reason()),
+            Some(CancelReason::DeadlineExceeded)
+        );
+        let e = Cancelled::new(CancelReason::Requested).into_io();
+        assert_eq!(e.kind(), std::io::ErrorKind::Other);
+        assert!(e.to_string().contains("non_cancellable"), "{e}");
+        assert!(!Cancelled::is_io(&std::io::Error::other("x")));
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
