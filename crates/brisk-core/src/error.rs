@@ -59,3 +59,20 @@ sockets belong to the runtime that creates them; create them inside `#[brisk::ma
 
 pub(crate) const NET_UNSUPPORTED: &str = "brisk::net: the current runtime has no network: \
 use the native runtime (`brisk::Runtime`) or a backend that provides one";
+
+pub(crate) const JOIN_POLLED_AFTER_COMPLETION: &str =
+    "a `brisk::join!` / `brisk::try_join!` / `brisk::future::join_all` future was polled after it \
+returned `Ready`: await it once, or wrap it in `futures::future::Fuse` if you poll it by hand";
+
+pub(crate) const RACE_POLLED_AFTER_COMPLETION: &str =
+    "a `brisk::future::race` / `race_all` future was polled after it returned `Ready`: \
+await it once, or wrap it in `futures::future::Fuse` if you poll it by hand";
+
+pub(crate) const RACE_ALL_EMPTY: &str =
+    "`brisk::future::race_all` was given no futures, so no future can win: \
+pass at least one (check the iterator's length first, or use `FutureSet` and handle `None`)";
+
+/// Public because `select!` expands in the caller's crate.
+pub const SELECT_ALL_DISABLED: &str =
+    "`brisk::select!`: every branch is disabled (each future finished with a value that did not \
+match its pattern) and there is no `else` branch: add `else => ...` to handle this case";
