@@ -432,6 +432,39 @@ fn select_works_on_the_multi_thread_runtime() {
     });
 }
 
+#[test]
+fn select_accepts_leaf_futures_by_value() {
+    use brisk::io::AsyncReadExt;
+    within(LIMIT, || {
+        brisk::run(async {
+            let socket = brisk::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let mut buf = [0u8; 8];
+            let timed_out = brisk::select! {
+                _ = socket.recv_from(&mut buf) => false,
+                _ = brisk::time::sleep(Duration::from_millis(1)) => true,
+            };
+            assert!(timed_out, "nothing was sent");
+            socket
+                .send_to(b"hi", socket.local_addr().unwrap())
+                .await
+                .unwrap();
+            let mut other = [0u8; 8];
+            let n = brisk::select! {
+                r = socket.recv(&mut other), if false => r.unwrap(),
+                r = socket.recv_from(&mut buf) => r.unwrap().0,
+            };
+            assert_eq!(&buf[..n], b"hi");
+
+            let mut input: &[u8] = b"abc";
+            let n = brisk::select! {
+                n = input.read(&mut buf) => n.unwrap(),
+                _ = brisk::task::yield_now() => 0,
+            };
+            assert!(n == 3 || n == 0);
+        })
+    });
+}
+
 // ---- FutureSet and spawning -----------------------------------------------------------
 
 #[test]

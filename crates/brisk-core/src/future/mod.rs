@@ -184,7 +184,7 @@ pub mod __private {
     pub use crate::error::SELECT_ALL_DISABLED;
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 pub(crate) mod tests_support {
     use std::future::Future;
     use std::pin::pin;

@@ -21,7 +21,9 @@ use std::pin::Pin;
 ///   "dropping the future loses nothing"): `sleep`, `Interval::tick`,
 ///   `TcpListener::accept`, `TcpStream::{ready, readable, writable}`,
 ///   `UdpSocket::{recv, recv_from}`, `Lines::next_line`,
-///   `Split::next_segment`, `yield_now`,
+///   `Split::next_segment`, `AsyncReadExt::{read, read_vectored}`,
+///   `AsyncWriteExt::{write, write_vectored, flush, close}`,
+///   `AsyncBufReadExt::fill_buf`, `yield_now`,
 ///   [`FutureSet::next`](super::FutureSet::next); in `brisk::sync`: the
 ///   channels' `recv` and `closed`, `mpsc::Sender::reserve`,
 ///   `watch::Receiver::changed`, `Notify::notified`, and the lock and permit
@@ -112,6 +114,13 @@ impl CancelSafe for crate::net::UdpRecvFrom<'_> {}
 impl<S: super::PollNext> CancelSafe for super::Next<'_, S> {}
 impl<R: crate::io::AsyncBufRead + Unpin> CancelSafe for crate::io::NextLine<'_, R> {}
 impl<R: crate::io::AsyncBufRead + Unpin> CancelSafe for crate::io::NextSegment<'_, R> {}
+impl<R: crate::io::AsyncBufRead + Unpin + ?Sized> CancelSafe for crate::io::FillBuf<'_, R> {}
+impl<R: crate::io::AsyncRead + Unpin + ?Sized> CancelSafe for crate::io::Read<'_, R> {}
+impl<R: crate::io::AsyncRead + Unpin + ?Sized> CancelSafe for crate::io::ReadVectored<'_, R> {}
+impl<W: crate::io::AsyncWrite + Unpin + ?Sized> CancelSafe for crate::io::Write<'_, W> {}
+impl<W: crate::io::AsyncWrite + Unpin + ?Sized> CancelSafe for crate::io::WriteVectored<'_, W> {}
+impl<W: crate::io::AsyncWrite + Unpin + ?Sized> CancelSafe for crate::io::Flush<'_, W> {}
+impl<W: crate::io::AsyncWrite + Unpin + ?Sized> CancelSafe for crate::io::Close<'_, W> {}
 
 /// Checks at compile time that a `select!` branch is cancel-safe.
 #[doc(hidden)]
@@ -363,4 +372,22 @@ macro_rules! select {
             (62 B62 T62) (63 B63 T63)
         ] [] [] $($rest)*)
     };
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::random_start;
+
+    #[test]
+    fn random_start_stays_in_range_and_reaches_every_branch() {
+        for n in 1..=64 {
+            let mut seen = vec![false; n as usize];
+            for _ in 0..64 * 64 {
+                let i = random_start(n);
+                assert!(i < n);
+                seen[i as usize] = true;
+            }
+            assert!(seen.iter().all(|&s| s), "n = {n}: {seen:?}");
+        }
+    }
 }
