@@ -465,6 +465,45 @@ fn select_accepts_leaf_futures_by_value() {
     });
 }
 
+#[test]
+fn select_takes_a_join_handle_by_mut_and_keeps_its_output() {
+    brisk::run(async {
+        let (go_tx, go_rx) = oneshot::channel::<()>();
+        let mut handle = brisk::spawn(async move {
+            go_rx.await.unwrap();
+            42
+        });
+        let early = brisk::select! {
+            r = &mut handle => Some(r.unwrap()),
+            _ = brisk::task::yield_now() => None,
+        };
+        assert_eq!(early, None);
+        go_tx.send(()).unwrap();
+        assert_eq!(handle.await.unwrap(), 42);
+    });
+}
+
+#[test]
+fn select_nests_inside_a_handler() {
+    brisk::run(async {
+        let mut a = ready(1u8);
+        let mut b = ready(2u8);
+        let mut c = ready(3u8);
+        let sum = brisk::select! {
+            biased;
+            x = &mut a => {
+                let y = brisk::select! {
+                    biased;
+                    y = &mut b => y,
+                    y = &mut c => y,
+                };
+                x + y
+            }
+        };
+        assert_eq!(sum, 3);
+    });
+}
+
 // ---- FutureSet and spawning -----------------------------------------------------------
 
 #[test]
