@@ -34,6 +34,9 @@
 //!   return [`task::Cancelled`] (I/O: an `io::Error` carrying it) or unwind;
 //!   [`task::non_cancellable`] shields cleanup and
 //!   [`time::with_deadline`] hands a deadline down the tree;
+//! - [`future`], [`join!`], [`try_join!`], [`select!`]: running several
+//!   futures at once inside one task (`select!` accepts only cancel-safe
+//!   futures, checked at compile time);
 //! - [`time`]: sleeps, timeouts and intervals on the runtime's clock;
 //! - [`sync`]: `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
 //!   `OnceCell` and the `oneshot`, `mpsc`, `broadcast` and `watch` channels —
@@ -75,6 +78,7 @@
 pub use brisk_core::scope::{scope, try_scope};
 pub use brisk_core::task::{spawn, spawn_blocking, spawn_local, JoinError, JoinHandle};
 pub use brisk_core::task_local;
+pub use brisk_core::{join, select, try_join};
 pub use brisk_macros::{main, test};
 pub use brisk_rt::{PanicPolicy, Runtime};
 
@@ -152,7 +156,7 @@ pub mod task {
 pub mod time {
     pub use brisk_core::time::{
         interval, interval_at, sleep, sleep_until, timeout, timeout_at, with_deadline, Duration,
-        Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout, WithDeadline,
+        Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Tick, Timeout, WithDeadline,
     };
 }
 
@@ -179,8 +183,8 @@ pub mod wait {
 /// `std::net`.
 pub mod net {
     pub use brisk_core::net::{
-        lookup_host, Interest, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready, ReadyFuture,
-        TcpListener, TcpStream, ToSocketAddrs, UdpSocket, WriteHalf,
+        lookup_host, Accept, Interest, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready, ReadyFuture,
+        TcpListener, TcpStream, ToSocketAddrs, UdpRecv, UdpRecvFrom, UdpSocket, WriteHalf,
     };
     #[cfg(unix)]
     pub use brisk_rt::io::unix::{UnixDatagram, UnixListener, UnixStream};

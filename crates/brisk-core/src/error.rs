@@ -68,3 +68,20 @@ or use a `brisk::task::TaskGroup` for work that outlives it";
 pub(crate) const SCOPED_HANDLE_POLLED_AFTER_COMPLETION: &str =
     "a `ScopedJoinHandle` was polled after it returned its output: \
 await each handle once (use `is_finished` to check without consuming it)";
+
+pub(crate) const JOIN_POLLED_AFTER_COMPLETION: &str =
+    "a `brisk::join!` / `brisk::try_join!` / `brisk::future::join_all` future was polled after it \
+returned `Ready`: await it once, or wrap it in `futures::future::Fuse` if you poll it by hand";
+
+pub(crate) const RACE_POLLED_AFTER_COMPLETION: &str =
+    "a `brisk::future::race` / `race_all` future was polled after it returned `Ready`: \
+await it once, or wrap it in `futures::future::Fuse` if you poll it by hand";
+
+pub(crate) const RACE_ALL_EMPTY: &str =
+    "`brisk::future::race_all` was given no futures, so no future can win: \
+pass at least one (check the iterator's length first, or use `FutureSet` and handle `None`)";
+
+/// Public because `select!` expands in the caller's crate.
+pub const SELECT_ALL_DISABLED: &str =
+    "`brisk::select!`: every branch is disabled (each future finished with a value that did not \
+match its pattern) and there is no `else` branch: add `else => ...` to handle this case";

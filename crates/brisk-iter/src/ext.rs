@@ -502,6 +502,11 @@ pub struct Next<'a, I: ?Sized> {
     iter: &'a mut I,
 }
 
+/// Cancel-safe: the future holds no state of its own, so dropping it loses
+/// nothing as long as the iterator keeps its partial work inside itself,
+/// which [`AsyncIterator`] implementations must.
+impl<I: AsyncIterator + Unpin + ?Sized> brisk_core::future::CancelSafe for Next<'_, I> {}
+
 impl<I: AsyncIterator + Unpin + ?Sized> Future for Next<'_, I> {
     type Output = Option<I::Item>;
 

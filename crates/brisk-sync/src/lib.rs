@@ -51,6 +51,7 @@
 
 mod barrier;
 mod blocking;
+mod cancel_safe;
 mod error;
 pub(crate) use brisk_core::loom;
 mod mutex;

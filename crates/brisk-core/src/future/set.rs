@@ -304,6 +304,10 @@ impl<F> RawSet<F> {
         }
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     pub(crate) fn push(&mut self, future: F) -> usize {
         let key = match self.free.pop() {
             Some(key) => key,

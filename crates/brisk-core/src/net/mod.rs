@@ -37,10 +37,10 @@ mod udp;
 
 pub use driver::{BoxFuture, NetDriver, TcpListenerIo, TcpStreamIo, UdpSocketIo};
 pub use tcp::{
-    OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready as ReadyFuture, TcpListener, TcpStream,
+    Accept, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready as ReadyFuture, TcpListener, TcpStream,
     WriteHalf,
 };
-pub use udp::UdpSocket;
+pub use udp::{Recv as UdpRecv, RecvFrom as UdpRecvFrom, UdpSocket};
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};

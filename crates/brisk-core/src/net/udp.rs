@@ -8,6 +8,7 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
 use std::panic::Location;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// A UDP socket.
@@ -85,8 +86,8 @@ impl UdpSocket {
     /// Receives a datagram and its sender.
     ///
     /// Cancel safety: yes; no datagram is consumed unless this returns it.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    pub fn recv_from<'a>(&'a self, buf: &'a mut [u8]) -> RecvFrom<'a> {
+        RecvFrom { socket: self, buf }
     }
 
     /// Sends to the connected peer.
@@ -103,12 +104,8 @@ impl UdpSocket {
     /// Receives from the connected peer.
     ///
     /// Cancel safety: yes.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            std::task::ready!(crate::coop::poll_proceed(cx));
-            self.track(self.io.poll_recv(cx, buf))
-        })
-        .await
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> Recv<'a> {
+        Recv { socket: self, buf }
     }
 
     /// Polls to send a datagram to `target`.
@@ -200,6 +197,59 @@ impl fmt::Debug for UdpSocket {
         f.debug_struct("UdpSocket")
             .field("id", &self.site.id())
             .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+/// The future returned by [`UdpSocket::recv`].
+///
+/// Cancel safety: cancel-safe; it holds no partial state, and no datagram is
+/// consumed unless it returns it.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Recv<'a> {
+    socket: &'a UdpSocket,
+    buf: &'a mut [u8],
+}
+
+impl Future for Recv<'_> {
+    type Output = io::Result<usize>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        std::task::ready!(crate::coop::poll_proceed(cx));
+        this.socket.track(this.socket.io.poll_recv(cx, this.buf))
+    }
+}
+
+impl fmt::Debug for Recv<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv")
+            .field("len", &self.buf.len())
+            .finish()
+    }
+}
+
+/// The future returned by [`UdpSocket::recv_from`].
+///
+/// Cancel safety: cancel-safe; it holds no partial state, and no datagram is
+/// consumed unless it returns it.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct RecvFrom<'a> {
+    socket: &'a UdpSocket,
+    buf: &'a mut [u8],
+}
+
+impl Future for RecvFrom<'_> {
+    type Output = io::Result<(usize, SocketAddr)>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.socket.poll_recv_from(cx, this.buf)
+    }
+}
+
+impl fmt::Debug for RecvFrom<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFrom")
+            .field("len", &self.buf.len())
             .finish()
     }
 }

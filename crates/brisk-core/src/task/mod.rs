@@ -713,7 +713,31 @@ impl<'a> Builder<'a> {
 }
 
 /// Allocates a task and hands it to `sched`.
+///
+/// A future larger than [`BOX_FUTURE_THRESHOLD`] is boxed first, so the task
+/// cell stays small and the future is not copied again. `size_of::<F>()` is
+/// a constant, so only one branch survives monomorphisation.
+///
+/// [`BOX_FUTURE_THRESHOLD`]: crate::future::BOX_FUTURE_THRESHOLD
 pub(crate) fn spawn_raw<F>(
+    sched: Arc<dyn Schedule>,
+    future: F,
+    name: Option<&str>,
+    location: &'static Location<'static>,
+    kind: TaskKind,
+    parent: Option<Arc<cancel::Node>>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    if std::mem::size_of::<F>() > crate::future::BOX_FUTURE_THRESHOLD {
+        spawn_cell(sched, Box::pin(future), name, location, kind, parent)
+    } else {
+        spawn_cell(sched, future, name, location, kind, parent)
+    }
+}
+
+fn spawn_cell<F>(
     sched: Arc<dyn Schedule>,
     future: F,
     name: Option<&str>,

@@ -1,8 +1,9 @@
 //! `Interval`: ticks at a fixed period.
 
 use super::{sleep_until, Duration, Instant, Sleep};
-use std::future::poll_fn;
+use std::future::Future;
 use std::panic::Location;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// What an [`Interval`] does after missing ticks (the task was busy).
@@ -67,8 +68,8 @@ impl Interval {
     /// Waits for the next tick and returns its scheduled time.
     ///
     /// Cancel-safe: dropping the future before it completes loses no tick.
-    pub async fn tick(&mut self) -> Instant {
-        poll_fn(|cx| self.poll_tick(cx)).await
+    pub fn tick(&mut self) -> Tick<'_> {
+        Tick { interval: self }
     }
 
     /// Polls for the next tick.
@@ -123,5 +124,22 @@ impl Interval {
     /// Where the interval was created.
     pub fn location(&self) -> &'static Location<'static> {
         self.location
+    }
+}
+
+/// The future returned by [`Interval::tick`].
+///
+/// Cancel-safe: the schedule lives in the `Interval`, so dropping this
+/// future loses no tick.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Tick<'a> {
+    interval: &'a mut Interval,
+}
+
+impl Future for Tick<'_> {
+    type Output = Instant;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Instant> {
+        self.interval.poll_tick(cx)
     }
 }

@@ -20,7 +20,7 @@ mod instant;
 mod interval;
 
 pub use instant::Instant;
-pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior, Tick};
 pub use std::time::Duration;
 
 use crate::error;

@@ -505,6 +505,16 @@ impl Runtime {
             );
         };
         let _ctx = context::enter(self.handle.clone());
+        // A large future is boxed once here rather than moved through the
+        // scheduler loop's frames (see `brisk::future::BOX_FUTURE_THRESHOLD`).
+        if std::mem::size_of::<F>() > brisk_core::future::BOX_FUTURE_THRESHOLD {
+            self.block_on_inner(Box::pin(future))
+        } else {
+            self.block_on_inner(future)
+        }
+    }
+
+    fn block_on_inner<F: Future>(&self, future: F) -> F::Output {
         match self.flavor {
             RuntimeFlavor::CurrentThread => current_thread::block_on(&self.shared, future),
             RuntimeFlavor::MultiThread => multi_thread::block_on(&self.shared, future),
