@@ -116,9 +116,12 @@ pub mod runtime {
 ///   Nothing is taken half-way: a receive that unwinds leaves the message in
 ///   the channel, a lock that unwinds was never held.
 ///
-/// Operations that can complete right away still do: cancellation stops
-/// waits, not work that is ready. [`is_cancelled`](crate::task::is_cancelled) lets a long synchronous
-/// loop check. [`non_cancellable`](crate::task::non_cancellable) shields cleanup that must finish.
+/// Every Brisk operation is a cancellation point, even one that could
+/// complete at once, so a consumer of a channel that is never empty still
+/// stops; hand-written leaf futures join in by calling
+/// [`coop::poll_proceed`](crate::coop::poll_proceed) (or `poll_proceed_io`).
+/// [`is_cancelled`](crate::task::is_cancelled) lets a long synchronous loop
+/// check. [`non_cancellable`](crate::task::non_cancellable) shields cleanup that must finish.
 /// [`JoinHandle::abort`](crate::task::JoinHandle::abort) is the hard stop (the future is dropped at once).
 /// Tasks whose `JoinHandle` was dropped and that have no node are not in
 /// the tree (nothing can cancel them softly), so what they spawn is not
@@ -168,7 +171,9 @@ pub mod future {
 
 /// Cooperative scheduling: the per-poll budget.
 pub mod coop {
-    pub use brisk_core::coop::{has_budget_remaining, poll_proceed, unconstrained, Unconstrained};
+    pub use brisk_core::coop::{
+        has_budget_remaining, poll_proceed, poll_proceed_io, unconstrained, Unconstrained,
+    };
 }
 
 /// Wait-points: what a pending task waits on.

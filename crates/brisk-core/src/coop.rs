@@ -31,10 +31,48 @@ use std::task::{Context, Poll};
 
 /// Spends one unit of the current task's budget. When the budget is spent,
 /// wakes the task and returns `Pending`; outside a task it always proceeds.
+///
+/// It is also a *cancellation point*: in cancelled code (see
+/// `brisk::task::Cancelled`) it returns `Pending` and asks the nearest
+/// cancellation boundary to drop the future there. So every Brisk operation,
+/// and every hand-written leaf future that calls this first, stops a
+/// cancelled task even when it could complete at once — a consumer of a
+/// channel that is never empty still stops.
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    if crate::task::cancel::unwind_if_cancelled() {
+        return Poll::Pending;
+    }
     if context::consume_budget() {
         Poll::Ready(())
+    } else {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// [`poll_proceed`] for I/O leaf futures: in cancelled code it returns
+/// `Ready(Err(e))`, where `e` is an `io::Error` carrying
+/// `brisk::task::Cancelled`, instead of unwinding, so that I/O code can
+/// clean up with `?`. Nothing is read or written in that case.
+///
+/// ```
+/// use std::task::{Context, Poll};
+/// fn poll_my_read(cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+///     std::task::ready!(brisk::coop::poll_proceed_io(cx))?;
+///     Poll::Ready(Ok(0))
+/// }
+/// # brisk::run(async {
+/// assert_eq!(std::future::poll_fn(poll_my_read).await.unwrap(), 0);
+/// # });
+/// ```
+#[inline]
+pub fn poll_proceed_io(cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    if let Some(err) = crate::task::cancel::io_cancelled() {
+        return Poll::Ready(Err(err));
+    }
+    if context::consume_budget() {
+        Poll::Ready(Ok(()))
     } else {
         cx.waker().wake_by_ref();
         Poll::Pending

@@ -547,6 +547,7 @@ impl<T> Future for ScopedJoinHandle<T> {
 
     #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        std::task::ready!(crate::coop::poll_proceed(cx));
         let mut g = self.slot.state.lock();
         if let Some(v) = g.value.take() {
             return Poll::Ready(v);

@@ -396,7 +396,8 @@ impl IoSite {
     /// Passes `p` through, recording an `Io` wait-point at `location` when
     /// it is pending. This is the I/O cancellation point: in cancelled code
     /// a pending operation becomes `Ready(Err(e))`, where `e` carries
-    /// `brisk::task::Cancelled`. Data that was ready is still returned.
+    /// `brisk::task::Cancelled` (the operation's start,
+    /// `coop::poll_proceed_io`, is the other one).
     #[inline]
     pub fn track_at<T>(
         &self,

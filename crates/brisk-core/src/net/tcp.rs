@@ -82,7 +82,7 @@ impl TcpListener {
         cx: &mut Context<'_>,
         location: &'static Location<'static>,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        std::task::ready!(crate::coop::poll_proceed_io(cx))?;
         match self.io.poll_accept(cx) {
             Poll::Ready(Ok((io, peer))) => {
                 Poll::Ready(Ok((TcpStream::from_io(io, location), peer)))
@@ -310,7 +310,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        std::task::ready!(crate::coop::poll_proceed_io(cx))?;
         self.ident.track(self.io.poll_read(cx, buf))
     }
 
@@ -319,7 +319,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        std::task::ready!(crate::coop::poll_proceed_io(cx))?;
         self.ident.track(self.io.poll_write(cx, buf))
     }
 
@@ -328,7 +328,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        std::task::ready!(crate::coop::poll_proceed_io(cx))?;
         self.ident.track(self.io.poll_write_vectored(cx, bufs))
     }
 

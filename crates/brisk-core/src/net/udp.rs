@@ -95,7 +95,7 @@ impl UdpSocket {
     /// Cancel safety: yes.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         poll_fn(|cx| {
-            std::task::ready!(crate::coop::poll_proceed(cx));
+            std::task::ready!(crate::coop::poll_proceed_io(cx))?;
             self.track(self.io.poll_send(cx, buf))
         })
         .await
@@ -115,7 +115,7 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        std::task::ready!(crate::coop::poll_proceed_io(cx))?;
         self.track(self.io.poll_send_to(cx, buf, target))
     }
 
@@ -125,7 +125,7 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        std::task::ready!(crate::coop::poll_proceed_io(cx))?;
         self.track(self.io.poll_recv_from(cx, buf))
     }
 
@@ -215,7 +215,7 @@ impl Future for Recv<'_> {
     type Output = io::Result<usize>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        std::task::ready!(crate::coop::poll_proceed_io(cx))?;
         this.socket.track(this.socket.io.poll_recv(cx, this.buf))
     }
 }

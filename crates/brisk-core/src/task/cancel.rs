@@ -9,7 +9,8 @@
 //! every descendant, and wakes the code running under each of them.
 //!
 //! What marked code sees, at its next *cancellation point* (a Brisk leaf
-//! future about to return `Pending`):
+//! future being polled: `coop::poll_proceed`, which every leaf calls first,
+//! and `wait::set`, which it calls before returning `Pending`):
 //! - operations that return `io::Result` return an `io::Error` carrying
 //!   [`Cancelled`], so the code can clean up with `?`;
 //! - every other operation *unwinds*: it returns `Pending` and raises a flag
@@ -19,12 +20,13 @@
 //!
 //! `non_cancellable` installs a fresh node that nothing above can cancel.
 //!
-//! Costs: a task spawned from inside a task allocates one node (about 80
-//! bytes) and links it into its parent's child list (a short spin-locked
-//! section); a task spawned from outside any task gets a node only if
-//! someone cancels it or it spawns children. Checking for cancellation is a
-//! thread-local read and one atomic load, done only when a leaf future is
-//! about to return `Pending`.
+//! Costs: a task spawned from inside a cancellable task (one whose
+//! `JoinHandle` is alive, or that has a node) or inside a scope or group
+//! allocates one node (about 100 bytes) and links it into its parent's child
+//! list (a short spin-locked section); a detached task's children and tasks
+//! spawned from outside any task get a node only if someone cancels them or
+//! they spawn children. Checking for cancellation is a thread-local read and
+//! one atomic load per leaf poll.
 
 use super::header::Header;
 use crate::context;

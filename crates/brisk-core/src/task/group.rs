@@ -11,8 +11,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// A set of `'static` tasks that run in parallel (on any worker) and share
-/// one lifetime: cancelling the group — or the task that created it —
-/// cancels all of them, and dropping the group stops them.
+/// one lifetime: cancelling the group, dropping it, or cancelling the task
+/// that created it cancels all of them.
 ///
 /// Where a [`scope`](crate::scope) runs borrowing children concurrently
 /// inside one task, a group runs independent tasks in parallel. Their
@@ -24,8 +24,9 @@ use std::time::Duration;
 /// - [`shutdown`](Self::shutdown) cancels, waits up to a grace period, then
 ///   aborts whatever is left and waits for that too: when it returns, no
 ///   task of the group is running.
-/// - Dropping the group cancels and aborts the remaining tasks (a destructor
-///   cannot wait; use `shutdown` to wait).
+/// - Dropping the group cancels the remaining tasks; they stop at their next
+///   cancellation point, after their cleanup (a destructor cannot wait; use
+///   `shutdown` to wait, `abort_all` for a hard stop).
 ///
 /// ```
 /// use brisk::task::TaskGroup;
@@ -192,13 +193,13 @@ impl<T: Send + 'static> Default for TaskGroup<T> {
 }
 
 impl<T> Drop for TaskGroup<T> {
+    /// Cancels the remaining tasks (softly: they stop at their next
+    /// cancellation point and may finish their cleanup). A destructor cannot
+    /// wait for them; use [`shutdown`](TaskGroup::shutdown) to wait, or
+    /// [`abort_all`](TaskGroup::abort_all) first for a hard stop.
     fn drop(&mut self) {
-        if self.tasks.is_empty() {
-            return;
-        }
-        self.node.cancel(CancelReason::Requested);
-        for abort in self.aborts.iter().flatten() {
-            abort.abort();
+        if !self.tasks.is_empty() {
+            self.node.cancel(CancelReason::Requested);
         }
     }
 }

@@ -186,7 +186,7 @@ impl AsyncRead for &UnixStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(brisk_core::coop::poll_proceed(cx));
+        std::task::ready!(brisk_core::coop::poll_proceed_io(cx))?;
         self.ident
             .track(self.io.poll_read_raw(cx, |s| (&*s).read(buf)))
     }
@@ -198,7 +198,7 @@ impl AsyncWrite for &UnixStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(brisk_core::coop::poll_proceed(cx));
+        std::task::ready!(brisk_core::coop::poll_proceed_io(cx))?;
         self.ident
             .track(self.io.poll_write_raw(cx, |s| (&*s).write(buf)))
     }
@@ -207,7 +207,7 @@ impl AsyncWrite for &UnixStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(brisk_core::coop::poll_proceed(cx));
+        std::task::ready!(brisk_core::coop::poll_proceed_io(cx))?;
         self.ident
             .track(self.io.poll_write_raw(cx, |s| (&*s).write_vectored(bufs)))
     }
