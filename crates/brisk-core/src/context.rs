@@ -248,22 +248,51 @@ pub(crate) fn with_budget<R>(budget: u16, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Decrements the budget; false when it is exhausted.
+/// What a leaf future may do, from one look at the thread's context.
+pub(crate) enum Proceed {
+    Yes,
+    /// The code is cancelled: the unwind flag was raised.
+    Cancelled(crate::task::CancelReason),
+    /// The budget is spent.
+    Exhausted,
+}
+
+/// Checks cancellation and spends one unit of budget, with one
+/// thread-local access (the hot path of every leaf future). On
+/// `Cancelled`, raises the unwind flag if `unwind` is true.
 #[inline]
-pub(crate) fn consume_budget() -> bool {
+pub(crate) fn proceed(unwind: bool) -> Proceed {
     CONTEXT
         .try_with(|c| {
+            let reason = match c.node.get() {
+                // SAFETY: the boundary that installed the node holds it.
+                Some(node) => unsafe { node.as_ref() }.reason(),
+                // SAFETY: the current task is alive while it is polled.
+                None => match c.task.get() {
+                    Some(task) => unsafe { task.as_ref() }
+                        .cancel
+                        .get()
+                        .and_then(|n| n.reason()),
+                    None => None,
+                },
+            };
+            if let Some(reason) = reason {
+                if unwind {
+                    c.unwind.set(true);
+                }
+                return Proceed::Cancelled(reason);
+            }
             let b = c.budget.get();
             if b == UNCONSTRAINED {
-                true
+                Proceed::Yes
             } else if b == 0 {
-                false
+                Proceed::Exhausted
             } else {
                 c.budget.set(b - 1);
-                true
+                Proceed::Yes
             }
         })
-        .unwrap_or(true)
+        .unwrap_or(Proceed::Yes)
 }
 
 /// Runs `f` with a view of the task being polled on this thread.

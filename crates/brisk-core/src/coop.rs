@@ -40,14 +40,13 @@ use std::task::{Context, Poll};
 /// channel that is never empty still stops.
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    if crate::task::cancel::unwind_if_cancelled() {
-        return Poll::Pending;
-    }
-    if context::consume_budget() {
-        Poll::Ready(())
-    } else {
-        cx.waker().wake_by_ref();
-        Poll::Pending
+    match context::proceed(true) {
+        context::Proceed::Yes => Poll::Ready(()),
+        context::Proceed::Cancelled(_) => Poll::Pending,
+        context::Proceed::Exhausted => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
     }
 }
 
@@ -68,14 +67,15 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// ```
 #[inline]
 pub fn poll_proceed_io(cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-    if let Some(err) = crate::task::cancel::io_cancelled() {
-        return Poll::Ready(Err(err));
-    }
-    if context::consume_budget() {
-        Poll::Ready(Ok(()))
-    } else {
-        cx.waker().wake_by_ref();
-        Poll::Pending
+    match context::proceed(false) {
+        context::Proceed::Yes => Poll::Ready(Ok(())),
+        context::Proceed::Cancelled(reason) => {
+            Poll::Ready(Err(crate::task::Cancelled::new(reason).into_io()))
+        }
+        context::Proceed::Exhausted => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
     }
 }
 
