@@ -267,12 +267,12 @@ pub(crate) fn proceed(unwind: bool) -> Proceed {
             let reason = match c.node.get() {
                 // SAFETY: the boundary that installed the node holds it.
                 Some(node) => unsafe { node.as_ref() }.reason(),
-                // SAFETY: the current task is alive while it is polled.
                 None => match c.task.get() {
-                    Some(task) => unsafe { task.as_ref() }
-                        .cancel
-                        .get()
-                        .and_then(|n| n.reason()),
+                    Some(task) => {
+                        // SAFETY: the current task is alive while it is polled.
+                        let header = unsafe { task.as_ref() };
+                        header.cancel.get().and_then(|n| n.reason())
+                    }
                     None => None,
                 },
             };
