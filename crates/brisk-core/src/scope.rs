@@ -711,7 +711,7 @@ where
             let spawned = std::mem::take(&mut *this.shared.pending.lock());
             let any_spawned = !spawned.is_empty();
             for child in spawned {
-                this.children.push(child);
+                this.children.push_boxed(child);
             }
             // Children that finished.
             while let Poll::Ready(Some((_, end))) = this.children.poll_next(cx) {

@@ -73,6 +73,16 @@ pub struct FutureSet<'a, T> {
     raw: RawSet<Pin<Box<dyn Future<Output = T> + Send + 'a>>>,
 }
 
+impl<'a, T> FutureSet<'a, T> {
+    /// Adds a future that is already boxed, without boxing it again.
+    pub(crate) fn push_boxed(
+        &mut self,
+        future: Pin<Box<dyn Future<Output = T> + Send + 'a>>,
+    ) -> usize {
+        self.raw.push(future)
+    }
+}
+
 /// A [`FutureSet`] for futures that are not `Send` (the set itself is then
 /// not `Send` either).
 ///
