@@ -22,6 +22,10 @@ struct Context {
     /// Raised by a leaf future that found its code cancelled; consumed by
     /// the nearest boundary.
     unwind: Cell<bool>,
+    /// `non_cancellable` blocks found pending under the current boundary in
+    /// this poll: while one is, the boundary does not unwind (the shielded
+    /// cleanup must not be dropped by its surroundings).
+    shields: Cell<u32>,
     budget: Cell<u16>,
     scheduler_thread: Cell<bool>,
     /// True when no runtime is current or the current one reads the system
@@ -43,6 +47,7 @@ thread_local! {
             task: Cell::new(None),
             node: Cell::new(None),
             unwind: Cell::new(false),
+            shields: Cell::new(0),
             budget: Cell::new(UNCONSTRAINED),
             scheduler_thread: Cell::new(false),
             system_clock: Cell::new(true),
@@ -157,6 +162,7 @@ pub(crate) struct TaskGuard {
     prev: Option<NonNull<Header>>,
     prev_node: Option<NonNull<Node>>,
     prev_unwind: bool,
+    prev_shields: u32,
     prev_budget: u16,
 }
 
@@ -166,6 +172,7 @@ pub(crate) fn enter_task(ptr: NonNull<Header>) -> TaskGuard {
         prev: c.task.replace(Some(ptr)),
         prev_node: c.node.replace(None),
         prev_unwind: c.unwind.replace(false),
+        prev_shields: c.shields.replace(0),
         prev_budget: c.budget.replace(BUDGET),
     })
 }
@@ -177,6 +184,7 @@ impl Drop for TaskGuard {
             c.task.set(self.prev);
             c.node.set(self.prev_node);
             c.unwind.set(self.prev_unwind);
+            c.shields.set(self.prev_shields);
             c.budget.set(self.prev_budget);
         });
     }
@@ -196,12 +204,33 @@ pub(crate) fn set_unwind() {
     let _ = CONTEXT.try_with(|c| c.unwind.set(true));
 }
 
-/// Takes the unwind flag (the task harness, after a poll).
+/// Takes the unwind flag (`poll_io`).
 #[inline]
 pub(crate) fn take_unwind() -> bool {
     CONTEXT
         .try_with(|c| c.unwind.replace(false))
         .unwrap_or(false)
+}
+
+/// The task harness, after a poll: true if the task must unwind (the flag
+/// is raised and no shielded block is pending). Resets both.
+#[inline]
+pub(crate) fn take_task_unwind() -> bool {
+    CONTEXT
+        .try_with(|c| {
+            let raised = c.unwind.replace(false);
+            let shields = c.shields.replace(0);
+            raised && shields == 0
+        })
+        .unwrap_or(false)
+}
+
+/// Counts `n` pending shielded blocks under the current boundary.
+#[inline]
+pub(crate) fn add_shields(n: u32) {
+    if n > 0 {
+        let _ = CONTEXT.try_with(|c| c.shields.set(c.shields.get().saturating_add(n)));
+    }
 }
 
 /// Makes `node` the current node until [`NodeGuard::exit`] (or drop, on a
@@ -210,6 +239,7 @@ pub(crate) fn enter_node(node: NonNull<Node>) -> NodeGuard {
     CONTEXT.with(|c| NodeGuard {
         prev: c.node.replace(Some(node)),
         prev_unwind: c.unwind.replace(false),
+        prev_shields: c.shields.replace(0),
     })
 }
 
@@ -217,13 +247,15 @@ pub(crate) fn enter_node(node: NonNull<Node>) -> NodeGuard {
 pub(crate) struct NodeGuard {
     prev: Option<NonNull<Node>>,
     prev_unwind: bool,
+    prev_shields: u32,
 }
 
 impl NodeGuard {
-    /// Leaves the node; true if code under it raised the unwind flag.
-    pub(crate) fn exit(self) -> bool {
-        CONTEXT.with(|c| c.unwind.get())
-        // `drop` restores the node and the flag.
+    /// Leaves the node; returns whether code under it raised the unwind
+    /// flag, and how many shielded blocks under it are pending.
+    pub(crate) fn exit(self) -> (bool, u32) {
+        CONTEXT.with(|c| (c.unwind.get(), c.shields.get()))
+        // `drop` restores the node, the flag and the count.
     }
 }
 
@@ -232,6 +264,7 @@ impl Drop for NodeGuard {
         let _ = CONTEXT.try_with(|c| {
             c.node.set(self.prev);
             c.unwind.set(self.prev_unwind);
+            c.shields.set(self.prev_shields);
         });
     }
 }

@@ -54,6 +54,11 @@
 //! - Cancelling the task around the scope cancels body and children; the
 //!   scope still waits for them, so their cleanup (for example in
 //!   [`non_cancellable`](crate::task::non_cancellable)) runs to the end.
+//! - A panic in the **body** is held the same way: the children are
+//!   cancelled, the scope waits for them, then the body's panic resumes
+//!   unchanged.
+//! - The scope joins the cancellation tree where it is first polled (the
+//!   task awaiting it), not where `scope(..)` was called.
 //! - Children show up in diagnostics as work of the scope's task: they
 //!   record their wait-points in its header; tasks they spawn are children
 //!   of that task.
@@ -154,49 +159,100 @@ enum ChildEnd<E> {
 
 /// State shared by the scope future and its `Scope` handles.
 struct Shared<'env, E> {
-    /// The body's node: cancelled when a child fails (cascades to `children`).
-    body_node: Arc<Node>,
-    /// The children's node: cancelled by `Scope::cancel`.
-    children_node: Arc<Node>,
-    /// Children spawned since the scope future last looked.
-    pending: SpinLock<Vec<ChildFuture<'env, E>>>,
+    /// The body's node (cancelled when a child fails; cascades to the
+    /// children's) and the children's node (cancelled by `Scope::cancel`).
+    /// Created at the scope's first poll, under the code that awaits it.
+    nodes: std::sync::OnceLock<Nodes>,
+    /// Children spawned since the scope future last looked, and whether the
+    /// scope finished (checked under the same lock, so no spawn slips in
+    /// after the last look).
+    pending: SpinLock<Pending<'env, E>>,
     /// The scope future's waker, to pick up children spawned from elsewhere.
     waker: SpinLock<Option<Waker>>,
-    /// Set when the scope finished; spawning after that is a bug.
-    closed: std::sync::atomic::AtomicBool,
     location: &'static Location<'static>,
+}
+
+struct Nodes {
+    body: Arc<Node>,
+    children: Arc<Node>,
+}
+
+struct Pending<'env, E> {
+    children: Vec<ChildFuture<'env, E>>,
+    closed: bool,
 }
 
 impl<'env, E> Shared<'env, E> {
     fn new(location: &'static Location<'static>) -> Arc<Self> {
-        let body_node = match cancel::current_parent() {
-            Some(parent) => Node::child(&parent, None),
-            None => Node::root(None),
-        };
-        let children_node = Node::child(&body_node, None);
         Arc::new(Shared {
-            body_node,
-            children_node,
-            pending: SpinLock::new(Vec::new()),
+            nodes: std::sync::OnceLock::new(),
+            pending: SpinLock::new(Pending {
+                children: Vec::new(),
+                closed: false,
+            }),
             waker: SpinLock::new(None),
-            closed: std::sync::atomic::AtomicBool::new(false),
             location,
         })
     }
 
+    /// The scope's nodes, created under the current code on first use (the
+    /// scope's first poll, unless a child is spawned before it).
+    fn nodes(&self) -> &Nodes {
+        self.nodes.get_or_init(|| {
+            let body = match cancel::current_parent() {
+                Some(parent) => Node::child(&parent, None),
+                None => Node::root(None),
+            };
+            let children = Node::child(&body, None);
+            Nodes { body, children }
+        })
+    }
+
     fn push(&self, child: ChildFuture<'env, E>, location: &'static Location<'static>) {
-        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
-            panic!(
-                "{} (spawn at {location}, scope entered at {})",
-                crate::error::SCOPE_SPAWN_AFTER_END,
-                self.location
-            );
+        {
+            let mut pending = self.pending.lock();
+            if !pending.closed {
+                pending.children.push(child);
+                drop(pending);
+                let waker = self.waker.lock().clone();
+                if let Some(w) = waker {
+                    w.wake();
+                }
+                return;
+            }
         }
-        self.pending.lock().push(child);
-        let waker = self.waker.lock().clone();
-        if let Some(w) = waker {
-            w.wake();
+        panic!(
+            "{} (spawn at {location}, scope entered at {})",
+            crate::error::SCOPE_SPAWN_AFTER_END,
+            self.location
+        );
+    }
+
+    /// Marks the scope finished if no child is pending; false otherwise.
+    fn try_close(&self) -> bool {
+        let mut pending = self.pending.lock();
+        if pending.children.is_empty() {
+            pending.closed = true;
+            true
+        } else {
+            false
         }
+    }
+}
+
+/// Drops the children that were spawned but never picked up when the scope
+/// future is dropped: they may hold `Scope` clones, which would otherwise
+/// keep each other alive.
+struct DrainOnDrop<'env, E>(Arc<Shared<'env, E>>);
+
+impl<E> Drop for DrainOnDrop<'_, E> {
+    fn drop(&mut self) {
+        let orphans = {
+            let mut pending = self.0.pending.lock();
+            pending.closed = true;
+            std::mem::take(&mut pending.children)
+        };
+        drop(orphans);
     }
 }
 
@@ -250,13 +306,13 @@ macro_rules! common_scope_api {
         /// Cancels the children (not the body): their Brisk operations
         /// return `Cancelled`, and the scope still waits for them.
         pub fn cancel(&self) {
-            self.shared.children_node.cancel(CancelReason::Requested);
+            self.shared.nodes().children.cancel(CancelReason::Requested);
         }
 
         /// True once the children were cancelled (by [`cancel`](Self::cancel),
         /// a failing sibling, or the cancellation of the enclosing task).
         pub fn is_cancelled(&self) -> bool {
-            self.shared.children_node.reason().is_some()
+            self.shared.nodes().children.reason().is_some()
         }
     };
 }
@@ -407,7 +463,7 @@ fn child<'env, E, F>(
 where
     F: Future,
 {
-    let node = Node::child(&shared.children_node, None);
+    let node = Node::child(&shared.nodes().children, None);
     let slot = Arc::new(HandleSlot::default());
     let label = match name {
         Some(n) => format!("`{n}` (spawned at {location})"),
@@ -555,11 +611,12 @@ impl<T> Future for ScopedJoinHandle<T> {
         if g.done {
             panic!("{}", crate::error::SCOPED_HANDLE_POLLED_AFTER_COMPLETION);
         }
-        match &g.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => g.waker = Some(cx.waker().clone()),
-        }
+        let old = match &g.waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => g.waker.replace(cx.waker().clone()),
+        };
         drop(g);
+        drop(old); // outside the lock: a waker's drop may run anything
         wait::set(ResourceKind::Scope, 0, Location::caller());
         Poll::Pending
     }
@@ -640,6 +697,8 @@ pin_project_lite::pin_project! {
         shared: Arc<Shared<'env, E>>,
         first_error: Option<E>,
         first_panic: Option<(Box<dyn Any + Send>, String)>,
+        body_panic: Option<Box<dyn Any + Send>>,
+        _drain: DrainOnDrop<'env, E>,
         _marker: PhantomData<fn() -> M>,
     }
 }
@@ -655,9 +714,11 @@ where
             body_out: None,
             body_done: false,
             children: FutureSet::new(),
+            _drain: DrainOnDrop(shared.clone()),
             shared,
             first_error: None,
             first_panic: None,
+            body_panic: None,
             _marker: PhantomData,
         }
     }
@@ -673,24 +734,33 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let nodes = this.shared.nodes();
         {
-            let mut w = this.shared.waker.lock();
-            match &*w {
-                Some(old) if old.will_wake(cx.waker()) => {}
-                _ => *w = Some(cx.waker().clone()),
-            }
+            let old = {
+                let mut w = this.shared.waker.lock();
+                match &*w {
+                    Some(old) if old.will_wake(cx.waker()) => None,
+                    _ => w.replace(cx.waker().clone()),
+                }
+            };
+            drop(old); // outside the lock: a waker's drop may run anything
         }
+        let mut rounds = 0;
         loop {
-            // The body, under its own node.
+            // The body, under its own node. A panic in it is held until the
+            // children, cancelled, have finished.
             if !*this.body_done {
                 let body = this
                     .body
                     .as_mut()
                     .as_pin_mut()
                     .expect("the scope body is present until it finishes");
-                match cancel::poll_boundary(&this.shared.body_node, cx, true, |cx| body.poll(cx)) {
-                    Poll::Pending => {}
-                    Poll::Ready(out) => {
+                let polled = catch_unwind(AssertUnwindSafe(|| {
+                    cancel::poll_boundary(&nodes.body, cx, true, |cx| body.poll(cx))
+                }));
+                match polled {
+                    Ok(Poll::Pending) => {}
+                    Ok(Poll::Ready(out)) => {
                         *this.body_done = true;
                         this.body.set(None);
                         if let Ok(v) = out {
@@ -700,16 +770,22 @@ where
                                     if this.first_error.is_none() && this.first_panic.is_none() {
                                         *this.first_error = Some(e);
                                     }
-                                    this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                                    nodes.body.cancel(CancelReason::SiblingFailed);
                                 }
                             }
                         }
                     }
+                    Err(payload) => {
+                        *this.body_done = true;
+                        let body = &mut this.body;
+                        let _ = catch_unwind(AssertUnwindSafe(|| body.set(None)));
+                        *this.body_panic = Some(payload);
+                        nodes.body.cancel(CancelReason::SiblingFailed);
+                    }
                 }
             }
             // Children spawned since the last look.
-            let spawned = std::mem::take(&mut *this.shared.pending.lock());
-            let any_spawned = !spawned.is_empty();
+            let spawned = std::mem::take(&mut this.shared.pending.lock().children);
             for child in spawned {
                 this.children.push_boxed(child);
             }
@@ -721,29 +797,38 @@ where
                         if this.first_error.is_none() && this.first_panic.is_none() {
                             *this.first_error = Some(e);
                         }
-                        this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                        nodes.body.cancel(CancelReason::SiblingFailed);
                     }
                     ChildEnd::Panicked(payload, label) => {
                         if this.first_panic.is_none() {
                             *this.first_panic = Some((payload, label));
                         }
-                        this.shared.body_node.cancel(CancelReason::SiblingFailed);
+                        nodes.body.cancel(CancelReason::SiblingFailed);
                     }
                 }
             }
-            // Children spawned by children in this round: poll them now.
-            if any_spawned && !this.shared.pending.lock().is_empty() {
-                continue;
+            // Children spawned by children in this round: poll them now,
+            // a bounded number of rounds per poll.
+            if this.shared.pending.lock().children.is_empty() {
+                break;
             }
-            break;
+            rounds += 1;
+            if rounds == 32 {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
         }
-        if !*this.body_done || !this.children.is_empty() {
+        if !*this.body_done || !this.children.is_empty() || !this.shared.try_close() {
+            if *this.body_done && this.children.is_empty() {
+                // A spawn raced the last look: go round again.
+                cx.waker().wake_by_ref();
+            }
             wait::record(ResourceKind::Scope, 0, this.shared.location);
             return Poll::Pending;
         }
-        this.shared
-            .closed
-            .store(true, std::sync::atomic::Ordering::Release);
+        if let Some(payload) = this.body_panic.take() {
+            resume_unwind(payload);
+        }
         if let Some((payload, label)) = this.first_panic.take() {
             let message = panic_message(&*payload);
             resume_unwind(Box::new(format!("scope child {label} panicked: {message}")));

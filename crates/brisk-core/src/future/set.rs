@@ -367,6 +367,17 @@ impl<F> RawSet<F> {
         self.batch.clear();
     }
 
+    /// Queues every running member that is not queued yet.
+    fn queue_all(&mut self) {
+        for (key, slot) in self.slots.iter().enumerate() {
+            if let (Some(_), Some((member, _))) = (&slot.future, &slot.waker) {
+                if !member.queued.swap(true, Ordering::AcqRel) {
+                    self.batch.push_back((key, slot.generation));
+                }
+            }
+        }
+    }
+
     fn register_owner(&self, waker: &Waker) {
         let mut owner = self.shared.owner.lock();
         match &*owner {
@@ -380,6 +391,13 @@ impl<F: Future + Unpin> RawSet<F> {
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, F::Output)>> {
         if self.len == 0 {
             return Poll::Ready(None);
+        }
+        // Cancellation wakes the task, not the members: while the code
+        // polling the set is cancelled, poll every member, so that their
+        // leaves reach their cancellation points (a leaf that unwinds
+        // registers no waker, so waiting for member wakes could hang).
+        if crate::task::cancel::current_reason().is_some() {
+            self.queue_all();
         }
         self.register_owner(cx.waker());
         // Clear before taking the queue: a wake queued after the take sees

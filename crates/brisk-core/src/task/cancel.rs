@@ -20,13 +20,18 @@
 //!
 //! `non_cancellable` installs a fresh node that nothing above can cancel.
 //!
-//! Costs: a task spawned from inside a cancellable task (one whose
-//! `JoinHandle` is alive, or that has a node) or inside a scope or group
-//! allocates one node (about 100 bytes) and links it into its parent's child
-//! list (a short spin-locked section); a detached task's children and tasks
-//! spawned from outside any task get a node only if someone cancels them or
-//! they spawn children. Checking for cancellation is a thread-local read and
-//! one atomic load per leaf poll.
+//! Costs: a task spawned under a node (from inside a task that has one or
+//! whose `JoinHandle` is alive, or inside a scope or group) allocates its
+//! own node (about 100 bytes) and links it into its parent's child list (a
+//! short spin-locked section). Other tasks get a node only when it is first
+//! needed: `JoinHandle::cancel`, an `AbortHandle`, or spawning while their
+//! own `JoinHandle` is alive. Checking for cancellation is a thread-local
+//! read and one atomic load per leaf poll.
+//!
+//! A task that finishes leaves the tree (so long chains of tasks spawning
+//! tasks do not keep each other's nodes alive): tasks it left running are
+//! no longer reached through it. Scopes and groups never leave children
+//! running, so structured code keeps its whole tree.
 
 use super::header::Header;
 use crate::context;
@@ -224,11 +229,14 @@ impl Node {
     /// Replaces the waker that cancellation fires, unless it would wake the
     /// same task.
     pub(crate) fn set_waker(&self, waker: &Waker) {
-        let mut g = self.inner.lock();
-        match &g.waker {
-            Some(w) if w.will_wake(waker) => {}
-            _ => g.waker = Some(waker.clone()),
-        }
+        let old = {
+            let mut g = self.inner.lock();
+            match &g.waker {
+                Some(w) if w.will_wake(waker) => None,
+                _ => g.waker.replace(waker.clone()),
+            }
+        };
+        drop(old); // outside the lock: a waker's drop may run anything
     }
 
     /// Takes the waker out (the owner finished), breaking the cycle a task's
@@ -528,13 +536,18 @@ pub(crate) fn poll_boundary<R>(
     }
     let guard = context::enter_node(NonNull::from(&**node));
     let out = f(cx);
-    let unwound = guard.exit();
+    let (raised, shields) = guard.exit();
     match out {
         Poll::Ready(v) => Poll::Ready(Ok(v)),
-        Poll::Pending if unwound => Poll::Ready(Err(Cancelled::new(
+        // A pending shielded block holds the unwind back: its cleanup must
+        // not be dropped by the code around it.
+        Poll::Pending if raised && shields == 0 => Poll::Ready(Err(Cancelled::new(
             node.reason().unwrap_or(CancelReason::Requested),
         ))),
-        Poll::Pending => Poll::Pending,
+        Poll::Pending => {
+            context::add_shields(shields);
+            Poll::Pending
+        }
     }
 }
 
@@ -544,6 +557,11 @@ pub(crate) fn poll_boundary<R>(
 /// behave as if nothing was cancelled, and tasks or groups it starts hang
 /// under a fresh node that nothing above can cancel. Use it for cleanup that
 /// must finish (flushing a buffer, sending a goodbye, committing a log).
+///
+/// While the block is pending, the code around it is not unwound either
+/// (it unwinds at its next cancellation point after the block finished), so
+/// a cancelled sibling in the same `join!` or `select!` cannot drop the
+/// cleanup half-way.
 ///
 /// Only soft cancellation is shielded: `JoinHandle::abort`, a runtime
 /// shutdown, or dropping the future still stop it, so pair long cleanup
@@ -593,10 +611,21 @@ impl<F: std::future::Future> std::future::Future for NonCancellable<F> {
         let node = this.node.get_or_insert_with(|| Node::root(None));
         let future = this.future;
         match poll_boundary(node, cx, false, |cx| future.poll(cx)) {
-            Poll::Ready(Ok(v)) => Poll::Ready(v),
+            Poll::Ready(Ok(v)) => {
+                if current_reason().is_some() {
+                    // The code around was cancelled while the block ran and
+                    // held its unwind back: let it reach its next
+                    // cancellation point now.
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Ready(v)
+            }
             // Nothing cancels a fresh root node, so nothing unwinds to it.
             Poll::Ready(Err(_)) => unreachable!("a non-cancellable block was cancelled"),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                context::add_shields(1);
+                Poll::Pending
+            }
         }
     }
 }

@@ -69,7 +69,10 @@ impl<T> JoinHandle<T> {
     /// Cancels the task and everything it started (tasks, scopes, groups),
     /// softly: their Brisk operations return `Cancelled` at the next
     /// cancellation point, and they may still clean up (see
-    /// [`Cancelled`](super::Cancelled)). A task that unwinds reports a
+    /// [`Cancelled`](super::Cancelled)). Not reached: tasks started inside
+    /// a [`non_cancellable`](super::non_cancellable) block, and tasks left
+    /// running by a task that already finished (it left the tree; scopes
+    /// and task groups never leave children behind). A task that unwinds reports a
     /// `JoinError` for which [`JoinError::is_cancelled`] is true; a task that
     /// handles the cancellation and returns keeps its output. Does nothing
     /// once the task finished.

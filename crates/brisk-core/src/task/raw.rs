@@ -105,7 +105,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
 
     // A leaf future found the task cancelled and asked to unwind: the
     // future is dropped at that await, as if aborted there.
-    let unwound = context::take_unwind();
+    let unwound = context::take_task_unwind();
     if !matches!(result, Ok(Poll::Ready(_))) {
         task_guard = None;
     }

@@ -298,6 +298,13 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// having handled the cancellation itself), or `Err(Cancelled)` if it
 /// unwound at a cancellation point.
 ///
+/// The deadline is watched while the returned future is polled: tasks
+/// started inside the block are cancelled at the deadline if the block is
+/// still running then. A task that outlives the block (detached, or its
+/// handle returned) is not cancelled by a deadline that passes later; start
+/// it in a [`TaskGroup`](crate::task::TaskGroup) or scope inside the block
+/// to keep it bounded.
+///
 /// ```
 /// use std::time::Duration;
 /// use brisk::time::{sleep, with_deadline, Instant};
