@@ -505,8 +505,14 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
 
 /// `block_on` on a multi-thread runtime: this thread polls the future (and
 /// the local tasks it spawns); the workers run everything else.
+///
+/// This thread sleeps on its own condition variable, never in the reactor:
+/// the workers drive it. A `block_on` thread in `epoll_wait` would catch
+/// every readiness event one at a time and hand each task to a worker
+/// through the inject queue and a futex wake, instead of a worker taking
+/// them in one batch into its own queue.
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
-    let parker = Arc::new(Parker::with_io(Some(shared.io.clone())));
+    let parker = Arc::new(Parker::new());
     let main = ThreadWaker::new(parker.clone());
     let waker = main.waker();
     let mut cx = Context::from_waker(&waker);
