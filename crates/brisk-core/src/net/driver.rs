@@ -8,6 +8,7 @@
 use super::{Interest, Ready};
 use std::future::Future;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -64,6 +65,27 @@ pub trait TcpListenerIo: Send + Sync {
 pub trait TcpStreamIo: Send + Sync {
     /// Reads into `buf`, or registers the waker.
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Reads into `buf`, which need not be initialised, or registers the
+    /// waker; returns the bytes read: the start of `buf`, now initialised.
+    ///
+    /// Callers (hyper and tokio adapters, whose read buffers are spare
+    /// capacity) check that the returned slice starts at `buf`, so an
+    /// implementation cannot make them read uninitialised memory. The
+    /// default zeroes `buf` and calls [`poll_read`](TcpStreamIo::poll_read);
+    /// a backend that can read into uninitialised memory saves the zeroing.
+    fn poll_read_uninit<'a>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &'a mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<&'a mut [u8]>> {
+        buf.fill(MaybeUninit::new(0));
+        // SAFETY: every element was just initialised, and `MaybeUninit<u8>`
+        // has the layout of `u8`.
+        let buf = unsafe { &mut *(buf as *mut [MaybeUninit<u8>] as *mut [u8]) };
+        let n = std::task::ready!(self.poll_read(cx, buf))?;
+        let len = buf.len();
+        Poll::Ready(Ok(&mut buf[..n.min(len)]))
+    }
     /// Writes from `buf`, or registers the waker.
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
     /// Writes from several buffers, or registers the waker.
