@@ -49,6 +49,8 @@ pub(crate) struct IoDriver {
     slab: brisk_core::spin::SpinLock<Slab>,
     registrations: AtomicUsize,
     shutdown: AtomicBool,
+    /// Counts finished turns (see `turns`).
+    turns: AtomicUsize,
 }
 
 /// A source registered with the reactor; deregistered by `IoDriver::deregister`.
@@ -74,6 +76,7 @@ impl IoDriver {
             slab: brisk_core::spin::SpinLock::new(Slab::default()),
             registrations: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
+            turns: AtomicUsize::new(0),
         })
     }
 
@@ -222,6 +225,18 @@ impl IoDriver {
         for w in wakes.drain(..) {
             w.wake();
         }
+        // Only the lock holder writes it.
+        self.turns.store(
+            self.turns.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// How many turns have finished so far: a fallback poller (the monitor)
+    /// compares two readings to see whether anybody drove the reactor in
+    /// between.
+    pub(crate) fn turns(&self) -> usize {
+        self.turns.load(Ordering::Relaxed)
     }
 
     /// Polls without blocking if nobody drives the reactor right now.
