@@ -160,3 +160,87 @@ pub trait UdpSocketIo: Send + Sync {
     /// The IP time-to-live.
     fn ttl(&self) -> io::Result<u32>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::MaybeUninit;
+
+    /// A stream whose reads return `b"hey"`; everything else is unused.
+    struct Hey;
+
+    fn unused<T>() -> io::Result<T> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    impl TcpStreamIo for Hey {
+        fn poll_read(&self, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+            // The default `poll_read_uninit` hands over a zeroed buffer.
+            assert!(buf.iter().all(|&b| b == 0));
+            buf[..3].copy_from_slice(b"hey");
+            Poll::Ready(Ok(3))
+        }
+        fn poll_write(&self, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
+            Poll::Ready(unused())
+        }
+        fn poll_write_vectored(
+            &self,
+            _: &mut Context<'_>,
+            _: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(unused())
+        }
+        fn poll_ready(&self, _: &mut Context<'_>, _: Interest) -> Poll<io::Result<Ready>> {
+            Poll::Ready(unused())
+        }
+        fn try_read(&self, _: &mut [u8]) -> io::Result<usize> {
+            unused()
+        }
+        fn try_write(&self, _: &[u8]) -> io::Result<usize> {
+            unused()
+        }
+        fn try_write_vectored(&self, _: &[IoSlice<'_>]) -> io::Result<usize> {
+            unused()
+        }
+        fn shutdown(&self, _: Shutdown) -> io::Result<()> {
+            unused()
+        }
+        fn local_addr(&self) -> io::Result<SocketAddr> {
+            unused()
+        }
+        fn peer_addr(&self) -> io::Result<SocketAddr> {
+            unused()
+        }
+        fn set_nodelay(&self, _: bool) -> io::Result<()> {
+            unused()
+        }
+        fn nodelay(&self) -> io::Result<bool> {
+            unused()
+        }
+        fn set_ttl(&self, _: u32) -> io::Result<()> {
+            unused()
+        }
+        fn ttl(&self) -> io::Result<u32> {
+            unused()
+        }
+        fn take_error(&self) -> io::Result<Option<io::Error>> {
+            unused()
+        }
+    }
+
+    /// A backend without its own `poll_read_uninit` gets the default: the
+    /// buffer is zeroed, read with `poll_read`, and the filled prefix returned.
+    #[test]
+    fn default_read_uninit_returns_the_filled_prefix() {
+        let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+        let start = buf.as_ptr().cast::<u8>();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match Hey.poll_read_uninit(&mut cx, &mut buf) {
+            Poll::Ready(Ok(filled)) => {
+                assert_eq!(filled, b"hey");
+                assert_eq!(filled.as_ptr(), start);
+            }
+            other => panic!("unexpected {:?}", other.map(|r| r.map(|b| b.len()))),
+        }
+    }
+}
