@@ -1,8 +1,10 @@
 //! The reactor: one `mio::Poll` per runtime, driven by whichever scheduler
 //! thread parks first (it sleeps in `epoll_wait` instead of on a condition
-//! variable), polled without blocking by busy workers every few ticks and by
-//! the monitor thread, so readiness is noticed within about a millisecond
-//! even while every worker is busy.
+//! variable; on a multi-thread runtime only workers do, never a `block_on`
+//! thread), polled without blocking by busy workers every few ticks and, when
+//! no worker turned it for a millisecond (every worker stuck in a long poll),
+//! by the monitor thread, so readiness is noticed within about a millisecond
+//! even then.
 //!
 //! Ground rules:
 //! - Only the holder of `core` (a `try_lock`) calls `mio::Poll::poll`.
