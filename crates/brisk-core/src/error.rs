@@ -60,6 +60,11 @@ sockets belong to the runtime that creates them; create them inside `#[brisk::ma
 pub(crate) const NET_UNSUPPORTED: &str = "brisk::net: the current runtime has no network: \
 use the native runtime (`brisk::Runtime`) or a backend that provides one";
 
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
+pub(crate) const NET_READ_UNINIT_OUT_OF_BUF: &str =
+    "`TcpStreamIo::poll_read_uninit` returned bytes that are not the start of the buffer it was given: \
+the network backend is broken; return the filled prefix of `buf` (the default method does)";
+
 pub(crate) const SCOPE_SPAWN_AFTER_END: &str =
     "`Scope::spawn` was called after its scope finished: a clone of the `Scope` handle \
 escaped the `brisk::scope` body; spawn children only while the scope is running, \

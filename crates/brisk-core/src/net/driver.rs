@@ -8,6 +8,7 @@
 use super::{Interest, Ready};
 use std::future::Future;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -64,6 +65,27 @@ pub trait TcpListenerIo: Send + Sync {
 pub trait TcpStreamIo: Send + Sync {
     /// Reads into `buf`, or registers the waker.
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Reads into `buf`, which need not be initialised, or registers the
+    /// waker; returns the bytes read: the start of `buf`, now initialised.
+    ///
+    /// Callers (hyper and tokio adapters, whose read buffers are spare
+    /// capacity) check that the returned slice starts at `buf`, so an
+    /// implementation cannot make them read uninitialised memory. The
+    /// default zeroes `buf` and calls [`poll_read`](TcpStreamIo::poll_read);
+    /// a backend that can read into uninitialised memory saves the zeroing.
+    fn poll_read_uninit<'a>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &'a mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<&'a mut [u8]>> {
+        buf.fill(MaybeUninit::new(0));
+        // SAFETY: every element was just initialised, and `MaybeUninit<u8>`
+        // has the layout of `u8`.
+        let buf = unsafe { &mut *(buf as *mut [MaybeUninit<u8>] as *mut [u8]) };
+        let n = std::task::ready!(self.poll_read(cx, buf))?;
+        let len = buf.len();
+        Poll::Ready(Ok(&mut buf[..n.min(len)]))
+    }
     /// Writes from `buf`, or registers the waker.
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
     /// Writes from several buffers, or registers the waker.
@@ -137,4 +159,88 @@ pub trait UdpSocketIo: Send + Sync {
     fn set_ttl(&self, ttl: u32) -> io::Result<()>;
     /// The IP time-to-live.
     fn ttl(&self) -> io::Result<u32>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::MaybeUninit;
+
+    /// A stream whose reads return `b"hey"`; everything else is unused.
+    struct Hey;
+
+    fn unused<T>() -> io::Result<T> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    impl TcpStreamIo for Hey {
+        fn poll_read(&self, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+            // The default `poll_read_uninit` hands over a zeroed buffer.
+            assert!(buf.iter().all(|&b| b == 0));
+            buf[..3].copy_from_slice(b"hey");
+            Poll::Ready(Ok(3))
+        }
+        fn poll_write(&self, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
+            Poll::Ready(unused())
+        }
+        fn poll_write_vectored(
+            &self,
+            _: &mut Context<'_>,
+            _: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(unused())
+        }
+        fn poll_ready(&self, _: &mut Context<'_>, _: Interest) -> Poll<io::Result<Ready>> {
+            Poll::Ready(unused())
+        }
+        fn try_read(&self, _: &mut [u8]) -> io::Result<usize> {
+            unused()
+        }
+        fn try_write(&self, _: &[u8]) -> io::Result<usize> {
+            unused()
+        }
+        fn try_write_vectored(&self, _: &[IoSlice<'_>]) -> io::Result<usize> {
+            unused()
+        }
+        fn shutdown(&self, _: Shutdown) -> io::Result<()> {
+            unused()
+        }
+        fn local_addr(&self) -> io::Result<SocketAddr> {
+            unused()
+        }
+        fn peer_addr(&self) -> io::Result<SocketAddr> {
+            unused()
+        }
+        fn set_nodelay(&self, _: bool) -> io::Result<()> {
+            unused()
+        }
+        fn nodelay(&self) -> io::Result<bool> {
+            unused()
+        }
+        fn set_ttl(&self, _: u32) -> io::Result<()> {
+            unused()
+        }
+        fn ttl(&self) -> io::Result<u32> {
+            unused()
+        }
+        fn take_error(&self) -> io::Result<Option<io::Error>> {
+            unused()
+        }
+    }
+
+    /// A backend without its own `poll_read_uninit` gets the default: the
+    /// buffer is zeroed, read with `poll_read`, and the filled prefix returned.
+    #[test]
+    fn default_read_uninit_returns_the_filled_prefix() {
+        let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+        let start = buf.as_ptr().cast::<u8>();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match Hey.poll_read_uninit(&mut cx, &mut buf) {
+            Poll::Ready(Ok(filled)) => {
+                assert_eq!(filled, b"hey");
+                assert_eq!(filled.as_ptr(), start);
+            }
+            other => panic!("unexpected {:?}", other.map(|r| r.map(|b| b.len()))),
+        }
+    }
 }

@@ -47,13 +47,13 @@ macro_rules! impl_hyper_io {
                 mut buf: ReadBufCursor<'_>,
             ) -> Poll<io::Result<()>> {
                 let s = AsStream::stream(&*self);
-                let unfilled = buf.initialize_unfilled();
-                let len = unfilled.len();
-                let n = ready!(s.poll_read_inner(cx, unfilled))?;
-                assert!(n <= len, "the network driver reported reading more than the buffer holds");
-                // SAFETY: `initialize_unfilled` initialised all `len` bytes of
-                // the unfilled part and the read filled the first `n <= len`
-                // of them (checked above), so `n` more bytes are initialised.
+                // SAFETY: a read only writes bytes into the unfilled part; it
+                // never de-initialises any.
+                let unfilled = unsafe { buf.as_mut() };
+                let n = ready!(s.poll_read_uninit_inner(cx, unfilled))?;
+                // SAFETY: `poll_read_uninit_inner` returns how many bytes at
+                // the start of the unfilled part the read initialised (it
+                // checks the backend's answer).
                 unsafe { buf.advance(n) };
                 Poll::Ready(Ok(()))
             }

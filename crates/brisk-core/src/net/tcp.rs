@@ -314,6 +314,30 @@ impl TcpStream {
         self.ident.track(self.io.poll_read(cx, buf))
     }
 
+    /// Reads into possibly uninitialised memory; returns how many bytes at
+    /// the start of `buf` were read (and so are initialised).
+    #[cfg(any(feature = "hyper", feature = "tokio-io"))]
+    pub(super) fn poll_read_uninit_inner(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        std::task::ready!(crate::coop::poll_proceed(cx));
+        let start = buf.as_ptr().cast::<u8>();
+        let len = buf.len();
+        let read = self.ident.track(self.io.poll_read_uninit(cx, buf));
+        let filled = std::task::ready!(read)?;
+        // The backend proves the bytes initialised by handing out `&[u8]` to
+        // them; it must be the start of `buf`, or the caller would count
+        // bytes it never saw as read.
+        assert!(
+            filled.as_ptr() == start && filled.len() <= len,
+            "{}",
+            crate::error::NET_READ_UNINIT_OUT_OF_BUF
+        );
+        Poll::Ready(Ok(filled.len()))
+    }
+
     pub(super) fn poll_write_inner(
         &self,
         cx: &mut Context<'_>,

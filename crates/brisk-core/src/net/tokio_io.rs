@@ -21,9 +21,10 @@
 //! # }).unwrap();
 //! ```
 //!
-//! Reads go through `ReadBuf::initialize_unfilled`: the unfilled part of a
-//! buffer is zeroed once (tokio's `ReadBuf` remembers what is initialized),
-//! and no `unsafe` is needed.
+//! Reads go into the unfilled part of the `ReadBuf` as it is, initialised or
+//! not (`TcpStreamIo::poll_read_uninit`): the native runtime reads straight
+//! into it; a backend without that support zeroes it first. A buffer that is
+//! spare capacity (`BytesMut`, fresh each read) is not zeroed on every read.
 
 use super::tcp::{AsStream, OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, WriteHalf};
 use std::io::{self, IoSlice};
@@ -40,7 +41,14 @@ macro_rules! impl_tokio_io {
                 buf: &mut ReadBuf<'_>,
             ) -> Poll<io::Result<()>> {
                 let s = AsStream::stream(&*self);
-                let n = ready!(s.poll_read_inner(cx, buf.initialize_unfilled()))?;
+                // SAFETY: a read only writes bytes into the unfilled part; it
+                // never de-initialises any.
+                let unfilled = unsafe { buf.unfilled_mut() };
+                let n = ready!(s.poll_read_uninit_inner(cx, unfilled))?;
+                // SAFETY: `poll_read_uninit_inner` returns how many bytes at
+                // the start of the unfilled part the read initialised (it
+                // checks the backend's answer).
+                unsafe { buf.assume_init(n) };
                 buf.advance(n);
                 Poll::Ready(Ok(()))
             }

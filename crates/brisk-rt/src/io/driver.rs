@@ -1,8 +1,10 @@
 //! The reactor: one `mio::Poll` per runtime, driven by whichever scheduler
 //! thread parks first (it sleeps in `epoll_wait` instead of on a condition
-//! variable), polled without blocking by busy workers every few ticks and by
-//! the monitor thread, so readiness is noticed within about a millisecond
-//! even while every worker is busy.
+//! variable; on a multi-thread runtime only workers do, never a `block_on`
+//! thread), polled without blocking by busy workers every few ticks and, when
+//! no worker turned it for a millisecond (every worker stuck in a long poll),
+//! by the monitor thread, so readiness is noticed within about a millisecond
+//! even then.
 //!
 //! Ground rules:
 //! - Only the holder of `core` (a `try_lock`) calls `mio::Poll::poll`.
@@ -49,6 +51,8 @@ pub(crate) struct IoDriver {
     slab: brisk_core::spin::SpinLock<Slab>,
     registrations: AtomicUsize,
     shutdown: AtomicBool,
+    /// Counts finished turns (see `turns`).
+    turns: AtomicUsize,
 }
 
 /// A source registered with the reactor; deregistered by `IoDriver::deregister`.
@@ -74,6 +78,7 @@ impl IoDriver {
             slab: brisk_core::spin::SpinLock::new(Slab::default()),
             registrations: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
+            turns: AtomicUsize::new(0),
         })
     }
 
@@ -222,6 +227,18 @@ impl IoDriver {
         for w in wakes.drain(..) {
             w.wake();
         }
+        // Only the lock holder writes it.
+        self.turns.store(
+            self.turns.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// How many turns have finished so far: a fallback poller (the monitor)
+    /// compares two readings to see whether anybody drove the reactor in
+    /// between.
+    pub(crate) fn turns(&self) -> usize {
+        self.turns.load(Ordering::Relaxed)
     }
 
     /// Polls without blocking if nobody drives the reactor right now.

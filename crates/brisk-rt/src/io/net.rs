@@ -9,6 +9,7 @@ use brisk_core::net::{
     BoxFuture, Interest, NetDriver, Ready, TcpListenerIo, TcpStreamIo, UdpSocketIo,
 };
 use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -266,6 +267,32 @@ impl TcpStreamIo for Evented<mio::net::TcpStream> {
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let len = buf.len();
         self.poll_transfer(cx, Direction::Read, len, |s| (&*s).read(buf))
+    }
+    #[cfg(unix)]
+    fn poll_read_uninit<'a>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &'a mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<&'a mut [u8]>> {
+        use std::os::fd::AsRawFd;
+        let len = buf.len();
+        let ptr = buf.as_mut_ptr().cast::<u8>();
+        let n = ready!(self.poll_transfer(cx, Direction::Read, len, |s| {
+            // SAFETY: `ptr` is valid for writes of `len` bytes (it is `buf`,
+            // borrowed mutably for this whole call) and `recv` writes at most
+            // `len` bytes; uninitialised memory may be written to.
+            let r = unsafe { libc::recv(s.as_raw_fd(), ptr.cast(), len, 0) };
+            if r < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(r as usize)
+            }
+        }))?;
+        // SAFETY: `recv` initialised the first `n <= len` bytes of `buf`,
+        // which stays mutably borrowed for `'a`.
+        Poll::Ready(Ok(unsafe {
+            std::slice::from_raw_parts_mut(ptr, n.min(len))
+        }))
     }
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.poll_transfer(cx, Direction::Write, buf.len(), |s| (&*s).write(buf))

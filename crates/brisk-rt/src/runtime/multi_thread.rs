@@ -467,6 +467,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
     let n = state.remotes.len();
     let interval = shared.config.monitor_interval;
     let mut last_seq = vec![0u64; n];
+    let mut last_turns = shared.io.turns().wrapping_sub(1);
     while !state.stop.load(Ordering::Acquire) {
         if state.idle.num_sleeping.load(Ordering::SeqCst) == n {
             state.monitor_idle.store(true, Ordering::SeqCst);
@@ -483,9 +484,16 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
         }
         state.monitor_parker.park(Some(interval));
         shared.time.process();
-        // Readiness while every worker is busy (a parked worker drives the
-        // reactor itself; then this finds it locked and does nothing).
-        shared.io.poll_now();
+        // Readiness while every worker is busy in a long poll: only if no
+        // worker turned the reactor since the last check (a parked worker
+        // drives it itself; busy ones poll it every `event_interval` polls).
+        // Polling anyway would take the events from the workers and send
+        // each woken task through the inject queue, waking a sleeper.
+        let turns = shared.io.turns();
+        if turns == last_turns {
+            shared.io.poll_now();
+        }
+        last_turns = shared.io.turns();
         for (i, remote) in state.remotes.iter().enumerate() {
             let seq = remote.poll_seq.load(Ordering::Relaxed);
             let stuck = seq % 2 == 1 && seq == last_seq[i];
@@ -505,8 +513,14 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
 
 /// `block_on` on a multi-thread runtime: this thread polls the future (and
 /// the local tasks it spawns); the workers run everything else.
+///
+/// This thread sleeps on its own condition variable, never in the reactor:
+/// the workers drive it. A `block_on` thread in `epoll_wait` would catch
+/// every readiness event one at a time and hand each task to a worker
+/// through the inject queue and a futex wake, instead of a worker taking
+/// them in one batch into its own queue.
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
-    let parker = Arc::new(Parker::with_io(Some(shared.io.clone())));
+    let parker = Arc::new(Parker::new());
     let main = ThreadWaker::new(parker.clone());
     let waker = main.waker();
     let mut cx = Context::from_waker(&waker);
