@@ -60,6 +60,10 @@ sockets belong to the runtime that creates them; create them inside `#[brisk::ma
 pub(crate) const NET_UNSUPPORTED: &str = "brisk::net: the current runtime has no network: \
 use the native runtime (`brisk::Runtime`) or a backend that provides one";
 
+pub(crate) const RAND_EMPTY_RANGE: &str =
+    "`brisk::rand::range` was given an empty range: there is no value to pick; \
+make sure `lo < hi` for `lo..hi` (or `lo <= hi` for `lo..=hi`) before calling it";
+
 pub(crate) const SCOPE_SPAWN_AFTER_END: &str =
     "`Scope::spawn` was called after its scope finished: a clone of the `Scope` handle \
 escaped the `brisk::scope` body; spawn children only while the scope is running, \
