@@ -225,3 +225,21 @@ fn many_nodes_share_one_thread() {
     assert_eq!(threads.lock().unwrap().len(), 1);
     assert_eq!(sim.node_names(), ["n0", "n1", "n2", "n3", "n4"]);
 }
+
+#[test]
+fn a_simulation_can_run_on_a_blocking_thread() {
+    let at = brisk::run(async {
+        brisk::spawn_blocking(|| {
+            let mut sim = Sim::builder().build();
+            let c = sim.client("c", async {
+                brisk::time::sleep(Duration::from_secs(90)).await;
+                brisk::time::Instant::now().since_origin()
+            });
+            sim.run().unwrap();
+            c.output()
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(at, Duration::from_secs(90));
+}

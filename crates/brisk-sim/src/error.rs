@@ -4,10 +4,10 @@
 use std::fmt;
 
 pub(crate) const RUN_INSIDE_RUNTIME: &str =
-    "`brisk::sim::Sim::run` was called inside a Brisk runtime (or from a task): \
+    "`brisk::sim::Sim::run` was called inside a Brisk runtime's scheduler (from a task or `block_on`): \
 the simulator drives its own nodes on the calling thread and cannot run inside another scheduler; \
 call `Sim::run` / `Sim::run_until` from plain synchronous code (a `#[test]` fn, or use \
-`#[brisk::test(sim)]`), and control the simulation from inside it with `brisk::sim::handle()`";
+`#[brisk::test(sim)]`, or `spawn_blocking`), and control the simulation from inside it with `brisk::sim::handle()`";
 
 pub(crate) const RUN_REENTERED: &str =
     "`brisk::sim::Sim::run` was called while this thread already runs a simulation: \

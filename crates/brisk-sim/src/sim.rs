@@ -679,7 +679,10 @@ impl Sim {
         if crate::buggify::active() {
             panic!("{}", error::RUN_REENTERED);
         }
-        if context::try_current().is_some() || context::is_scheduler_thread() {
+        // A worker, a `block_on` thread or a task would stall behind the
+        // simulation; a blocking-pool thread (a runtime is current, but no
+        // scheduler runs there) may drive one.
+        if context::is_scheduler_thread() {
             panic!("{}", error::RUN_INSIDE_RUNTIME);
         }
         let _active = crate::buggify::ActiveGuard::enter();
