@@ -1,7 +1,7 @@
 //! # Brisk
 //!
 //! An async runtime and toolkit for Rust: one portable contract (spawn, time,
-//! net and fs, and soon rand, through the *current runtime*), a native
+//! net, fs and rand, through the *current runtime*), a native
 //! work-stealing runtime that competes with tokio and smol side by side, and
 //! diagnostics built into the task model — every task has an id, a name, a
 //! spawn location, and a record of what it waits on.
@@ -49,6 +49,9 @@
 //! - [`iter`]: async iteration — `AsyncIterator`, generators with
 //!   [`iter::stream`], combinators, a `buffered` that keeps its futures
 //!   moving, and `Stream` interop;
+//! - [`rand`]: random numbers from the current runtime (seeded in simulation);
+//! - [`sim`]: the deterministic simulator — seeded scheduling of many nodes in
+//!   one thread, virtual time, crashes, pauses, `buggify!` fault points;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
@@ -81,6 +84,20 @@ pub use brisk_core::task_local;
 pub use brisk_core::{join, select, try_join};
 pub use brisk_macros::{main, test};
 pub use brisk_rt::{PanicPolicy, Runtime};
+
+/// Random numbers through the current runtime: seeded per node in the
+/// simulator, a fast per-runtime generator on the native runtime, a
+/// per-thread one outside any runtime. See [`rand::u64`] and friends.
+pub mod rand {
+    pub use brisk_core::rand::*;
+}
+
+/// The deterministic simulator: many nodes on one thread, a seeded
+/// scheduler, virtual time, crashes, pauses and `buggify!` fault points.
+/// See [`sim::Sim`] to start.
+pub mod sim {
+    pub use brisk_sim::*;
+}
 
 /// Runtimes: building, entering, shutting down, handles and metrics.
 pub mod runtime {
@@ -119,7 +136,7 @@ pub mod runtime {
 /// Every Brisk operation is a cancellation point, even one that could
 /// complete at once, so a consumer of a channel that is never empty still
 /// stops; hand-written leaf futures join in by calling
-/// [`coop::poll_proceed`](crate::coop::poll_proceed) (or `poll_proceed_io`).
+/// [`coop::poll_proceed`] (or `poll_proceed_io`).
 /// [`is_cancelled`](crate::task::is_cancelled) lets a long synchronous loop
 /// check. [`non_cancellable`](crate::task::non_cancellable) shields cleanup that must finish.
 /// [`JoinHandle::abort`](crate::task::JoinHandle::abort) is the hard stop (the future is dropped at once).

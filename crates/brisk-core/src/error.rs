@@ -65,6 +65,10 @@ pub(crate) const NET_READ_UNINIT_OUT_OF_BUF: &str =
     "`TcpStreamIo::poll_read_uninit` returned bytes that are not the start of the buffer it was given: \
 the network backend is broken; return the filled prefix of `buf` (the default method does)";
 
+pub(crate) const RAND_EMPTY_RANGE: &str =
+    "`brisk::rand::range` was given an empty range: there is no value to pick; \
+make sure `lo < hi` for `lo..hi` (or `lo <= hi` for `lo..=hi`) before calling it";
+
 pub(crate) const SCOPE_SPAWN_AFTER_END: &str =
     "`Scope::spawn` was called after its scope finished: a clone of the `Scope` handle \
 escaped the `brisk::scope` body; spawn children only while the scope is running, \

@@ -26,6 +26,7 @@ pub mod io;
 #[doc(hidden)]
 pub mod loom;
 pub mod net;
+pub mod rand;
 pub mod runtime;
 pub mod scope;
 /// A small spin lock for very short critical sections; shared with Brisk's

@@ -1,6 +1,6 @@
 //! The contract between portable code and a backend.
 //!
-//! Portable code (spawn, time, and later net, fs and rand) reaches the runtime
+//! Portable code (spawn, time, net, fs and rand) reaches the runtime
 //! that is polling it only through these object-safe traits, found through
 //! the per-thread [`context`](crate::context). The native runtime, the
 //! simulator and a tokio adapter each implement them once.
@@ -89,6 +89,21 @@ pub trait Backend: Send + Sync + 'static {
     /// The runtime's network, or `None` if it has none (sockets then fail
     /// with an error that says so).
     fn net(&self) -> Option<&dyn crate::net::NetDriver> {
+        None
+    }
+
+    /// Why this runtime has no network and what to do instead, used as the
+    /// error message of socket operations when [`net`](Backend::net) is
+    /// `None` (the default says the runtime has no network).
+    fn net_unavailable(&self) -> Option<&str> {
+        None
+    }
+
+    /// The next 64 bits of the runtime's random generator, or `None` if it
+    /// has none (`brisk::rand` then uses a per-thread generator seeded from
+    /// OS entropy). A simulator returns numbers from its seeded generator,
+    /// which makes `brisk::rand` reproducible.
+    fn rand_u64(&self) -> Option<u64> {
         None
     }
 

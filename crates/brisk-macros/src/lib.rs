@@ -118,6 +118,26 @@
 //! | `flavor` | `"multi_thread"` or `"current_thread"` | `"multi_thread"` for `main`, `"current_thread"` for `test` |
 //! | `worker_threads` | an integer of at least 1, only with `"multi_thread"` | the runtime's default |
 //! | `crate` | a path to the `brisk` crate, as a string | `"::brisk"` |
+//! | `sim` | no value; tests only | off |
+//! | `seeds` | an integer of at least 1, only with `sim` | `1` |
+//!
+//! # Simulated tests
+//!
+//! `#[brisk::test(sim)]` runs the body as the client of a fresh
+//! `brisk::sim::Sim` (one thread, seeded scheduler, virtual time);
+//! `seeds = N` runs it for seeds `0..N`. A failing seed prints the failure
+//! and panics with one line that replays it, for example
+//! `BRISK_SEED=0x2a cargo test my_test`; with `BRISK_SEED` set only that
+//! seed runs.
+//!
+//! ```ignore
+//! #[brisk::test(sim, seeds = 200)]
+//! async fn survives_reordering() {
+//!     let a = brisk::spawn(async { 1 });
+//!     let b = brisk::spawn(async { 2 });
+//!     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
+//! }
+//! ```
 //!
 //! `crate` is for code that reaches Brisk under another name, for example a
 //! renamed dependency or the facade's own tests:
@@ -191,6 +211,8 @@ impl Kind {
 enum Flavor {
     CurrentThread,
     MultiThread,
+    /// `#[brisk::test(sim)]`: the body runs as a simulation client per seed.
+    Sim,
 }
 
 impl Flavor {
@@ -198,6 +220,7 @@ impl Flavor {
         match self {
             Flavor::CurrentThread => "current_thread",
             Flavor::MultiThread => "multi_thread",
+            Flavor::Sim => "sim",
         }
     }
 }
@@ -208,6 +231,8 @@ struct Config {
     flavor: Flavor,
     /// The requested worker count and the span of its literal.
     worker_threads: Option<(usize, Span)>,
+    /// `seeds = N` of a simulated test.
+    seeds: Option<(u64, Span)>,
     /// Path to the facade crate, `::brisk` unless `crate = "..."` is given.
     krate: syn::Path,
 }
@@ -217,6 +242,7 @@ impl Config {
         Config {
             flavor: kind.default_flavor(),
             worker_threads: None,
+            seeds: None,
             krate: syn::parse_quote!(::brisk),
         }
     }
@@ -228,7 +254,7 @@ struct RawArg {
     value: Option<Expr>,
 }
 
-const ARG_NAMES: [&str; 3] = ["flavor", "worker_threads", "crate"];
+const ARG_NAMES: [&str; 5] = ["flavor", "worker_threads", "crate", "sim", "seeds"];
 
 /// Expands either attribute. Never fails: errors become `compile_error!`s.
 fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
@@ -284,13 +310,43 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
     let mut flavor_key: Option<Ident> = None;
     let mut threads_key: Option<Ident> = None;
     let mut crate_key: Option<Ident> = None;
+    let mut sim_key: Option<Ident> = None;
+    let mut seeds_key: Option<Ident> = None;
 
     for arg in raw {
         let key_name = arg.key.unraw().to_string();
+        if key_name == "sim" {
+            if kind == Kind::Main {
+                push(syn::Error::new(
+                    arg.key.span(),
+                    "`#[brisk::main]` cannot run in the simulator: a simulation is for tests; \
+                     use `#[brisk::test(sim)]` on a test, or build a `brisk::sim::Sim` by hand",
+                ));
+                continue;
+            }
+            if arg.value.is_some() {
+                push(syn::Error::new(
+                    arg.key.span(),
+                    format!(
+                        "{} takes `sim` without a value: write `sim` or `sim, seeds = 200`",
+                        kind.attr()
+                    ),
+                ));
+                continue;
+            }
+            if sim_key.replace(arg.key.clone()).is_some() {
+                push(syn::Error::new(
+                    arg.key.span(),
+                    format!("{} got `sim` twice: keep only one", kind.attr()),
+                ));
+            }
+            continue;
+        }
         let seen = match key_name.as_str() {
             "flavor" => &mut flavor_key,
             "worker_threads" => &mut threads_key,
             "crate" => &mut crate_key,
+            "seeds" => &mut seeds_key,
             _ => {
                 push(unknown_arg(kind, &arg));
                 continue;
@@ -323,11 +379,37 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
             "worker_threads" => {
                 parse_worker_threads(kind, &value).map(|n| config.worker_threads = Some(n))
             }
+            "seeds" => parse_seeds(kind, &value).map(|n| config.seeds = Some(n)),
             _ => parse_crate(kind, &value).map(|p| config.krate = p),
         };
         if let Err(err) = result {
             push(err);
         }
+    }
+
+    if let Some(sim) = &sim_key {
+        if let Some(key) = flavor_key.as_ref().or(threads_key.as_ref()) {
+            push(syn::Error::new(
+                key.span(),
+                format!(
+                    "{}: `{}` does not apply to `sim`: a simulation runs every node on one \
+                     thread; remove it, or remove `sim` to run on a real runtime",
+                    kind.attr(),
+                    key
+                ),
+            ));
+        }
+        let _ = sim;
+        config.flavor = Flavor::Sim;
+    } else if let Some(key) = &seeds_key {
+        push(syn::Error::new(
+            key.span(),
+            format!(
+                "{}: `seeds` only applies to simulated tests: add `sim` (`#[brisk::test(sim, seeds = N)]`) \
+                 or remove `seeds`",
+                kind.attr()
+            ),
+        ));
     }
 
     if let (Some(key), Flavor::CurrentThread) = (&threads_key, config.flavor) {
@@ -396,13 +478,15 @@ fn arg_example(key: &str) -> &'static str {
     match key {
         "flavor" => "flavor = \"multi_thread\"` or `flavor = \"current_thread\"",
         "worker_threads" => "worker_threads = 4",
+        "seeds" => "seeds = 200",
         _ => "crate = \"path::to::brisk\"",
     }
 }
 
 fn unknown_arg(kind: Kind, arg: &RawArg) -> syn::Error {
     let name = arg.key.unraw().to_string();
-    let accepted = "the accepted arguments are `flavor`, `worker_threads` and `crate`";
+    let accepted =
+        "the accepted arguments are `flavor`, `worker_threads`, `crate`, and for tests `sim` and `seeds`";
     let msg = if arg.value.is_none() && (name == "current_thread" || name == "multi_thread") {
         format!(
             "{} does not accept a bare `{name}`: write `flavor = \"{name}\"`",
@@ -507,6 +591,35 @@ fn parse_worker_threads(kind: Kind, value: &Expr) -> syn::Result<(usize, Span)> 
             format!(
                 "{}: `worker_threads = 0` leaves the runtime with no threads to run tasks: \
                  use at least 1, or leave `worker_threads` out to get the default",
+                kind.attr()
+            ),
+        ));
+    }
+    Ok((n, int.span()))
+}
+
+fn parse_seeds(kind: Kind, value: &Expr) -> syn::Result<(u64, Span)> {
+    let fix = "write e.g. `seeds = 200`";
+    let Expr::Lit(ExprLit {
+        lit: Lit::Int(int), ..
+    }) = value
+    else {
+        return Err(syn::Error::new_spanned(
+            value,
+            format!("{} takes `seeds` as an integer literal: {fix}", kind.attr()),
+        ));
+    };
+    let n: u64 = int.base10_parse().map_err(|_| {
+        syn::Error::new(
+            int.span(),
+            format!("{} takes `seeds` as a `u64`: {fix}", kind.attr()),
+        )
+    })?;
+    if n == 0 {
+        return Err(syn::Error::new(
+            int.span(),
+            format!(
+                "{}: `seeds = 0` would run the test zero times: use at least 1",
                 kind.attr()
             ),
         ));
@@ -755,6 +868,24 @@ fn generate(kind: Kind, config: &Config, func: ItemFn) -> TokenStream2 {
     };
 
     let krate = &config.krate;
+    if config.flavor == Flavor::Sim {
+        let name = &sig.ident;
+        sig.output = ReturnType::Default;
+        let seeds = config.seeds.map_or(1, |(n, _)| n);
+        let seeds = Literal::u64_suffixed(seeds);
+        return quote! {
+            #test_attr
+            #(#outer_attrs)*
+            #vis #sig {
+                #(#inner_attrs)*
+                #krate::sim::__private::run_test(
+                    ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
+                    #seeds,
+                    || #body,
+                )
+            }
+        };
+    }
     let flavor = Ident::new(config.flavor.name(), Span::call_site());
     let threads = config.worker_threads.map(|(n, span)| {
         let mut lit = Literal::usize_unsuffixed(n);
@@ -872,6 +1003,50 @@ mod tests {
     }
 
     #[test]
+    fn sim_args() {
+        let c = parse_args(Kind::Test, quote!(sim)).unwrap();
+        assert_eq!(c.flavor, Flavor::Sim);
+        assert!(c.seeds.is_none());
+        let c = parse_args(Kind::Test, quote!(sim, seeds = 200)).unwrap();
+        assert_eq!(c.seeds.map(|s| s.0), Some(200));
+
+        let err = args_err(Kind::Test, quote!(seeds = 5));
+        assert!(
+            err.contains("`seeds` only applies to simulated tests"),
+            "{err}"
+        );
+        let err = args_err(Kind::Main, quote!(sim));
+        assert!(
+            err.contains("`#[brisk::main]` cannot run in the simulator"),
+            "{err}"
+        );
+        let err = args_err(Kind::Test, quote!(sim, flavor = "multi_thread"));
+        assert!(err.contains("`flavor` does not apply to `sim`"), "{err}");
+        let err = args_err(Kind::Test, quote!(sim, seeds = 0));
+        assert!(err.contains("`seeds = 0`"), "{err}");
+        let err = args_err(Kind::Test, quote!(sim = 3));
+        assert!(err.contains("takes `sim` without a value"), "{err}");
+
+        let func: ItemFn = syn::parse2(quote!(
+            async fn t() -> Result<(), E> {
+                Ok(())
+            }
+        ))
+        .unwrap();
+        let config = parse_args(Kind::Test, quote!(sim, seeds = 3)).unwrap();
+        let out = text(super::generate(Kind::Test, &config, func));
+        assert!(
+            out.contains("fn t ()  {") || out.contains("fn t () {"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: brisk :: sim :: __private :: run_test"),
+            "{out}"
+        );
+        assert!(out.contains("3u64"), "{out}");
+    }
+
+    #[test]
     fn unknown_and_misspelled_args() {
         let err = args_err(Kind::Main, quote!(foo = 1));
         assert!(
@@ -879,7 +1054,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("`flavor`, `worker_threads` and `crate`"),
+            err.contains("`flavor`, `worker_threads`, `crate`, and for tests `sim` and `seeds`"),
             "{err}"
         );
 

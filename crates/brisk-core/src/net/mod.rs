@@ -223,12 +223,16 @@ impl<T: sealed::Sealed + ?Sized> sealed::Sealed for &T {
 
 /// The current runtime's network.
 pub(crate) fn with_driver<R>(f: impl FnOnce(&dyn NetDriver) -> io::Result<R>) -> io::Result<R> {
-    match crate::context::with_current(|h| h.backend().net().map(f)) {
-        Some(Some(r)) => r,
-        Some(None) => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            crate::error::NET_UNSUPPORTED,
-        )),
+    let unsupported = |b: &dyn crate::runtime::Backend| {
+        let msg = b.net_unavailable().unwrap_or(crate::error::NET_UNSUPPORTED);
+        io::Error::new(io::ErrorKind::Unsupported, msg.to_owned())
+    };
+    match crate::context::with_current(|h| match h.backend().net() {
+        Some(n) => Ok(f(n)),
+        None => Err(unsupported(h.backend())),
+    }) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => Err(e),
         None => Err(io::Error::other(crate::error::NET_OUTSIDE_RUNTIME)),
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// one lifetime: cancelling the group, dropping it, or cancelling the task
 /// that created it cancels all of them.
 ///
-/// Where a [`scope`](crate::scope) runs borrowing children concurrently
+/// Where a [`scope`](crate::scope::scope) runs borrowing children concurrently
 /// inside one task, a group runs independent tasks in parallel. Their
 /// results come back in completion order through
 /// [`join_next`](Self::join_next).

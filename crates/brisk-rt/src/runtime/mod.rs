@@ -78,6 +78,7 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
+    rng_seed: Option<u64>,
     config: Config,
 }
 
@@ -97,6 +98,7 @@ impl Builder {
             thread_stack_size: None,
             max_blocking_threads: 512,
             thread_keep_alive: Duration::from_secs(10),
+            rng_seed: None,
             config: Config {
                 event_interval: 61,
                 global_queue_interval: 31,
@@ -184,6 +186,23 @@ impl Builder {
     /// How long an idle blocking thread lives (default 10 s).
     pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
         self.thread_keep_alive = d;
+        self
+    }
+
+    /// Seeds the runtime's random generator (`brisk::rand`), which is
+    /// otherwise seeded from OS entropy. On a current-thread runtime the
+    /// numbers its tasks draw then repeat from run to run (as far as the
+    /// order of the draws does); for full determinism use the simulator.
+    ///
+    /// ```
+    /// let draw = || {
+    ///     let rt = brisk::Runtime::builder().current_thread().rng_seed(42).build().unwrap();
+    ///     rt.block_on(async { brisk::rand::u64() })
+    /// };
+    /// assert_eq!(draw(), draw());
+    /// ```
+    pub fn rng_seed(&mut self, seed: u64) -> &mut Self {
+        self.rng_seed = Some(seed);
         self
     }
 
@@ -322,6 +341,10 @@ impl Builder {
                 driver: shared.io.clone(),
             },
             shared: shared.clone(),
+            rng: match self.rng_seed {
+                Some(seed) => brisk_core::rand::Rng::from_seed(seed),
+                None => brisk_core::rand::Rng::from_entropy(),
+            },
             describe,
         });
         let _ = backend_slot.set(Arc::downgrade(&backend));
@@ -393,6 +416,8 @@ pub(crate) struct RtBackend {
     blocking: Arc<dyn Schedule>,
     time: Arc<dyn TimeDriver>,
     net: crate::io::net::NativeNet,
+    /// `brisk::rand`'s generator for this runtime.
+    rng: brisk_core::rand::Rng,
     describe: String,
 }
 
@@ -427,6 +452,10 @@ impl Backend for RtBackend {
 
     fn net(&self) -> Option<&dyn brisk_core::net::NetDriver> {
         Some(&self.net)
+    }
+
+    fn rand_u64(&self) -> Option<u64> {
+        Some(self.rng.next_u64())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

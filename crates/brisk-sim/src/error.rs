@@ -1,0 +1,110 @@
+//! Every panic message of brisk-sim, each naming the API, the cause and the
+//! fix, and [`SimError`], what a failed run reports.
+
+use std::fmt;
+
+pub(crate) const RUN_INSIDE_RUNTIME: &str =
+    "`brisk::sim::Sim::run` was called inside a Brisk runtime's scheduler (from a task or `block_on`): \
+the simulator drives its own nodes on the calling thread and cannot run inside another scheduler; \
+call `Sim::run` / `Sim::run_until` from plain synchronous code (a `#[test]` fn, or use \
+`#[brisk::test(sim)]`, or `spawn_blocking`), and control the simulation from inside it with `brisk::sim::handle()`";
+
+pub(crate) const RUN_REENTERED: &str =
+    "`brisk::sim::Sim::run` was called while this thread already runs a simulation: \
+a simulation cannot drive another one from inside its own tasks; build and run the second \
+simulation after the first returns, or on another thread";
+
+pub(crate) const NODE_NAME_REUSED: &str = "`brisk::sim::Sim::node` / `Sim::client`: a node with this name already exists: \
+node names identify nodes in `crash`, `restart`, traces and seeds; give every node and client its own name";
+
+pub(crate) const UNKNOWN_NODE: &str =
+    "brisk::sim: no node has this name (in `crash`, `restart`, `pause` or `resume`): \
+use the exact name given to `Sim::node(..)` or `Sim::client(..)`; `Sim::node_names()` lists them";
+
+pub(crate) const CRASH_CLIENT: &str =
+    "brisk::sim: `crash` / `restart` was called on a client: a client is the test's own code and \
+has no `init` to restart it with; crash the server nodes (`Sim::node(..).init(..)`) instead, \
+and let the client observe the crash";
+
+pub(crate) const HANDLE_OUTSIDE_SIM: &str =
+    "`brisk::sim::handle()` was called outside a simulation: it controls the simulation that runs \
+the calling task; call it from code running on a simulated node or client, or use the `Sim` \
+methods (`crash`, `restart`, `pause`, `resume`) between `run_until` steps";
+
+pub(crate) const BAD_TICK: &str =
+    "`brisk::sim::Builder::tick` was given a tick of zero or above 1 µs: \
+virtual time advances in whole ticks, so it must be at least 1 ns and at most 1 µs (the default)";
+
+pub(crate) const BAD_DRIFT: &str = "`brisk::sim::NodeBuilder::clock_drift_ppm` was given a drift of 1,000,000 ppm or more \
+in magnitude: such a clock would stop or run backwards; use a value strictly between -1,000,000 and 1,000,000 \
+(real crystals drift by tens of ppm)";
+
+pub(crate) const BAD_PCT_DEPTH: &str =
+    "`brisk::sim::Scheduler::Pct` was given `depth: 0`: PCT needs a depth of at least 1 \
+(1 means no priority change points); depths of 2 to 5 find most ordering bugs";
+
+pub(crate) const CLIENT_OUTPUT_MISSING: &str =
+    "`brisk::sim::Client::output` was called before the client finished (or after its output was taken): \
+call it after `Sim::run` returned `Ok(())`, once; use `Client::try_output` to check without panicking";
+
+pub(crate) const BAD_SEED_VAR: &str =
+    "BRISK_SEED is not a seed: write it as printed by the failing test, \
+in hex with a `0x` prefix (`BRISK_SEED=0x2a`) or in decimal (`BRISK_SEED=42`)";
+
+pub(crate) const NET_NOT_SIMULATED: &str = "brisk::net: sockets are not simulated yet: \
+this task runs on a `brisk::sim` node, and the simulator has no network (simulated TCP and UDP are planned); \
+until then, test networked code on the native runtime (`#[brisk::test]`), and in the simulator connect \
+nodes with `brisk::sync` channels";
+
+/// Why a simulation run failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A client's future panicked.
+    ClientPanicked {
+        /// The client's name.
+        client: String,
+        /// The task's error: name, spawn location and panic message.
+        message: String,
+    },
+    /// Clients are unfinished but no task can run and no timer is pending.
+    Deadlock {
+        /// What every task of every node waits on.
+        report: String,
+    },
+    /// Virtual time passed the builder's `time_limit` before the clients
+    /// finished.
+    TimeLimit {
+        /// The limit.
+        limit: std::time::Duration,
+        /// What every task of every node waits on.
+        report: String,
+    },
+    /// Two runs of the same seed made different scheduling decisions.
+    Divergence(Box<crate::trace::Divergence>),
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::ClientPanicked { client, message } => {
+                write!(f, "brisk::sim: client \"{client}\" failed: {message}")
+            }
+            SimError::Deadlock { report } => write!(
+                f,
+                "brisk::sim: deadlock: clients have not finished, but no task can run and no timer \
+                 is pending (a task waits for something no other task will do; a paused node is \
+                 never resumed?). What each task waits on:\n{report}"
+            ),
+            SimError::TimeLimit { limit, report } => write!(
+                f,
+                "brisk::sim: the clients did not finish within the time limit of {limit:?} of virtual \
+                 time: raise `Builder::time_limit`, or look for a task that never completes. What \
+                 each task waits on:\n{report}"
+            ),
+            SimError::Divergence(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}

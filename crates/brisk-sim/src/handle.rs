@@ -1,0 +1,145 @@
+//! Controlling a simulation from inside it.
+
+use crate::node::NodeBackend;
+use crate::world::World;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A node operation requested from inside the simulation.
+pub(crate) enum Control {
+    Crash(u32),
+    Restart(u32),
+    Pause(u32),
+    Resume(u32),
+}
+
+/// The simulation running the current task, seen from inside: crash,
+/// restart, pause and resume nodes, read global virtual time.
+///
+/// Requests take effect when the calling task's current poll ends (before
+/// any other task runs), so a client can write
+/// `handle.crash("db-1"); brisk::task::yield_now().await;` and know the
+/// node is down afterwards.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut sim = brisk::sim::Sim::builder().seed(1).build();
+/// sim.node("db").init(|| async { std::future::pending::<()>().await });
+/// let client = sim.client("c", async {
+///     let sim = brisk::sim::handle();
+///     brisk::time::sleep(Duration::from_secs(1)).await;
+///     sim.crash("db");
+///     brisk::task::yield_now().await;
+///     sim.restart("db");
+///     sim.now()
+/// });
+/// sim.run().unwrap();
+/// assert_eq!(client.output(), Duration::from_secs(1));
+/// ```
+#[derive(Clone)]
+pub struct SimHandle {
+    world: Arc<World>,
+    name: Arc<str>,
+}
+
+/// The current simulation.
+///
+/// # Panics
+/// Outside a simulated node or client; see [`try_handle`].
+#[track_caller]
+pub fn handle() -> SimHandle {
+    match try_handle() {
+        Some(h) => h,
+        None => panic!("{}", crate::error::HANDLE_OUTSIDE_SIM),
+    }
+}
+
+/// The current simulation, or `None` outside one.
+pub fn try_handle() -> Option<SimHandle> {
+    brisk_core::context::with_current(|h| {
+        h.backend()
+            .as_any()
+            .downcast_ref::<NodeBackend>()
+            .map(|n| SimHandle {
+                world: n.world.clone(),
+                name: n.name.clone(),
+            })
+    })
+    .flatten()
+}
+
+impl SimHandle {
+    #[track_caller]
+    fn request(&self, name: &str, make: fn(u32) -> Control, client_ok: bool) {
+        let mut st = self.world.state.lock();
+        let Some(i) = st.nodes.iter().position(|n| &*n.name == name) else {
+            drop(st);
+            panic!("{} (node \"{name}\")", crate::error::UNKNOWN_NODE);
+        };
+        if !client_ok && st.nodes[i].is_client {
+            drop(st);
+            panic!("{} (node \"{name}\")", crate::error::CRASH_CLIENT);
+        }
+        st.controls.push(make(i as u32));
+    }
+
+    /// Crashes node `name` after the current poll: see [`Sim::crash`](crate::Sim::crash).
+    ///
+    /// # Panics
+    /// If no node has that name, or it is a client.
+    #[track_caller]
+    pub fn crash(&self, name: &str) {
+        self.request(name, Control::Crash, false);
+    }
+
+    /// Restarts node `name` after the current poll: see [`Sim::restart`](crate::Sim::restart).
+    ///
+    /// # Panics
+    /// If no node has that name, or it is a client.
+    #[track_caller]
+    pub fn restart(&self, name: &str) {
+        self.request(name, Control::Restart, false);
+    }
+
+    /// Pauses node `name` after the current poll: see [`Sim::pause`](crate::Sim::pause).
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn pause(&self, name: &str) {
+        self.request(name, Control::Pause, true);
+    }
+
+    /// Resumes node `name` after the current poll: see [`Sim::resume`](crate::Sim::resume).
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn resume(&self, name: &str) {
+        self.request(name, Control::Resume, true);
+    }
+
+    /// Global virtual time since the simulation started (node clocks may be
+    /// skewed from it; `brisk::time::Instant::now()` reads the node's).
+    pub fn now(&self) -> Duration {
+        Duration::from_nanos(self.world.state.lock().now)
+    }
+
+    /// The simulation's seed.
+    pub fn seed(&self) -> u64 {
+        self.world.state.lock().seed
+    }
+
+    /// The name of the node running the current task.
+    pub fn node_name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("node", &self.name)
+            .finish()
+    }
+}

@@ -1,0 +1,120 @@
+//! Brisk's deterministic simulator: run whole distributed systems — many
+//! nodes, each with its own tasks, clock and random numbers — on one thread,
+//! in virtual time, with a seeded scheduler, and replay any run from its
+//! seed.
+//!
+//! The code under test is ordinary Brisk code: it spawns with
+//! `brisk::spawn`, sleeps with `brisk::time`, draws numbers with
+//! `brisk::rand` and talks through `brisk::sync` — no `#[cfg]`, no swapped
+//! types. Each node is a runtime of its own as far as that code can tell.
+//!
+//! ```
+//! use std::time::Duration;
+//! use brisk::sim::Sim;
+//! use brisk::sync::mpsc;
+//!
+//! let mut sim = Sim::builder().seed(0xB215C).build();
+//! let (tx, mut rx) = mpsc::channel::<String>(16);
+//!
+//! // A server node: `init` runs at start and again after every restart.
+//! sim.node("ticker").init(move || {
+//!     let tx = tx.clone();
+//!     async move {
+//!         let mut n = 0;
+//!         loop {
+//!             brisk::time::sleep(Duration::from_secs(3600)).await; // an hour, simulated
+//!             n += 1;
+//!             if tx.send(format!("tick {n}")).await.is_err() {
+//!                 return;
+//!             }
+//!         }
+//!     }
+//! });
+//!
+//! // A client: `run` returns when every client finished.
+//! let client = sim.client("watcher", async move {
+//!     let first = rx.recv().await.unwrap();
+//!     let second = rx.recv().await.unwrap();
+//!     (first, second, brisk::time::Instant::now().since_origin())
+//! });
+//!
+//! sim.run().unwrap(); // two simulated hours take microseconds
+//! let (first, second, at) = client.output();
+//! assert_eq!((first.as_str(), second.as_str()), ("tick 1", "tick 2"));
+//! assert_eq!(at, Duration::from_secs(7200));
+//! ```
+//!
+//! # What is deterministic, and how
+//! - **One thread.** Every task of every node runs on the thread that calls
+//!   [`Sim::run`]. `spawn_blocking` closures run inline when their task is
+//!   picked; `spawn_local` works everywhere.
+//! - **A seeded scheduler** picks the next task among the ready tasks of
+//!   all nodes: uniformly at random ([`Scheduler::Random`]) or by PCT
+//!   ([`Scheduler::Pct`]). The ready set is kept in wake order; no decision
+//!   depends on a hash map's iteration order or on an address.
+//! - **Virtual, event-driven time.** When no task is ready, time jumps to
+//!   the earliest timer, so cost grows with events, not simulated duration.
+//!   Resolution is [`Builder::tick`] (1 µs by default, finer on request).
+//!   Each node reads its own clock, optionally skewed
+//!   ([`NodeBuilder::clock_skew`]) and drifting
+//!   ([`NodeBuilder::clock_drift_ppm`]).
+//! - **Seeded randomness.** `brisk::rand` on a node draws from a generator
+//!   seeded from the simulation's seed and the node's name.
+//!
+//! What breaks determinism is whatever bypasses Brisk: `std::time::Instant`,
+//! `std::thread`, other random generators, real sockets and files, globals.
+//! [`Builder::check_determinism`] runs a seed twice and names the first task
+//! whose scheduling differed.
+//!
+//! # Faults
+//! [`Sim::crash`] drops every task of a node in place (its memory is gone),
+//! [`Sim::restart`] runs its `init` again, [`Sim::pause`] /
+//! [`Sim::resume`] freeze it. Inside the simulation, [`handle()`] does the
+//! same from a client. [`buggify!`] marks fault points in the code under
+//! test that fire only in the simulator.
+//!
+//! # Tests over many seeds
+//! `#[brisk::test(sim, seeds = 200)]` runs an `async fn` test as a client of
+//! a fresh simulation for seeds `0..200`; a failure prints the error and
+//! one line that replays it exactly, e.g.
+//! `BRISK_SEED=0x2a cargo test my_test`. With `BRISK_SEED` set, only that
+//! seed runs. `#[brisk::test(sim)]` runs one seed.
+//!
+//! ```
+//! #[brisk::test(sim, seeds = 20)]
+//! async fn sleeps_are_exact() {
+//!     let start = brisk::time::Instant::now();
+//!     brisk::time::sleep(std::time::Duration::from_millis(250)).await;
+//!     assert_eq!(start.elapsed(), std::time::Duration::from_millis(250));
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! # Not simulated yet
+//! - **Network**: there is no simulated network yet. `brisk::net` on a
+//!   simulated node fails with an `io::Error` (kind `Unsupported`) that
+//!   says so; [`NodeBuilder::ip`] is recorded for when it arrives. Connect
+//!   nodes with `brisk::sync` channels meanwhile.
+//! - **Disk**: `brisk::fs` on a node reaches the real file system (through
+//!   `spawn_blocking`), which is neither isolated per node nor affected by
+//!   crashes. Keep simulated state in memory for now.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![doc(test(attr(deny(warnings))))]
+
+#[doc(hidden)]
+#[path = "test_support.rs"]
+pub mod __private;
+pub mod buggify;
+mod error;
+mod handle;
+mod node;
+mod sim;
+mod trace;
+mod world;
+
+pub use error::SimError;
+pub use handle::{handle, try_handle, SimHandle};
+pub use sim::{Builder, Client, NodeBuilder, Sim};
+pub use trace::{Divergence, TraceEvent};
+pub use world::{Scheduler, PCT_HORIZON};
