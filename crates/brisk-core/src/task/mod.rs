@@ -350,9 +350,13 @@ impl<'a> TaskRef<'a> {
         }
     }
 
-    /// True if hard cancellation (abort or shutdown) was requested.
+    /// True if the task was cancelled: softly (`JoinHandle::cancel`, or the
+    /// cancellation of a task, scope or group above it) or hard (abort or
+    /// runtime shutdown).
     pub fn is_cancelled(&self) -> bool {
-        self.header().state.load().is_cancelled()
+        let header = self.header();
+        header.state.load().is_cancelled()
+            || header.cancel.get().is_some_and(|n| n.reason().is_some())
     }
 
     /// What the task is pending on, as recorded by the leaf future that last
@@ -452,7 +456,7 @@ pub struct TaskInfo {
     pub kind: TaskKind,
     /// Its state when the snapshot was taken.
     pub state: TaskState,
-    /// Whether cancellation was requested.
+    /// Whether it was cancelled (softly or hard).
     pub cancelled: bool,
     /// What it was waiting on.
     pub wait_point: Option<WaitPoint>,
@@ -875,5 +879,5 @@ pub fn id() -> Id {
 /// ```
 pub fn is_cancelled() -> bool {
     cancel::current_reason().is_some()
-        || context::with_current_task(|t| t.is_cancelled()).unwrap_or(false)
+        || context::with_current_task(|t| t.header().state.load().is_cancelled()).unwrap_or(false)
 }
