@@ -53,6 +53,8 @@
 //! - [`sim`]: the deterministic simulator — seeded scheduling of many nodes in
 //!   one thread, virtual time, crashes, pauses, `buggify!` fault points;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
+//!   [`diag`]: task dumps that name what each task waits on and who holds
+//!   it, deadlock cycles, a dump on `SIGQUIT`;
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
 //! ## Entry points
@@ -191,6 +193,12 @@ pub mod coop {
     pub use brisk_core::coop::{
         has_budget_remaining, poll_proceed, poll_proceed_io, unconstrained, Unconstrained,
     };
+}
+
+/// Diagnostics: task dumps (text, serde, Graphviz), deadlock cycles over
+/// Brisk's locks, and an opt-in dump on `SIGQUIT`/`SIGUSR1`.
+pub mod diag {
+    pub use brisk_diag::*;
 }
 
 /// Wait-points: what a pending task waits on.

@@ -1,0 +1,278 @@
+//! The task dump: a snapshot of every task of one runtime.
+
+use brisk_core::runtime::Handle;
+use brisk_core::task::{TaskKind, TaskState};
+use brisk_core::wait::{holders_of, ResourceKind};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The message of [`dump`] outside a runtime.
+const DUMP_OUTSIDE_RUNTIME: &str = "`brisk::diag::dump` was called outside a Brisk runtime: \
+call it from inside a task or `block_on`, or use `Dump::of(&handle)` with a \
+`brisk::runtime::Handle` (for example from another thread)";
+
+/// A snapshot of every task of a runtime, taken by [`dump`] or
+/// [`Dump::of`].
+///
+/// Prints as a tree (children under the task that spawned them), serialises
+/// with serde, and exports its wait-for graph with [`to_dot`](Dump::to_dot).
+#[derive(Clone, Debug, Serialize)]
+pub struct Dump {
+    /// The runtime's description (flavour, workers).
+    pub runtime: String,
+    /// The tasks, by id.
+    pub tasks: Vec<TaskDump>,
+}
+
+/// One task in a [`Dump`].
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskDump {
+    /// The task's id (unique within its runtime).
+    pub id: u64,
+    /// Its name, if it has one.
+    pub name: Option<String>,
+    /// Where it was spawned, as `file:line:column`.
+    pub location: String,
+    /// The task that spawned it (scope children and group members are
+    /// children of the task that runs the scope or the group).
+    pub parent: Option<u64>,
+    /// `"task"`, `"local"` or `"blocking"`.
+    pub kind: &'static str,
+    /// `"idle"`, `"scheduled"`, `"running"` or `"complete"`.
+    pub state: &'static str,
+    /// True if it was cancelled (softly or hard).
+    pub cancelled: bool,
+    /// How many times it was polled.
+    pub polls: u64,
+    /// Waker activity.
+    pub wakers: WakerDump,
+    /// What it waits on, if it is waiting on a Brisk resource.
+    pub waiting_on: Option<WaitDump>,
+}
+
+/// Waker activity of a task.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct WakerDump {
+    /// Clones of its waker.
+    pub clones: u64,
+    /// Wakes.
+    pub wakes: u64,
+    /// Wakers dropped without waking.
+    pub drops: u64,
+}
+
+/// A task's wait-point: what it waits on and where.
+#[derive(Clone, Debug, Serialize)]
+pub struct WaitDump {
+    /// The resource kind (`"Mutex"`, `"Timer"`, `"Io"`, `"Channel"`, ...).
+    pub kind: &'static str,
+    /// The resource's id (for `"Task"`, the awaited task's id).
+    pub resource: u64,
+    /// Where the task waits, as `file:line:column`.
+    pub location: String,
+    /// Who holds the resource, for resources that record holders.
+    pub holders: Vec<Holder>,
+    /// Holders beyond those listed.
+    pub more_holders: usize,
+}
+
+/// A holder of a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Holder {
+    /// A task, by id.
+    Task(u64),
+    /// A thread outside any task (a `blocking_lock` caller, say).
+    Thread,
+}
+
+/// A dump of the current runtime.
+///
+/// # Panics
+/// Outside a Brisk runtime; use [`try_dump`] or [`Dump::of`] there.
+#[track_caller]
+pub fn dump() -> Dump {
+    match try_dump() {
+        Some(d) => d,
+        None => panic!("{DUMP_OUTSIDE_RUNTIME}"),
+    }
+}
+
+/// A dump of the current runtime, or `None` outside any runtime.
+pub fn try_dump() -> Option<Dump> {
+    Handle::try_current().map(|h| Dump::of(&h))
+}
+
+impl Dump {
+    /// A dump of `handle`'s runtime; callable from any thread.
+    pub fn of(handle: &Handle) -> Dump {
+        // Owned references first, so no registry lock is held while the
+        // holder directory is read.
+        let tasks = handle.backend().registry().tasks();
+        let mut out: Vec<TaskDump> = tasks.iter().map(|t| TaskDump::of(t.as_ref())).collect();
+        out.sort_by_key(|t| t.id);
+        Dump {
+            runtime: handle.backend().describe().to_owned(),
+            tasks: out,
+        }
+    }
+
+    /// The task with this id, if it is in the dump.
+    pub fn task(&self, id: u64) -> Option<&TaskDump> {
+        self.tasks
+            .binary_search_by_key(&id, |t| t.id)
+            .ok()
+            .map(|i| &self.tasks[i])
+    }
+}
+
+impl TaskDump {
+    fn of(t: brisk_core::task::TaskRef<'_>) -> TaskDump {
+        let info = t.info();
+        let counts = t.waker_counts();
+        let waiting_on = info.wait_point.and_then(|w| {
+            // A task that is running or done waits on nothing now.
+            if info.state != TaskState::Idle {
+                return None;
+            }
+            let (holders, more_holders) = match holders_of(w.resource) {
+                Some(snap) if records_holders(w.kind) => (
+                    snap.holders
+                        .iter()
+                        .map(|h| match h {
+                            Some(id) => Holder::Task(id.as_u64()),
+                            None => Holder::Thread,
+                        })
+                        .collect(),
+                    snap.more,
+                ),
+                _ => (Vec::new(), 0),
+            };
+            Some(WaitDump {
+                kind: w.kind.as_str(),
+                resource: w.resource,
+                location: w.location.to_string(),
+                holders,
+                more_holders,
+            })
+        });
+        TaskDump {
+            id: info.id.as_u64(),
+            name: info.name.as_deref().map(str::to_owned),
+            location: info.location.to_string(),
+            parent: info.parent.map(|p| p.as_u64()),
+            kind: match info.kind {
+                TaskKind::Task => "task",
+                TaskKind::Local => "local",
+                _ => "blocking",
+            },
+            state: match info.state {
+                TaskState::Idle => "idle",
+                TaskState::Scheduled => "scheduled",
+                TaskState::Running => "running",
+                _ => "complete",
+            },
+            cancelled: info.cancelled,
+            polls: info.polls,
+            wakers: WakerDump {
+                clones: counts.clones,
+                wakes: counts.wakes,
+                drops: counts.drops,
+            },
+            waiting_on,
+        }
+    }
+
+    /// `#id (name)` or `#id`.
+    pub(crate) fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("#{} ({n})", self.id),
+            None => format!("#{}", self.id),
+        }
+    }
+}
+
+/// Resource kinds whose ids live in the holder directory.
+fn records_holders(kind: ResourceKind) -> bool {
+    matches!(
+        kind,
+        ResourceKind::Mutex
+            | ResourceKind::RwLock
+            | ResourceKind::Semaphore
+            | ResourceKind::OnceCell
+    )
+}
+
+impl fmt::Display for Dump {
+    /// The tasks as a tree: each task under the task that spawned it (or at
+    /// the top when its parent is gone), with what it waits on.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "brisk task dump: {} ({} tasks)",
+            self.runtime,
+            self.tasks.len()
+        )?;
+        let mut children: BTreeMap<u64, Vec<&TaskDump>> = BTreeMap::new();
+        let mut roots = Vec::new();
+        for t in &self.tasks {
+            match t.parent.filter(|p| self.task(*p).is_some()) {
+                Some(p) => children.entry(p).or_default().push(t),
+                None => roots.push(t),
+            }
+        }
+        // Iterative depth-first walk: deep spawn chains must not overflow.
+        let mut stack: Vec<(&TaskDump, usize)> = roots.into_iter().rev().map(|t| (t, 0)).collect();
+        while let Some((t, depth)) = stack.pop() {
+            write!(f, "{:indent$}", "", indent = 2 + 2 * depth)?;
+            write_task(f, t)?;
+            writeln!(f)?;
+            if let Some(kids) = children.get(&t.id) {
+                stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
+            }
+        }
+        let cycles = self.wait_for_cycles();
+        for cycle in &cycles {
+            let path: Vec<String> = cycle
+                .iter()
+                .map(|id| self.task(*id).map_or(format!("#{id}"), TaskDump::label))
+                .collect();
+            writeln!(f, "  DEADLOCK: {} -> {}", path.join(" -> "), path[0])?;
+        }
+        Ok(())
+    }
+}
+
+fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
+    write!(f, "{} {}", t.label(), t.state)?;
+    if t.kind != "task" {
+        write!(f, " {}", t.kind)?;
+    }
+    if t.cancelled {
+        f.write_str(" cancelled")?;
+    }
+    write!(f, ", {} polls, spawned at {}", t.polls, t.location)?;
+    if let Some(w) = &t.waiting_on {
+        if w.kind == "Yield" {
+            write!(f, "; yielded at {}", w.location)?;
+        } else {
+            write!(f, "; waits on {} #{} at {}", w.kind, w.resource, w.location)?;
+        }
+        if !w.holders.is_empty() || w.more_holders > 0 {
+            f.write_str(", held by ")?;
+            for (i, h) in w.holders.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                match h {
+                    Holder::Task(id) => write!(f, "task #{id}")?,
+                    Holder::Thread => f.write_str("a thread outside any task")?,
+                }
+            }
+            if w.more_holders > 0 {
+                write!(f, " and {} more", w.more_holders)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! The wait-for graph of a dump: task → resource → holder task.
+
+use crate::dump::{Dump, Holder};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+impl Dump {
+    /// Edges task → task: the first waits on a resource the second holds.
+    fn wait_for_edges(&self) -> BTreeMap<u64, BTreeSet<u64>> {
+        let mut edges: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+        for t in &self.tasks {
+            if let Some(w) = &t.waiting_on {
+                for h in &w.holders {
+                    if let Holder::Task(holder) = h {
+                        edges.entry(t.id).or_default().insert(*holder);
+                    }
+                }
+            }
+        }
+        edges
+    }
+
+    /// Deadlocks among Brisk resources: each cycle of the wait-for graph
+    /// (task A waits on a resource held by B, B on one held by ..., back to
+    /// A), as the task ids along the cycle, starting from the smallest.
+    /// A task waiting on a lock it holds itself is a cycle of one.
+    ///
+    /// Only resources that record their holders take part (`Mutex`,
+    /// `RwLock`, `Semaphore`, `OnceCell`); a wait on a channel or a task has
+    /// no holder to point at.
+    pub fn wait_for_cycles(&self) -> Vec<Vec<u64>> {
+        let edges = self.wait_for_edges();
+        let mut cycles = Vec::new();
+        for scc in strongly_connected(&edges) {
+            let cyclic =
+                scc.len() > 1 || edges.get(&scc[0]).is_some_and(|out| out.contains(&scc[0]));
+            if !cyclic {
+                continue;
+            }
+            // Walk inside the component from its smallest id until a task
+            // repeats: that walk closes a cycle.
+            let members: BTreeSet<u64> = scc.iter().copied().collect();
+            let start = *members.iter().next().expect("components are not empty");
+            let mut path = vec![start];
+            let mut seen = BTreeSet::from([start]);
+            let mut at = start;
+            loop {
+                let next = edges[&at]
+                    .iter()
+                    .copied()
+                    .find(|n| members.contains(n))
+                    .expect("every member of a cyclic component has an edge inside it");
+                if !seen.insert(next) {
+                    let from = path.iter().position(|&p| p == next).unwrap_or(0);
+                    let mut cycle = path.split_off(from);
+                    let min = cycle
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, id)| **id)
+                        .map_or(0, |(i, _)| i);
+                    cycle.rotate_left(min);
+                    cycles.push(cycle);
+                    break;
+                }
+                path.push(next);
+                at = next;
+            }
+        }
+        cycles.sort();
+        cycles
+    }
+
+    /// The wait-for graph as Graphviz DOT: tasks as ellipses, resources as
+    /// boxes, "waits" and "held by" edges; edges on a deadlock cycle are red.
+    /// Render with `dot -Tsvg`.
+    ///
+    /// ```
+    /// # brisk::run(async {
+    /// let dot = brisk::diag::dump().to_dot();
+    /// assert!(dot.starts_with("digraph wait_for {"));
+    /// # });
+    /// ```
+    pub fn to_dot(&self) -> String {
+        let on_cycle: BTreeSet<(u64, u64)> = self
+            .wait_for_cycles()
+            .iter()
+            .flat_map(|c| (0..c.len()).map(move |i| (c[i], c[(i + 1) % c.len()])))
+            .collect();
+        let mut out = String::from("digraph wait_for {\n  rankdir=LR;\n");
+        let mut resources = BTreeSet::new();
+        for t in &self.tasks {
+            let _ = writeln!(
+                out,
+                "  t{} [label=\"{}\\n{}\"];",
+                t.id,
+                escape(&t.label()),
+                escape(&t.location)
+            );
+        }
+        for t in &self.tasks {
+            let Some(w) = &t.waiting_on else { continue };
+            if w.kind == "Yield" {
+                continue;
+            }
+            let r = format!("r{}_{}", w.kind, w.resource);
+            if resources.insert(r.clone()) {
+                let _ = writeln!(
+                    out,
+                    "  {r} [shape=box, label=\"{} #{}\"];",
+                    w.kind, w.resource
+                );
+            }
+            let red = |holder: u64| on_cycle.contains(&(t.id, holder));
+            let waits_red = w
+                .holders
+                .iter()
+                .any(|h| matches!(h, Holder::Task(id) if red(*id)));
+            let _ = writeln!(
+                out,
+                "  t{} -> {r} [label=\"waits at {}\"{}];",
+                t.id,
+                escape(&w.location),
+                if waits_red { ", color=red" } else { "" }
+            );
+            for h in &w.holders {
+                if let Holder::Task(id) = h {
+                    let _ = writeln!(
+                        out,
+                        "  {r} -> t{id} [label=\"held by\"{}];",
+                        if red(*id) { ", color=red" } else { "" }
+                    );
+                }
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Tarjan's strongly connected components over `edges`, iteratively (deep
+/// graphs must not overflow the stack). Components come out in a
+/// deterministic order; each lists its members.
+fn strongly_connected(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
+    let mut nodes: BTreeSet<u64> = edges.keys().copied().collect();
+    for out in edges.values() {
+        nodes.extend(out.iter().copied());
+    }
+    let empty = BTreeSet::new();
+    let mut index: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut low: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut on_stack = BTreeSet::new();
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut out = Vec::new();
+    for &root in &nodes {
+        if index.contains_key(&root) {
+            continue;
+        }
+        // Each frame: a node and the successors still to visit.
+        let mut frames: Vec<(u64, Vec<u64>)> = Vec::new();
+        let succ = |n: u64| {
+            edges
+                .get(&n)
+                .unwrap_or(&empty)
+                .iter()
+                .rev()
+                .copied()
+                .collect()
+        };
+        index.insert(root, next);
+        low.insert(root, next);
+        next += 1;
+        stack.push(root);
+        on_stack.insert(root);
+        frames.push((root, succ(root)));
+        while let Some((v, todo)) = frames.last_mut() {
+            let v = *v;
+            if let Some(w) = todo.pop() {
+                if let std::collections::btree_map::Entry::Vacant(e) = index.entry(w) {
+                    e.insert(next);
+                    low.insert(w, next);
+                    next += 1;
+                    stack.push(w);
+                    on_stack.insert(w);
+                    frames.push((w, succ(w)));
+                } else if on_stack.contains(&w) {
+                    let lw = index[&w];
+                    let lv = low.get_mut(&v).expect("visited");
+                    *lv = (*lv).min(lw);
+                }
+                continue;
+            }
+            frames.pop();
+            if let Some((parent, _)) = frames.last() {
+                let lv = low[&v];
+                let lp = low.get_mut(parent).expect("visited");
+                *lp = (*lp).min(lv);
+            }
+            if low[&v] == index[&v] {
+                let mut comp = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack.remove(&w);
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                comp.sort_unstable();
+                out.push(comp);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::{TaskDump, WaitDump, WakerDump};
+
+    fn task(id: u64, waits_on: Option<(u64, Vec<u64>)>) -> TaskDump {
+        TaskDump {
+            id,
+            name: None,
+            location: "x.rs:1:1".into(),
+            parent: None,
+            kind: "task",
+            state: "idle",
+            cancelled: false,
+            polls: 1,
+            wakers: WakerDump::default(),
+            waiting_on: waits_on.map(|(r, holders)| WaitDump {
+                kind: "Mutex",
+                resource: r,
+                location: "x.rs:2:2".into(),
+                holders: holders.into_iter().map(Holder::Task).collect(),
+                more_holders: 0,
+            }),
+        }
+    }
+
+    fn dump(tasks: Vec<TaskDump>) -> Dump {
+        Dump {
+            runtime: "test".into(),
+            tasks,
+        }
+    }
+
+    #[test]
+    fn finds_two_and_three_task_cycles_and_self_waits() {
+        let d = dump(vec![
+            task(1, Some((10, vec![2]))),
+            task(2, Some((11, vec![1]))),
+            task(3, Some((12, vec![4]))),
+            task(4, Some((13, vec![5]))),
+            task(5, Some((14, vec![3]))),
+            task(6, Some((15, vec![6]))),
+            task(7, Some((16, vec![1]))), // waits on a deadlocked task, not in a cycle
+            task(8, None),
+        ]);
+        assert_eq!(
+            d.wait_for_cycles(),
+            vec![vec![1, 2], vec![3, 4, 5], vec![6]]
+        );
+        let dot = d.to_dot();
+        assert!(
+            dot.contains("t1 -> rMutex_10 [label=\"waits at x.rs:2:2\", color=red]"),
+            "{dot}"
+        );
+        assert!(dot.contains("rMutex_16 -> t1 [label=\"held by\"]"), "{dot}");
+    }
+
+    #[test]
+    fn a_chain_is_not_a_cycle() {
+        let d = dump(vec![
+            task(1, Some((10, vec![2]))),
+            task(2, Some((11, vec![3]))),
+            task(3, None),
+        ]);
+        assert!(d.wait_for_cycles().is_empty());
+    }
+
+    #[test]
+    fn deep_chains_do_not_overflow() {
+        let n = 200_000u64;
+        let tasks = (1..=n)
+            .map(|i| task(i, Some((i, vec![if i == n { 1 } else { i + 1 }]))))
+            .collect();
+        let cycles = dump(tasks).wait_for_cycles();
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].len(), n as usize);
+    }
+}
