@@ -238,6 +238,9 @@ fn main() {
         let _idle = Builder::new()
             .name("idle-listener")
             .spawn(std::future::pending::<()>());
+        // A dump names every task, what it waits on and who holds it (also
+        // on SIGQUIT with `brisk::diag::dump_on_signal`).
+        print!("{}", brisk::diag::dump());
         let m = brisk::runtime::Handle::current();
         println!("runtime: {m:?}");
     });
