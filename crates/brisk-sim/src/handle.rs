@@ -14,10 +14,11 @@ pub(crate) enum Control {
 }
 
 /// The simulation running the current task, seen from inside: crash,
-/// restart, pause and resume nodes, read global virtual time.
+/// restart, pause and resume nodes, partition and clog the network, read
+/// global virtual time.
 ///
-/// Requests take effect when the calling task's current poll ends (before
-/// any other task runs), so a client can write
+/// Network faults take effect at once. Node requests take effect when the
+/// calling task's current poll ends (before any other task runs), so a client can write
 /// `handle.crash("db-1"); brisk::task::yield_now().await;` and know the
 /// node is down afterwards.
 ///
@@ -117,6 +118,66 @@ impl SimHandle {
     #[track_caller]
     pub fn resume(&self, name: &str) {
         self.request(name, Control::Resume, true);
+    }
+
+    /// Partitions nodes `a` and `b` now: see [`Sim::partition`](crate::Sim::partition).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn partition(&self, a: &str, b: &str) {
+        crate::net::partition(&self.world, a, b, false);
+    }
+
+    /// Cuts traffic from `from` to `to` now: see
+    /// [`Sim::partition_oneway`](crate::Sim::partition_oneway).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn partition_oneway(&self, from: &str, to: &str) {
+        crate::net::partition(&self.world, from, to, true);
+    }
+
+    /// Heals the link between `a` and `b` now: see [`Sim::heal`](crate::Sim::heal).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn heal(&self, a: &str, b: &str) {
+        crate::net::heal(&self.world, a, b);
+    }
+
+    /// Removes every partition now: see [`Sim::heal_all`](crate::Sim::heal_all).
+    pub fn heal_all(&self) {
+        crate::net::heal_all(&self.world);
+    }
+
+    /// Holds node `name`'s traffic now: see [`Sim::clog`](crate::Sim::clog).
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn clog(&self, name: &str) {
+        crate::net::clog(&self.world, name, true);
+    }
+
+    /// Releases node `name`'s traffic now: see [`Sim::unclog`](crate::Sim::unclog).
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn unclog(&self, name: &str) {
+        crate::net::clog(&self.world, name, false);
+    }
+
+    /// Sets the link between `a` and `b`: see [`Sim::set_link`](crate::Sim::set_link).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn set_link(&self, a: &str, b: &str, link: crate::Link) {
+        crate::net::set_link(&self.world, a, b, link);
     }
 
     /// Global virtual time since the simulation started (node clocks may be

@@ -1,0 +1,632 @@
+//! The simulated network: TCP and UDP between simulated nodes, with
+//! latency, flow control, partitions, crashes and lossy links.
+
+use brisk::io::{AsyncReadExt, AsyncWriteExt};
+use brisk::net::{TcpListener, TcpStream, UdpSocket};
+use brisk::sim::{Latency, Link, NetConfig, Sim};
+use std::io::ErrorKind;
+use std::net::{IpAddr, Shutdown, SocketAddr};
+use std::time::Duration;
+
+const MS: Duration = Duration::from_millis(1);
+
+/// A node that echoes every connection on `port` until EOF.
+fn echo_node(sim: &mut Sim, name: &str, port: u16) {
+    sim.node(name).init(move || async move {
+        let listener = TcpListener::bind(("0.0.0.0", port)).await.unwrap();
+        loop {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            brisk::spawn(async move {
+                let mut buf = vec![0; 1500];
+                loop {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if conn.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Connects, retrying while the server is not listening yet.
+async fn connect_retry(addr: &str) -> TcpStream {
+    loop {
+        match TcpStream::connect(addr).await {
+            Ok(s) => return s,
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => brisk::time::sleep(10 * MS).await,
+            Err(e) => panic!("connect {addr}: {e}"),
+        }
+    }
+}
+
+/// A deterministic byte pattern.
+fn pattern(len: usize, salt: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt) ^ (i >> 8) as u8)
+        .collect()
+}
+
+#[test]
+fn tcp_echo_between_two_nodes_across_seeds() {
+    for seed in 0..40 {
+        let mut sim = Sim::builder().seed(seed).build();
+        echo_node(&mut sim, "echo", 7);
+        let client = sim.client("c", async move {
+            let mut conn = connect_retry("echo:7").await;
+            let mut total = 0;
+            for round in 0..10u8 {
+                let msg = pattern(100 + 997 * usize::from(round), round);
+                conn.write_all(&msg).await.unwrap();
+                let mut back = vec![0; msg.len()];
+                conn.read_exact(&mut back).await.unwrap();
+                assert_eq!(back, msg, "seed {seed} round {round}");
+                total += msg.len();
+            }
+            conn.shutdown(Shutdown::Write).unwrap();
+            let mut rest = Vec::new();
+            conn.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty());
+            total
+        });
+        sim.run().unwrap();
+        assert_eq!(client.output(), 10 * 100 + 997 * 45);
+    }
+}
+
+#[test]
+fn addresses_names_and_resolution() {
+    let mut sim = Sim::builder().seed(1).build();
+    sim.node("db").ip([192, 168, 1, 5]).init(|| async {
+        let l = TcpListener::bind("0.0.0.0:5432").await.unwrap();
+        assert_eq!(l.local_addr().unwrap(), "192.168.1.5:5432".parse().unwrap());
+        loop {
+            let (conn, peer) = l.accept().await.unwrap();
+            assert_eq!(conn.peer_addr().unwrap(), peer);
+            drop(conn);
+        }
+    });
+    let client = sim.client("c", async {
+        let db = brisk::net::lookup_host("db:5432").await.unwrap();
+        let local = brisk::net::lookup_host("localhost:1").await.unwrap();
+        let unknown = brisk::net::lookup_host("nowhere:1").await.unwrap_err();
+        brisk::time::sleep(MS).await;
+        let conn = TcpStream::connect("db:5432").await.unwrap();
+        let own = brisk::sim::handle().node_name().to_owned();
+        (
+            db,
+            local,
+            unknown.kind(),
+            conn.local_addr().unwrap(),
+            conn.peer_addr().unwrap(),
+            own,
+        )
+    });
+    sim.run().unwrap();
+    let (db, local, unknown, me, peer, own) = client.output();
+    assert_eq!(db, vec!["192.168.1.5:5432".parse::<SocketAddr>().unwrap()]);
+    assert_eq!(local, vec!["127.0.0.1:1".parse::<SocketAddr>().unwrap()]);
+    assert_eq!(unknown, ErrorKind::NotFound);
+    assert_eq!(own, "c");
+    // The client got the first free default address.
+    assert_eq!(sim.ip("c"), Some(IpAddr::from([10, 0, 0, 2])));
+    assert_eq!(me.ip(), IpAddr::from([10, 0, 0, 2]));
+    assert_eq!(peer, "192.168.1.5:5432".parse().unwrap());
+}
+
+#[test]
+fn loopback_connections_stay_on_the_node() {
+    let mut sim = Sim::builder().seed(2).build();
+    let client = sim.client("solo", async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let accept = brisk::spawn(async move { l.accept().await.unwrap().0 });
+        let mut a = TcpStream::connect(("localhost", port)).await.unwrap();
+        let mut b = accept.await.unwrap();
+        a.write_all(b"over loopback").await.unwrap();
+        let mut buf = [0; 13];
+        b.read_exact(&mut buf).await.unwrap();
+        buf
+    });
+    sim.run().unwrap();
+    assert_eq!(&client.output(), b"over loopback");
+}
+
+#[test]
+fn bytes_stay_in_order_under_random_latency() {
+    for seed in 0..10 {
+        let link = Link::new().latency(Latency::uniform(MS, 80 * MS)).loss(0.2);
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .net(NetConfig::new().link(link))
+            .build();
+        let got = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = got.clone();
+        sim.node("sink").init(move || {
+            let sink = sink.clone();
+            async move {
+                let l = TcpListener::bind("0.0.0.0:9").await.unwrap();
+                let (mut conn, _) = l.accept().await.unwrap();
+                let mut all = Vec::new();
+                conn.read_to_end(&mut all).await.unwrap();
+                *sink.borrow_mut() = all;
+            }
+        });
+        sim.client("src", async {
+            let mut conn = connect_retry("sink:9").await;
+            for i in 0..2000u32 {
+                conn.write_all(&i.to_be_bytes()).await.unwrap();
+                if i % 97 == 0 {
+                    brisk::time::sleep(MS).await;
+                }
+            }
+        });
+        sim.run().unwrap();
+        // The source's stream was dropped (FIN); wait for the sink to read it.
+        sim.run_for(Duration::from_secs(10)).unwrap();
+        let all = got.borrow();
+        let numbers: Vec<u32> = all
+            .chunks(4)
+            .map(|c| u32::from_be_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(numbers, (0..2000).collect::<Vec<_>>(), "seed {seed}");
+    }
+}
+
+#[test]
+fn connect_to_a_closed_port_is_refused_and_double_bind_is_in_use() {
+    let mut sim = Sim::builder().seed(3).build();
+    sim.node("quiet").init(|| async {
+        let _l = TcpListener::bind("0.0.0.0:80").await.unwrap();
+        let again = TcpListener::bind("0.0.0.0:80").await.unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::AddrInUse);
+        let foreign = TcpListener::bind("10.9.9.9:81").await.unwrap_err();
+        assert_eq!(foreign.kind(), ErrorKind::AddrNotAvailable);
+        std::future::pending::<()>().await
+    });
+    let client = sim.client("c", async {
+        brisk::time::sleep(MS).await;
+        let refused = TcpStream::connect("quiet:81").await.unwrap_err();
+        let no_host = TcpStream::connect("10.200.0.1:81").await.unwrap_err();
+        let ok = TcpStream::connect("quiet:80").await.is_ok();
+        (refused, no_host.kind(), ok)
+    });
+    sim.run().unwrap();
+    let (refused, no_host, ok) = client.output();
+    assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+    assert!(refused.to_string().contains("nothing listens"), "{refused}");
+    assert_eq!(no_host, ErrorKind::HostUnreachable);
+    assert!(ok);
+}
+
+#[test]
+fn a_writer_to_a_peer_that_stops_reading_gets_pending() {
+    let mut sim = Sim::builder()
+        .seed(4)
+        .net(NetConfig::new().tcp_buffer(4096))
+        .build();
+    let (go_tx, go_rx) = brisk::sync::oneshot::channel::<()>();
+    let go_rx = std::cell::RefCell::new(Some(go_rx));
+    sim.node("slow").init(move || {
+        let go = go_rx.borrow_mut().take();
+        async move {
+            let l = TcpListener::bind("0.0.0.0:1").await.unwrap();
+            let (mut conn, _) = l.accept().await.unwrap();
+            // Reads nothing until told to.
+            go.unwrap().await.unwrap();
+            let mut all = Vec::new();
+            conn.read_to_end(&mut all).await.unwrap();
+            assert_eq!(all, pattern(100_000, 9));
+        }
+    });
+    let client = sim.client("fast", async move {
+        let conn = connect_retry("slow:1").await;
+        let data = pattern(100_000, 9);
+        // Without waiting: the window fills up after exactly the buffer.
+        let mut sent = 0;
+        conn.writable().await.unwrap();
+        loop {
+            match conn.try_write(&data[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(sent, 4096);
+        // Not writable while the peer reads nothing.
+        let writable = brisk::time::timeout(Duration::from_secs(60), conn.writable());
+        assert!(writable.await.is_err());
+        let mut conn = conn;
+        let blocked = brisk::time::timeout(Duration::from_secs(60), conn.write_all(&data[sent..]));
+        assert!(blocked.await.is_err(), "the write must stay pending");
+        go_tx.send(()).unwrap();
+        conn.write_all(&data[sent..]).await.unwrap();
+        sent
+    });
+    sim.run().unwrap();
+    assert_eq!(client.output(), 4096);
+    sim.run_for(Duration::from_secs(1)).unwrap();
+}
+
+#[test]
+fn half_close_gives_eof_and_the_other_direction_still_works() {
+    let mut sim = Sim::builder().seed(5).build();
+    sim.node("srv").init(|| async {
+        let l = TcpListener::bind("0.0.0.0:2").await.unwrap();
+        loop {
+            let (mut conn, _) = l.accept().await.unwrap();
+            let mut req = Vec::new();
+            conn.read_to_end(&mut req).await.unwrap(); // until the client's FIN
+            conn.write_all(format!("got {} bytes", req.len()).as_bytes())
+                .await
+                .unwrap();
+        }
+    });
+    let client = sim.client("c", async {
+        let mut conn = connect_retry("srv:2").await;
+        conn.write_all(&[7; 3000]).await.unwrap();
+        conn.shutdown(Shutdown::Write).unwrap();
+        let w = conn.write_all(b"x").await.unwrap_err();
+        assert_eq!(w.kind(), ErrorKind::BrokenPipe);
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).await.unwrap(); // EOF: the server dropped it
+        answer
+    });
+    sim.run().unwrap();
+    assert_eq!(client.output(), "got 3000 bytes");
+}
+
+#[test]
+fn dropping_with_unread_data_resets_the_peer() {
+    let mut sim = Sim::builder().seed(6).build();
+    sim.node("srv").init(|| async {
+        let l = TcpListener::bind("0.0.0.0:3").await.unwrap();
+        let (conn, _) = l.accept().await.unwrap();
+        brisk::time::sleep(Duration::from_secs(1)).await;
+        drop(conn); // the client's bytes were never read
+        std::future::pending::<()>().await
+    });
+    let client = sim.client("c", async {
+        let mut conn = connect_retry("srv:3").await;
+        conn.write_all(b"unread").await.unwrap();
+        let mut buf = [0; 8];
+        conn.read(&mut buf).await.unwrap_err().kind()
+    });
+    sim.run().unwrap();
+    assert_eq!(client.output(), ErrorKind::ConnectionReset);
+}
+
+#[test]
+fn a_partition_stalls_a_stream_and_healing_loses_no_byte() {
+    for seed in 0..10 {
+        let mut sim = Sim::builder().seed(seed).build();
+        echo_node(&mut sim, "echo", 7);
+        let client = sim.client("c", async move {
+            let sim = brisk::sim::handle();
+            let conn = connect_retry("echo:7").await;
+            let (mut rd, mut wr) = conn.into_split();
+            let data = pattern(300_000, 1);
+            let expect = data.clone();
+            let writer = brisk::spawn(async move { wr.write_all(&data).await.unwrap() });
+            let mut back = vec![0; expect.len()];
+            let mut got = 0;
+            let mut partitioned = false;
+            let start = brisk::time::Instant::now();
+            while got < back.len() {
+                if got > 100_000 && !partitioned {
+                    partitioned = true;
+                    sim.partition("c", "echo");
+                    let sim = sim.clone();
+                    brisk::spawn(async move {
+                        brisk::time::sleep(Duration::from_secs(5)).await;
+                        sim.heal("c", "echo");
+                    });
+                }
+                let n = rd.read(&mut back[got..]).await.unwrap();
+                assert!(n > 0, "EOF too early");
+                got += n;
+            }
+            writer.await.unwrap();
+            assert!(back == expect, "bytes lost or reordered (seed {seed})");
+            start.elapsed()
+        });
+        sim.run().unwrap();
+        let took = client.output();
+        // The 5 s partition is part of the transfer time.
+        assert!(took > Duration::from_secs(5), "seed {seed}: {took:?}");
+    }
+}
+
+#[test]
+fn a_partition_holds_traffic_until_healed() {
+    let mut sim = Sim::builder()
+        .seed(7)
+        .net(NetConfig::new().link(Link::new().latency(Latency::fixed(MS))))
+        .build();
+    echo_node(&mut sim, "echo", 7);
+    let client = sim.client("c", async {
+        let sim = brisk::sim::handle();
+        let mut conn = connect_retry("echo:7").await;
+        sim.partition("echo", "c");
+        let healer = brisk::spawn(async move {
+            brisk::time::sleep(Duration::from_secs(10)).await;
+            sim.heal("c", "echo");
+        });
+        let start = brisk::time::Instant::now();
+        conn.write_all(b"held").await.unwrap();
+        let mut buf = [0; 4];
+        conn.read_exact(&mut buf).await.unwrap();
+        healer.await.unwrap();
+        (buf, start.elapsed())
+    });
+    sim.run().unwrap();
+    let (buf, took) = client.output();
+    assert_eq!(&buf, b"held");
+    // Held for the 10 s partition, then one fresh round trip.
+    assert_eq!(took, Duration::from_secs(10) + 2 * MS);
+}
+
+#[test]
+fn a_long_partition_times_the_connection_out() {
+    let mut sim = Sim::builder()
+        .seed(8)
+        .net(NetConfig::new().tcp_timeout(Duration::from_secs(3)))
+        .build();
+    let (tx, rx) = brisk::sync::oneshot::channel::<ErrorKind>();
+    let tx = std::cell::RefCell::new(Some(tx));
+    sim.node("srv").init(move || {
+        let tx = tx.borrow_mut().take();
+        async move {
+            let l = TcpListener::bind("0.0.0.0:4").await.unwrap();
+            let (mut conn, _) = l.accept().await.unwrap();
+            let mut buf = [0; 16];
+            // The client's request never arrives; after the heal, its reset does.
+            let e = conn.read(&mut buf).await.unwrap_err();
+            tx.unwrap().send(e.kind()).unwrap();
+        }
+    });
+    let client = sim.client("c", async move {
+        let sim = brisk::sim::handle();
+        let mut conn = connect_retry("srv:4").await;
+        sim.partition_oneway("c", "srv");
+        let start = brisk::time::Instant::now();
+        conn.write_all(b"request").await.unwrap();
+        let mut buf = [0; 16];
+        let e = conn.read(&mut buf).await.unwrap_err();
+        let waited = start.elapsed();
+        // Later operations fail the same way.
+        let again = conn.write_all(b"more").await.unwrap_err().kind();
+        sim.heal("c", "srv");
+        let server_saw = rx.await.unwrap();
+        (e.kind(), again, waited, server_saw)
+    });
+    sim.run().unwrap();
+    let (kind, again, waited, server_saw) = client.output();
+    assert_eq!(kind, ErrorKind::TimedOut);
+    assert_eq!(again, ErrorKind::TimedOut);
+    assert!(waited >= Duration::from_secs(3) && waited < Duration::from_secs(4));
+    assert_eq!(server_saw, ErrorKind::ConnectionReset);
+}
+
+#[test]
+fn a_crash_resets_connections_and_a_restart_accepts_again() {
+    let mut sim = Sim::builder().seed(9).build();
+    echo_node(&mut sim, "echo", 7);
+    let client = sim.client("c", async {
+        let sim = brisk::sim::handle();
+        let mut conn = connect_retry("echo:7").await;
+        conn.write_all(b"one").await.unwrap();
+        let mut buf = [0; 3];
+        conn.read_exact(&mut buf).await.unwrap();
+        sim.crash("echo");
+        brisk::time::sleep(Duration::from_secs(1)).await;
+        let read = conn.read(&mut buf).await.unwrap_err().kind();
+        let write = conn.write_all(b"two").await.unwrap_err().kind();
+        // Down: nothing listens.
+        let down = TcpStream::connect("echo:7").await.unwrap_err().kind();
+        sim.restart("echo");
+        brisk::task::yield_now().await;
+        let mut fresh = connect_retry("echo:7").await;
+        fresh.write_all(b"two").await.unwrap();
+        fresh.read_exact(&mut buf).await.unwrap();
+        (read, write, down, buf)
+    });
+    sim.run().unwrap();
+    let (read, write, down, buf) = client.output();
+    assert_eq!(read, ErrorKind::ConnectionReset);
+    assert_eq!(write, ErrorKind::ConnectionReset);
+    assert_eq!(down, ErrorKind::ConnectionRefused);
+    assert_eq!(&buf, b"two");
+}
+
+#[test]
+fn clog_holds_all_of_a_nodes_traffic() {
+    let mut sim = Sim::builder()
+        .seed(10)
+        .net(NetConfig::new().link(Link::new().latency(Latency::fixed(MS))))
+        .build();
+    echo_node(&mut sim, "echo", 7);
+    let client = sim.client("c", async {
+        let sim = brisk::sim::handle();
+        let mut conn = connect_retry("echo:7").await;
+        sim.clog("echo");
+        conn.write_all(b"x").await.unwrap();
+        let mut buf = [0; 1];
+        let held = brisk::time::timeout(Duration::from_secs(2), conn.read_exact(&mut buf))
+            .await
+            .is_err();
+        sim.unclog("echo");
+        conn.read_exact(&mut buf).await.unwrap();
+        held
+    });
+    sim.run().unwrap();
+    assert!(client.output());
+}
+
+#[test]
+fn udp_loss_and_duplication_match_the_link_over_many_seeds() {
+    const SENT: usize = 500;
+    let (mut received, mut reordered) = (0usize, 0usize);
+    let seeds = 20;
+    for seed in 0..seeds {
+        let link = Link::new()
+            .latency(Latency::uniform(MS, 3 * MS))
+            .loss(0.2)
+            .duplicate(0.1)
+            .reorder(0.05);
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .net(NetConfig::new().link(link).udp_queue(10_000))
+            .build();
+        let counts = std::rc::Rc::new(std::cell::Cell::new((0usize, 0usize)));
+        let out = counts.clone();
+        sim.node("rx").init(move || {
+            let out = out.clone();
+            async move {
+                let sock = UdpSocket::bind("0.0.0.0:53").await.unwrap();
+                let mut last = 0u32;
+                let mut buf = [0; 8];
+                loop {
+                    let (n, _) = sock.recv_from(&mut buf).await.unwrap();
+                    let i = u32::from_be_bytes(buf[..n].try_into().unwrap());
+                    let (got, back) = out.get();
+                    out.set((got + 1, back + usize::from(i < last)));
+                    last = i;
+                }
+            }
+        });
+        sim.client("tx", async {
+            let sock = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+            let big = vec![0; 65_508];
+            let e = sock.send_to(&big, "rx:53").await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+            for i in 0..SENT as u32 {
+                sock.send_to(&i.to_be_bytes(), "rx:53").await.unwrap();
+                brisk::time::sleep(Duration::from_micros(500)).await;
+            }
+            brisk::time::sleep(Duration::from_secs(1)).await;
+        });
+        sim.run().unwrap();
+        let (got, back) = counts.get();
+        received += got;
+        reordered += back;
+    }
+    let ratio = received as f64 / (SENT * seeds as usize) as f64;
+    // Expected 0.8 × 1.1 = 0.88.
+    assert!((0.84..0.92).contains(&ratio), "delivery ratio {ratio}");
+    assert!(reordered > 0, "some datagrams must arrive out of order");
+}
+
+#[test]
+fn udp_connect_send_recv_and_partition_drops() {
+    let mut sim = Sim::builder().seed(11).build();
+    sim.node("srv").init(|| async {
+        let sock = UdpSocket::bind("0.0.0.0:99").await.unwrap();
+        let mut buf = [0; 64];
+        loop {
+            let (n, from) = sock.recv_from(&mut buf).await.unwrap();
+            sock.send_to(&buf[..n], from).await.unwrap();
+        }
+    });
+    let client = sim.client("c", async {
+        let sim = brisk::sim::handle();
+        let sock = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+        sock.connect("srv:99").await.unwrap();
+        sock.send(b"hi").await.unwrap();
+        let mut buf = [0; 64];
+        let n = sock.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"hi");
+        sim.partition("c", "srv");
+        sock.send(b"lost").await.unwrap();
+        let lost = brisk::time::timeout(Duration::from_secs(1), sock.recv(&mut buf))
+            .await
+            .is_err();
+        sim.heal("c", "srv");
+        sock.send(b"back").await.unwrap();
+        let n = sock.recv(&mut buf).await.unwrap();
+        (lost, buf[..n].to_vec())
+    });
+    sim.run().unwrap();
+    let (lost, back) = client.output();
+    assert!(lost);
+    assert_eq!(back, b"back");
+}
+
+/// Echo traffic, a partition and a crash, for the determinism check.
+fn busy_network(sim: &mut Sim) {
+    echo_node(sim, "echo", 7);
+    sim.client("c", async {
+        let h = brisk::sim::handle();
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(connect_retry("echo:7").await);
+        }
+        for (i, conn) in conns.iter_mut().enumerate() {
+            if i == 1 {
+                h.partition("c", "echo");
+                let heal = h.clone();
+                brisk::spawn(async move {
+                    brisk::time::sleep(Duration::from_millis(brisk::rand::range(10..500u64))).await;
+                    heal.heal("c", "echo");
+                });
+            }
+            let msg = pattern(5000, i as u8);
+            conn.write_all(&msg).await.unwrap();
+            let mut back = vec![0; msg.len()];
+            conn.read_exact(&mut back).await.unwrap();
+        }
+        let udp = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+        for _ in 0..20 {
+            udp.send_to(b"x", "echo:9").await.unwrap();
+        }
+        h.crash("echo");
+        brisk::task::yield_now().await;
+        let mut buf = [0; 1];
+        conns[0].read(&mut buf).await.unwrap_err();
+    });
+}
+
+#[test]
+fn network_runs_are_deterministic() {
+    for seed in 0..5 {
+        let link = Link::new().latency(Latency::uniform(MS, 20 * MS)).loss(0.1);
+        Sim::builder()
+            .seed(seed)
+            .net(NetConfig::new().link(link))
+            .check_determinism(busy_network)
+            .unwrap();
+    }
+    // And the network does change the trace: another seed differs.
+    let trace = |seed| {
+        let mut sim = Sim::builder().seed(seed).record_trace(true).build();
+        busy_network(&mut sim);
+        sim.run().unwrap();
+        (sim.now(), sim.trace().unwrap().len())
+    };
+    assert_eq!(trace(1), trace(1));
+    assert_ne!(trace(1), trace(2));
+}
+
+#[test]
+fn dropped_sockets_release_their_registrations_and_ports() {
+    let mut sim = Sim::builder().seed(12).build();
+    let client = sim.client("c", async {
+        {
+            let l = TcpListener::bind("0.0.0.0:80").await.unwrap();
+            let u = UdpSocket::bind("0.0.0.0:80").await.unwrap();
+            let accept = brisk::spawn(async move { l.accept().await.unwrap().0 });
+            let s = TcpStream::connect("127.0.0.1:80").await.unwrap();
+            let a = accept.await.unwrap();
+            drop((u, s, a));
+        }
+        brisk::time::sleep(Duration::from_secs(1)).await;
+        // The port is free again.
+        TcpListener::bind("0.0.0.0:80").await.is_ok()
+    });
+    sim.run().unwrap();
+    assert!(client.output());
+}
