@@ -128,8 +128,20 @@ fn loopback_connections_stay_on_the_node() {
         let mut a = TcpStream::connect(("localhost", port)).await.unwrap();
         let mut b = accept.await.unwrap();
         a.write_all(b"over loopback").await.unwrap();
+        // Readiness, then a read that does not wait.
+        let ready = b.ready(brisk::net::Interest::READABLE).await.unwrap();
+        assert!(ready.is_readable() && !ready.is_read_closed());
         let mut buf = [0; 13];
-        b.read_exact(&mut buf).await.unwrap();
+        let n = b.try_read(&mut buf).unwrap();
+        b.read_exact(&mut buf[n..]).await.unwrap();
+        assert_eq!(
+            b.try_read(&mut [0; 1]).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+        // A closed peer makes the stream readable: EOF.
+        drop(a);
+        b.readable().await.unwrap();
+        assert_eq!(b.try_read(&mut [0; 1]).unwrap(), 0);
         buf
     });
     sim.run().unwrap();
@@ -629,4 +641,52 @@ fn dropped_sockets_release_their_registrations_and_ports() {
     });
     sim.run().unwrap();
     assert!(client.output());
+    // Everything was dropped.
+    assert_eq!(sim.open_sockets("c"), 0);
+}
+
+#[test]
+fn open_sockets_counts_what_a_node_holds_and_a_crash_closes_them() {
+    let mut sim = Sim::builder().seed(13).build();
+    echo_node(&mut sim, "echo", 7);
+    let client = sim.client("c", async {
+        let a = connect_retry("echo:7").await;
+        let b = connect_retry("echo:7").await;
+        brisk::time::sleep(Duration::from_secs(1)).await;
+        (a, b)
+    });
+    sim.run().unwrap();
+    // The listener and two accepted streams; the client holds two.
+    assert_eq!(sim.open_sockets("echo"), 3);
+    let conns = client.output();
+    assert_eq!(sim.open_sockets("c"), 2);
+    sim.crash("echo");
+    assert_eq!(sim.open_sockets("echo"), 0);
+    drop(conns);
+    assert_eq!(sim.open_sockets("c"), 0);
+}
+
+/// Not a benchmark (no timing is asserted): prints how many simulated TCP
+/// echo round trips run per wall-clock second.
+#[test]
+fn echo_round_trip_rate() {
+    const ROUND_TRIPS: usize = 5_000;
+    let mut sim = Sim::builder().seed(14).build();
+    echo_node(&mut sim, "echo", 7);
+    sim.client("c", async {
+        let mut conn = connect_retry("echo:7").await;
+        let mut buf = [0; 32];
+        for _ in 0..ROUND_TRIPS {
+            conn.write_all(&[1; 32]).await.unwrap();
+            conn.read_exact(&mut buf).await.unwrap();
+        }
+    });
+    let start = std::time::Instant::now();
+    sim.run().unwrap();
+    let wall = start.elapsed();
+    eprintln!(
+        "{ROUND_TRIPS} simulated TCP echo round trips in {wall:?} ({:.0}/s), {:?} simulated",
+        ROUND_TRIPS as f64 / wall.as_secs_f64(),
+        sim.now()
+    );
 }

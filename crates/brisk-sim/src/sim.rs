@@ -390,6 +390,18 @@ impl Sim {
             .and_then(|n| n.ip)
     }
 
+    /// How many `brisk::net` sockets (listeners, streams, UDP sockets)
+    /// node `name` holds open right now: a leak check. A crash closes them
+    /// all.
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn open_sockets(&self, name: &str) -> usize {
+        let i = self.index(name);
+        self.world.state.lock().net.registrations(i as u32)
+    }
+
     /// Starts configuring node `name`; finish with
     /// [`init`](NodeBuilder::init) (a server) or
     /// [`client`](NodeBuilder::client).

@@ -190,7 +190,8 @@ impl Link {
     /// a retransmission, as often as it is "lost" again).
     ///
     /// # Panics
-    /// If `p` is not within `0.0..=1.0` (TCP: `0.0..1.0`).
+    /// If `p` is not within `0.0..1.0` (1.0 would lose every packet, and
+    /// TCP would retransmit forever).
     #[track_caller]
     pub fn loss(mut self, p: f64) -> Link {
         assert!((0.0..1.0).contains(&p), "{}", error::BAD_PROBABILITY);
@@ -540,12 +541,12 @@ impl Net {
     }
 
     /// Sockets of `node` open right now.
-    fn registrations(&self, node: u32) -> usize {
+    pub(crate) fn registrations(&self, node: u32) -> usize {
         self.tcp_registrations(node) + self.udp.values().filter(|u| u.node == node).count()
     }
 
     /// Resolves `host:port`: node names, `localhost`, and IPs.
-    fn resolve(&self, node: u32, host: &str, nodes: &State) -> io::Result<Vec<SocketAddr>> {
+    fn resolve(&self, host: &str, nodes: &State) -> io::Result<Vec<SocketAddr>> {
         let bad = || {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -563,13 +564,10 @@ impl Net {
         }
         match nodes.nodes.iter().position(|n| &*n.name == name) {
             Some(i) => Ok(vec![SocketAddr::new(self.ip(i as u32), port)]),
-            None => {
-                let _ = node;
-                Err(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("{} (host \"{name}\")", error::NET_UNKNOWN_HOST),
-                ))
-            }
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} (host \"{name}\")", error::NET_UNKNOWN_HOST),
+            )),
         }
     }
 }
@@ -627,7 +625,7 @@ impl NetDriver for SimNet {
     fn resolve(&self, host: String) -> BoxFuture<'static, io::Result<Vec<SocketAddr>>> {
         let r = {
             let st = self.world.state.lock();
-            st.net.resolve(self.node, &host, &st)
+            st.net.resolve(&host, &st)
         };
         Box::pin(std::future::ready(r))
     }
@@ -646,21 +644,19 @@ pub(crate) fn index(st: &State, name: &str) -> u32 {
     }
 }
 
-/// Applies a change to the network of `world` (given the node indices of
-/// `names`) and wakes what it woke.
+/// Applies a change to the network of `world`, given the node indices of
+/// `names` and the current time. (Fault changes wake no task: held
+/// segments are rescheduled as events.)
 #[track_caller]
 pub(crate) fn with_net<const N: usize>(
     world: &World,
     names: [&str; N],
-    f: impl FnOnce(&mut Net, [u32; N], u64) -> Vec<Waker>,
+    f: impl FnOnce(&mut Net, [u32; N], u64),
 ) {
-    let wakers = {
-        let mut st = world.state.lock();
-        let idx = names.map(|n| index(&st, n));
-        let now = st.now;
-        f(&mut st.net, idx, now)
-    };
-    wake_all(wakers);
+    let mut st = world.state.lock();
+    let idx = names.map(|n| index(&st, n));
+    let now = st.now;
+    f(&mut st.net, idx, now);
 }
 
 #[track_caller]
@@ -670,7 +666,6 @@ pub(crate) fn partition(world: &World, a: &str, b: &str, oneway: bool) {
         if !oneway {
             net.block(b, a);
         }
-        Vec::new()
     });
 }
 
@@ -679,14 +674,12 @@ pub(crate) fn heal(world: &World, a: &str, b: &str) {
     with_net(world, [a, b], |net, [a, b], now| {
         net.blocked.remove(&(b, a));
         net.unblock(a, b, now);
-        Vec::new()
     });
 }
 
 pub(crate) fn heal_all(world: &World) {
     with_net(world, [], |net, [], now| {
         net.unblock_all(now);
-        Vec::new()
     });
 }
 
@@ -698,7 +691,6 @@ pub(crate) fn clog(world: &World, name: &str, on: bool) {
         } else {
             net.unclog(n, now);
         }
-        Vec::new()
     });
 }
 
@@ -706,6 +698,5 @@ pub(crate) fn clog(world: &World, name: &str, on: bool) {
 pub(crate) fn set_link(world: &World, a: &str, b: &str, link: Link) {
     with_net(world, [a, b], |net, [a, b], _| {
         net.set_link(a, b, link);
-        Vec::new()
     });
 }

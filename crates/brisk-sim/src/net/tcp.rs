@@ -52,6 +52,8 @@ pub(crate) struct End {
     /// True if this end allocated its (ephemeral) port.
     owns_port: bool,
     open: bool,
+    /// A socket object holds this end (not only a listener's backlog).
+    held: bool,
     established: bool,
     recv: VecDeque<u8>,
     eof: bool,
@@ -73,6 +75,7 @@ impl End {
             local,
             owns_port,
             open: true,
+            held: owns_port,
             established: false,
             recv: VecDeque::new(),
             eof: false,
@@ -127,7 +130,7 @@ impl Net {
             .conns
             .values()
             .flat_map(|c| &c.ends)
-            .filter(|e| e.open && e.node == node)
+            .filter(|e| e.open && e.held && e.node == node)
             .count();
         listeners + ends
     }
@@ -221,7 +224,7 @@ impl Net {
                 d = d.saturating_add(rto);
                 rto = rto.saturating_mul(2);
             }
-            d
+            d.max(1)
         };
         let c = self.conns.get_mut(&conn).expect("looked up above");
         let pipe = &mut c.pipes[dir];
@@ -661,7 +664,10 @@ impl TcpListenerIo for SimListener {
         };
         match l.backlog.pop_front() {
             Some(conn) => {
-                let peer = net.conns.get(&conn).map(|c| c.ends[0].local);
+                let peer = net.conns.get_mut(&conn).map(|c| {
+                    c.ends[1].held = true;
+                    c.ends[0].local
+                });
                 drop(st);
                 let stream = SimStream {
                     world: self.world.clone(),
