@@ -690,3 +690,90 @@ fn echo_round_trip_rate() {
         sim.now()
     );
 }
+
+#[test]
+fn connections_survive_a_swizzle_clog() {
+    for seed in 0..5 {
+        let mut sim = Sim::builder().seed(seed).build();
+        for n in ["e1", "e2", "e3"] {
+            echo_node(&mut sim, n, 7);
+        }
+        let client = sim.client("c", async {
+            let h = brisk::sim::handle();
+            let mut conns = Vec::new();
+            for n in ["e1:7", "e2:7", "e3:7"] {
+                conns.push(connect_retry(n).await);
+            }
+            let chaos =
+                brisk::spawn(h.swizzle_clog(&["e1", "e2", "e3", "c"], Duration::from_secs(2)));
+            let start = brisk::time::Instant::now();
+            let mut rounds = 0;
+            while !chaos.is_finished() || rounds < 10 {
+                for (i, conn) in conns.iter_mut().enumerate() {
+                    let msg = pattern(2000, (rounds + i) as u8);
+                    conn.write_all(&msg).await.unwrap();
+                    let mut back = vec![0; msg.len()];
+                    conn.read_exact(&mut back).await.unwrap();
+                    assert_eq!(back, msg);
+                }
+                rounds += 1;
+                brisk::time::sleep(100 * MS).await;
+            }
+            chaos.await.unwrap();
+            start.elapsed()
+        });
+        sim.run().unwrap();
+        // Eight steps of 2 s: four clogs, four unclogs.
+        assert!(client.output() >= Duration::from_secs(16));
+    }
+}
+
+#[test]
+fn connect_through_a_partition_times_out() {
+    let mut sim = Sim::builder()
+        .seed(15)
+        .net(NetConfig::new().tcp_timeout(Duration::from_secs(2)))
+        .build();
+    echo_node(&mut sim, "echo", 7);
+    let client = sim.client("c", async {
+        brisk::time::sleep(MS).await;
+        brisk::sim::handle().partition("c", "echo");
+        let start = brisk::time::Instant::now();
+        let e = TcpStream::connect("echo:7").await.unwrap_err();
+        (e.kind(), start.elapsed())
+    });
+    sim.run().unwrap();
+    let (kind, took) = client.output();
+    assert_eq!(kind, ErrorKind::TimedOut);
+    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(3));
+}
+
+#[test]
+fn a_link_of_its_own_overrides_the_default() {
+    let mut sim = Sim::builder()
+        .seed(16)
+        .net(NetConfig::new().link(Link::new().latency(Latency::fixed(MS))))
+        .build();
+    sim.node("far").init(|| async {
+        let s = UdpSocket::bind("0.0.0.0:7").await.unwrap();
+        let mut buf = [0; 8];
+        loop {
+            let (n, from) = s.recv_from(&mut buf).await.unwrap();
+            s.send_to(&buf[..n], from).await.unwrap();
+        }
+    });
+    let client = sim.client("c", async {
+        let s = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+        let start = brisk::time::Instant::now();
+        s.send_to(b"x", "far:7").await.unwrap();
+        s.recv_from(&mut [0; 8]).await.unwrap();
+        start.elapsed()
+    });
+    sim.set_link(
+        "c",
+        "far",
+        Link::new().latency(Latency::fixed(Duration::from_millis(150))),
+    );
+    sim.run().unwrap();
+    assert_eq!(client.output(), Duration::from_millis(300));
+}

@@ -18,7 +18,8 @@ pub(crate) const NODE_NAME_REUSED: &str = "`brisk::sim::Sim::node` / `Sim::clien
 node names identify nodes in `crash`, `restart`, traces and seeds; give every node and client its own name";
 
 pub(crate) const UNKNOWN_NODE: &str =
-    "brisk::sim: no node has this name (in `crash`, `restart`, `pause` or `resume`): \
+    "brisk::sim: no node has this name (in `crash`, `restart`, `pause`, `resume`, or a network \
+fault such as `partition`, `heal`, `clog` or `set_link`): \
 use the exact name given to `Sim::node(..)` or `Sim::client(..)`; `Sim::node_names()` lists them";
 
 pub(crate) const CRASH_CLIENT: &str =

@@ -171,6 +171,55 @@ impl SimHandle {
         crate::net::clog(&self.world, name, false);
     }
 
+    /// Swizzle-clog (after FoundationDB's simulator): clogs `nodes` one at
+    /// a time in a random order, `step` apart, then unclogs them one at a
+    /// time in another random order, `step` apart. Connections between
+    /// them stall in changing patterns and must all recover. The order is
+    /// drawn from the calling node's `brisk::rand`, so it is a function of
+    /// the seed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut sim = brisk::sim::Sim::builder().seed(3).build();
+    /// for n in ["a", "b", "c"] {
+    ///     sim.node(n).init(|| async {});
+    /// }
+    /// sim.client("chaos", async {
+    ///     let sim = brisk::sim::handle();
+    ///     sim.swizzle_clog(&["a", "b", "c"], Duration::from_secs(1)).await;
+    ///     sim.now()
+    /// });
+    /// sim.run().unwrap();
+    /// assert_eq!(sim.now(), Duration::from_secs(6));
+    /// ```
+    ///
+    /// # Panics
+    /// If no node has one of the names (when called, before awaiting).
+    #[track_caller]
+    pub fn swizzle_clog(
+        &self,
+        nodes: &[&str],
+        step: Duration,
+    ) -> impl std::future::Future<Output = ()> + 'static {
+        let mut order: Vec<u32> = {
+            let st = self.world.state.lock();
+            nodes.iter().map(|n| crate::net::index(&st, n)).collect()
+        };
+        let world = self.world.clone();
+        async move {
+            brisk_core::rand::shuffle(&mut order);
+            for &i in &order {
+                crate::net::clog_index(&world, i, true);
+                brisk_core::time::sleep(step).await;
+            }
+            brisk_core::rand::shuffle(&mut order);
+            for &i in &order {
+                crate::net::clog_index(&world, i, false);
+                brisk_core::time::sleep(step).await;
+            }
+        }
+    }
+
     /// Sets the link between `a` and `b`: see [`Sim::set_link`](crate::Sim::set_link).
     ///
     /// # Panics

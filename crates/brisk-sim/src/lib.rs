@@ -96,8 +96,8 @@
 //! ([`NodeBuilder::ip`], or an assigned `10.0.x.y`) and host names resolve
 //! to nodes by name. TCP is reliable, ordered and flow-controlled; UDP is
 //! lost, duplicated and reordered per link. [`Sim::partition`],
-//! [`Sim::partition_oneway`], [`Sim::heal`], [`Sim::clog`] and a crash are
-//! felt by both: held TCP segments, `TimedOut` after a long partition,
+//! [`Sim::partition_oneway`], [`Sim::heal`], [`Sim::clog`],
+//! [`SimHandle::swizzle_clog`] and a crash are felt by both: held TCP segments, `TimedOut` after a long partition,
 //! `ConnectionReset` after a crash. The [`net`] module docs hold the model
 //! and an example:
 //!
@@ -125,9 +125,11 @@
 //! ```
 //!
 //! # Not simulated yet
-//! - **Network**: no swizzle-clog, no per-node bandwidth limits, and no
-//!   Unix sockets; TCP has no keepalive (a reader that waits for data that
-//!   a partition holds waits until the link heals or its sender times out).
+//! - **Network**: no bandwidth limits, no Unix sockets, no TCP keepalive
+//!   (a reader waiting for data that a partition holds waits until the link
+//!   heals or its sender times out), and no acknowledgements: a writer's
+//!   window reopens when the peer reads, even if a one-way partition would
+//!   hold the peer's ACKs.
 //! - **Disk**: `brisk::fs` on a node reaches the real file system (through
 //!   `spawn_blocking`), which is neither isolated per node nor affected by
 //!   crashes. Keep simulated state in memory for now.

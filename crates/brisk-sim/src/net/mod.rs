@@ -700,3 +700,14 @@ pub(crate) fn set_link(world: &World, a: &str, b: &str, link: Link) {
         net.set_link(a, b, link);
     });
 }
+
+/// Clogs (`on`) or unclogs node `node` of `world`.
+pub(crate) fn clog_index(world: &World, node: u32, on: bool) {
+    let mut st = world.state.lock();
+    let now = st.now;
+    if on {
+        st.net.clog(node);
+    } else {
+        st.net.unclog(node, now);
+    }
+}
