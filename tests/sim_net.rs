@@ -777,3 +777,49 @@ fn a_link_of_its_own_overrides_the_default() {
     sim.run().unwrap();
     assert_eq!(client.output(), Duration::from_millis(300));
 }
+
+#[test]
+fn held_acknowledgements_stall_the_writer_and_time_it_out() {
+    let mut sim = Sim::builder()
+        .seed(17)
+        .net(
+            NetConfig::new()
+                .tcp_buffer(8192)
+                .tcp_timeout(Duration::from_secs(2)),
+        )
+        .build();
+    let (tx, rx) = brisk::sync::oneshot::channel::<(usize, ErrorKind)>();
+    let tx = std::cell::RefCell::new(Some(tx));
+    sim.node("srv").init(move || {
+        let tx = tx.borrow_mut().take();
+        async move {
+            let l = TcpListener::bind("0.0.0.0:5").await.unwrap();
+            let (mut conn, _) = l.accept().await.unwrap();
+            let mut total = 0;
+            let mut buf = [0; 1000];
+            let err = loop {
+                match conn.read(&mut buf).await {
+                    Ok(n) => total += n,
+                    Err(e) => break e.kind(),
+                }
+            };
+            tx.unwrap().send((total, err)).unwrap();
+        }
+    });
+    let client = sim.client("c", async move {
+        let mut conn = connect_retry("srv:5").await;
+        // Data flows to the server, but its acknowledgements are held.
+        brisk::sim::handle().partition_oneway("srv", "c");
+        let start = brisk::time::Instant::now();
+        let e = conn.write_all(&[5; 100_000]).await.unwrap_err();
+        let waited = start.elapsed();
+        (e.kind(), waited, rx.await.unwrap())
+    });
+    sim.run().unwrap();
+    let (kind, waited, (read, server_err)) = client.output();
+    assert_eq!(kind, ErrorKind::TimedOut);
+    assert!(waited >= Duration::from_secs(2), "{waited:?}");
+    // The server read one window's worth, then the client's reset.
+    assert_eq!(read, 8192);
+    assert_eq!(server_err, ErrorKind::ConnectionReset);
+}

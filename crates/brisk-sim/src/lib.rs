@@ -127,9 +127,8 @@
 //! # Not simulated yet
 //! - **Network**: no bandwidth limits, no Unix sockets, no TCP keepalive
 //!   (a reader waiting for data that a partition holds waits until the link
-//!   heals or its sender times out), and no acknowledgements: a writer's
-//!   window reopens when the peer reads, even if a one-way partition would
-//!   hold the peer's ACKs.
+//!   heals or its sender times out), and no congestion control (a link's
+//!   throughput is bounded only by the window and the latency).
 //! - **Disk**: `brisk::fs` on a node reaches the real file system (through
 //!   `spawn_blocking`), which is neither isolated per node nor affected by
 //!   crashes. Keep simulated state in memory for now.

@@ -53,13 +53,17 @@
 //! - **TCP** is reliable and ordered: every segment (connect handshake,
 //!   data, FIN, RST) is an event at `now + latency`, never earlier than the
 //!   segment sent before it on the same connection. Flow control: a writer
-//!   may have at most [`NetConfig::tcp_buffer`] bytes unread by the peer (in
-//!   flight or buffered); beyond that writes return `Pending`. A lossy link
-//!   delays segments by retransmissions ([`NetConfig::retransmit`], doubling)
-//!   and never loses bytes. A blocked link (partition, clog) holds segments;
-//!   they move again when it heals, and a segment held for
-//!   [`NetConfig::tcp_timeout`] fails its sender with `TimedOut` (the peer
-//!   gets a reset once the link heals). A crashed node's connections are
+//!   may have at most [`NetConfig::tcp_buffer`] bytes unacknowledged — in
+//!   flight, unread in the peer's buffer, or read but with the
+//!   acknowledgement (sent when the peer reads) still on its way back;
+//!   beyond that writes return `Pending`. A lossy link delays segments by
+//!   retransmissions ([`NetConfig::retransmit`], doubling) and never loses
+//!   bytes. A blocked link (partition, clog) holds segments; they move
+//!   again when it heals. Segments held for [`NetConfig::tcp_timeout`] fail
+//!   the connection with `TimedOut`: at their sender if they carry data or
+//!   control, at the peer if they carry its acknowledgements (as with a
+//!   one-way partition); the failed end sends a reset, which the other end
+//!   gets once the link carries it. A crashed node's connections are
 //!   reset: its peers get `ConnectionReset` once the reset reaches them.
 //!   Dropping a stream sends FIN (EOF at the peer), or RST if it had unread
 //!   data.

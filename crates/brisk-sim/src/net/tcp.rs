@@ -26,6 +26,8 @@ pub(crate) enum SegKind {
     Syn,
     SynAck,
     Data(Vec<u8>),
+    /// The receiver read this many bytes: the sender's window reopens.
+    Ack(usize),
     Fin,
     Rst,
 }
@@ -38,8 +40,6 @@ pub(crate) struct Seg {
 #[derive(Default)]
 pub(crate) struct Pipe {
     queue: VecDeque<Seg>,
-    /// Data bytes queued (sent, not yet delivered).
-    inflight: usize,
     /// The delivery time of the last segment queued.
     last_at: u64,
     /// Set while the head segment is held by a blocked link.
@@ -62,6 +62,9 @@ pub(crate) struct End {
     error: Option<ErrorKind>,
     /// A reset was sent from this end (send at most one).
     rst_sent: bool,
+    /// Bytes written and not yet acknowledged (read by the peer, and the
+    /// acknowledgement back here): at most `NetConfig::tcp_buffer`.
+    unacked: usize,
     readers: Vec<Waker>,
     writers: Vec<Waker>,
     nodelay: bool,
@@ -83,6 +86,7 @@ impl End {
             write_shut: false,
             error: None,
             rst_sent: false,
+            unacked: 0,
             readers: Vec::new(),
             writers: Vec::new(),
             nodelay: false,
@@ -227,15 +231,27 @@ impl Net {
             d.max(1)
         };
         let c = self.conns.get_mut(&conn).expect("looked up above");
+        if let SegKind::Data(d) = &kind {
+            c.ends[dir].unacked += d.len();
+        }
         let pipe = &mut c.pipes[dir];
+        // Acknowledgements not yet delivered merge: one segment carries them.
+        if let (
+            SegKind::Ack(more),
+            Some(Seg {
+                kind: SegKind::Ack(n),
+                ..
+            }),
+        ) = (&kind, pipe.queue.back_mut())
+        {
+            *n += more;
+            return;
+        }
         let at = (now.saturating_add(delay))
             .div_ceil(self.tick)
             .saturating_mul(self.tick)
             .max(pipe.last_at);
         pipe.last_at = at;
-        if let SegKind::Data(d) = &kind {
-            pipe.inflight += d.len();
-        }
         pipe.queue.push_back(Seg { at, kind });
         let stalled = pipe.stalled_since.is_some();
         if !stalled {
@@ -298,23 +314,24 @@ impl Net {
                     c.ends[r].take_wakers(wake);
                 }
                 SegKind::Data(d) => {
-                    c.pipes[dir].inflight -= d.len();
                     let e = &mut c.ends[r];
                     if !e.open || e.error.is_some() {
                         if !e.rst_sent {
                             e.rst_sent = true;
                             self.send(conn, r, SegKind::Rst, now);
                         }
-                    } else if !e.read_shut {
+                    } else if e.read_shut {
+                        // Discarded, but acknowledged: the writer goes on.
+                        self.send(conn, r, SegKind::Ack(d.len()), now);
+                    } else {
                         e.recv.extend(d);
                         wake.append(&mut e.readers);
                     }
-                    // Room opened for the writer only when read, except
-                    // for discarded bytes.
-                    let c = self.conns.get_mut(&conn).expect("looked up above");
-                    if !c.ends[r].open || c.ends[r].read_shut {
-                        wake.append(&mut c.ends[dir].writers);
-                    }
+                }
+                SegKind::Ack(n) => {
+                    let e = &mut c.ends[r];
+                    e.unacked = e.unacked.saturating_sub(n);
+                    wake.append(&mut e.writers);
                 }
                 SegKind::Fin => {
                     c.ends[r].eof = true;
@@ -332,11 +349,10 @@ impl Net {
                         e.rst_sent = true;
                         e.take_wakers(wake);
                         // Nothing more goes out of a reset end.
+                        e.unacked = 0;
                         let p = &mut c.pipes[r];
                         p.queue.clear();
-                        p.inflight = 0;
                         p.stalled_since = None;
-                        wake.append(&mut c.ends[dir].writers);
                     }
                 }
             }
@@ -344,7 +360,11 @@ impl Net {
         self.gc(conn, wake);
     }
 
-    /// A direction was held for the whole TCP timeout: its sender fails.
+    /// A direction was held for the whole TCP timeout. Its sender fails if
+    /// it held data or control segments (their retransmissions went
+    /// unanswered); the peer fails if it held the peer's acknowledgements
+    /// (the peer's retransmissions went unanswered too). A failed end
+    /// sends a reset, which the other end gets once the link carries it.
     pub(super) fn stall_timeout(
         &mut self,
         conn: u64,
@@ -360,21 +380,23 @@ impl Net {
             return;
         }
         let p = &mut c.pipes[dir];
+        let payload = p.queue.iter().any(|s| !matches!(s.kind, SegKind::Ack(_)));
+        let acks = p.queue.iter().any(|s| matches!(s.kind, SegKind::Ack(_)));
         p.queue.clear();
-        p.inflight = 0;
         p.stalled_since = None;
-        let e = &mut c.ends[dir];
-        let tell_peer = e.error.is_none();
-        if tell_peer {
-            e.error = Some(ErrorKind::TimedOut);
-            e.recv.clear();
-            e.rst_sent = true;
-            e.take_wakers(wake);
-        }
-        wake.append(&mut c.ends[1 - dir].writers);
-        if tell_peer {
-            // The peer hears of it once the link carries the reset.
-            self.send(conn, dir, SegKind::Rst, now);
+        for (side, failed) in [(dir, payload), (1 - dir, acks)] {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                break;
+            };
+            let e = &mut c.ends[side];
+            if failed && e.error.is_none() {
+                e.error = Some(ErrorKind::TimedOut);
+                e.recv.clear();
+                e.rst_sent = true;
+                e.unacked = 0;
+                e.take_wakers(wake);
+                self.send(conn, side, SegKind::Rst, now);
+            }
         }
         self.gc(conn, wake);
     }
@@ -498,9 +520,7 @@ impl Net {
 
     /// The room side `side` may write into.
     fn window(&self, c: &Conn, side: usize) -> usize {
-        self.cfg
-            .tcp_buffer
-            .saturating_sub(c.ends[1 - side].recv.len() + c.pipes[side].inflight)
+        self.cfg.tcp_buffer.saturating_sub(c.ends[side].unacked)
     }
 
     fn readiness(&self, c: &Conn, side: usize) -> Ready {
@@ -529,7 +549,7 @@ impl Net {
         side: usize,
         buf: &mut [u8],
         waker: Option<&Waker>,
-        wake: &mut Vec<Waker>,
+        now: u64,
     ) -> Poll<io::Result<usize>> {
         let Some(c) = self.conns.get_mut(&conn) else {
             return Poll::Ready(Err(closed_error()));
@@ -543,7 +563,7 @@ impl Net {
             for (dst, src) in buf.iter_mut().zip(e.recv.drain(..n)) {
                 *dst = src;
             }
-            wake.append(&mut c.ends[1 - side].writers);
+            self.send(conn, side, SegKind::Ack(n), now);
             return Poll::Ready(Ok(n));
         }
         if e.eof || e.read_shut || buf.is_empty() {
@@ -745,15 +765,9 @@ impl SimStream {
     }
 
     fn read(&self, buf: &mut [u8], waker: Option<&Waker>) -> Poll<io::Result<usize>> {
-        let mut wake = Vec::new();
-        let r = self
-            .world
-            .state
-            .lock()
-            .net
-            .tcp_read(self.conn, self.side, buf, waker, &mut wake);
-        wake_all(wake);
-        r
+        let mut st = self.world.state.lock();
+        let now = st.now;
+        st.net.tcp_read(self.conn, self.side, buf, waker, now)
     }
 
     fn write(&self, bufs: &[IoSlice<'_>], waker: Option<&Waker>) -> Poll<io::Result<usize>> {
@@ -831,19 +845,24 @@ impl TcpStreamIo for SimStream {
                 None => Err(closed_error()),
                 Some(c) => {
                     let e = &mut c.ends[self.side];
+                    let mut discarded = 0;
                     if matches!(how, Shutdown::Read | Shutdown::Both) && !e.read_shut {
                         e.read_shut = true;
+                        discarded = e.recv.len();
                         e.recv.clear();
                         wake.append(&mut e.readers);
-                        wake.append(&mut c.ends[1 - self.side].writers);
                     }
-                    let e = &mut c.ends[self.side];
                     let fin = matches!(how, Shutdown::Write | Shutdown::Both)
                         && !e.write_shut
                         && e.error.is_none();
                     if fin {
                         e.write_shut = true;
                         wake.append(&mut e.writers);
+                    }
+                    if discarded > 0 {
+                        net.send(self.conn, self.side, SegKind::Ack(discarded), now);
+                    }
+                    if fin {
                         net.send(self.conn, self.side, SegKind::Fin, now);
                     }
                     Ok(())
