@@ -122,9 +122,19 @@ fn addresses_names_and_resolution() {
 fn loopback_connections_stay_on_the_node() {
     let mut sim = Sim::builder().seed(2).build();
     let client = sim.client("solo", async {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let l = TcpListener::bind("0.0.0.0:0").await.unwrap();
         let port = l.local_addr().unwrap().port();
-        let accept = brisk::spawn(async move { l.accept().await.unwrap().0 });
+        // The node's own address reaches the node itself.
+        let own = brisk::sim::handle().ip("solo").unwrap();
+        assert_eq!(l.local_addr().unwrap().ip(), own);
+        let accept = brisk::spawn(async move {
+            let (first, _) = l.accept().await.unwrap();
+            drop(first);
+            l.accept().await.unwrap().0
+        });
+        let by_ip = TcpStream::connect((own, port)).await.unwrap();
+        assert_eq!(by_ip.peer_addr().unwrap(), SocketAddr::new(own, port));
+        drop(by_ip);
         let mut a = TcpStream::connect(("localhost", port)).await.unwrap();
         let mut b = accept.await.unwrap();
         a.write_all(b"over loopback").await.unwrap();

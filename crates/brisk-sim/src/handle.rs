@@ -240,6 +240,14 @@ impl SimHandle {
         self.world.state.lock().seed
     }
 
+    /// The IP address of node `name` on the simulated network, or `None`
+    /// if there is no such node: see [`Sim::ip`](crate::Sim::ip).
+    pub fn ip(&self, name: &str) -> Option<std::net::IpAddr> {
+        let st = self.world.state.lock();
+        let i = st.nodes.iter().position(|n| &*n.name == name)?;
+        Some(st.net.ip(i as u32))
+    }
+
     /// The name of the node running the current task.
     pub fn node_name(&self) -> &str {
         &self.name
