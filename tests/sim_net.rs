@@ -833,3 +833,120 @@ fn held_acknowledgements_stall_the_writer_and_time_it_out() {
     assert_eq!(read, 8192);
     assert_eq!(server_err, ErrorKind::ConnectionReset);
 }
+
+/// Echo clients against servers that are partitioned, clogged, crashed and
+/// restarted at random: every byte that comes back is the byte sent, in
+/// order; failures are only the documented errors; and once the faults
+/// stop, every server answers again.
+#[test]
+fn echo_survives_random_faults_across_seeds() {
+    let mut total_ok = 0;
+    for seed in 0..150 {
+        let link = Link::new()
+            .latency(Latency::uniform(MS, 20 * MS))
+            .loss(0.05);
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .net(
+                NetConfig::new()
+                    .link(link)
+                    .tcp_buffer(2048)
+                    .tcp_timeout(Duration::from_secs(2)),
+            )
+            .time_limit(Duration::from_secs(3600))
+            .build();
+        let servers = ["s1", "s2", "s3"];
+        for s in servers {
+            echo_node(&mut sim, s, 7);
+        }
+        let client = sim.client("c", async move {
+            let h = brisk::sim::handle();
+            let chaos_h = h.clone();
+            let chaos = brisk::spawn(async move {
+                for _ in 0..30 {
+                    brisk::time::sleep(Duration::from_millis(brisk::rand::range(1..400u64))).await;
+                    let s = servers[brisk::rand::range(0..3usize)];
+                    match brisk::rand::range(0..6u32) {
+                        0 => chaos_h.partition("c", s),
+                        1 => chaos_h.partition_oneway(s, "c"),
+                        2 => chaos_h.heal("c", s),
+                        3 => chaos_h.clog(s),
+                        4 => chaos_h.unclog(s),
+                        _ => {
+                            if brisk::rand::bool(0.5) {
+                                chaos_h.crash(s)
+                            } else {
+                                chaos_h.restart(s)
+                            }
+                        }
+                    }
+                }
+                chaos_h.heal_all();
+                for s in servers {
+                    chaos_h.unclog(s);
+                    chaos_h.restart(s);
+                }
+            });
+            let mut ok = 0;
+            let mut round = 0u8;
+            let exchange = |target: &'static str, round: u8| async move {
+                let conn = TcpStream::connect((target, 7)).await?;
+                let msg = pattern(brisk::rand::range(1..6000usize), round);
+                let mut back = vec![0; msg.len()];
+                let (mut rd, mut wr) = conn.split();
+                let (w, r) = brisk::join!(wr.write_all(&msg), async {
+                    let mut got = 0;
+                    while got < back.len() {
+                        let n = rd.read(&mut back[got..]).await?;
+                        assert!(n > 0, "EOF from an echo server that was not closed");
+                        assert_eq!(back[got..got + n], msg[got..got + n], "corrupted echo");
+                        got += n;
+                    }
+                    Ok::<_, std::io::Error>(())
+                });
+                w?;
+                r?;
+                Ok::<_, std::io::Error>(())
+            };
+            while !chaos.is_finished() {
+                round = round.wrapping_add(1);
+                let target = servers[brisk::rand::range(0..3usize)];
+                match brisk::time::timeout(Duration::from_secs(5), exchange(target, round)).await {
+                    Ok(Ok(())) => ok += 1,
+                    Ok(Err(e)) => assert!(
+                        matches!(
+                            e.kind(),
+                            ErrorKind::ConnectionRefused
+                                | ErrorKind::ConnectionReset
+                                | ErrorKind::TimedOut
+                                | ErrorKind::BrokenPipe
+                        ),
+                        "unexpected error {e}"
+                    ),
+                    Err(_) => {}
+                }
+            }
+            chaos.await.unwrap();
+            // Faults are over: every server answers (after it rebinds).
+            for s in servers {
+                let mut conn = loop {
+                    match TcpStream::connect((s, 7)).await {
+                        Ok(c) => break c,
+                        Err(_) => brisk::time::sleep(10 * MS).await,
+                    }
+                };
+                conn.write_all(b"last").await.unwrap();
+                let mut buf = [0; 4];
+                conn.read_exact(&mut buf).await.unwrap();
+                assert_eq!(&buf, b"last");
+            }
+            ok
+        });
+        if let Err(e) = sim.run() {
+            panic!("seed {seed}: {e}");
+        }
+        total_ok += client.output();
+    }
+    // The faults leave room for work: many exchanges succeed.
+    assert!(total_ok > 150, "only {total_ok} exchanges succeeded");
+}
