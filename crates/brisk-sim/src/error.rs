@@ -18,7 +18,8 @@ pub(crate) const NODE_NAME_REUSED: &str = "`brisk::sim::Sim::node` / `Sim::clien
 node names identify nodes in `crash`, `restart`, traces and seeds; give every node and client its own name";
 
 pub(crate) const UNKNOWN_NODE: &str =
-    "brisk::sim: no node has this name (in `crash`, `restart`, `pause` or `resume`): \
+    "brisk::sim: no node has this name (in `crash`, `restart`, `pause`, `resume`, or a network \
+fault such as `partition`, `heal`, `clog` or `set_link`): \
 use the exact name given to `Sim::node(..)` or `Sim::client(..)`; `Sim::node_names()` lists them";
 
 pub(crate) const CRASH_CLIENT: &str =
@@ -51,10 +52,64 @@ pub(crate) const BAD_SEED_VAR: &str =
     "BRISK_SEED is not a seed: write it as printed by the failing test, \
 in hex with a `0x` prefix (`BRISK_SEED=0x2a`) or in decimal (`BRISK_SEED=42`)";
 
-pub(crate) const NET_NOT_SIMULATED: &str = "brisk::net: sockets are not simulated yet: \
-this task runs on a `brisk::sim` node, and the simulator has no network (simulated TCP and UDP are planned); \
-until then, test networked code on the native runtime (`#[brisk::test]`), and in the simulator connect \
-nodes with `brisk::sync` channels";
+pub(crate) const BAD_LATENCY: &str = "`brisk::sim::Latency::uniform(lo, hi)` was given `lo > hi`: \
+pass the smaller latency first (`Latency::fixed(d)` for a constant one)";
+
+pub(crate) const BAD_PROBABILITY: &str =
+    "`brisk::sim::Link::loss` / `duplicate` / `reorder` was given a probability outside 0.0..=1.0 \
+(loss: 0.0..1.0, since TCP retransmits until a segment gets through): pass a fraction, e.g. 0.05 for 5 %";
+
+pub(crate) const BAD_TCP_BUFFER: &str = "`brisk::sim::NetConfig::tcp_buffer` was given 0 bytes: \
+no byte could ever be written; use at least 1 (the default is 64 KiB)";
+
+pub(crate) const IP_REUSED: &str = "`brisk::sim::NodeBuilder::ip`: another node already has this IP address: \
+addresses identify nodes on the simulated network; give every node its own, or leave `ip` out for a fresh `10.0.x.y`";
+
+pub(crate) const NET_ADDR_NOT_LOCAL: &str =
+    "brisk::sim: cannot bind to an address of another node: a simulated node owns only its own IP \
+(`NodeBuilder::ip`, see `Sim::ip`), the loopback addresses and the unspecified address; bind to \
+`0.0.0.0:port` or the node's IP";
+
+pub(crate) const NET_ADDR_IN_USE: &str = "brisk::sim: address in use: a socket of this node is already bound \
+to this port (or a crash has not freed it yet because the node still runs); bind another port, or port 0 for a free one";
+
+pub(crate) const NET_PORTS_EXHAUSTED: &str =
+    "brisk::sim: no free ephemeral port on this node: every port from 49152 up is bound; \
+drop sockets you no longer use (a leak check: `brisk::net` registrations)";
+
+pub(crate) const NET_NO_SUCH_HOST: &str = "brisk::sim: no simulated node has this IP address: \
+connect to a node's IP (`Sim::ip`) or its name (`\"db-1:5432\"`), or give the node this address with `NodeBuilder::ip`";
+
+pub(crate) const NET_UNKNOWN_HOST: &str = "brisk::sim: host name not found: in the simulator, names resolve \
+to nodes (the name given to `Sim::node` / `Sim::client`) and `localhost`; check the spelling, or add that node";
+
+pub(crate) const NET_RESOLVE_FORMAT: &str = "brisk::net::lookup_host: expected `host:port`: \
+write the port after a colon, e.g. `\"db-1:5432\"`";
+
+pub(crate) const NET_REFUSED: &str = "brisk::sim: connection refused: nothing listens on this port of the \
+target node (not bound yet, closed, or the node crashed); bind the listener first, or retry the connect";
+
+pub(crate) const NET_RESET: &str =
+    "brisk::sim: connection reset by the peer: its node crashed, it dropped \
+the stream with unread data, or it timed out; reconnect, and treat this like a lost connection";
+
+pub(crate) const NET_TIMED_OUT: &str = "brisk::sim: connection timed out: segments were held by a partition \
+or clog for longer than `NetConfig::tcp_timeout`; heal the link sooner, raise the timeout, or handle the error by reconnecting";
+
+pub(crate) const NET_SOCKET_CLOSED: &str =
+    "brisk::sim: socket is closed: the connection is gone from the \
+simulated network (its node crashed); open a new socket";
+
+pub(crate) const NET_WRITE_AFTER_SHUTDOWN: &str = "brisk::net: write after `shutdown(Write)`: \
+the stream's sending side is closed; write before shutting it down";
+
+pub(crate) const NET_UDP_NOT_CONNECTED: &str =
+    "brisk::net::UdpSocket: `send` / `recv` / `peer_addr` on a socket \
+that is not connected: call `connect(addr)` first, or use `send_to` / `recv_from`";
+
+pub(crate) const NET_DATAGRAM_TOO_LARGE: &str =
+    "brisk::net::UdpSocket: datagram too large: a UDP payload is \
+at most 65,507 bytes; split the message, or use TCP";
 
 /// Why a simulation run failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,10 +14,11 @@ pub(crate) enum Control {
 }
 
 /// The simulation running the current task, seen from inside: crash,
-/// restart, pause and resume nodes, read global virtual time.
+/// restart, pause and resume nodes, partition and clog the network, read
+/// global virtual time.
 ///
-/// Requests take effect when the calling task's current poll ends (before
-/// any other task runs), so a client can write
+/// Network faults take effect at once. Node requests take effect when the
+/// calling task's current poll ends (before any other task runs), so a client can write
 /// `handle.crash("db-1"); brisk::task::yield_now().await;` and know the
 /// node is down afterwards.
 ///
@@ -119,6 +120,115 @@ impl SimHandle {
         self.request(name, Control::Resume, true);
     }
 
+    /// Partitions nodes `a` and `b` now: see [`Sim::partition`](crate::Sim::partition).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn partition(&self, a: &str, b: &str) {
+        crate::net::partition(&self.world, a, b, false);
+    }
+
+    /// Cuts traffic from `from` to `to` now: see
+    /// [`Sim::partition_oneway`](crate::Sim::partition_oneway).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn partition_oneway(&self, from: &str, to: &str) {
+        crate::net::partition(&self.world, from, to, true);
+    }
+
+    /// Heals the link between `a` and `b` now: see [`Sim::heal`](crate::Sim::heal).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn heal(&self, a: &str, b: &str) {
+        crate::net::heal(&self.world, a, b);
+    }
+
+    /// Removes every partition now: see [`Sim::heal_all`](crate::Sim::heal_all).
+    pub fn heal_all(&self) {
+        crate::net::heal_all(&self.world);
+    }
+
+    /// Holds node `name`'s traffic now: see [`Sim::clog`](crate::Sim::clog).
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn clog(&self, name: &str) {
+        crate::net::clog(&self.world, name, true);
+    }
+
+    /// Releases node `name`'s traffic now: see [`Sim::unclog`](crate::Sim::unclog).
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn unclog(&self, name: &str) {
+        crate::net::clog(&self.world, name, false);
+    }
+
+    /// Swizzle-clog (after FoundationDB's simulator): clogs `nodes` one at
+    /// a time in a random order, `step` apart, then unclogs them one at a
+    /// time in another random order, `step` apart. Connections between
+    /// them stall in changing patterns and must all recover. The order is
+    /// drawn from the calling node's `brisk::rand`, so it is a function of
+    /// the seed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut sim = brisk::sim::Sim::builder().seed(3).build();
+    /// for n in ["a", "b", "c"] {
+    ///     sim.node(n).init(|| async {});
+    /// }
+    /// sim.client("chaos", async {
+    ///     let sim = brisk::sim::handle();
+    ///     sim.swizzle_clog(&["a", "b", "c"], Duration::from_secs(1)).await;
+    ///     sim.now()
+    /// });
+    /// sim.run().unwrap();
+    /// assert_eq!(sim.now(), Duration::from_secs(6));
+    /// ```
+    ///
+    /// # Panics
+    /// If no node has one of the names (when called, before awaiting).
+    #[track_caller]
+    pub fn swizzle_clog(
+        &self,
+        nodes: &[&str],
+        step: Duration,
+    ) -> impl std::future::Future<Output = ()> + 'static {
+        let mut order: Vec<u32> = {
+            let st = self.world.state.lock();
+            nodes.iter().map(|n| crate::net::index(&st, n)).collect()
+        };
+        let world = self.world.clone();
+        async move {
+            brisk_core::rand::shuffle(&mut order);
+            for &i in &order {
+                crate::net::clog_index(&world, i, true);
+                brisk_core::time::sleep(step).await;
+            }
+            brisk_core::rand::shuffle(&mut order);
+            for &i in &order {
+                crate::net::clog_index(&world, i, false);
+                brisk_core::time::sleep(step).await;
+            }
+        }
+    }
+
+    /// Sets the link between `a` and `b`: see [`Sim::set_link`](crate::Sim::set_link).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn set_link(&self, a: &str, b: &str, link: crate::Link) {
+        crate::net::set_link(&self.world, a, b, link);
+    }
+
     /// Global virtual time since the simulation started (node clocks may be
     /// skewed from it; `brisk::time::Instant::now()` reads the node's).
     pub fn now(&self) -> Duration {
@@ -128,6 +238,14 @@ impl SimHandle {
     /// The simulation's seed.
     pub fn seed(&self) -> u64 {
         self.world.state.lock().seed
+    }
+
+    /// The IP address of node `name` on the simulated network, or `None`
+    /// if there is no such node: see [`Sim::ip`](crate::Sim::ip).
+    pub fn ip(&self, name: &str) -> Option<std::net::IpAddr> {
+        let st = self.world.state.lock();
+        let i = st.nodes.iter().position(|n| &*n.name == name)?;
+        Some(st.net.ip(i as u32))
     }
 
     /// The name of the node running the current task.

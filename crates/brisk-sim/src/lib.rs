@@ -90,11 +90,45 @@
 //! # fn main() {}
 //! ```
 //!
+//! # Network
+//! `brisk::net` TCP and UDP sockets on a node talk over a simulated network
+//! (see [`NetConfig`], [`Link`], [`Latency`]): every node has an IP
+//! ([`NodeBuilder::ip`], or an assigned `10.0.x.y`) and host names resolve
+//! to nodes by name. TCP is reliable, ordered and flow-controlled; UDP is
+//! lost, duplicated and reordered per link. [`Sim::partition`],
+//! [`Sim::partition_oneway`], [`Sim::heal`], [`Sim::clog`],
+//! [`SimHandle::swizzle_clog`] and a crash are felt by both: held TCP segments, `TimedOut` after a long partition,
+//! `ConnectionReset` after a crash. The [`net`] module docs hold the model
+//! and an example:
+//!
+//! ```
+//! use brisk::net::UdpSocket;
+//! let mut sim = brisk::sim::Sim::builder().seed(5).build();
+//! sim.node("pong").init(|| async {
+//!     let sock = UdpSocket::bind("0.0.0.0:9").await.unwrap();
+//!     let mut buf = [0; 16];
+//!     loop {
+//!         let (n, from) = sock.recv_from(&mut buf).await.unwrap();
+//!         sock.send_to(&buf[..n], from).await.unwrap();
+//!     }
+//! });
+//! let client = sim.client("ping", async {
+//!     let sock = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+//!     brisk::time::sleep(std::time::Duration::from_millis(1)).await;
+//!     sock.send_to(b"ping", "pong:9").await.unwrap();
+//!     let mut buf = [0; 16];
+//!     let (n, _) = sock.recv_from(&mut buf).await.unwrap();
+//!     buf[..n].to_vec()
+//! });
+//! sim.run().unwrap();
+//! assert_eq!(client.output(), b"ping");
+//! ```
+//!
 //! # Not simulated yet
-//! - **Network**: there is no simulated network yet. `brisk::net` on a
-//!   simulated node fails with an `io::Error` (kind `Unsupported`) that
-//!   says so; [`NodeBuilder::ip`] is recorded for when it arrives. Connect
-//!   nodes with `brisk::sync` channels meanwhile.
+//! - **Network**: no bandwidth limits, no Unix sockets, no TCP keepalive
+//!   (a reader waiting for data that a partition holds waits until the link
+//!   heals or its sender times out), and no congestion control (a link's
+//!   throughput is bounded only by the window and the latency).
 //! - **Disk**: `brisk::fs` on a node reaches the real file system (through
 //!   `spawn_blocking`), which is neither isolated per node nor affected by
 //!   crashes. Keep simulated state in memory for now.
@@ -108,6 +142,7 @@ pub mod __private;
 pub mod buggify;
 mod error;
 mod handle;
+pub mod net;
 mod node;
 mod sim;
 mod trace;
@@ -115,6 +150,7 @@ mod world;
 
 pub use error::SimError;
 pub use handle::{handle, try_handle, SimHandle};
+pub use net::{Latency, Link, NetConfig};
 pub use sim::{Builder, Client, NodeBuilder, Sim};
 pub use trace::{Divergence, TraceEvent};
 pub use world::{Scheduler, PCT_HORIZON};

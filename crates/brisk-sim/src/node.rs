@@ -154,6 +154,7 @@ pub(crate) struct NodeBackend {
     rng: Rng,
     owner: ThreadId,
     describe: String,
+    net: crate::net::SimNet,
 }
 
 impl NodeBackend {
@@ -173,6 +174,10 @@ impl NodeBackend {
             }),
             rng: Rng::from_seed(mix(mix(seed, name_hash), gen)),
             owner: std::thread::current().id(),
+            net: crate::net::SimNet {
+                world: world.clone(),
+                node,
+            },
             describe: format!("Brisk simulator node \"{name}\""),
             world,
             name,
@@ -209,8 +214,8 @@ impl Backend for NodeBackend {
         &self.describe
     }
 
-    fn net_unavailable(&self) -> Option<&str> {
-        Some(crate::error::NET_NOT_SIMULATED)
+    fn net(&self) -> Option<&dyn brisk_core::net::NetDriver> {
+        Some(&self.net)
     }
 
     fn rand_u64(&self) -> Option<u64> {

@@ -2,6 +2,7 @@
 
 use crate::error::{self, SimError};
 use crate::handle::Control;
+use crate::net::{Link, NetConfig};
 use crate::node::NodeBackend;
 use crate::trace::{first_divergence, TraceEvent};
 use crate::world::{Clock, NodeInfo, Scheduler, World};
@@ -36,6 +37,7 @@ pub struct Builder {
     tick: Duration,
     time_limit: Option<Duration>,
     trace: bool,
+    net: NetConfig,
 }
 
 impl Default for Builder {
@@ -46,6 +48,7 @@ impl Default for Builder {
             tick: Duration::from_micros(1),
             time_limit: None,
             trace: false,
+            net: NetConfig::new(),
         }
     }
 }
@@ -93,6 +96,13 @@ impl Builder {
         self
     }
 
+    /// The simulated network's settings (default [`NetConfig::new`]): the
+    /// default link's latency and faults, TCP's timeout and buffers.
+    pub fn net(mut self, net: NetConfig) -> Self {
+        self.net = net;
+        self
+    }
+
     /// Records every scheduling decision; read them with [`Sim::trace`].
     pub fn record_trace(mut self, on: bool) -> Self {
         self.trace = on;
@@ -103,7 +113,7 @@ impl Builder {
     pub fn build(&self) -> Sim {
         let tick = self.tick.as_nanos() as u64;
         Sim {
-            world: Arc::new(World::new(self.seed, tick, self.scheduler)),
+            world: Arc::new(World::new(self.seed, tick, self.scheduler, self.net)),
             seed: self.seed,
             nodes: Vec::new(),
             clients_pending: Rc::new(Cell::new(0)),
@@ -209,8 +219,12 @@ pub struct NodeBuilder<'a> {
 }
 
 impl NodeBuilder<'_> {
-    /// The node's IP address (recorded for the simulated network, which is
-    /// not implemented yet; see the crate docs).
+    /// The node's IP address on the simulated network (default: the next
+    /// free `10.0.x.y`, in node creation order). Other nodes reach it by
+    /// this address or by the node's name.
+    ///
+    /// # Panics
+    /// In `init` / `client`, if another node has this address.
     pub fn ip(mut self, ip: impl Into<IpAddr>) -> Self {
         self.ip = Some(ip.into());
         self
@@ -367,12 +381,25 @@ impl Sim {
         self.nodes.iter().map(|n| &*n.name).collect()
     }
 
-    /// The IP address given to node `name`, if any.
+    /// The IP address of node `name` on the simulated network (given with
+    /// [`NodeBuilder::ip`], or assigned), or `None` if there is no such node.
     pub fn ip(&self, name: &str) -> Option<IpAddr> {
         self.nodes
             .iter()
             .find(|n| &*n.name == name)
             .and_then(|n| n.ip)
+    }
+
+    /// How many `brisk::net` sockets (listeners, streams, UDP sockets)
+    /// node `name` holds open right now: a leak check. A crash closes them
+    /// all.
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn open_sockets(&self, name: &str) -> usize {
+        let i = self.index(name);
+        self.world.state.lock().net.registrations(i as u32)
     }
 
     /// Starts configuring node `name`; finish with
@@ -408,6 +435,10 @@ impl Sim {
         }
         let name: Arc<str> = name.into();
         let i = self.nodes.len();
+        let ip = match self.world.state.lock().net.add_node(ip) {
+            Ok(ip) => ip,
+            Err(ip) => panic!("{} (node \"{name}\", address {ip})", error::IP_REUSED),
+        };
         self.world.state.lock().nodes.push(NodeInfo {
             name: name.clone(),
             gen: 0,
@@ -422,7 +453,7 @@ impl Sim {
             name,
             handle: Some(Handle::new(Arc::new(backend))),
             init: None,
-            ip,
+            ip: Some(ip),
         });
         i
     }
@@ -501,9 +532,16 @@ impl Sim {
             n.alive = false;
             n.paused = false;
             n.gen += 1;
-            st.purge_node(i as u32)
+            let now = st.now;
+            let net = st.net.crash_node(i as u32, now);
+            (st.purge_node(i as u32), net)
         };
-        drop(purged);
+        // Wakers of the node's own sockets: their tasks are of a dead
+        // generation, so waking them only releases them.
+        for w in purged.1 {
+            w.wake();
+        }
+        drop(purged.0);
         let Some(handle) = self.nodes[i].handle.take() else {
             return;
         };
@@ -631,6 +669,78 @@ impl Sim {
         }
     }
 
+    /// Cuts the network between nodes `a` and `b`, both ways: TCP segments
+    /// are held (and time out after [`NetConfig::tcp_timeout`]), UDP
+    /// datagrams are dropped, until [`heal`](Sim::heal).
+    ///
+    /// ```
+    /// let mut sim = brisk::sim::Sim::builder().build();
+    /// sim.node("a").init(|| async {});
+    /// sim.node("b").init(|| async {});
+    /// sim.partition("a", "b");
+    /// sim.heal("a", "b");
+    /// ```
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn partition(&mut self, a: &str, b: &str) {
+        crate::net::partition(&self.world, a, b, false);
+    }
+
+    /// Cuts traffic from `from` to `to` only (replies still flow).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn partition_oneway(&mut self, from: &str, to: &str) {
+        crate::net::partition(&self.world, from, to, true);
+    }
+
+    /// Restores traffic between `a` and `b`, both ways; held TCP segments
+    /// move again (after a fresh latency).
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn heal(&mut self, a: &str, b: &str) {
+        crate::net::heal(&self.world, a, b);
+    }
+
+    /// Removes every partition (clogs stay).
+    pub fn heal_all(&mut self) {
+        crate::net::heal_all(&self.world);
+    }
+
+    /// Holds all traffic to and from node `name` until
+    /// [`unclog`](Sim::unclog), like a partition from every other node.
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn clog(&mut self, name: &str) {
+        crate::net::clog(&self.world, name, true);
+    }
+
+    /// Releases a node's traffic held by [`clog`](Sim::clog).
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn unclog(&mut self, name: &str) {
+        crate::net::clog(&self.world, name, false);
+    }
+
+    /// Sets the link between nodes `a` and `b` (both ways), overriding the
+    /// default of [`NetConfig::link`].
+    ///
+    /// # Panics
+    /// If no node has one of the names.
+    #[track_caller]
+    pub fn set_link(&mut self, a: &str, b: &str, link: Link) {
+        crate::net::set_link(&self.world, a, b, link);
+    }
+
     /// Runs until every client finished.
     ///
     /// # Errors
@@ -732,7 +842,10 @@ impl Sim {
             // Nothing is ready: jump to the next timer.
             let wakers = {
                 let mut st = self.world.state.lock();
-                let next = st.next_timer();
+                let next = match (st.next_timer(), st.net.next_event()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 match (until, next) {
                     (Some(u), n) if n.is_none_or(|at| at > u) => {
                         st.now = st.now.max(u);
@@ -756,7 +869,10 @@ impl Sim {
                     });
                 }
                 st.now = st.now.max(at);
-                st.fire_due(None)
+                let mut wakers = st.fire_due(None);
+                let now = st.now;
+                wakers.extend(st.net.fire_due(now));
+                wakers
             };
             for w in wakers {
                 w.wake();

@@ -157,6 +157,8 @@ pub(crate) struct State {
     /// Client failures, in the order they happened.
     pub(crate) failures: Vec<(String, String)>,
     pub(crate) buggify: crate::buggify::Sites,
+    /// The simulated network.
+    pub(crate) net: crate::net::Net,
 }
 
 impl State {
@@ -297,7 +299,12 @@ pub(crate) struct World {
 }
 
 impl World {
-    pub(crate) fn new(seed: u64, tick: u64, scheduler: Scheduler) -> World {
+    pub(crate) fn new(
+        seed: u64,
+        tick: u64,
+        scheduler: Scheduler,
+        net: crate::net::NetConfig,
+    ) -> World {
         let sched_rng = Rng::from_seed(mix(seed, 0x5C4E_D01E));
         let pct = match scheduler {
             Scheduler::Random => None,
@@ -328,6 +335,7 @@ impl World {
                 client_roots: Vec::new(),
                 failures: Vec::new(),
                 buggify: crate::buggify::Sites::new(seed),
+                net: crate::net::Net::new(seed, tick, net),
             }),
         }
     }
