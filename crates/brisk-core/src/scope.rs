@@ -353,28 +353,7 @@ impl<'env> Scope<'env> {
         F: Future + Send + 'env,
         F::Output: Send + 'env,
     {
-        let location = Location::caller();
-        let (handle, child, slot) = child(&self.shared, name, location, future);
-        self.shared.push(
-            Box::pin(async move {
-                match child.await {
-                    ChildOutcome::Output(v) => {
-                        slot.set(Ok(v));
-                        ChildEnd::Done
-                    }
-                    ChildOutcome::Cancelled(c) => {
-                        slot.set(Err(c));
-                        ChildEnd::Cancelled
-                    }
-                    ChildOutcome::Panicked(payload, label) => {
-                        slot.set(Err(Cancelled::new(CancelReason::SiblingFailed)));
-                        ChildEnd::Panicked(payload, label)
-                    }
-                }
-            }),
-            location,
-        );
-        handle
+        spawn_child(&self.shared, name, Location::caller(), future, Ok)
     }
 
     common_scope_api!();
@@ -412,75 +391,68 @@ impl<'env, E: Send + 'env> TryScope<'env, E> {
         F: Future<Output = Result<T, E>> + Send + 'env,
         T: Send + 'env,
     {
-        let location = Location::caller();
-        let (_, child, _) = child(&self.shared, name, location, future);
-        let slot: Arc<HandleSlot<T>> = Arc::new(HandleSlot::default());
-        let handle = ScopedJoinHandle {
-            slot: slot.clone(),
-            node: Some(child.node.clone()),
-        };
-        self.shared.push(
-            Box::pin(async move {
-                match child.await {
-                    ChildOutcome::Output(Ok(v)) => {
-                        slot.set(Ok(v));
-                        ChildEnd::Done
-                    }
-                    ChildOutcome::Output(Err(e)) => {
-                        slot.set(Err(Cancelled::new(CancelReason::SiblingFailed)));
-                        ChildEnd::Failed(e)
-                    }
-                    ChildOutcome::Cancelled(c) => {
-                        slot.set(Err(c));
-                        ChildEnd::Cancelled
-                    }
-                    ChildOutcome::Panicked(payload, label) => {
-                        slot.set(Err(Cancelled::new(CancelReason::SiblingFailed)));
-                        ChildEnd::Panicked(payload, label)
-                    }
-                }
-            }),
-            location,
-        );
-        handle
+        spawn_child(&self.shared, name, Location::caller(), future, |r| r)
     }
 
     common_scope_api!();
 }
 
-/// Builds the boundary future of one child, its handle and its output slot.
-#[allow(clippy::type_complexity)]
-fn child<'env, E, F>(
+/// Queues one child: its boundary (own node, panic catching) and the code
+/// that hands its output to the handle and its end to the scope. `split`
+/// turns the child's output into what the handle gets or the scope's error.
+fn spawn_child<'env, E, F, T>(
     shared: &Shared<'env, E>,
     name: Option<&str>,
     location: &'static Location<'static>,
     future: F,
-) -> (
-    ScopedJoinHandle<F::Output>,
-    ChildBoundary<F>,
-    Arc<HandleSlot<F::Output>>,
-)
+    split: impl FnOnce(F::Output) -> Result<T, E> + Send + 'env,
+) -> ScopedJoinHandle<T>
 where
-    F: Future,
+    E: Send + 'env,
+    F: Future + Send + 'env,
+    T: Send + 'env,
 {
     let node = Node::child(&shared.nodes().children, None);
-    let slot = Arc::new(HandleSlot::default());
     let label = match name {
         Some(n) => format!("`{n}` (spawned at {location})"),
         None => format!("spawned at {location}"),
     };
-    (
-        ScopedJoinHandle {
-            slot: slot.clone(),
-            node: Some(node.clone()),
-        },
-        ChildBoundary {
-            future: Some(future),
-            node,
-            label,
-        },
-        slot,
-    )
+    let slot = Arc::new(HandleSlot::default());
+    let handle = ScopedJoinHandle {
+        slot: slot.clone(),
+        node: Some(node.clone()),
+    };
+    let child = ChildBoundary {
+        future: Some(future),
+        node,
+        label,
+    };
+    shared.push(
+        Box::pin(async move {
+            match child.await {
+                ChildOutcome::Output(out) => match split(out) {
+                    Ok(v) => {
+                        slot.set(Ok(v));
+                        ChildEnd::Done
+                    }
+                    Err(e) => {
+                        slot.set(Err(Cancelled::new(CancelReason::SiblingFailed)));
+                        ChildEnd::Failed(e)
+                    }
+                },
+                ChildOutcome::Cancelled(c) => {
+                    slot.set(Err(c));
+                    ChildEnd::Cancelled
+                }
+                ChildOutcome::Panicked(payload, label) => {
+                    slot.set(Err(Cancelled::new(CancelReason::SiblingFailed)));
+                    ChildEnd::Panicked(payload, label)
+                }
+            }
+        }),
+        location,
+    );
+    handle
 }
 
 pin_project_lite::pin_project! {
