@@ -56,6 +56,9 @@ const BATCH: usize = 32;
 /// ```
 pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
     let path = path.as_ref().to_owned();
+    if super::driver::has_driver() {
+        return Err(super::driver::not_served("`brisk::fs::read_dir`"));
+    }
     let std = asyncify(move || std::fs::read_dir(path)).await?;
     Ok(ReadDir {
         state: State::Idle(Some(Batch {
