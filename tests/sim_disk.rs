@@ -316,3 +316,49 @@ fn each_node_has_its_own_disk_and_std_only_calls_fail_cleanly() {
     sim.run().unwrap();
     assert_eq!(client.output(), (false, io::ErrorKind::Unsupported));
 }
+
+async fn names(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut entries = fs::read_dir(dir).await.unwrap();
+    while let Some(e) = entries.next_entry().await.unwrap() {
+        assert_eq!(e.path(), std::path::Path::new(dir).join(e.file_name()));
+        out.push(e.file_name().into_string().unwrap());
+    }
+    out
+}
+
+#[test]
+fn read_dir_lists_in_name_order_and_only_durable_names_survive() {
+    let got = across_crash(
+        10,
+        || async {
+            fs::create_dir("/wal").await.unwrap();
+            for seg in ["003", "001", "002"] {
+                let mut f = File::create(format!("/wal/{seg}")).await.unwrap();
+                f.write_all(seg.as_bytes()).await.unwrap();
+                if seg != "002" {
+                    f.sync_all().await.unwrap();
+                }
+            }
+            assert_eq!(names("/wal").await, ["001", "002", "003"]);
+        },
+        || names("/wal"),
+    );
+    assert_eq!(got, ["001", "003"]);
+}
+
+#[test]
+fn faults_can_be_injected_from_inside_the_simulation() {
+    let mut sim = Sim::builder().seed(12).build();
+    let client = sim.client("c", async {
+        fs::write("/f", b"ok").await.unwrap();
+        brisk::sim::handle()
+            .disk("c")
+            .fail_with(DiskFault::Eio, 1.0);
+        let failed = fs::read("/f").await.is_err();
+        brisk::sim::handle().disk("c").clear_faults();
+        (failed, fs::read("/f").await.unwrap())
+    });
+    sim.run().unwrap();
+    assert_eq!(client.output(), (true, b"ok".to_vec()));
+}

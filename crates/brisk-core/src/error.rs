@@ -62,7 +62,7 @@ use the native runtime (`brisk::Runtime`) or a backend that provides one";
 
 pub(crate) const FS_NOT_SERVED: &str = "this `brisk::fs` operation is not served by the current \
 runtime's file system driver (the simulator's disk serves `read`, `write`, `read_to_string`, \
-`try_exists`, directory creation and removal, `rename`, and `File` open, read, write, seek, \
+`try_exists`, directory creation, listing and removal, `rename`, and `File` open, read, write, seek, \
 `set_len`, `sync_all` and `sync_data`; std types such as `std::fs::Metadata` cannot be built \
 for it): use one of those operations, or run this code on the native runtime";
 

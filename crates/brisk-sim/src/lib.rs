@@ -137,7 +137,7 @@
 //!   heals or its sender times out), and no congestion control (a link's
 //!   throughput is bounded only by the window and the latency).
 //! - **Disk**: `brisk::fs` calls that return std types (`metadata`,
-//!   `read_dir`, `File::metadata`, ...) or need an OS handle (`copy`,
+//!   `File::metadata`, `DirEntry::file_type`, ...) or need an OS handle (`copy`,
 //!   `canonicalize`, links, permissions, `File::try_clone`) fail with kind
 //!   `Unsupported` on a node; no permissions, timestamps or symlinks;
 //!   unsynced directory changes are all lost in a crash (never partly

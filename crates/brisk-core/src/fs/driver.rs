@@ -14,6 +14,7 @@
 //! an operation in virtual time before it takes effect.
 
 use crate::net::BoxFuture;
+use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 
@@ -87,6 +88,9 @@ pub trait FsDriver: Send + Sync {
     fn remove_dir_all(&self, path: PathBuf) -> BoxFuture<'static, io::Result<()>>;
     /// Renames `from` to `to`, replacing a file at `to`.
     fn rename(&self, from: PathBuf, to: PathBuf) -> BoxFuture<'static, io::Result<()>>;
+    /// The names in directory `path` (without `.` and `..`), each with its
+    /// stat, in an order that depends only on the directory's contents.
+    fn read_dir(&self, path: PathBuf) -> BoxFuture<'static, io::Result<Vec<(OsString, FileStat)>>>;
 }
 
 /// An open file of an [`FsDriver`]. Positional: the position lives in

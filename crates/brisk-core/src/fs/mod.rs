@@ -19,11 +19,13 @@
 //!   the simulator gives each node its own in-memory disk with crash and
 //!   fault semantics. A driver serves [`read`](read()), [`write`](write()),
 //!   [`read_to_string`], [`try_exists`], [`create_dir`], [`create_dir_all`],
-//!   [`remove_file`], [`remove_dir`], [`remove_dir_all`], [`rename`], and
+//!   [`remove_file`], [`remove_dir`], [`remove_dir_all`], [`rename`],
+//!   [`read_dir`] (entries' `path` and `file_name`), and
 //!   [`File`] open/create (through [`OpenOptions`], whose `mode` and
 //!   `custom_flags` it ignores), read, write, seek, [`File::set_len`],
 //!   [`File::sync_all`] and [`File::sync_data`]. What returns a std type or
-//!   needs an OS handle — [`metadata`], [`symlink_metadata`], [`read_dir`],
+//!   needs an OS handle — [`metadata`], [`symlink_metadata`],
+//!   [`DirEntry::metadata`], [`DirEntry::file_type`],
 //!   [`copy`], [`canonicalize`], [`hard_link`], [`read_link`],
 //!   [`set_permissions`], and `File`'s `metadata`, `set_permissions`,
 //!   `try_clone` — fails with kind `Unsupported` under a driver rather than

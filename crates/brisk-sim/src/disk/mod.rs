@@ -61,9 +61,11 @@
 //!   its task).
 //! - No permissions, timestamps, symlinks or hard links; a removed file that
 //!   is still open reads as empty.
-//! - `brisk::fs::metadata`, `read_dir`, `copy`, `canonicalize` and the other
-//!   functions that return std types fail with kind `Unsupported` on a
-//!   simulated node (see [`brisk::fs`](brisk_core::fs)).
+//! - `read_dir` lists entries in name order; their `path` and `file_name`
+//!   work, their `metadata` and `file_type` (std types) do not.
+//! - `brisk::fs::metadata`, `copy`, `canonicalize` and the other functions
+//!   that return std types or need an OS handle fail with kind
+//!   `Unsupported` on a simulated node (see [`brisk::fs`](brisk_core::fs)).
 
 pub(crate) mod model;
 
@@ -71,6 +73,7 @@ use crate::world::World;
 use brisk_core::fs::{FileIo, FileStat, FsDriver, OpenFlags};
 use brisk_core::net::BoxFuture;
 use model::{normalize, Entry};
+use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -513,5 +516,15 @@ impl FsDriver for SimFs {
     fn rename(&self, from: PathBuf, to: PathBuf) -> BoxFuture<'static, io::Result<()>> {
         let (from, to) = (normalize(&from), normalize(&to));
         self.op(Kind::Other, move |d, _| d.rename(&from, &to))
+    }
+
+    fn read_dir(&self, path: PathBuf) -> BoxFuture<'static, io::Result<Vec<(OsString, FileStat)>>> {
+        let path = normalize(&path);
+        self.op(Kind::Read, move |d, _| {
+            Ok(d.list(&path)?
+                .into_iter()
+                .map(|(name, is_dir, len)| (name, FileStat::new(len, is_dir)))
+                .collect())
+        })
     }
 }

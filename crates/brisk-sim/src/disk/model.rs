@@ -250,6 +250,26 @@ impl Disk {
             .unwrap_or_default())
     }
 
+    /// The direct children of directory `dir`, in name order, with their
+    /// kinds and lengths.
+    pub(crate) fn list(&self, dir: &Path) -> io::Result<Vec<(std::ffi::OsString, bool, u64)>> {
+        self.expect_dir(dir)?;
+        Ok(self
+            .names
+            .range(dir.to_owned()..)
+            .skip(1)
+            .take_while(|(p, _)| p.starts_with(dir))
+            .filter(|(p, _)| is_child(p, dir))
+            .map(|(p, e)| {
+                let name = p.file_name().unwrap_or_default().to_owned();
+                match e {
+                    Entry::Dir => (name, true, 0),
+                    Entry::File(ino) => (name, false, self.len(*ino)),
+                }
+            })
+            .collect())
+    }
+
     pub(crate) fn create_dir(&mut self, path: &Path) -> io::Result<()> {
         if self.entry(path).is_some() {
             return Err(err(
