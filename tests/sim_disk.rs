@@ -362,3 +362,39 @@ fn faults_can_be_injected_from_inside_the_simulation() {
     sim.run().unwrap();
     assert_eq!(client.output(), (true, b"ok".to_vec()));
 }
+
+#[test]
+fn a_write_handed_off_before_the_file_is_dropped_still_lands() {
+    let mut sim = Sim::builder().seed(13).build();
+    let client = sim.client("c", async {
+        let mut f = File::create("/f").await.unwrap();
+        f.write_all(b"handed off").await.unwrap();
+        drop(f); // no flush: the write is still in flight
+        brisk::time::sleep(Duration::from_millis(10)).await;
+        fs::read("/f").await.unwrap()
+    });
+    sim.disk("c").latency(Duration::from_millis(2));
+    sim.run().unwrap();
+    assert_eq!(client.output(), b"handed off");
+}
+
+#[test]
+fn a_crash_during_a_slow_write_drops_it_without_panicking() {
+    let got = across_crash(
+        14,
+        || async {
+            let mut f = File::create("/f").await.unwrap();
+            f.sync_all().await.unwrap();
+            brisk::sim::handle()
+                .disk("db")
+                .latency(Duration::from_secs(5));
+            f.write_all(b"in flight").await.unwrap();
+            f.flush().await.unwrap(); // the crash comes first
+        },
+        || async {
+            brisk::sim::handle().disk("db").clear_faults();
+            fs::read("/f").await
+        },
+    );
+    assert_eq!(got.unwrap(), b"");
+}

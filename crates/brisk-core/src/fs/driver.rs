@@ -131,6 +131,13 @@ pub(crate) fn not_served(what: &str) -> io::Error {
     )
 }
 
+/// Awaits a driver operation as an I/O cancellation point: in cancelled
+/// code the wait ends with the `Cancelled` `io::Error` (the operation's
+/// future is dropped; a driver applies nothing it has not completed).
+pub(crate) async fn drive<T>(mut op: BoxFuture<'static, io::Result<T>>) -> io::Result<T> {
+    std::future::poll_fn(|cx| crate::task::cancel::poll_io(|| op.as_mut().poll(cx))).await?
+}
+
 /// True if the current runtime has an fs driver.
 pub(crate) fn has_driver() -> bool {
     with_driver(|_| ()).is_some()

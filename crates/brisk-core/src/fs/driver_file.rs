@@ -19,6 +19,7 @@
 use super::blocking::MAX_BUF;
 use super::driver::FileIo;
 use crate::net::BoxFuture;
+use crate::task::cancel;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, SeekFrom};
@@ -72,18 +73,24 @@ impl DriverFile {
         self.pending = Some(Pending { op, fut });
     }
 
-    /// Waits for the operation in flight: `None` if there was none.
-    fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<Option<(Op, io::Result<Outcome>)>> {
+    /// Waits for the operation in flight: `Ok(None)` if there was none.
+    /// A cancellation point: in cancelled code the wait ends with an error
+    /// and the operation stays in flight for a later call.
+    #[allow(clippy::type_complexity)] // a one-off shape, named by the docs
+    fn poll_settle(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Option<(Op, io::Result<Outcome>)>>> {
         let Some(p) = &mut self.pending else {
-            return Poll::Ready(None);
+            return Poll::Ready(Ok(None));
         };
-        let res = ready!(p.fut.as_mut().poll(cx));
+        let res = ready!(cancel::poll_io(|| p.fut.as_mut().poll(cx)))?;
         let op = p.op;
         self.pending = None;
         if let (Op::Write, Ok(Outcome::End(end))) = (op, &res) {
             self.pos = *end;
         }
-        Poll::Ready(Some((op, res)))
+        Poll::Ready(Ok(Some((op, res))))
     }
 
     fn absorb(&mut self, op: Op, res: io::Result<Outcome>) {
@@ -103,7 +110,7 @@ impl DriverFile {
             return Poll::Ready(Ok(0));
         }
         loop {
-            match ready!(self.poll_settle(cx)) {
+            match ready!(self.poll_settle(cx))? {
                 Some((Op::Read, Ok(Outcome::Bytes(bytes)))) => {
                     let n = bytes.len().min(dst.len());
                     dst[..n].copy_from_slice(&bytes[..n]);
@@ -129,7 +136,7 @@ impl DriverFile {
         cx: &mut Context<'_>,
         src: &[u8],
     ) -> Poll<io::Result<usize>> {
-        while let Some((op, res)) = ready!(self.poll_settle(cx)) {
+        while let Some((op, res)) = ready!(self.poll_settle(cx))? {
             self.absorb(op, res);
         }
         if let Some(e) = self.last_write_err.take() {
@@ -149,7 +156,7 @@ impl DriverFile {
     }
 
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while let Some((op, res)) = ready!(self.poll_settle(cx)) {
+        while let Some((op, res)) = ready!(self.poll_settle(cx))? {
             self.absorb(op, res);
         }
         Poll::Ready(self.last_write_err.take().map_or(Ok(()), Err))
@@ -161,7 +168,7 @@ impl DriverFile {
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         loop {
-            match ready!(self.poll_settle(cx)) {
+            match ready!(self.poll_settle(cx))? {
                 Some((Op::Seek(asked), res)) if asked == pos => {
                     let SeekFrom::End(delta) = pos else {
                         unreachable!("only seeks from the end go to the driver")
@@ -223,7 +230,7 @@ impl DriverFile {
             Op::Run,
             Box::pin(async move { fut.await.map(|()| Outcome::Unit) }),
         );
-        poll_fn(|cx| match ready!(self.poll_settle(cx)) {
+        poll_fn(|cx| match ready!(self.poll_settle(cx))? {
             Some((Op::Run, res)) => Poll::Ready(res.map(drop)),
             // Unreachable: `&mut self` is held from the start of the job.
             Some((op, res)) => {
@@ -233,6 +240,21 @@ impl DriverFile {
             None => Poll::Ready(Ok(())),
         })
         .await
+    }
+}
+
+impl Drop for DriverFile {
+    /// Never blocks: an operation in flight (a handed-off write) finishes as
+    /// a task of the current runtime, as it would on the blocking pool; its
+    /// result is dropped. Outside a runtime it is dropped unfinished.
+    fn drop(&mut self) {
+        if let Some(p) = self.pending.take() {
+            if let Some(handle) = crate::runtime::Handle::try_current() {
+                drop(handle.spawn(async move {
+                    let _ = p.fut.await;
+                }));
+            }
+        }
     }
 }
 

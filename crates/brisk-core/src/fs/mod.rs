@@ -105,7 +105,7 @@ use std::path::{Path, PathBuf};
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.read(path.clone())) {
-        return op.await;
+        return driver::drive(op).await;
     }
     asyncify(move || std::fs::read(path)).await
 }
@@ -138,7 +138,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
     let path = path.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.read(path.clone())) {
-        return String::from_utf8(op.await?).map_err(|_| {
+        return String::from_utf8(driver::drive(op).await?).map_err(|_| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 "stream did not contain valid UTF-8",
@@ -176,7 +176,7 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
     let path = path.as_ref().to_owned();
     let contents = contents.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.write(path.clone(), contents.clone())) {
-        return op.await;
+        return driver::drive(op).await;
     }
     asyncify(move || std::fs::write(path, contents)).await
 }
@@ -239,7 +239,7 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
     let from = from.as_ref().to_owned();
     let to = to.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.rename(from.clone(), to.clone())) {
-        return op.await;
+        return driver::drive(op).await;
     }
     asyncify(move || std::fs::rename(from, to)).await
 }
@@ -271,7 +271,7 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.remove_file(path.clone())) {
-        return op.await;
+        return driver::drive(op).await;
     }
     asyncify(move || std::fs::remove_file(path)).await
 }
@@ -302,7 +302,7 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.create_dir(path.clone())) {
-        return op.await;
+        return driver::drive(op).await;
     }
     asyncify(move || std::fs::create_dir(path)).await
 }
@@ -329,7 +329,7 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.create_dir_all(path.clone())) {
-        return op.await;
+        return driver::drive(op).await;
     }
     asyncify(move || std::fs::create_dir_all(path)).await
 }
@@ -360,7 +360,7 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.remove_dir(path.clone())) {
-        return op.await;
+        return driver::drive(op).await;
     }
     asyncify(move || std::fs::remove_dir(path)).await
 }
@@ -389,7 +389,7 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.remove_dir_all(path.clone())) {
-        return op.await;
+        return driver::drive(op).await;
     }
     asyncify(move || std::fs::remove_dir_all(path)).await
 }
@@ -617,7 +617,7 @@ pub async fn set_permissions(path: impl AsRef<Path>, perm: Permissions) -> io::R
 pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
     let path = path.as_ref().to_owned();
     if let Some(op) = with_driver(|d| d.stat(path.clone())) {
-        return match op.await {
+        return match driver::drive(op).await {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),

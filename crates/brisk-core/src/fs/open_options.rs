@@ -201,7 +201,7 @@ impl OpenOptions {
                 .map(|flags| d.open(path.clone(), flags))
                 .ok_or_else(|| io::Error::new(io::ErrorKind::Unsupported, FS_STD_OPTIONS))
         }) {
-            return Ok(File::from_driver(open?.await?));
+            return Ok(File::from_driver(super::driver::drive(open?).await?));
         }
         let options = self.std.clone();
         let std = asyncify(move || options.open(path)).await?;

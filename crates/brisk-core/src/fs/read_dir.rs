@@ -57,7 +57,7 @@ const BATCH: usize = 32;
 pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
     let path = path.as_ref().to_owned();
     if let Some(list) = super::driver::with_driver(|d| d.read_dir(path.clone())) {
-        let entries = list
+        let entries = super::driver::drive(list)
             .await?
             .into_iter()
             .map(|(name, _stat)| DirEntry {
