@@ -60,6 +60,22 @@ sockets belong to the runtime that creates them; create them inside `#[brisk::ma
 pub(crate) const NET_UNSUPPORTED: &str = "brisk::net: the current runtime has no network: \
 use the native runtime (`brisk::Runtime`) or a backend that provides one";
 
+pub(crate) const FS_NOT_SERVED: &str = "this `brisk::fs` operation is not served by the current \
+runtime's file system driver (the simulator's disk serves `read`, `write`, `read_to_string`, \
+`try_exists`, directory creation, listing and removal, `rename`, and `File` open, read, write, seek, \
+`set_len`, `sync_all` and `sync_data`; std types such as `std::fs::Metadata` cannot be built \
+for it): use one of those operations, or run this code on the native runtime";
+
+pub(crate) const FS_STD_OPTIONS: &str =
+    "`brisk::fs::OpenOptions::open`: these options were converted \
+from a `std::fs::OpenOptions`, whose flags cannot be read back, so the current runtime's file \
+system driver (the simulator's disk) cannot open with them: build them with \
+`brisk::fs::OpenOptions::new()` instead";
+
+pub(crate) const FS_NOT_STD: &str = "`brisk::fs::File`: this file lives on the current runtime's \
+file system driver (the simulator's disk), not on the OS, so it has no std file or descriptor \
+(`into_std`, `as_raw_fd`, `as_fd`): keep it a `brisk::fs::File`, or open it on the native runtime";
+
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub(crate) const NET_READ_UNINIT_OUT_OF_BUF: &str =
     "`TcpStreamIo::poll_read_uninit` returned bytes that are not the start of the buffer it was given: \

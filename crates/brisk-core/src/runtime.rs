@@ -99,6 +99,13 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// The runtime's file system, or `None` (the default) to run `std::fs`
+    /// on the blocking pool. The simulator returns each node's simulated
+    /// disk; an io_uring backend could return its ring.
+    fn fs(&self) -> Option<&dyn crate::fs::FsDriver> {
+        None
+    }
+
     /// The next 64 bits of the runtime's random generator, or `None` if it
     /// has none (`brisk::rand` then uses a per-thread generator seeded from
     /// OS entropy). A simulator returns numbers from its seeded generator,

@@ -163,3 +163,31 @@ impl fmt::Display for SimError {
 }
 
 impl std::error::Error for SimError {}
+
+pub(crate) const BAD_DISK_PROBABILITY: &str =
+    "`brisk::sim::SimDisk::fail_with` / `short_reads` was given a probability outside 0.0..=1.0: \
+pass a fraction, e.g. 0.01 for 1 % of operations (0.0 turns the fault off)";
+
+pub(crate) const DISK_STALE_HANDLE: &str =
+    "brisk::sim disk: this file was opened before its node crashed, and a crash closes every file \
+of the node: open it again from the restarted node's code";
+
+pub(crate) const DISK_NOT_OPEN_FOR: &str =
+    "brisk::sim disk: the file was not opened for this access (EBADF): open it with \
+`OpenOptions::read(true)` to read, `write(true)` or `append(true)` to write or `set_len`";
+
+pub(crate) const DISK_OPEN_NO_ACCESS: &str =
+    "`brisk::fs::OpenOptions::open` on a simulated disk: none of `read`, `write` or `append` is set: \
+set at least one of them";
+
+pub(crate) const DISK_OPEN_BAD_FLAGS: &str =
+    "`brisk::fs::OpenOptions::open` on a simulated disk: `create`, `create_new` or `truncate` needs \
+`write` or `append`, and `truncate` cannot be combined with `append` (as with std): fix the options";
+
+#[cfg(not(unix))]
+pub(crate) const DISK_EIO: &str =
+    "brisk::sim disk: injected I/O error (EIO) from `SimDisk::fail_with`";
+
+#[cfg(not(unix))]
+pub(crate) const DISK_ENOSPC: &str =
+    "brisk::sim disk: injected no space left on device (ENOSPC) from `SimDisk::fail_with`";

@@ -248,6 +248,29 @@ impl SimHandle {
         Some(st.net.ip(i as u32))
     }
 
+    /// The disk of node `name`, to inject faults from inside the
+    /// simulation: see [`Sim::disk`](crate::Sim::disk). Takes effect at once.
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn disk(&self, name: &str) -> crate::SimDisk<'_> {
+        let i = self
+            .world
+            .state
+            .lock()
+            .nodes
+            .iter()
+            .position(|n| &*n.name == name);
+        let Some(i) = i else {
+            panic!("{} (node \"{name}\")", crate::error::UNKNOWN_NODE);
+        };
+        crate::SimDisk {
+            world: &self.world,
+            node: i as u32,
+        }
+    }
+
     /// The name of the node running the current task.
     pub fn node_name(&self) -> &str {
         &self.name

@@ -73,6 +73,13 @@
 //! same from a client. [`buggify!`] marks fault points in the code under
 //! test that fire only in the simulator.
 //!
+//! # Disk
+//! Every node has its own in-memory disk, served to `brisk::fs` on that
+//! node; it survives [`Sim::crash`] and [`Sim::restart`], minus what was not
+//! made durable with `sync_all` / `sync_data` (lost or torn, decided by the
+//! seed). [`Sim::disk`] injects `EIO`, `ENOSPC`, short reads and latency.
+//! The [`disk`] module docs hold the model and an example.
+//!
 //! # Tests over many seeds
 //! `#[brisk::test(sim, seeds = 200)]` runs an `async fn` test as a client of
 //! a fresh simulation for seeds `0..200`; a failure prints the error and
@@ -129,9 +136,12 @@
 //!   (a reader waiting for data that a partition holds waits until the link
 //!   heals or its sender times out), and no congestion control (a link's
 //!   throughput is bounded only by the window and the latency).
-//! - **Disk**: `brisk::fs` on a node reaches the real file system (through
-//!   `spawn_blocking`), which is neither isolated per node nor affected by
-//!   crashes. Keep simulated state in memory for now.
+//! - **Disk**: `brisk::fs` calls that return std types (`metadata`,
+//!   `File::metadata`, `DirEntry::file_type`, ...) or need an OS handle (`copy`,
+//!   `canonicalize`, links, permissions, `File::try_clone`) fail with kind
+//!   `Unsupported` on a node; no permissions, timestamps or symlinks;
+//!   unsynced directory changes are all lost in a crash (never partly
+//!   kept); a crash never interrupts an operation halfway (see [`disk`]).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
@@ -140,6 +150,7 @@
 #[path = "test_support.rs"]
 pub mod __private;
 pub mod buggify;
+pub mod disk;
 mod error;
 mod handle;
 pub mod net;
@@ -148,6 +159,7 @@ mod sim;
 mod trace;
 mod world;
 
+pub use disk::{DiskFault, SimDisk};
 pub use error::SimError;
 pub use handle::{handle, try_handle, SimHandle};
 pub use net::{Latency, Link, NetConfig};

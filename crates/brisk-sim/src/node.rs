@@ -155,6 +155,7 @@ pub(crate) struct NodeBackend {
     owner: ThreadId,
     describe: String,
     net: crate::net::SimNet,
+    fs: crate::disk::SimFs,
 }
 
 impl NodeBackend {
@@ -177,6 +178,11 @@ impl NodeBackend {
             net: crate::net::SimNet {
                 world: world.clone(),
                 node,
+            },
+            fs: crate::disk::SimFs {
+                world: world.clone(),
+                node,
+                gen,
             },
             describe: format!("Brisk simulator node \"{name}\""),
             world,
@@ -216,6 +222,10 @@ impl Backend for NodeBackend {
 
     fn net(&self) -> Option<&dyn brisk_core::net::NetDriver> {
         Some(&self.net)
+    }
+
+    fn fs(&self) -> Option<&dyn brisk_core::fs::FsDriver> {
+        Some(&self.fs)
     }
 
     fn rand_u64(&self) -> Option<u64> {

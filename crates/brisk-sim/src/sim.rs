@@ -1,5 +1,6 @@
 //! `Sim`: building a simulation, its nodes and clients, and running it.
 
+use crate::disk::SimDisk;
 use crate::error::{self, SimError};
 use crate::handle::Control;
 use crate::net::{Link, NetConfig};
@@ -7,6 +8,7 @@ use crate::node::NodeBackend;
 use crate::trace::{first_divergence, TraceEvent};
 use crate::world::{Clock, NodeInfo, Scheduler, World};
 use brisk_core::context;
+use brisk_core::rand::{mix, Rng};
 use brisk_core::runtime::Handle;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -402,6 +404,21 @@ impl Sim {
         self.world.state.lock().net.registrations(i as u32)
     }
 
+    /// The disk of node `name`: inject faults ([`SimDisk::fail_with`],
+    /// [`SimDisk::short_reads`], [`SimDisk::latency`]) and see what the
+    /// last crash did. See the [`disk`](crate::disk) module for the model.
+    ///
+    /// # Panics
+    /// If no node has that name.
+    #[track_caller]
+    pub fn disk(&self, name: &str) -> SimDisk<'_> {
+        let i = self.index(name);
+        SimDisk {
+            world: &self.world,
+            node: i as u32,
+        }
+    }
+
     /// Starts configuring node `name`; finish with
     /// [`init`](NodeBuilder::init) (a server) or
     /// [`client`](NodeBuilder::client).
@@ -439,7 +456,12 @@ impl Sim {
             Ok(ip) => ip,
             Err(ip) => panic!("{} (node \"{name}\", address {ip})", error::IP_REUSED),
         };
-        self.world.state.lock().nodes.push(NodeInfo {
+        let mut st = self.world.state.lock();
+        let disk_rng = Rng::from_seed(mix(
+            mix(st.seed, crate::buggify::fnv(name.as_bytes())),
+            0xD15C,
+        ));
+        st.nodes.push(NodeInfo {
             name: name.clone(),
             gen: 0,
             alive: true,
@@ -447,7 +469,10 @@ impl Sim {
             is_client: client,
             parked: Vec::new(),
             clock,
+            disk: crate::disk::model::Disk::new(disk_rng),
+            disk_faults: crate::disk::Faults::default(),
         });
+        drop(st);
         let backend = NodeBackend::new(self.world.clone(), i as u32, 0, name.clone());
         self.nodes.push(Slot {
             name,
@@ -532,6 +557,7 @@ impl Sim {
             n.alive = false;
             n.paused = false;
             n.gen += 1;
+            n.disk.crash();
             let now = st.now;
             let net = st.net.crash_node(i as u32, now);
             (st.purge_node(i as u32), net)

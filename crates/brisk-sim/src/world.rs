@@ -61,6 +61,10 @@ pub(crate) struct NodeInfo {
     /// Tasks woken while the node is paused.
     pub(crate) parked: Vec<Notified>,
     pub(crate) clock: Clock,
+    /// The node's disk: survives crashes (minus what was not durable).
+    pub(crate) disk: crate::disk::model::Disk,
+    /// Faults injected into the disk, from `Sim::disk`.
+    pub(crate) disk_faults: crate::disk::Faults,
 }
 
 /// A node's clock as a function of global virtual time:

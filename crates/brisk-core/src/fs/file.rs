@@ -1,7 +1,10 @@
 //! [`File`]: an open file whose operations run on the blocking pool.
 
 use super::blocking::{asyncify, Blocking, BlockingIo};
+use super::driver::{has_driver, not_served, FileIo};
+use super::driver_file::DriverFile;
 use super::OpenOptions;
+use crate::error::FS_NOT_STD;
 use crate::io::{AsyncRead, AsyncSeek, AsyncWrite};
 use std::fmt;
 use std::fs::{Metadata, Permissions};
@@ -77,11 +80,21 @@ use std::task::{Context, Poll};
 /// # }).unwrap();
 /// ```
 pub struct File {
-    /// The file, shared with blocking jobs that do not need the state
-    /// machine (`metadata`, `set_permissions`, `try_clone`).
-    std: Arc<std::fs::File>,
-    /// Reads, writes, seeks and the ordered operations.
-    inner: Blocking<Arc<std::fs::File>>,
+    repr: Repr,
+}
+
+/// Where the file lives.
+enum Repr {
+    /// On the OS, driven on the blocking pool.
+    Std {
+        /// The file, shared with blocking jobs that do not need the state
+        /// machine (`metadata`, `set_permissions`, `try_clone`).
+        std: Arc<std::fs::File>,
+        /// Reads, writes, seeks and the ordered operations.
+        inner: Blocking<Arc<std::fs::File>>,
+    },
+    /// On the current runtime's fs driver (the simulator's disk).
+    Driver(DriverFile),
 }
 
 impl BlockingIo for Arc<std::fs::File> {
@@ -122,6 +135,9 @@ impl File {
     /// # });
     /// ```
     pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        if has_driver() {
+            return OpenOptions::new().read(true).open(path).await;
+        }
         let path = path.as_ref().to_owned();
         let std = asyncify(move || std::fs::File::open(path)).await?;
         Ok(File::from_std(std))
@@ -150,6 +166,14 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        if has_driver() {
+            return OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(path)
+                .await;
+        }
         let path = path.as_ref().to_owned();
         let std = asyncify(move || std::fs::File::create(path)).await?;
         Ok(File::from_std(std))
@@ -182,6 +206,14 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn create_new(path: impl AsRef<Path>) -> io::Result<File> {
+        if has_driver() {
+            return OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .await;
+        }
         let path = path.as_ref().to_owned();
         let std = asyncify(move || std::fs::File::create_new(path)).await?;
         Ok(File::from_std(std))
@@ -227,8 +259,25 @@ impl File {
     pub fn from_std(std: std::fs::File) -> File {
         let std = Arc::new(std);
         File {
-            inner: Blocking::new(Arc::clone(&std)),
-            std,
+            repr: Repr::Std {
+                inner: Blocking::new(Arc::clone(&std)),
+                std,
+            },
+        }
+    }
+
+    /// Wraps a file of the current runtime's fs driver.
+    pub(crate) fn from_driver(io: Box<dyn FileIo>) -> File {
+        File {
+            repr: Repr::Driver(DriverFile::new(io)),
+        }
+    }
+
+    /// The std file, or the error of an API a driver file does not serve.
+    fn std(&self, what: &str) -> io::Result<Arc<std::fs::File>> {
+        match &self.repr {
+            Repr::Std { std, .. } => Ok(Arc::clone(std)),
+            Repr::Driver(_) => Err(not_served(what)),
         }
     }
 
@@ -258,7 +307,7 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        let std = Arc::clone(&self.std);
+        let std = self.std("`brisk::fs::File::metadata`")?;
         asyncify(move || std.metadata()).await
     }
 
@@ -288,7 +337,10 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn sync_all(&mut self) -> io::Result<()> {
-        self.inner.run(|f| f.sync_all()).await
+        match &mut self.repr {
+            Repr::Std { inner, .. } => inner.run(|f| f.sync_all()).await,
+            Repr::Driver(d) => d.run(|f| f.sync_all()).await,
+        }
     }
 
     /// Flushes the data (not necessarily the metadata) to the storage
@@ -316,7 +368,10 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn sync_data(&mut self) -> io::Result<()> {
-        self.inner.run(|f| f.sync_data()).await
+        match &mut self.repr {
+            Repr::Std { inner, .. } => inner.run(|f| f.sync_data()).await,
+            Repr::Driver(d) => d.run(|f| f.sync_data()).await,
+        }
     }
 
     /// Truncates or extends the file to `size` bytes, after the write in
@@ -347,7 +402,10 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
-        self.inner.run(move |f| f.set_len(size)).await
+        match &mut self.repr {
+            Repr::Std { inner, .. } => inner.run(move |f| f.set_len(size)).await,
+            Repr::Driver(d) => d.run(move |f| f.set_len(size)).await,
+        }
     }
 
     /// Changes the file's permissions; the async form of
@@ -374,7 +432,7 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn set_permissions(&self, perm: Permissions) -> io::Result<()> {
-        let std = Arc::clone(&self.std);
+        let std = self.std("`brisk::fs::File::set_permissions`")?;
         asyncify(move || std.set_permissions(perm)).await
     }
 
@@ -404,7 +462,7 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn try_clone(&self) -> io::Result<File> {
-        let std = Arc::clone(&self.std);
+        let std = self.std("`brisk::fs::File::try_clone`")?;
         let clone = asyncify(move || std.try_clone()).await?;
         Ok(File::from_std(clone))
     }
@@ -420,7 +478,8 @@ impl File {
     /// Dropping the future drops the file (see [`File`]).
     ///
     /// # Panics
-    /// If polled outside a Brisk runtime.
+    /// If polled outside a Brisk runtime, or if the file lives on an fs
+    /// driver such as the simulator's disk (it has no std file).
     ///
     /// # Examples
     /// ```
@@ -434,9 +493,12 @@ impl File {
     /// # Ok::<(), std::io::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn into_std(mut self) -> std::fs::File {
-        let _ = self.inner.quiesce().await;
-        let File { mut std, inner } = self;
+    pub async fn into_std(self) -> std::fs::File {
+        let (mut std, mut inner) = match self.repr {
+            Repr::Std { std, inner } => (std, inner),
+            Repr::Driver(_) => panic!("{FS_NOT_STD}"),
+        };
+        let _ = inner.quiesce().await;
         // Drops the state machine's reference (a lost one was dropped with
         // its job before the job's handle completed).
         drop(inner);
@@ -454,7 +516,8 @@ impl File {
     }
 
     /// The std file, without waiting, if nothing is in flight or buffered and
-    /// no blocking call uses the file; otherwise the `File` back.
+    /// no blocking call uses the file; otherwise the `File` back (always for
+    /// a file of an fs driver such as the simulator's disk).
     ///
     /// # Examples
     /// ```
@@ -470,14 +533,16 @@ impl File {
     /// ```
     #[allow(clippy::result_large_err)] // the `File` comes back unchanged, as in tokio
     pub fn try_into_std(self) -> Result<std::fs::File, File> {
-        if !self.inner.is_quiet() {
-            return Err(self);
-        }
-        let File { std, inner } = self;
+        let (std, inner) = match self.repr {
+            Repr::Std { std, inner } if inner.is_quiet() => (std, inner),
+            repr => return Err(File { repr }),
+        };
         drop(inner);
         Arc::try_unwrap(std).map_err(|shared| File {
-            inner: Blocking::new(Arc::clone(&shared)),
-            std: shared,
+            repr: Repr::Std {
+                inner: Blocking::new(Arc::clone(&shared)),
+                std: shared,
+            },
         })
     }
 }
@@ -494,7 +559,10 @@ impl AsyncRead for File {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut().inner.poll_read(cx, buf)
+        match &mut self.get_mut().repr {
+            Repr::Std { inner, .. } => inner.poll_read(cx, buf),
+            Repr::Driver(d) => d.poll_read(cx, buf),
+        }
     }
 }
 
@@ -504,15 +572,24 @@ impl AsyncWrite for File {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut().inner.poll_write(cx, buf)
+        match &mut self.get_mut().repr {
+            Repr::Std { inner, .. } => inner.poll_write(cx, buf),
+            Repr::Driver(d) => d.poll_write(cx, buf),
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().inner.poll_flush(cx)
+        match &mut self.get_mut().repr {
+            Repr::Std { inner, .. } => inner.poll_flush(cx),
+            Repr::Driver(d) => d.poll_flush(cx),
+        }
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().inner.poll_flush(cx)
+        match &mut self.get_mut().repr {
+            Repr::Std { inner, .. } => inner.poll_flush(cx),
+            Repr::Driver(d) => d.poll_flush(cx),
+        }
     }
 }
 
@@ -522,29 +599,42 @@ impl AsyncSeek for File {
         cx: &mut Context<'_>,
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
-        self.get_mut().inner.poll_seek(cx, pos)
+        match &mut self.get_mut().repr {
+            Repr::Std { inner, .. } => inner.poll_seek(cx, pos),
+            Repr::Driver(d) => d.poll_seek(cx, pos),
+        }
     }
 }
 
 impl fmt::Debug for File {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("File")
-            .field("std", &self.std)
-            .field("inner", &self.inner)
-            .finish()
+        match &self.repr {
+            Repr::Std { std, inner } => f
+                .debug_struct("File")
+                .field("std", std)
+                .field("inner", inner)
+                .finish(),
+            Repr::Driver(d) => f.debug_struct("File").field("driver", d).finish(),
+        }
     }
 }
 
 #[cfg(unix)]
 impl std::os::fd::AsRawFd for File {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.std.as_raw_fd()
+        match &self.repr {
+            Repr::Std { std, .. } => std.as_raw_fd(),
+            Repr::Driver(_) => panic!("{FS_NOT_STD}"),
+        }
     }
 }
 
 #[cfg(unix)]
 impl std::os::fd::AsFd for File {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.std.as_fd()
+        match &self.repr {
+            Repr::Std { std, .. } => std.as_fd(),
+            Repr::Driver(_) => panic!("{FS_NOT_STD}"),
+        }
     }
 }

@@ -14,7 +14,25 @@
 //! ```
 //!
 //! # Design
-//! - **The blocking pool does the work.** On the epoll backend, file system
+//! - **The runtime's fs driver, if it has one.** A backend may serve files
+//!   itself through [`FsDriver`] ([`Backend::fs`](crate::runtime::Backend::fs)):
+//!   the simulator gives each node its own in-memory disk with crash and
+//!   fault semantics. A driver serves [`read`](read()), [`write`](write()),
+//!   [`read_to_string`], [`try_exists`], [`create_dir`], [`create_dir_all`],
+//!   [`remove_file`], [`remove_dir`], [`remove_dir_all`], [`rename`],
+//!   [`read_dir`] (entries' `path` and `file_name`), and
+//!   [`File`] open/create (through [`OpenOptions`], whose `mode` and
+//!   `custom_flags` it ignores), read, write, seek, [`File::set_len`],
+//!   [`File::sync_all`] and [`File::sync_data`]. What returns a std type or
+//!   needs an OS handle — [`metadata`], [`symlink_metadata`],
+//!   [`DirEntry::metadata`], [`DirEntry::file_type`],
+//!   [`copy`], [`canonicalize`], [`hard_link`], [`read_link`],
+//!   [`set_permissions`], and `File`'s `metadata`, `set_permissions`,
+//!   `try_clone` — fails with kind `Unsupported` under a driver rather than
+//!   reach the real file system; `File::into_std` and `as_raw_fd` panic.
+//!   The driver's operations are futures over owned buffers, so an
+//!   io_uring backend can serve the same contract later.
+//! - **Otherwise the blocking pool does the work.** On the epoll backend, file system
 //!   calls cannot be made non-blocking, so every operation here runs as a job
 //!   on the runtime's blocking pool ([`spawn_blocking`](crate::spawn_blocking)),
 //!   the way tokio and async-std do it. A [`File`] keeps one operation in
@@ -44,15 +62,19 @@
 //! first poll does nothing. Each method documents what that means for it.
 
 pub(crate) mod blocking;
+mod driver;
+mod driver_file;
 mod file;
 mod open_options;
 mod read_dir;
 
+pub use driver::{FileIo, FileStat, FsDriver, OpenFlags};
 pub use file::File;
 pub use open_options::OpenOptions;
 pub use read_dir::{read_dir, DirEntry, ReadDir};
 
 use blocking::asyncify;
+use driver::{not_served, with_driver};
 use std::fs::{Metadata, Permissions};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -82,6 +104,9 @@ use std::path::{Path, PathBuf};
 /// ```
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.read(path.clone())) {
+        return driver::drive(op).await;
+    }
     asyncify(move || std::fs::read(path)).await
 }
 
@@ -112,6 +137,14 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// ```
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
     let path = path.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.read(path.clone())) {
+        return String::from_utf8(driver::drive(op).await?).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )
+        });
+    }
     asyncify(move || std::fs::read_to_string(path)).await
 }
 
@@ -142,6 +175,9 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
     let contents = contents.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.write(path.clone(), contents.clone())) {
+        return driver::drive(op).await;
+    }
     asyncify(move || std::fs::write(path, contents)).await
 }
 
@@ -171,6 +207,9 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
 pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
     let from = from.as_ref().to_owned();
     let to = to.as_ref().to_owned();
+    if driver::has_driver() {
+        return Err(not_served("`brisk::fs::copy`"));
+    }
     asyncify(move || std::fs::copy(from, to)).await
 }
 
@@ -199,6 +238,9 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let from = from.as_ref().to_owned();
     let to = to.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.rename(from.clone(), to.clone())) {
+        return driver::drive(op).await;
+    }
     asyncify(move || std::fs::rename(from, to)).await
 }
 
@@ -228,6 +270,9 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 /// ```
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.remove_file(path.clone())) {
+        return driver::drive(op).await;
+    }
     asyncify(move || std::fs::remove_file(path)).await
 }
 
@@ -256,6 +301,9 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 /// ```
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.create_dir(path.clone())) {
+        return driver::drive(op).await;
+    }
     asyncify(move || std::fs::create_dir(path)).await
 }
 
@@ -280,6 +328,9 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// ```
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.create_dir_all(path.clone())) {
+        return driver::drive(op).await;
+    }
     asyncify(move || std::fs::create_dir_all(path)).await
 }
 
@@ -308,6 +359,9 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// ```
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.remove_dir(path.clone())) {
+        return driver::drive(op).await;
+    }
     asyncify(move || std::fs::remove_dir(path)).await
 }
 
@@ -334,6 +388,9 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// ```
 pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.remove_dir_all(path.clone())) {
+        return driver::drive(op).await;
+    }
     asyncify(move || std::fs::remove_dir_all(path)).await
 }
 
@@ -365,6 +422,9 @@ pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// ```
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     let path = path.as_ref().to_owned();
+    if driver::has_driver() {
+        return Err(not_served("`brisk::fs::metadata`"));
+    }
     asyncify(move || std::fs::metadata(path)).await
 }
 
@@ -395,6 +455,9 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 /// ```
 pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     let path = path.as_ref().to_owned();
+    if driver::has_driver() {
+        return Err(not_served("`brisk::fs::symlink_metadata`"));
+    }
     asyncify(move || std::fs::symlink_metadata(path)).await
 }
 
@@ -425,6 +488,9 @@ pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 /// ```
 pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
     let path = path.as_ref().to_owned();
+    if driver::has_driver() {
+        return Err(not_served("`brisk::fs::canonicalize`"));
+    }
     asyncify(move || std::fs::canonicalize(path)).await
 }
 
@@ -453,6 +519,9 @@ pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
     let original = original.as_ref().to_owned();
     let link = link.as_ref().to_owned();
+    if driver::has_driver() {
+        return Err(not_served("`brisk::fs::hard_link`"));
+    }
     asyncify(move || std::fs::hard_link(original, link)).await
 }
 
@@ -486,6 +555,9 @@ pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io
 /// ```
 pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
     let path = path.as_ref().to_owned();
+    if driver::has_driver() {
+        return Err(not_served("`brisk::fs::read_link`"));
+    }
     asyncify(move || std::fs::read_link(path)).await
 }
 
@@ -514,6 +586,9 @@ pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// ```
 pub async fn set_permissions(path: impl AsRef<Path>, perm: Permissions) -> io::Result<()> {
     let path = path.as_ref().to_owned();
+    if driver::has_driver() {
+        return Err(not_served("`brisk::fs::set_permissions`"));
+    }
     asyncify(move || std::fs::set_permissions(path, perm)).await
 }
 
@@ -541,5 +616,12 @@ pub async fn set_permissions(path: impl AsRef<Path>, perm: Permissions) -> io::R
 /// ```
 pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
     let path = path.as_ref().to_owned();
+    if let Some(op) = with_driver(|d| d.stat(path.clone())) {
+        return match driver::drive(op).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        };
+    }
     asyncify(move || path.try_exists()).await
 }

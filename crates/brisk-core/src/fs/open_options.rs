@@ -1,7 +1,9 @@
 //! [`OpenOptions`]: how to open a [`File`].
 
 use super::blocking::asyncify;
+use super::driver::{with_driver, OpenFlags};
 use super::File;
+use crate::error::FS_STD_OPTIONS;
 use std::io;
 use std::path::Path;
 
@@ -28,7 +30,12 @@ use std::path::Path;
 /// # }).unwrap();
 /// ```
 #[derive(Clone, Debug)]
-pub struct OpenOptions(std::fs::OpenOptions);
+pub struct OpenOptions {
+    std: std::fs::OpenOptions,
+    /// The same flags for an fs driver; `None` if converted from a std
+    /// `OpenOptions`, whose flags cannot be read back.
+    flags: Option<OpenFlags>,
+}
 
 impl OpenOptions {
     /// Options with every flag off; set at least one of `read`, `write` or
@@ -40,7 +47,10 @@ impl OpenOptions {
     /// options.read(true);
     /// ```
     pub fn new() -> OpenOptions {
-        OpenOptions(std::fs::OpenOptions::new())
+        OpenOptions {
+            std: std::fs::OpenOptions::new(),
+            flags: Some(OpenFlags::default()),
+        }
     }
 
     /// Opens for reading.
@@ -50,7 +60,10 @@ impl OpenOptions {
     /// let _ = brisk::fs::OpenOptions::new().read(true);
     /// ```
     pub fn read(&mut self, read: bool) -> &mut OpenOptions {
-        self.0.read(read);
+        self.std.read(read);
+        if let Some(flags) = &mut self.flags {
+            flags.read = read;
+        }
         self
     }
 
@@ -62,7 +75,10 @@ impl OpenOptions {
     /// let _ = brisk::fs::OpenOptions::new().write(true);
     /// ```
     pub fn write(&mut self, write: bool) -> &mut OpenOptions {
-        self.0.write(write);
+        self.std.write(write);
+        if let Some(flags) = &mut self.flags {
+            flags.write = write;
+        }
         self
     }
 
@@ -74,7 +90,10 @@ impl OpenOptions {
     /// let _ = brisk::fs::OpenOptions::new().append(true);
     /// ```
     pub fn append(&mut self, append: bool) -> &mut OpenOptions {
-        self.0.append(append);
+        self.std.append(append);
+        if let Some(flags) = &mut self.flags {
+            flags.append = append;
+        }
         self
     }
 
@@ -85,7 +104,10 @@ impl OpenOptions {
     /// let _ = brisk::fs::OpenOptions::new().write(true).truncate(true);
     /// ```
     pub fn truncate(&mut self, truncate: bool) -> &mut OpenOptions {
-        self.0.truncate(truncate);
+        self.std.truncate(truncate);
+        if let Some(flags) = &mut self.flags {
+            flags.truncate = truncate;
+        }
         self
     }
 
@@ -96,7 +118,10 @@ impl OpenOptions {
     /// let _ = brisk::fs::OpenOptions::new().write(true).create(true);
     /// ```
     pub fn create(&mut self, create: bool) -> &mut OpenOptions {
-        self.0.create(create);
+        self.std.create(create);
+        if let Some(flags) = &mut self.flags {
+            flags.create = create;
+        }
         self
     }
 
@@ -108,7 +133,10 @@ impl OpenOptions {
     /// let _ = brisk::fs::OpenOptions::new().write(true).create_new(true);
     /// ```
     pub fn create_new(&mut self, create_new: bool) -> &mut OpenOptions {
-        self.0.create_new(create_new);
+        self.std.create_new(create_new);
+        if let Some(flags) = &mut self.flags {
+            flags.create_new = create_new;
+        }
         self
     }
 
@@ -121,7 +149,7 @@ impl OpenOptions {
     /// ```
     #[cfg(unix)]
     pub fn mode(&mut self, mode: u32) -> &mut OpenOptions {
-        std::os::unix::fs::OpenOptionsExt::mode(&mut self.0, mode);
+        std::os::unix::fs::OpenOptionsExt::mode(&mut self.std, mode);
         self
     }
 
@@ -133,7 +161,7 @@ impl OpenOptions {
     /// ```
     #[cfg(unix)]
     pub fn custom_flags(&mut self, flags: i32) -> &mut OpenOptions {
-        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut self.0, flags);
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut self.std, flags);
         self
     }
 
@@ -168,7 +196,14 @@ impl OpenOptions {
     /// ```
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_owned();
-        let options = self.0.clone();
+        if let Some(open) = with_driver(|d| {
+            self.flags
+                .map(|flags| d.open(path.clone(), flags))
+                .ok_or_else(|| io::Error::new(io::ErrorKind::Unsupported, FS_STD_OPTIONS))
+        }) {
+            return Ok(File::from_driver(super::driver::drive(open?).await?));
+        }
+        let options = self.std.clone();
         let std = asyncify(move || options.open(path)).await?;
         Ok(File::from_std(std))
     }
@@ -182,6 +217,9 @@ impl Default for OpenOptions {
 
 impl From<std::fs::OpenOptions> for OpenOptions {
     fn from(options: std::fs::OpenOptions) -> OpenOptions {
-        OpenOptions(options)
+        OpenOptions {
+            std: options,
+            flags: None,
+        }
     }
 }

@@ -56,6 +56,21 @@ const BATCH: usize = 32;
 /// ```
 pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
     let path = path.as_ref().to_owned();
+    if let Some(list) = super::driver::with_driver(|d| d.read_dir(path.clone())) {
+        let entries = super::driver::drive(list)
+            .await?
+            .into_iter()
+            .map(|(name, _stat)| DirEntry {
+                repr: Entry::Driver {
+                    path: path.join(&name),
+                    name,
+                },
+            })
+            .collect();
+        return Ok(ReadDir {
+            state: State::Driver(entries),
+        });
+    }
     let std = asyncify(move || std::fs::read_dir(path)).await?;
     Ok(ReadDir {
         state: State::Idle(Some(Batch {
@@ -96,6 +111,8 @@ struct Batch {
 }
 
 enum State {
+    /// The entries an fs driver listed.
+    Driver(VecDeque<DirEntry>),
     /// Here; `None` only after a blocking job was lost (its runtime is gone):
     /// the listing then ends.
     Idle(Option<Batch>),
@@ -156,6 +173,7 @@ impl ReadDir {
     pub fn poll_next_entry(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<DirEntry>>> {
         loop {
             match &mut self.state {
+                State::Driver(entries) => return Poll::Ready(Ok(entries.pop_front())),
                 State::Idle(None) => return Poll::Ready(Ok(None)),
                 State::Idle(Some(batch)) => {
                     if let Some(entry) = batch.entries.pop_front() {
@@ -199,8 +217,10 @@ impl Batch {
                 Some(Ok(std)) => {
                     let file_type = std.file_type().ok();
                     self.entries.push_back(Ok(DirEntry {
-                        std: Arc::new(std),
-                        file_type,
+                        repr: Entry::Std {
+                            std: Arc::new(std),
+                            file_type,
+                        },
                     }));
                 }
                 Some(Err(e)) => self.entries.push_back(Err(e)),
@@ -227,6 +247,7 @@ impl fmt::Debug for ReadDir {
         match &self.state {
             State::Idle(Some(batch)) => d.field("std", &batch.std),
             State::Idle(None) => d.field("state", &"done"),
+            State::Driver(entries) => d.field("remaining", &entries.len()),
             State::Busy(_) => d.field("state", &"busy"),
         };
         d.finish()
@@ -250,9 +271,18 @@ impl fmt::Debug for ReadDir {
 /// # }).unwrap();
 /// ```
 pub struct DirEntry {
-    std: Arc<std::fs::DirEntry>,
-    /// Read with the entry when the OS gave it for free.
-    file_type: Option<FileType>,
+    repr: Entry,
+}
+
+/// Where an entry comes from.
+enum Entry {
+    Std {
+        std: Arc<std::fs::DirEntry>,
+        /// Read with the entry when the OS gave it for free.
+        file_type: Option<FileType>,
+    },
+    /// Listed by the current runtime's fs driver.
+    Driver { path: PathBuf, name: OsString },
 }
 
 impl DirEntry {
@@ -271,7 +301,10 @@ impl DirEntry {
     /// # }).unwrap();
     /// ```
     pub fn path(&self) -> PathBuf {
-        self.std.path()
+        match &self.repr {
+            Entry::Std { std, .. } => std.path(),
+            Entry::Driver { path, .. } => path.clone(),
+        }
     }
 
     /// The entry's name, without the directory. Needs no I/O.
@@ -288,7 +321,10 @@ impl DirEntry {
     /// # }).unwrap();
     /// ```
     pub fn file_name(&self) -> OsString {
-        self.std.file_name()
+        match &self.repr {
+            Entry::Std { std, .. } => std.file_name(),
+            Entry::Driver { name, .. } => name.clone(),
+        }
     }
 
     /// The entry's metadata, not following a final symlink (like
@@ -315,7 +351,7 @@ impl DirEntry {
     /// # }).unwrap();
     /// ```
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        let std = Arc::clone(&self.std);
+        let std = self.std("`brisk::fs::DirEntry::metadata`")?;
         asyncify(move || std.metadata()).await
     }
 
@@ -343,14 +379,21 @@ impl DirEntry {
     /// # }).unwrap();
     /// ```
     pub async fn file_type(&self) -> io::Result<FileType> {
-        if let Some(file_type) = self.file_type {
-            return Ok(file_type);
+        if let Entry::Std {
+            file_type: Some(file_type),
+            ..
+        } = &self.repr
+        {
+            return Ok(*file_type);
         }
-        let std = Arc::clone(&self.std);
+        let std = self.std("`brisk::fs::DirEntry::file_type`")?;
         asyncify(move || std.file_type()).await
     }
 
     /// The entry's inode number, from the listing; Unix only.
+    ///
+    /// 0 for an entry listed by an fs driver (the simulator's disk has no
+    /// inode numbers to show).
     ///
     /// # Examples
     /// ```
@@ -365,12 +408,23 @@ impl DirEntry {
     /// ```
     #[cfg(unix)]
     pub fn ino(&self) -> u64 {
-        std::os::unix::fs::DirEntryExt::ino(&*self.std)
+        match &self.repr {
+            Entry::Std { std, .. } => std::os::unix::fs::DirEntryExt::ino(&**std),
+            Entry::Driver { .. } => 0,
+        }
+    }
+
+    /// The std entry, or the error of an API a driver's entry does not serve.
+    fn std(&self, what: &str) -> io::Result<Arc<std::fs::DirEntry>> {
+        match &self.repr {
+            Entry::Std { std, .. } => Ok(Arc::clone(std)),
+            Entry::Driver { .. } => Err(super::driver::not_served(what)),
+        }
     }
 }
 
 impl fmt::Debug for DirEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DirEntry").field(&self.std.path()).finish()
+        f.debug_tuple("DirEntry").field(&self.path()).finish()
     }
 }
