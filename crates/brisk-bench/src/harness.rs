@@ -61,6 +61,16 @@ impl Unit {
         }
     }
 
+    /// Decimals of a ratio in the JSON and the table: a simulator can be
+    /// thousands of times faster than another, which two decimals would
+    /// print as 0.00.
+    pub(crate) fn ratio_decimals(self) -> usize {
+        match self {
+            Unit::NsPerOp | Unit::BytesPerTask => 2,
+            Unit::MsPerSeed => 4,
+        }
+    }
+
     /// True for throughput units (none yet); the ratio is always cost over
     /// cost, so a throughput is inverted first.
     pub(crate) fn higher_is_better(self) -> bool {
@@ -361,7 +371,7 @@ impl Summary {
             s,
             "}},\"best_peer\":\"{}\",\"ratio_vs_best_peer\":{},\"passes\":{}}}",
             peer.name(),
-            json_num(self.ratio(), 2),
+            json_num(self.ratio(), self.unit.ratio_decimals()),
             self.passes
         )
         .expect("write to String");
@@ -505,10 +515,11 @@ fn table_block(contenders: &[Contender], summaries: &[Summary]) -> String {
             ));
         }
         row.push(format!(
-            "{:.2} ({} vs {})",
+            "{:.prec$} ({} vs {})",
             s.ratio(),
             s.brisk().0,
-            s.best_peer().0
+            s.best_peer().0,
+            prec = s.unit.ratio_decimals()
         ));
         rows.push(row);
     }
@@ -691,6 +702,9 @@ mod tests {
         assert_eq!(v["peers"]["turmoil"], 200.0);
         assert_eq!(v["best_peer"], "turmoil");
         assert_eq!(v["ratio_vs_best_peer"], 0.02);
+        let line = sim_summary(4.0, 20_000.0).to_json();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
+        assert_eq!(v["ratio_vs_best_peer"], 0.0002);
         assert_eq!(v["passes"], 5);
         assert_eq!(v["reference"]["madsim"], 16.0);
         assert_eq!(v["ratio_vs_reference"], 0.25);
