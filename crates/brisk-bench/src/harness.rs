@@ -8,8 +8,16 @@
 //! then shuts the runtime down. The result per runtime is the median of its
 //! passes. Progress goes to stderr; the table and then one JSON line per
 //! scenario go to stdout.
+//!
+//! A scenario runs either on the runtimes ([`Run::Runtime`]: the Brisk
+//! flavours and tokio and smol, see [`crate::runtimes`]) or on the
+//! simulators ([`Run::Simulator`]: Brisk's simulator and turmoil, see
+//! [`crate::simulators`]); its [`Contender`]s are interleaved the same way.
+//! The table prints one block per kind of scenario.
 
 use crate::runtimes::{Runtime, RuntimeKind};
+use crate::simulators::SimKind;
+use std::fmt;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,6 +38,9 @@ pub(crate) enum Unit {
     NsPerOp,
     /// Heap bytes per task (a cost: lower is better).
     BytesPerTask,
+    /// Milliseconds of wall-clock time per simulated seed (a cost: lower
+    /// is better).
+    MsPerSeed,
 }
 
 impl Unit {
@@ -38,6 +49,25 @@ impl Unit {
         match self {
             Unit::NsPerOp => "ns/op",
             Unit::BytesPerTask => "B/task",
+            Unit::MsPerSeed => "ms/seed",
+        }
+    }
+
+    /// Decimals of a median in the JSON and the table.
+    pub(crate) fn decimals(self) -> usize {
+        match self {
+            Unit::NsPerOp | Unit::BytesPerTask => 1,
+            Unit::MsPerSeed => 2,
+        }
+    }
+
+    /// Decimals of a ratio in the JSON and the table: a simulator can be
+    /// thousands of times faster than another, which two decimals would
+    /// print as 0.00.
+    pub(crate) fn ratio_decimals(self) -> usize {
+        match self {
+            Unit::NsPerOp | Unit::BytesPerTask => 2,
+            Unit::MsPerSeed => 4,
         }
     }
 
@@ -64,12 +94,108 @@ pub(crate) struct Scenario {
     pub(crate) name: &'static str,
     /// Unit of the number `run` returns.
     pub(crate) unit: Unit,
-    /// Runs the scenario once on a freshly built runtime, shuts the runtime
-    /// down, and returns the measured number. The `f64` is the size
-    /// multiplier ([`SCALE_ENV`]).
-    pub(crate) run: fn(Runtime, f64) -> f64,
+    /// What runs the scenario once, and on what.
+    pub(crate) run: Run,
     /// Footnote printed under the table, if any.
     pub(crate) note: Option<&'static str>,
+}
+
+/// How a scenario runs once; the `f64` is the size multiplier
+/// ([`SCALE_ENV`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Run {
+    /// On every runtime: runs the scenario once on a freshly built runtime,
+    /// shuts the runtime down, and returns the measured number.
+    Runtime(fn(Runtime, f64) -> f64),
+    /// On every simulator, outside any runtime; returns the measured number.
+    Simulator {
+        /// The scenario's body.
+        run: fn(SimKind, f64) -> f64,
+        /// A published figure for a peer that cannot run in this process.
+        reference: Option<Reference>,
+    },
+}
+
+impl Run {
+    /// What this scenario runs on, in the order of the first pass.
+    pub(crate) fn contenders(&self) -> Vec<Contender> {
+        match self {
+            Run::Runtime(_) => RuntimeKind::ALL.map(Contender::Runtime).to_vec(),
+            Run::Simulator { .. } => SimKind::ALL.map(Contender::Simulator).to_vec(),
+        }
+    }
+
+    /// Runs the scenario once on `on` (a runtime is built first).
+    ///
+    /// # Panics
+    /// If `on` is not one of [`Run::contenders`].
+    pub(crate) fn run_on(&self, on: Contender, scale: f64) -> f64 {
+        match (self, on) {
+            (Run::Runtime(f), Contender::Runtime(k)) => f(k.build(), scale),
+            (Run::Simulator { run, .. }, Contender::Simulator(k)) => run(k, scale),
+            _ => panic!("{on} cannot run this scenario"),
+        }
+    }
+
+    /// The published reference figure, if any.
+    fn reference(&self) -> Option<Reference> {
+        match self {
+            Run::Runtime(_) => None,
+            Run::Simulator { reference, .. } => *reference,
+        }
+    }
+}
+
+/// A peer's published figure, quoted where the peer cannot run alongside.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Reference {
+    /// The peer's name.
+    pub(crate) peer: &'static str,
+    /// Its figure, in the scenario's unit.
+    pub(crate) value: f64,
+}
+
+/// One thing a scenario runs on: a runtime or a simulator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Contender {
+    /// A runtime.
+    Runtime(RuntimeKind),
+    /// A simulator.
+    Simulator(SimKind),
+}
+
+impl Contender {
+    /// The name in the table and the JSON.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Contender::Runtime(k) => k.name(),
+            Contender::Simulator(k) => k.name(),
+        }
+    }
+
+    /// True for Brisk's runtimes and simulator.
+    pub(crate) fn is_brisk(self) -> bool {
+        match self {
+            Contender::Runtime(k) => k.is_brisk(),
+            Contender::Simulator(k) => k == SimKind::Brisk,
+        }
+    }
+
+    /// The key of a Brisk contender under `brisk_flavors` in the JSON.
+    fn flavor(self) -> &'static str {
+        match self {
+            Contender::Runtime(RuntimeKind::BriskCt) => "ct",
+            Contender::Runtime(RuntimeKind::BriskMt) => "mt",
+            Contender::Simulator(SimKind::Brisk) => "sim",
+            other => other.name(),
+        }
+    }
+}
+
+impl fmt::Display for Contender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl PartialEq for Scenario {
@@ -104,10 +230,10 @@ pub(crate) fn ns_per_op(elapsed: Duration, ops: usize) -> f64 {
     elapsed.as_nanos() as f64 / ops.max(1) as f64
 }
 
-/// The runtimes in the order of pass `pass` (0-based): the list rotated left
+/// The contenders in the order of pass `pass` (0-based): `all` rotated left
 /// by `pass`.
-pub(crate) fn pass_order(pass: usize) -> [RuntimeKind; 5] {
-    let mut order = RuntimeKind::ALL;
+pub(crate) fn pass_order(all: &[Contender], pass: usize) -> Vec<Contender> {
+    let mut order = all.to_vec();
     let n = order.len();
     order.rotate_left(pass % n);
     order
@@ -138,15 +264,18 @@ pub(crate) struct Summary {
     pub(crate) unit: Unit,
     /// Footnote for the table.
     pub(crate) note: Option<&'static str>,
+    /// A published figure for a peer that did not run.
+    pub(crate) reference: Option<Reference>,
     /// Number of passes.
     pub(crate) passes: usize,
-    /// Every runtime's samples, one per pass, in [`RuntimeKind::ALL`] order.
-    pub(crate) samples: Vec<(RuntimeKind, Vec<f64>)>,
+    /// Every contender's samples, one per pass, in [`Run::contenders`]
+    /// order.
+    pub(crate) samples: Vec<(Contender, Vec<f64>)>,
 }
 
 impl Summary {
     /// The median of `kind`'s samples.
-    pub(crate) fn median_of(&self, kind: RuntimeKind) -> f64 {
+    pub(crate) fn median_of(&self, kind: Contender) -> f64 {
         let (_, s) = self
             .samples
             .iter()
@@ -156,7 +285,7 @@ impl Summary {
     }
 
     /// Half the range of `kind`'s samples, relative to their median, in %.
-    pub(crate) fn spread_of(&self, kind: RuntimeKind) -> f64 {
+    pub(crate) fn spread_of(&self, kind: Contender) -> f64 {
         let (_, s) = self
             .samples
             .iter()
@@ -173,9 +302,8 @@ impl Summary {
     }
 
     /// The better (by cost) of the runtimes matching `pick`.
-    fn best(&self, pick: impl Fn(RuntimeKind) -> bool) -> (RuntimeKind, f64) {
-        RuntimeKind::ALL
-            .into_iter()
+    fn best(&self, pick: impl Fn(Contender) -> bool) -> (Contender, f64) {
+        self.contenders()
             .filter(|k| pick(*k))
             .map(|k| (k, self.median_of(k)))
             .min_by(|a, b| {
@@ -187,13 +315,24 @@ impl Summary {
             .expect("at least one runtime")
     }
 
+    /// The contenders, in order.
+    fn contenders(&self) -> impl Iterator<Item = Contender> + '_ {
+        self.samples.iter().map(|(k, _)| *k)
+    }
+
     /// Brisk's better flavour and its median.
-    pub(crate) fn brisk(&self) -> (RuntimeKind, f64) {
-        self.best(RuntimeKind::is_brisk)
+    pub(crate) fn brisk(&self) -> (Contender, f64) {
+        self.best(Contender::is_brisk)
+    }
+
+    /// Brisk's cost over the reference figure's (lower is better).
+    pub(crate) fn ratio_vs_reference(&self) -> Option<f64> {
+        self.reference
+            .map(|r| self.unit.cost(self.brisk().1) / self.unit.cost(r.value))
     }
 
     /// The best peer and its median.
-    pub(crate) fn best_peer(&self) -> (RuntimeKind, f64) {
+    pub(crate) fn best_peer(&self) -> (Contender, f64) {
         self.best(|k| !k.is_brisk())
     }
 
@@ -206,31 +345,47 @@ impl Summary {
     pub(crate) fn to_json(&self) -> String {
         let (_, brisk) = self.brisk();
         let (peer, _) = self.best_peer();
+        let d = self.unit.decimals();
         let mut s = String::new();
+        let flavors: Vec<String> = self
+            .contenders()
+            .filter(|k| k.is_brisk())
+            .map(|k| format!("\"{}\":{}", k.flavor(), json_num(self.median_of(k), d)))
+            .collect();
         write!(
             s,
-            "{{\"scenario\":\"{}\",\"unit\":\"{}\",\"brisk\":{},\"brisk_flavors\":{{\"ct\":{},\"mt\":{}}},\"peers\":{{",
+            "{{\"scenario\":\"{}\",\"unit\":\"{}\",\"brisk\":{},\"brisk_flavors\":{{{}}},\"peers\":{{",
             self.scenario,
             self.unit.label(),
-            json_num(brisk, 1),
-            json_num(self.median_of(RuntimeKind::BriskCt), 1),
-            json_num(self.median_of(RuntimeKind::BriskMt), 1),
+            json_num(brisk, d),
+            flavors.join(","),
         )
         .expect("write to String");
-        let peers: Vec<String> = RuntimeKind::ALL
-            .into_iter()
+        let peers: Vec<String> = self
+            .contenders()
             .filter(|k| !k.is_brisk())
-            .map(|k| format!("\"{}\":{}", k.name(), json_num(self.median_of(k), 1)))
+            .map(|k| format!("\"{}\":{}", k.name(), json_num(self.median_of(k), d)))
             .collect();
         s.push_str(&peers.join(","));
         write!(
             s,
             "}},\"best_peer\":\"{}\",\"ratio_vs_best_peer\":{},\"passes\":{}}}",
             peer.name(),
-            json_num(self.ratio(), 2),
+            json_num(self.ratio(), self.unit.ratio_decimals()),
             self.passes
         )
         .expect("write to String");
+        if let (Some(r), Some(ratio)) = (self.reference, self.ratio_vs_reference()) {
+            s.pop();
+            write!(
+                s,
+                ",\"reference\":{{\"{}\":{}}},\"ratio_vs_reference\":{}}}",
+                r.peer,
+                json_num(r.value, d),
+                json_num(ratio, 2)
+            )
+            .expect("write to String");
+        }
         s
     }
 }
@@ -276,23 +431,26 @@ pub(crate) fn start_watchdog() {
 /// Runs `scenario` for `passes` interleaved passes at size multiplier
 /// `scale` and returns every sample.
 pub(crate) fn run_scenario(scenario: &Scenario, passes: usize, scale: f64) -> Summary {
-    let mut samples: Vec<(RuntimeKind, Vec<f64>)> = RuntimeKind::ALL
-        .into_iter()
-        .map(|k| (k, Vec::new()))
-        .collect();
+    let contenders = scenario.run.contenders();
+    let mut samples: Vec<(Contender, Vec<f64>)> =
+        contenders.iter().map(|k| (*k, Vec::new())).collect();
     for pass in 0..passes {
         let mut line = format!("{:<18} pass {}/{}:", scenario.name, pass + 1, passes);
-        for kind in pass_order(pass) {
-            let rt = kind.build();
+        for kind in pass_order(&contenders, pass) {
             *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some((format!("{}/{}", scenario.name, kind), Instant::now(), false));
-            let value = (scenario.run)(rt, scale);
+            let value = scenario.run.run_on(kind, scale);
             *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            write!(line, " {kind}={value:.1}").expect("write to String");
+            write!(
+                line,
+                " {kind}={value:.prec$}",
+                prec = scenario.unit.decimals()
+            )
+            .expect("write to String");
             samples
                 .iter_mut()
                 .find(|(k, _)| *k == kind)
-                .expect("known runtime")
+                .expect("known contender")
                 .1
                 .push(value);
         }
@@ -302,15 +460,36 @@ pub(crate) fn run_scenario(scenario: &Scenario, passes: usize, scale: f64) -> Su
         scenario: scenario.name,
         unit: scenario.unit,
         note: scenario.note,
+        reference: scenario.run.reference(),
         passes,
         samples,
     }
 }
 
 /// The results table (medians, with ± half the min–max range in %).
+///
+/// Scenarios with different contenders (runtimes, simulators) get one block
+/// each, in the order their first scenario appears.
 pub(crate) fn table(summaries: &[Summary]) -> String {
+    let mut groups: Vec<(Vec<Contender>, Vec<Summary>)> = Vec::new();
+    for s in summaries {
+        let contenders: Vec<Contender> = s.contenders().collect();
+        match groups.iter_mut().find(|(c, _)| *c == contenders) {
+            Some((_, group)) => group.push(s.clone()),
+            None => groups.push((contenders, vec![s.clone()])),
+        }
+    }
+    let blocks: Vec<String> = groups
+        .iter()
+        .map(|(contenders, group)| table_block(contenders, group))
+        .collect();
+    blocks.join("\n")
+}
+
+/// One block of [`table`]: scenarios that share their contenders.
+fn table_block(contenders: &[Contender], summaries: &[Summary]) -> String {
     let mut header = vec!["scenario".to_owned(), "unit".to_owned()];
-    header.extend(RuntimeKind::ALL.iter().map(|k| k.name().to_owned()));
+    header.extend(contenders.iter().map(|k| k.name().to_owned()));
     header.extend(["brisk/best peer".to_owned()]);
     let mut rows = vec![header];
     let mut notes: Vec<String> = Vec::new();
@@ -327,18 +506,20 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
             name.push_str(&"*".repeat(idx + 1));
         }
         let mut row = vec![name, s.unit.label().to_owned()];
-        for kind in RuntimeKind::ALL {
+        for kind in contenders {
             row.push(format!(
-                "{:.1} ±{:.0}%",
-                s.median_of(kind),
-                s.spread_of(kind)
+                "{:.prec$} ±{:.0}%",
+                s.median_of(*kind),
+                s.spread_of(*kind),
+                prec = s.unit.decimals()
             ));
         }
         row.push(format!(
-            "{:.2} ({} vs {})",
+            "{:.prec$} ({} vs {})",
             s.ratio(),
             s.brisk().0,
-            s.best_peer().0
+            s.best_peer().0,
+            prec = s.unit.ratio_decimals()
         ));
         rows.push(row);
     }
@@ -376,6 +557,19 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
     for (i, note) in notes.iter().enumerate() {
         let _ = writeln!(out, "{} {note}", "*".repeat(i + 1));
     }
+    for s in summaries {
+        if let (Some(r), Some(ratio)) = (s.reference, s.ratio_vs_reference()) {
+            let _ = writeln!(
+                out,
+                "{}: Brisk over {}'s published {:.prec$} {} = {ratio:.2}",
+                s.scenario,
+                r.peer,
+                r.value,
+                s.unit.label(),
+                prec = s.unit.decimals()
+            );
+        }
+    }
     out
 }
 
@@ -388,13 +582,35 @@ mod tests {
             scenario: "spawn_join",
             unit: Unit::NsPerOp,
             note: Some("a note"),
+            reference: None,
             passes: 5,
             samples: RuntimeKind::ALL
                 .into_iter()
                 .zip(values)
-                .map(|(k, v)| (k, vec![v, v * 2.0, v / 2.0, v, v]))
+                .map(|(k, v)| (Contender::Runtime(k), vec![v, v * 2.0, v / 2.0, v, v]))
                 .collect(),
         }
+    }
+
+    fn sim_summary(brisk: f64, turmoil: f64) -> Summary {
+        Summary {
+            scenario: "sim_udp_echo",
+            unit: Unit::MsPerSeed,
+            note: Some("a sim note"),
+            reference: Some(Reference {
+                peer: "madsim",
+                value: 16.0,
+            }),
+            passes: 5,
+            samples: vec![
+                (Contender::Simulator(SimKind::Brisk), vec![brisk; 5]),
+                (Contender::Simulator(SimKind::Turmoil), vec![turmoil; 5]),
+            ],
+        }
+    }
+
+    fn runtimes() -> Vec<Contender> {
+        RuntimeKind::ALL.map(Contender::Runtime).to_vec()
     }
 
     #[test]
@@ -406,13 +622,16 @@ mod tests {
 
     #[test]
     fn passes_rotate_through_every_position() {
-        for (pos, _) in RuntimeKind::ALL.iter().enumerate() {
-            let mut seen: Vec<RuntimeKind> = (0..5).map(|p| pass_order(p)[pos]).collect();
+        let all = runtimes();
+        for (pos, _) in all.iter().enumerate() {
+            let mut seen: Vec<Contender> = (0..5).map(|p| pass_order(&all, p)[pos]).collect();
             seen.dedup();
             assert_eq!(seen.len(), 5);
         }
-        assert_eq!(pass_order(0), RuntimeKind::ALL);
-        assert_eq!(pass_order(5), RuntimeKind::ALL);
+        assert_eq!(pass_order(&all, 0), all);
+        assert_eq!(pass_order(&all, 5), all);
+        let sims = SimKind::ALL.map(Contender::Simulator).to_vec();
+        assert_eq!(pass_order(&sims, 1), [sims[1], sims[0]]);
     }
 
     #[test]
@@ -457,18 +676,57 @@ mod tests {
     #[test]
     fn brisk_picks_its_better_flavour() {
         let s = summary([200.0, 100.0, 300.0, 400.0, 50.0]);
-        assert_eq!(s.brisk(), (RuntimeKind::BriskMt, 100.0));
-        assert_eq!(s.best_peer(), (RuntimeKind::Smol, 50.0));
+        assert_eq!(s.brisk(), (Contender::Runtime(RuntimeKind::BriskMt), 100.0));
+        assert_eq!(s.best_peer(), (Contender::Runtime(RuntimeKind::Smol), 50.0));
         assert_eq!(s.ratio(), 2.0);
     }
 
     #[test]
     fn table_lists_every_runtime_and_the_note() {
         let t = table(&[summary([1.0, 2.0, 3.0, 4.0, 5.0])]);
+        assert!(!t.contains("turmoil"), "{t}");
         for k in RuntimeKind::ALL {
             assert!(t.contains(k.name()), "{t}");
         }
         assert!(t.contains("spawn_join*"), "{t}");
         assert!(t.contains("* a note"), "{t}");
+    }
+
+    #[test]
+    fn simulator_json_names_brisk_sim_turmoil_and_the_reference() {
+        let line = sim_summary(4.0, 200.0).to_json();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
+        assert_eq!(v["unit"], "ms/seed");
+        assert_eq!(v["brisk"], 4.0);
+        assert_eq!(v["brisk_flavors"]["sim"], 4.0);
+        assert_eq!(v["peers"]["turmoil"], 200.0);
+        assert_eq!(v["best_peer"], "turmoil");
+        assert_eq!(v["ratio_vs_best_peer"], 0.02);
+        let line = sim_summary(4.0, 20_000.0).to_json();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
+        assert_eq!(v["ratio_vs_best_peer"], 0.0002);
+        assert_eq!(v["passes"], 5);
+        assert_eq!(v["reference"]["madsim"], 16.0);
+        assert_eq!(v["ratio_vs_reference"], 0.25);
+    }
+
+    #[test]
+    fn runtime_and_simulator_scenarios_get_separate_blocks() {
+        let t = table(&[summary([1.0, 2.0, 3.0, 4.0, 5.0]), sim_summary(4.0, 200.0)]);
+        assert_eq!(t.matches("Medians of 5").count(), 2, "{t}");
+        let header = t
+            .lines()
+            .find(|l| l.contains("turmoil"))
+            .expect("sim header");
+        assert!(
+            header.contains("brisk_sim") && !header.contains("tokio"),
+            "{t}"
+        );
+        assert!(t.contains("sim_udp_echo*"), "{t}");
+        assert!(t.contains("* a sim note"), "{t}");
+        assert!(
+            t.contains("Brisk over madsim's published 16.00 ms/seed = 0.25"),
+            "{t}"
+        );
     }
 }

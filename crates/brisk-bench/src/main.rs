@@ -1,4 +1,5 @@
-//! Side-by-side benchmarks of Brisk against tokio and smol.
+//! Side-by-side benchmarks of Brisk against tokio and smol, and of Brisk's
+//! simulator against turmoil.
 //!
 //! ```text
 //! cargo run --release -p brisk-bench -- <scenario ...|all> [--passes N]
@@ -19,6 +20,12 @@
 //! {"scenario":"spawn_join","unit":"ns/op","brisk":123.4,"brisk_flavors":{"ct":123.4,"mt":150.2},"peers":{"tokio_ct":321.0,"tokio_mt":400.1,"smol":156.0},"best_peer":"smol","ratio_vs_best_peer":0.79,"passes":5}
 //! ```
 //!
+//! The simulator scenarios (`sim_*`) interleave `brisk_sim` and `turmoil`
+//! the same way (see [`simulators`]); their line has
+//! `"brisk_flavors":{"sim":..}`, `"peers":{"turmoil":..}` and, after
+//! `passes`, a published figure for madsim, which cannot run in this process,
+//! and Brisk's ratio to it, e.g. `"reference":{"madsim":16.00},"ratio_vs_reference":0.25`.
+//!
 //! `brisk` is the better of Brisk's two flavours; `ratio_vs_best_peer` is
 //! Brisk's cost over the best peer's cost (lower is better; a throughput
 //! would be inverted first). The scenarios are described in [`scenarios`].
@@ -32,6 +39,7 @@ mod harness;
 mod net_libs;
 mod runtimes;
 mod scenarios;
+mod simulators;
 mod sync_libs;
 
 use harness::{Scenario, Summary, MIN_PASSES};
@@ -43,7 +51,7 @@ const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N]
 scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            timers_unpolled idle_task_memory mpsc mutex_uncontended
            mutex_contended semaphore oneshot_request_reply tcp_echo
-           http_hello (or: all)
+           http_hello sim_udp_echo sim_idle_hour (or: all)
 --passes N  passes per scenario (default and minimum 5)
 env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)";
 

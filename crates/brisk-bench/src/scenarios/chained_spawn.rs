@@ -8,7 +8,7 @@
 //! runtime) that the root future awaits before starting the next chain.
 //! Timed: all chains. Result: elapsed ns / (chains × 1,000) spawns.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use crate::scenarios::CHANNEL_NOTE;
 use async_channel::Sender;
@@ -24,7 +24,7 @@ pub(crate) const CHAINS: usize = 100;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "chained_spawn",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: Some(CHANNEL_NOTE),
 };
 

@@ -18,7 +18,7 @@
 //! Result: elapsed ns / requests (32 × 500 × scale of them); requests per
 //! second in aggregate are `1e9 / ns_per_op`.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::net_libs::NetLib;
 use crate::runtimes::{Runtime, Spawner, Work};
 use bytes::Bytes;
@@ -39,7 +39,7 @@ const BODY: &[u8] = b"Hello, world!";
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "http_hello",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: Some(super::NET_NOTE),
 };
 

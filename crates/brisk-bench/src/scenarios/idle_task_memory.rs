@@ -27,7 +27,7 @@
 //! is printed on stderr.
 
 use crate::alloc;
-use crate::harness::{scaled, Scenario, Unit};
+use crate::harness::{scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -42,7 +42,7 @@ const LEAK_NOTE_THRESHOLD: f64 = 8.0;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "idle_task_memory",
     unit: Unit::BytesPerTask,
-    run,
+    run: Run::Runtime(run),
     note: None,
 };
 

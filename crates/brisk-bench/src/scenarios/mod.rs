@@ -1,6 +1,8 @@
-//! The scenarios, one module each. Every scenario is generic over
+//! The scenarios, one module each. Every runtime scenario is generic over
 //! [`Spawner`](crate::runtimes::Spawner), so all five runtimes run exactly
-//! the same code with their own spawn, yield and timer primitives.
+//! the same code with their own spawn, yield and timer primitives. The
+//! simulator scenarios (`sim_*`) run one workload on Brisk's simulator and
+//! on turmoil instead ([`crate::simulators`]).
 //!
 //! | scenario            | unit   | what one operation is                                              |
 //! |---------------------|--------|--------------------------------------------------------------------|
@@ -18,6 +20,8 @@
 //! | [`oneshot_request_reply`]| ns/op | one request over a channel answered on a fresh one-shot channel |
 //! | [`tcp_echo`]        | ns/op  | one 64-byte echo round trip among 50 loopback TCP connections      |
 //! | [`http_hello`]      | ns/op  | one HTTP/1.1 keep-alive request to a hyper server, 32 connections  |
+//! | [`sim_udp_echo`]    | ms/seed| 3 UDP echo nodes pinged every 10 ms for 60 simulated seconds       |
+//! | [`sim_idle_hour`]   | ms/seed| the same nodes pinged once a second for one simulated hour         |
 //!
 //! The scenarios from `ping_pong` on through the sync ones pair each runtime
 //! with its own ecosystem's channels and locks (`crate::sync_libs`); the
@@ -25,7 +29,9 @@
 //! (`crate::net_libs`). For those, ns/op converts to operations per second
 //! as `1e9 / ns_per_op` (aggregate over all connections).
 //!
-//! Sizes are multiplied by `BRISK_BENCH_SCALE` (each size at least 1).
+//! Sizes are multiplied by `BRISK_BENCH_SCALE` (each size at least 1); for
+//! the simulator scenarios the size is the number of seeds, never the
+//! simulated duration.
 //! Each module's docs say exactly what is timed.
 
 use crate::harness::Scenario;
@@ -39,6 +45,8 @@ pub(crate) mod mutex_uncontended;
 pub(crate) mod oneshot_request_reply;
 pub(crate) mod ping_pong;
 pub(crate) mod semaphore;
+pub(crate) mod sim_idle_hour;
+pub(crate) mod sim_udp_echo;
 pub(crate) mod spawn_join;
 pub(crate) mod tcp_echo;
 pub(crate) mod timers_poll;
@@ -56,8 +64,11 @@ pub(crate) const CHANNEL_NOTE: &str = "Signals completion on an async_channel::b
 /// Footnote for the network scenarios.
 pub(crate) const NET_NOTE: &str = "Each runtime uses its own sockets (brisk::net, tokio::net, async-io's Async<TcpStream> for smol, driven by async_io::block_on); server and clients share the runtime. ops/s = 1e9 / ns_per_op.";
 
+/// Footnote for the simulator scenarios.
+pub(crate) const SIM_NOTE: &str = "Simulators run on this thread, one seed after another. turmoil's latency is its exponential curve within 1-10 ms (Brisk's: uniform). madsim is absent: its simulator is compiled only when the whole build has RUSTFLAGS=\"--cfg madsim\" (without it, madsim is a thin tokio wrapper), which this bench is not built with, and which links madsim's own clock_gettime/getrandom and other libc overrides into the process under every other peer; so it cannot run interleaved here. Its published figures (2-core machine: 16 ms/seed busy, 35 ms/seed idle hour) are quoted as the reference.";
+
 /// Every scenario, in the order `all` runs them.
-pub(crate) const ALL: [Scenario; 14] = [
+pub(crate) const ALL: [Scenario; 16] = [
     spawn_join::SCENARIO,
     yield_many::SCENARIO,
     ping_pong::SCENARIO,
@@ -72,6 +83,8 @@ pub(crate) const ALL: [Scenario; 14] = [
     oneshot_request_reply::SCENARIO,
     tcp_echo::SCENARIO,
     http_hello::SCENARIO,
+    sim_udp_echo::SCENARIO,
+    sim_idle_hour::SCENARIO,
 ];
 
 /// The scenario called `name`, if any.
@@ -85,7 +98,6 @@ pub(crate) mod tests {
     //! and produce a positive finite number. Timings are never asserted.
 
     use super::*;
-    use crate::runtimes::RuntimeKind;
     use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
     /// Serialises the tests that count allocations against all others.
@@ -101,11 +113,11 @@ pub(crate) mod tests {
         ALLOC_LOCK.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs `scenario` once on every runtime at `scale`.
+    /// Runs `scenario` once on every runtime (or simulator) at `scale`.
     fn check(name: &str, scale: f64) {
         let scenario = find(name).expect("known scenario");
-        for kind in RuntimeKind::ALL {
-            let value = (scenario.run)(kind.build(), scale);
+        for kind in scenario.run.contenders() {
+            let value = scenario.run.run_on(kind, scale);
             assert!(
                 value.is_finite() && value > 0.0,
                 "{name} on {kind}: {value}"
@@ -181,6 +193,33 @@ pub(crate) mod tests {
     fn http_hello_completes() {
         let _g = shared();
         check("http_hello", 0.01);
+    }
+
+    #[test]
+    fn sim_udp_echo_completes() {
+        let _g = shared();
+        check("sim_udp_echo", 0.001);
+    }
+
+    /// turmoil steps through every millisecond of the simulated hour (tens
+    /// of seconds per seed in a release build, far more in a test build),
+    /// so only Brisk runs the whole scenario here; turmoil runs the same
+    /// workload for one simulated minute.
+    #[test]
+    fn sim_idle_hour_completes() {
+        use crate::harness::Contender;
+        use crate::simulators::{Echo, SimKind};
+        let _g = shared();
+        let scenario = find("sim_idle_hour").expect("known scenario");
+        let value = scenario
+            .run
+            .run_on(Contender::Simulator(SimKind::Brisk), 0.001);
+        assert!(value.is_finite() && value > 0.0, "brisk_sim: {value}");
+        let minute = Echo {
+            duration: std::time::Duration::from_secs(60),
+            ..sim_idle_hour::ECHO
+        };
+        minute.run(SimKind::Turmoil, 0);
     }
 
     #[test]

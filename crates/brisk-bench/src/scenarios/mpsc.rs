@@ -7,7 +7,7 @@
 //! the channel reporting closed after the last message. Result: elapsed ns /
 //! messages.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use crate::sync_libs::SyncLib;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ pub(crate) const CAPACITY: usize = 1024;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "mpsc",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: Some(super::SYNC_NOTE),
 };
 

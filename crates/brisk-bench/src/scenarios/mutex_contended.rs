@@ -6,7 +6,7 @@
 //! workers. Timed: from spawning the tasks to the last one finishing.
 //! Result: elapsed ns / total lock-unlock pairs.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use crate::sync_libs::SyncLib;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub(crate) const PER_TASK: usize = 100_000;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "mutex_contended",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: Some(super::SYNC_NOTE),
 };
 

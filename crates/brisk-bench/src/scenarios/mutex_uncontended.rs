@@ -5,7 +5,7 @@
 //! scale times. Timed: from spawning the task to its completion. Result:
 //! elapsed ns / lock-unlock pairs.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use crate::sync_libs::SyncLib;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ pub(crate) const OPS: usize = 1_000_000;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "mutex_uncontended",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: Some(super::SYNC_NOTE),
 };
 

@@ -8,7 +8,7 @@
 //! channel, send the request, await the reply. Timed: from spawning the two
 //! tasks to the client finishing. Result: elapsed ns / requests.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use crate::sync_libs::SyncLib;
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ pub(crate) const REQUESTS: usize = 200_000;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "oneshot_request_reply",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: Some(super::SYNC_NOTE),
 };
 

@@ -10,7 +10,7 @@
 //! both. Timed: from spawning the two tasks to both having finished.
 //! Result: elapsed ns / round trips.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use crate::sync_libs::SyncLib;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ pub(crate) const ROUND_TRIPS: usize = 1_000_000;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "ping_pong",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: Some(super::SYNC_NOTE),
 };
 

@@ -10,7 +10,7 @@
 //! thread is still spawning; on the single-threaded ones they run when the
 //! root future first waits on a handle.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ pub(crate) const TASKS: usize = 1_000_000;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "spawn_join",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: None,
 };
 

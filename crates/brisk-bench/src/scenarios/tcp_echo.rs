@@ -16,7 +16,7 @@
 //! all 50 connections together, so 5,000 ns/op means 200,000 round trips/s
 //! in aggregate (4,000/s per connection).
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::net_libs::NetLib;
 use crate::runtimes::{Runtime, Spawner, Work};
 use std::time::{Duration, Instant};
@@ -32,7 +32,7 @@ pub(crate) const MESSAGE: usize = 64;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "tcp_echo",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: Some(super::NET_NOTE),
 };
 

@@ -16,7 +16,7 @@
 //! anything, and the benchmark would measure the budget check instead of
 //! the timer. Every poll is checked to return `Pending`.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -33,7 +33,7 @@ pub(crate) const HOUR: Duration = Duration::from_secs(3600);
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "timers_poll",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: None,
 };
 

@@ -8,7 +8,7 @@
 //! and drop it. Timed: the loop inside the task. Result: elapsed ns /
 //! sleeps.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use crate::scenarios::timers_poll::HOUR;
 use std::hint::black_box;
@@ -21,7 +21,7 @@ pub(crate) const TIMERS: usize = 1_000_000;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "timers_unpolled",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: None,
 };
 

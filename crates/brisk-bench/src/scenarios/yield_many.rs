@@ -8,7 +8,7 @@
 //! included (about 0.1% of the operations). Result: elapsed ns / total
 //! number of yields.
 
-use crate::harness::{ns_per_op, scaled, Scenario, Unit};
+use crate::harness::{ns_per_op, scaled, Run, Scenario, Unit};
 use crate::runtimes::{Runtime, Spawner, Work};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ pub(crate) const YIELDS: usize = 1_000;
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "yield_many",
     unit: Unit::NsPerOp,
-    run,
+    run: Run::Runtime(run),
     note: None,
 };
 
