@@ -155,7 +155,14 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     }
 }
 
-/// Replaces the stage, dropping the old one inside `catch_unwind`.
+/// Replaces the stage, dropping the old one **in place** inside
+/// `catch_unwind`.
+///
+/// In place matters: the future is pinned in the cell, and a
+/// self-referential future (one suspended while borrowing its own locals)
+/// must be dropped where it lives. Moving it out first and dropping the
+/// copy leaves its inner references pointing at the cell, which then holds
+/// something else.
 ///
 /// # Safety
 /// The caller has exclusive access to the stage (holds RUNNING, or the task is
@@ -164,11 +171,16 @@ unsafe fn set_stage<F: Future>(
     ptr: NonNull<Header>,
     new: Stage<F>,
 ) -> Result<(), Box<dyn std::any::Any + Send>> {
-    // SAFETY: exclusive access per the caller's contract.
-    let old = unsafe { stage::<F>(ptr).with_mut(|s| std::mem::replace(&mut *s, Stage::Consumed)) };
-    let res = catch_unwind(AssertUnwindSafe(move || drop(old)));
-    // SAFETY: as above.
-    unsafe { stage::<F>(ptr).with_mut(|s| *s = new) };
+    // SAFETY: exclusive access per the caller's contract; the old stage is
+    // valid and is dropped exactly once, where it is. If its drop panics,
+    // drop glue still drops its remaining fields while unwinding, so it
+    // counts as dropped either way.
+    let res = catch_unwind(AssertUnwindSafe(|| unsafe {
+        stage::<F>(ptr).with_mut(|s| std::ptr::drop_in_place(s))
+    }));
+    // SAFETY: as above; the slot holds a dropped value, so it is overwritten
+    // without dropping it again.
+    unsafe { stage::<F>(ptr).with_mut(|s| std::ptr::write(s, new)) };
     res
 }
 
@@ -254,9 +266,20 @@ unsafe fn read_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
 /// # Safety
 /// The caller has exclusive access to the stage.
 unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: exclusive access per the caller's contract.
-    let old = unsafe { stage::<F>(ptr).with_mut(|s| std::mem::replace(&mut *s, Stage::Consumed)) };
-    drop(old);
+    /// Marks the stage consumed even if dropping it panics, so the cell's
+    /// own drop never drops it a second time.
+    struct MarkConsumed<F: Future>(NonNull<Header>, std::marker::PhantomData<F>);
+    impl<F: Future> Drop for MarkConsumed<F> {
+        fn drop(&mut self) {
+            // SAFETY: the stage was just dropped in place; overwrite it
+            // without dropping it again.
+            unsafe { stage::<F>(self.0).with_mut(|s| std::ptr::write(s, Stage::Consumed)) };
+        }
+    }
+    let _mark = MarkConsumed::<F>(ptr, std::marker::PhantomData);
+    // SAFETY: exclusive access per the caller's contract; dropped in place
+    // (see `set_stage`).
+    unsafe { stage::<F>(ptr).with_mut(|s| std::ptr::drop_in_place(s)) };
 }
 
 // ---- wakers ---------------------------------------------------------------
