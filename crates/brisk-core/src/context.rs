@@ -177,16 +177,35 @@ pub(crate) fn enter_task(ptr: NonNull<Header>) -> TaskGuard {
     })
 }
 
+impl TaskGuard {
+    /// Leaves the task context; true if the task must unwind (a leaf raised
+    /// the unwind flag and no shielded block is pending).
+    #[inline]
+    pub(crate) fn leave(self) -> bool {
+        let this = std::mem::ManuallyDrop::new(self);
+        CONTEXT
+            .try_with(|c| {
+                let unwind = c.unwind.get() && c.shields.get() == 0;
+                this.restore(c);
+                unwind
+            })
+            .unwrap_or(false)
+    }
+
+    #[inline]
+    fn restore(&self, c: &Context) {
+        c.task.set(self.prev);
+        c.node.set(self.prev_node);
+        c.unwind.set(self.prev_unwind);
+        c.shields.set(self.prev_shields);
+        c.budget.set(self.prev_budget);
+    }
+}
+
 impl Drop for TaskGuard {
     #[inline]
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|c| {
-            c.task.set(self.prev);
-            c.node.set(self.prev_node);
-            c.unwind.set(self.prev_unwind);
-            c.shields.set(self.prev_shields);
-            c.budget.set(self.prev_budget);
-        });
+        let _ = CONTEXT.try_with(|c| self.restore(c));
     }
 }
 
@@ -209,19 +228,6 @@ pub(crate) fn set_unwind() {
 pub(crate) fn take_unwind() -> bool {
     CONTEXT
         .try_with(|c| c.unwind.replace(false))
-        .unwrap_or(false)
-}
-
-/// The task harness, after a poll: true if the task must unwind (the flag
-/// is raised and no shielded block is pending). Resets both.
-#[inline]
-pub(crate) fn take_task_unwind() -> bool {
-    CONTEXT
-        .try_with(|c| {
-            let raised = c.unwind.replace(false);
-            let shields = c.shields.replace(0);
-            raised && shields == 0
-        })
         .unwrap_or(false)
 }
 

@@ -342,9 +342,9 @@ macro_rules! select {
     (@else $e:expr) => { $e };
     (@else) => { ::core::panic!("{}", $crate::future::__private::SELECT_ALL_DISABLED) };
 
-    // ---- entry
-    (biased; $($rest:tt)*) => {
-        $crate::select!(@parse true [] [
+    // ---- entry: one list of branch slots for both forms
+    (@start $biased:tt $($rest:tt)*) => {
+        $crate::select!(@parse $biased [] [
             (0 B0 T0) (1 B1 T1) (2 B2 T2) (3 B3 T3) (4 B4 T4) (5 B5 T5) (6 B6 T6) (7 B7 T7)
             (8 B8 T8) (9 B9 T9) (10 B10 T10) (11 B11 T11) (12 B12 T12) (13 B13 T13)
             (14 B14 T14) (15 B15 T15) (16 B16 T16) (17 B17 T17) (18 B18 T18) (19 B19 T19)
@@ -358,20 +358,11 @@ macro_rules! select {
             (62 B62 T62) (63 B63 T63)
         ] [] [] $($rest)*)
     };
+    (biased; $($rest:tt)*) => {
+        $crate::select!(@start true $($rest)*)
+    };
     ($($rest:tt)*) => {
-        $crate::select!(@parse false [] [
-            (0 B0 T0) (1 B1 T1) (2 B2 T2) (3 B3 T3) (4 B4 T4) (5 B5 T5) (6 B6 T6) (7 B7 T7)
-            (8 B8 T8) (9 B9 T9) (10 B10 T10) (11 B11 T11) (12 B12 T12) (13 B13 T13)
-            (14 B14 T14) (15 B15 T15) (16 B16 T16) (17 B17 T17) (18 B18 T18) (19 B19 T19)
-            (20 B20 T20) (21 B21 T21) (22 B22 T22) (23 B23 T23) (24 B24 T24) (25 B25 T25)
-            (26 B26 T26) (27 B27 T27) (28 B28 T28) (29 B29 T29) (30 B30 T30) (31 B31 T31)
-            (32 B32 T32) (33 B33 T33) (34 B34 T34) (35 B35 T35) (36 B36 T36) (37 B37 T37)
-            (38 B38 T38) (39 B39 T39) (40 B40 T40) (41 B41 T41) (42 B42 T42) (43 B43 T43)
-            (44 B44 T44) (45 B45 T45) (46 B46 T46) (47 B47 T47) (48 B48 T48) (49 B49 T49)
-            (50 B50 T50) (51 B51 T51) (52 B52 T52) (53 B53 T53) (54 B54 T54) (55 B55 T55)
-            (56 B56 T56) (57 B57 T57) (58 B58 T58) (59 B59 T59) (60 B60 T60) (61 B61 T61)
-            (62 B62 T62) (63 B63 T63)
-        ] [] [] $($rest)*)
+        $crate::select!(@start false $($rest)*)
     };
 }
 

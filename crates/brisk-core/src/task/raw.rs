@@ -105,9 +105,11 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
 
     // A leaf future found the task cancelled and asked to unwind: the
     // future is dropped at that await, as if aborted there.
-    let unwound = context::take_task_unwind();
+    // Not ready: leave the task context now, reading the unwind flag in
+    // the same step.
+    let mut unwound = false;
     if !matches!(result, Ok(Poll::Ready(_))) {
-        task_guard = None;
+        unwound = task_guard.take().is_some_and(context::TaskGuard::leave);
     }
     match result {
         Ok(Poll::Pending) if unwound => {
