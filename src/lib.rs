@@ -54,7 +54,8 @@
 //!   one thread, virtual time, crashes, pauses, `buggify!` fault points;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //!   [`diag`]: task dumps that name what each task waits on and who holds
-//!   it, deadlock cycles, a dump on `SIGQUIT`;
+//!   it, deadlock cycles, a dump on `SIGQUIT`, a live console
+//!   (`brisk-console`);
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
 //! ## Entry points
@@ -65,9 +66,18 @@
 //! - [`Runtime::builder`] for full control.
 //!
 //! ## Feature flags and environment variables
-//! Both features are off by default; no environment variable changes this
-//! crate's behaviour.
+//! Only `console` is on by default.
 //!
+//! - `console` (default): every native runtime (built by
+//!   [`Runtime::builder`], `#[brisk::main]` or [`run`]) reads the
+//!   environment variable **`BRISK_CONSOLE`** when it is built. Set to a
+//!   loopback address such as `127.0.0.1:6669` (or `1` for that address),
+//!   the runtime serves the live console there until it shuts down — see
+//!   [`diag::console`] and the `brisk-console` terminal UI. Unset, empty,
+//!   `0` or `off`: no console. A malformed or non-loopback address, or one
+//!   in use (by another runtime of the process, say), is reported on stderr
+//!   and the runtime runs without a console. Without the feature the
+//!   variable is ignored; `brisk::diag::console::serve()` works either way.
 //! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
 //!   also implement `tokio::io::AsyncRead` and `tokio::io::AsyncWrite`, so
 //!   tokio-based crates (`tokio-util` codecs, ...) run over Brisk sockets.
@@ -196,7 +206,8 @@ pub mod coop {
 }
 
 /// Diagnostics: task dumps (text, serde, Graphviz), deadlock cycles over
-/// Brisk's locks, and an opt-in dump on `SIGQUIT`/`SIGUSR1`.
+/// Brisk's locks, an opt-in dump on `SIGQUIT`/`SIGUSR1`, and the live
+/// console's server ([`diag::console`]).
 pub mod diag {
     pub use brisk_diag::*;
 }

@@ -37,10 +37,54 @@
 //! On Unix, [`dump_on_signal`] prints a dump to stderr whenever the process
 //! receives `SIGQUIT` or `SIGUSR1`, as Go and the JVM do — from a thread of
 //! its own, so it works even when every worker is stuck.
+//!
+//! # Live console
+//! A [`console`] server streams a snapshot of the runtime — the dump, the
+//! hazards seen, the runtime's counters — as one JSON object per line to
+//! every client, four times a second, from a thread of its own.
+//! `brisk-console` (the `brisk-console` crate) shows it as a terminal UI:
+//! a sortable, filterable task list, each task's wait chain and wakes, the
+//! resources with their holders and waiters, and the hazards.
+//!
+//! Turn it on with one line in code:
+//!
+//! ```no_run
+//! #[brisk::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let _console = brisk::diag::console::serve()?; // 127.0.0.1:6669
+//!     // ... the application
+//!     Ok(())
+//! }
+//! ```
+//!
+//! or with no code change at all: `BRISK_CONSOLE=127.0.0.1:6669 ./my-app`.
+//! Every native runtime built through `brisk::Runtime::builder()` (and so
+//! `#[brisk::main]` and `brisk::run`) reads `BRISK_CONSOLE` when it is built
+//! and serves itself, with its runtime metrics, until it shuts down (with
+//! the facade's default feature `console`). Then, in another terminal:
+//!
+//! ```text
+//! cargo run -p brisk-console            # or: brisk-console 127.0.0.1:6669
+//! ```
+//!
+//! The server binds to loopback only: another address is refused with an
+//! error unless [`console::Builder::allow_remote`] says otherwise, since the
+//! console shows what every task is doing to whoever connects.
+//! ```
+//! # brisk::run(async {
+//! let handle = brisk::runtime::Handle::current();
+//! let err = brisk::diag::console::Console::builder()
+//!     .bind("0.0.0.0:6669")
+//!     .spawn(&handle)
+//!     .unwrap_err();
+//! assert!(err.to_string().contains("allow_remote(true)"));
+//! # });
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod console;
 mod dump;
 mod graph;
 #[cfg(unix)]

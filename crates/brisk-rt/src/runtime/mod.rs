@@ -355,6 +355,8 @@ impl Builder {
             flavor: self.flavor,
             threads: Mutex::new(Vec::new()),
             shut_down: AtomicBool::new(false),
+            #[cfg(feature = "console")]
+            console: std::sync::Mutex::new(None),
         };
         if self.flavor == RuntimeFlavor::MultiThread {
             let mut threads = rt.threads.lock().unwrap();
@@ -377,6 +379,16 @@ impl Builder {
                     .name("brisk-monitor".to_owned())
                     .spawn(move || multi_thread::run_monitor(monitor_shared))?,
             );
+        }
+        #[cfg(feature = "console")]
+        {
+            let weak = Arc::downgrade(&shared);
+            let flavor = self.flavor;
+            *rt.console.lock().unwrap() =
+                brisk_diag::console::spawn_from_env(&handle, move || match weak.upgrade() {
+                    Some(shared) => metrics_of(&shared, flavor).to_pairs(),
+                    None => Vec::new(),
+                });
         }
         Ok(rt)
     }
@@ -487,6 +499,9 @@ pub struct Runtime {
     flavor: RuntimeFlavor,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     shut_down: AtomicBool,
+    /// The live console started from `BRISK_CONSOLE`, stopped at shutdown.
+    #[cfg(feature = "console")]
+    console: std::sync::Mutex<Option<brisk_diag::console::Console>>,
 }
 
 impl Runtime {
@@ -583,37 +598,7 @@ impl Runtime {
 
     /// A snapshot of the runtime's counters and queue depths.
     pub fn metrics(&self) -> RuntimeMetrics {
-        let s = &self.shared;
-        let (workers, local_queue_depths) = match &s.flavor {
-            Flavor::CurrentThread(ct) => (1, vec![ct.local_depth()]),
-            Flavor::MultiThread(mt) => (mt.num_workers(), mt.local_depths()),
-        };
-        let c = &s.counters;
-        let (polls, steals, parks) = match &s.flavor {
-            Flavor::CurrentThread(_) => (
-                c.polls.load(Ordering::Relaxed),
-                c.steals.load(Ordering::Relaxed),
-                c.parks.load(Ordering::Relaxed),
-            ),
-            Flavor::MultiThread(mt) => mt.counters(),
-        };
-        RuntimeMetrics {
-            flavor: self.flavor,
-            workers,
-            alive_tasks: s.registry.len(),
-            inject_queue_depth: s.inject.len(),
-            local_queue_depths,
-            polls,
-            steals,
-            parks,
-            remote_schedules: c.remote_schedules.load(Ordering::Relaxed),
-            blocking_threads: s.blocking.num_threads(),
-            idle_blocking_threads: s.blocking.idle_threads(),
-            busy_blocking_threads: s.blocking.busy_threads(),
-            blocking_queue_depth: s.blocking.queue_depth(),
-            armed_timers: s.time.live_timers(),
-            io_registrations: s.io.registrations(),
-        }
+        metrics_of(&self.shared, self.flavor)
     }
 
     /// Shuts the runtime down: cancels every remaining task, waits up to
@@ -659,6 +644,9 @@ impl Runtime {
         }
         let deadline = started + timeout;
         let s = &self.shared;
+        // 0. Stop the live console, if any (its thread holds a handle).
+        #[cfg(feature = "console")]
+        drop(self.console.lock().map(|mut c| c.take()));
         // 1. Refuse new tasks: spawns from now on complete as cancelled.
         s.shutting_down.store(true, Ordering::Release);
         s.registry.close();
@@ -835,6 +823,71 @@ pub struct RuntimeMetrics {
     /// stream or UDP socket (dropping one releases its registration, even in
     /// the middle of a read). A number that keeps growing means sockets leak.
     pub io_registrations: usize,
+}
+
+/// The counters and queue depths of the runtime that owns `s`.
+fn metrics_of(s: &Shared, flavor: RuntimeFlavor) -> RuntimeMetrics {
+    let (workers, local_queue_depths) = match &s.flavor {
+        Flavor::CurrentThread(ct) => (1, vec![ct.local_depth()]),
+        Flavor::MultiThread(mt) => (mt.num_workers(), mt.local_depths()),
+    };
+    let c = &s.counters;
+    let (polls, steals, parks) = match &s.flavor {
+        Flavor::CurrentThread(_) => (
+            c.polls.load(Ordering::Relaxed),
+            c.steals.load(Ordering::Relaxed),
+            c.parks.load(Ordering::Relaxed),
+        ),
+        Flavor::MultiThread(mt) => mt.counters(),
+    };
+    RuntimeMetrics {
+        flavor: flavor,
+        workers,
+        alive_tasks: s.registry.len(),
+        inject_queue_depth: s.inject.len(),
+        local_queue_depths,
+        polls,
+        steals,
+        parks,
+        remote_schedules: c.remote_schedules.load(Ordering::Relaxed),
+        blocking_threads: s.blocking.num_threads(),
+        idle_blocking_threads: s.blocking.idle_threads(),
+        busy_blocking_threads: s.blocking.busy_threads(),
+        blocking_queue_depth: s.blocking.queue_depth(),
+        armed_timers: s.time.live_timers(),
+        io_registrations: s.io.registrations(),
+    }
+}
+
+impl RuntimeMetrics {
+    /// The metrics as the live console sends them: one number per name
+    /// (queue depths summed, with the deepest local queue).
+    #[cfg(feature = "console")]
+    fn to_pairs(&self) -> Vec<(&'static str, u64)> {
+        let n = |v: usize| v as u64;
+        vec![
+            ("workers", n(self.workers)),
+            ("alive_tasks", n(self.alive_tasks)),
+            ("inject_queue_depth", n(self.inject_queue_depth)),
+            (
+                "local_queue_depth",
+                n(self.local_queue_depths.iter().sum()),
+            ),
+            (
+                "max_local_queue_depth",
+                n(self.local_queue_depths.iter().copied().max().unwrap_or(0)),
+            ),
+            ("polls", self.polls),
+            ("steals", self.steals),
+            ("parks", self.parks),
+            ("remote_schedules", self.remote_schedules),
+            ("blocking_threads", n(self.blocking_threads)),
+            ("busy_blocking_threads", n(self.busy_blocking_threads)),
+            ("blocking_queue_depth", n(self.blocking_queue_depth)),
+            ("armed_timers", self.armed_timers),
+            ("io_registrations", n(self.io_registrations)),
+        ]
+    }
 }
 
 /// Removes a `block_on` thread's parker from the runtime's list on drop.

@@ -1,0 +1,59 @@
+//! `BRISK_CONSOLE`: a runtime built through the builder serves the console
+//! (with its metrics) until it shuts down. A test binary of its own, since
+//! the variable is process-wide.
+
+mod support;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+use support::{within, LIMIT};
+
+#[test]
+fn brisk_console_env_var_starts_the_server_with_metrics() {
+    within(LIMIT, || {
+        // A port that was free a moment ago.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        std::env::set_var("BRISK_CONSOLE", &addr);
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        std::env::remove_var("BRISK_CONSOLE");
+        let _task = brisk::task::Builder::new()
+            .name("sleeper")
+            .on(rt.handle())
+            .spawn(brisk::time::sleep(Duration::from_secs(3600)));
+
+        let mut client = BufReader::new(TcpStream::connect(&addr).unwrap());
+        let mut line = String::new();
+        let snapshot = loop {
+            line.clear();
+            assert_ne!(client.read_line(&mut line).unwrap(), 0, "closed early");
+            let snapshot: Value = serde_json::from_str(&line).unwrap();
+            let tasks = snapshot["dump"]["tasks"].as_array().unwrap();
+            if tasks.iter().any(|t| t["name"] == "sleeper") {
+                break snapshot;
+            }
+        };
+        assert_eq!(snapshot["metrics"]["workers"], 2, "{snapshot}");
+        assert!(snapshot["metrics"]["polls"].is_u64(), "{snapshot}");
+
+        // Shutting the runtime down closes the console.
+        rt.shutdown_timeout(Duration::from_secs(1));
+        loop {
+            line.clear();
+            if client.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+        }
+        assert!(TcpStream::connect(&addr).is_err());
+    });
+}
