@@ -31,16 +31,22 @@ fn a_client_sees_named_tasks_and_the_holder_of_a_mutex() {
         let (held_tx, held_rx) = std::sync::mpsc::channel();
         let release = Arc::new(brisk::sync::Notify::new());
         let (l1, r1) = (lock.clone(), release.clone());
-        let _holder = brisk::task::Builder::new().name("holder").on(rt.handle()).spawn(async move {
-            let _g = l1.lock().await;
-            held_tx.send(()).unwrap();
-            r1.notified().await;
-        });
+        let _holder = brisk::task::Builder::new()
+            .name("holder")
+            .on(rt.handle())
+            .spawn(async move {
+                let _g = l1.lock().await;
+                held_tx.send(()).unwrap();
+                r1.notified().await;
+            });
         held_rx.recv().unwrap();
         let l2 = lock.clone();
-        let _checkout = brisk::task::Builder::new().name("checkout").on(rt.handle()).spawn(async move {
-            *l2.lock().await += 1;
-        });
+        let _checkout = brisk::task::Builder::new()
+            .name("checkout")
+            .on(rt.handle())
+            .spawn(async move {
+                *l2.lock().await += 1;
+            });
 
         let console = Console::builder()
             .bind("127.0.0.1:0")

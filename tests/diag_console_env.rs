@@ -13,13 +13,7 @@ use support::{within, LIMIT};
 #[test]
 fn brisk_console_env_var_starts_the_server_with_metrics() {
     within(LIMIT, || {
-        // A port that was free a moment ago.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
+        let addr = free_addr();
         std::env::set_var("BRISK_CONSOLE", &addr);
         let rt = brisk::Runtime::builder()
             .multi_thread()
@@ -31,6 +25,14 @@ fn brisk_console_env_var_starts_the_server_with_metrics() {
             .name("sleeper")
             .on(rt.handle())
             .spawn(brisk::time::sleep(Duration::from_secs(3600)));
+
+        // `serve()` in the code as well finds the runtime's console rather
+        // than binding a second one; dropping its handle leaves it running.
+        rt.block_on(async {
+            let console = brisk::diag::console::serve().unwrap();
+            assert_eq!(console.local_addr().to_string(), addr);
+            assert!(console.is_running());
+        });
 
         let mut client = BufReader::new(TcpStream::connect(&addr).unwrap());
         let mut line = String::new();
@@ -55,5 +57,30 @@ fn brisk_console_env_var_starts_the_server_with_metrics() {
             }
         }
         assert!(TcpStream::connect(&addr).is_err());
+
+        // `brisk::run` (and so `#[brisk::main]`, which builds the same way)
+        // honours it too.
+        let addr = free_addr();
+        std::env::set_var("BRISK_CONSOLE", &addr);
+        let snapshot: Value = brisk::run(async move {
+            std::env::remove_var("BRISK_CONSOLE");
+            // The server has a thread of its own: a blocking read here,
+            // on the runtime's only thread, still gets an answer.
+            let mut client = BufReader::new(TcpStream::connect(&addr).unwrap());
+            let mut line = String::new();
+            client.read_line(&mut line).unwrap();
+            serde_json::from_str(&line).unwrap()
+        });
+        assert_eq!(snapshot["metrics"]["workers"], 1, "{snapshot}");
     });
+}
+
+/// A loopback address whose port was free a moment ago.
+fn free_addr() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
 }

@@ -56,10 +56,7 @@ fn run(addr: &str, messages: &Sender<Message>) {
 }
 
 fn connect(addr: &str) -> Result<TcpStream, String> {
-    let addrs: Vec<SocketAddr> = addr
-        .to_socket_addrs()
-        .map_err(|e| e.to_string())?
-        .collect();
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs().map_err(|e| e.to_string())?.collect();
     let mut last = format!("`{addr}` resolves to no address");
     for a in addrs {
         match TcpStream::connect_timeout(&a, Duration::from_secs(2)) {

@@ -46,7 +46,10 @@ fn draw_header(frame: &mut Frame<'_>, area: Rect, app: &App) {
         Status::Connecting => first.push(Span::styled("  connecting…", DIM)),
         Status::Connected => first.push(Span::raw("  connected")),
         Status::Disconnected(e) => {
-            first.push(Span::styled(format!("  disconnected ({e}), retrying"), WARN));
+            first.push(Span::styled(
+                format!("  disconnected ({e}), retrying"),
+                WARN,
+            ));
         }
     }
     if let Some(s) = &app.snapshot {
@@ -57,7 +60,10 @@ fn draw_header(frame: &mut Frame<'_>, area: Rect, app: &App) {
         )));
         if s.v > PROTOCOL_VERSION {
             first.push(Span::styled(
-                format!("  server protocol v{} (console knows v{PROTOCOL_VERSION})", s.v),
+                format!(
+                    "  server protocol v{} (console knows v{PROTOCOL_VERSION})",
+                    s.v
+                ),
                 WARN,
             ));
         }
@@ -65,7 +71,10 @@ fn draw_header(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let hazards = app.snapshot.as_ref().map_or(0, |s| s.hazards.len());
     let tab = |n: &str, label: String, on: bool| {
         let style = if on { SELECTED } else { Style::new() };
-        [Span::styled(format!("[{n}] {label}"), style), Span::raw("  ")]
+        [
+            Span::styled(format!("[{n}] {label}"), style),
+            Span::raw("  "),
+        ]
     };
     let mut second = Vec::new();
     second.extend(tab(
@@ -140,7 +149,9 @@ fn draw_footer(frame: &mut Frame<'_>, area: Rect, app: &App) {
             View::Resources => {
                 "q quit · ↑↓ select · Enter first waiter's detail · 1-3/Tab views".to_owned()
             }
-            View::Hazards => "q quit · ↑↓ select · Enter the task's detail · 1-3/Tab views".to_owned(),
+            View::Hazards => {
+                "q quit · ↑↓ select · Enter the task's detail · 1-3/Tab views".to_owned()
+            }
         }
     };
     frame.render_widget(Paragraph::new(Span::styled(text, DIM)), area);
@@ -242,7 +253,8 @@ fn draw_tasks(frame: &mut Frame<'_>, area: Rect, app: &App, s: &Snapshot) {
     .header(header)
     .block(Block::new().borders(Borders::TOP).title(title))
     .row_highlight_style(SELECTED);
-    let mut state = TableState::new().with_selected(Some(app.selected).filter(|_| !tasks.is_empty()));
+    let mut state =
+        TableState::new().with_selected(Some(app.selected).filter(|_| !tasks.is_empty()));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
@@ -267,7 +279,10 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, app: &App, s: &Snapshot, id: u
         field("id", t.id.to_string()),
         field("name", t.name_or_dash().to_owned()),
         field("location", t.location.clone()),
-        field("parent", t.parent.map_or_else(|| DASH.to_owned(), |p| s.label(p))),
+        field(
+            "parent",
+            t.parent.map_or_else(|| DASH.to_owned(), |p| s.label(p)),
+        ),
         field(
             "state",
             format!(
@@ -365,7 +380,11 @@ fn chain_lines(app: &App, s: &Snapshot, id: u64) -> Vec<Line<'static>> {
 }
 
 fn histogram_lines(t: &Task) -> Vec<Line<'static>> {
-    let Some(h) = t.poll_histogram_us.as_ref().filter(|h| h.iter().any(|&n| n > 0)) else {
+    let Some(h) = t
+        .poll_histogram_us
+        .as_ref()
+        .filter(|h| h.iter().any(|&n| n > 0))
+    else {
         return vec![Line::raw(format!(
             "  {DASH} (the server sends no poll times for this task)"
         ))];
@@ -426,10 +445,7 @@ fn draw_hazards(frame: &mut Frame<'_>, area: Rect, app: &App, s: &Snapshot) {
         .borders(Borders::TOP)
         .title(format!(" Hazards ({}) ", s.hazards.len()));
     if s.hazards.is_empty() {
-        frame.render_widget(
-            Paragraph::new("No hazards reported.").block(block),
-            area,
-        );
+        frame.render_widget(Paragraph::new("No hazards reported.").block(block), area);
         return;
     }
     let rows = s.hazards.iter().map(|h| {

@@ -88,7 +88,10 @@ fn task_list_shows_every_task_with_state_polls_and_wait() {
     assert!(shows(&s, "7 tasks"));
     let checkout = &s[row_of(&s, "src/shop.rs:30:1")];
     assert!(checkout.contains("idle"), "{checkout}");
-    assert!(checkout.contains("Mutex #7 held by #2 (holder)"), "{checkout}");
+    assert!(
+        checkout.contains("Mutex #7 held by #2 (holder)"),
+        "{checkout}"
+    );
     // Busy time where the server sends it, a dash where it does not.
     assert!(s[row_of(&s, "src/main.rs:10:5")].contains("120.0ms"));
     assert!(checkout.contains("—"), "{checkout}");
@@ -112,7 +115,10 @@ fn sort_keys_reorder_the_list() {
     assert!(shows(&s, "Polls▼"));
     key(&mut app, KeyCode::Char('p'));
     let s = screen(&app);
-    assert!(row_of(&s, " checkout ") > row_of(&s, " checkout-2 "), "reversed");
+    assert!(
+        row_of(&s, " checkout ") > row_of(&s, " checkout-2 "),
+        "reversed"
+    );
     assert!(row_of(&s, " main ") > row_of(&s, " holder "), "reversed");
     key(&mut app, KeyCode::Char('n'));
     let s = screen(&app);
@@ -230,10 +236,16 @@ fn hazards_view_and_connection_status() {
     key(&mut app, KeyCode::Char('3'));
     let s = screen(&app);
     let row = &s[row_of(&s, "long_poll")];
-    assert!(row.contains("#1 (main)") && row.contains("took 120 ms"), "{row}");
+    assert!(
+        row.contains("#1 (main)") && row.contains("took 120 ms"),
+        "{row}"
+    );
 
     app.status = Status::Disconnected("connection refused".into());
-    assert!(shows(&screen(&app), "disconnected (connection refused), retrying"));
+    assert!(shows(
+        &screen(&app),
+        "disconnected (connection refused), retrying"
+    ));
 
     let mut fresh = App::new("127.0.0.1:1");
     fresh.status = Status::Disconnected("connection refused".into());

@@ -29,13 +29,14 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The message when a non-loopback address is bound without
 /// [`Builder::allow_remote`].
-pub const REMOTE_REFUSED: &str = "`brisk::diag::console::Builder::spawn` refused to bind the console \
+pub const REMOTE_REFUSED: &str =
+    "`brisk::diag::console::Builder::spawn` refused to bind the console \
 to a non-loopback address: the console shows every task's name, location and what it waits on to \
 anyone who can connect; bind to 127.0.0.1 or [::1] (and reach it through an SSH tunnel), or call \
 `.allow_remote(true)` on the builder if the network is trusted";
@@ -215,17 +216,23 @@ impl Builder {
         let thread = std::thread::Builder::new()
             .name("brisk-console".into())
             .spawn(move || server.run(stop_rx))?;
-        Ok(Console {
+        let server = Arc::new(Running {
             local_addr,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        })
+            runtime: runtime_key(handle),
+            stop: Mutex::new(Some(stop_tx)),
+            thread: Mutex::new(Some(thread)),
+        });
+        let mut serving = SERVING.lock().unwrap_or_else(|e| e.into_inner());
+        serving.retain(|s| s.strong_count() > 0);
+        serving.push(Arc::downgrade(&server));
+        Ok(Console { server })
     }
 }
 
 /// A running console server. Dropping it stops the server thread and closes
-/// its socket and every client connection; the server also stops by itself
-/// when its runtime shuts down.
+/// its socket and every client connection (for a server shared through
+/// [`serve`], dropping the last handle does); the server also stops by
+/// itself when its runtime shuts down.
 ///
 /// ```
 /// use std::io::BufRead;
@@ -243,9 +250,58 @@ impl Builder {
 /// ```
 #[must_use = "the console server stops when this is dropped"]
 pub struct Console {
+    server: Arc<Running>,
+}
+
+/// A server thread, shared by the [`Console`]s that [`serve`] hands out
+/// for the same runtime; stopped when the last one is dropped.
+struct Running {
     local_addr: SocketAddr,
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    runtime: usize,
+    stop: Mutex<Option<mpsc::Sender<()>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The running servers, so that [`serve`] finds the one a runtime already
+/// has (started from `BRISK_CONSOLE`, say) instead of binding a second
+/// one. Only weak references: the list keeps nothing alive.
+static SERVING: Mutex<Vec<Weak<Running>>> = Mutex::new(Vec::new());
+
+/// Identifies a runtime while it is alive: the address of its backend.
+fn runtime_key(handle: &Handle) -> usize {
+    handle.backend() as *const dyn brisk_core::runtime::Backend as *const () as usize
+}
+
+impl Running {
+    fn is_running(&self) -> bool {
+        self.thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|t| !t.is_finished())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the server thread at once.
+        drop(
+            self.stop
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        let thread = self
+            .thread
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(t) = thread {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
 }
 
 impl Console {
@@ -257,32 +313,20 @@ impl Console {
     /// The address the server listens on (with the actual port when it was
     /// bound to port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.server.local_addr
     }
 
     /// True while the server thread runs (it ends when the runtime shuts
     /// down, or if the listener fails).
     pub fn is_running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        // Dropping the sender wakes the server thread at once.
-        drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
-            if t.thread().id() != std::thread::current().id() {
-                let _ = t.join();
-            }
-        }
+        self.server.is_running()
     }
 }
 
 impl std::fmt::Debug for Console {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Console")
-            .field("local_addr", &self.local_addr)
+            .field("local_addr", &self.server.local_addr)
             .field("running", &self.is_running())
             .finish()
     }
@@ -291,6 +335,12 @@ impl std::fmt::Debug for Console {
 /// Serves the current runtime on [`DEFAULT_ADDR`] (or on the address in
 /// `BRISK_CONSOLE`, when set) until the returned [`Console`] is dropped:
 /// the one line that turns the console on. Then run `brisk-console`.
+///
+/// If the runtime already serves a console — because it was started with
+/// `BRISK_CONSOLE` set, say — this returns a handle to that one instead of
+/// binding a second ([`Console::local_addr`] tells where it listens); the
+/// server stops when the runtime shuts down or when every handle to it is
+/// dropped.
 ///
 /// ```no_run
 /// #[brisk::main]
@@ -312,6 +362,16 @@ pub fn serve() -> io::Result<Console> {
     let Some(handle) = Handle::try_current() else {
         panic!("{SERVE_OUTSIDE_RUNTIME}");
     };
+    let key = runtime_key(&handle);
+    let existing = SERVING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter_map(Weak::upgrade)
+        .find(|s| s.runtime == key && s.is_running());
+    if let Some(server) = existing {
+        return Ok(Console { server });
+    }
     let builder = match Builder::from_env() {
         Some(b) => b?,
         None => Builder::new(),
@@ -413,11 +473,12 @@ impl Server {
             if tick {
                 next = now + self.interval;
             }
-            if fresh.is_empty() && !(tick && !self.clients.is_empty()) {
-                continue;
+            let broadcast = tick && !self.clients.is_empty();
+            if fresh.is_empty() && !broadcast {
+                continue; // nobody to send to: no snapshot taken
             }
             let line = self.snapshot_line();
-            if tick {
+            if broadcast {
                 self.clients.retain_mut(|c| c.write_all(&line).is_ok());
             }
             fresh.retain_mut(|c| c.write_all(&line).is_ok());
@@ -438,9 +499,11 @@ impl Server {
             metrics: self.metrics.as_ref().map(|m| m().into_iter().collect()),
         };
         self.seq += 1;
-        let mut line = serde_json::to_vec(&snapshot).unwrap_or_default();
-        line.push(b'\n');
-        line
+        // Only a `Serialize` impl that fails could fail here; the dump's
+        // cannot, so an empty line is never sent in practice.
+        let mut line = crate::json::to_string(&snapshot).unwrap_or_default();
+        line.push('\n');
+        line.into_bytes()
     }
 }
 

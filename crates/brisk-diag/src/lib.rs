@@ -67,6 +67,11 @@
 //! cargo run -p brisk-console            # or: brisk-console 127.0.0.1:6669
 //! ```
 //!
+//! The server writes its JSON with a small serde serializer of its own
+//! rather than depending on `serde_json`, whose `PartialEq` impls for the
+//! integer types, once linked into a program, break type inference in
+//! unrelated code (`assert_eq!(n, (0..10).sum())`).
+//!
 //! The server binds to loopback only: another address is refused with an
 //! error unless [`console::Builder::allow_remote`] says otherwise, since the
 //! console shows what every task is doing to whoever connects.
@@ -87,6 +92,7 @@
 pub mod console;
 mod dump;
 mod graph;
+mod json;
 #[cfg(unix)]
 mod signal;
 

@@ -841,7 +841,7 @@ fn metrics_of(s: &Shared, flavor: RuntimeFlavor) -> RuntimeMetrics {
         Flavor::MultiThread(mt) => mt.counters(),
     };
     RuntimeMetrics {
-        flavor: flavor,
+        flavor,
         workers,
         alive_tasks: s.registry.len(),
         inject_queue_depth: s.inject.len(),
@@ -869,10 +869,7 @@ impl RuntimeMetrics {
             ("workers", n(self.workers)),
             ("alive_tasks", n(self.alive_tasks)),
             ("inject_queue_depth", n(self.inject_queue_depth)),
-            (
-                "local_queue_depth",
-                n(self.local_queue_depths.iter().sum()),
-            ),
+            ("local_queue_depth", n(self.local_queue_depths.iter().sum())),
             (
                 "max_local_queue_depth",
                 n(self.local_queue_depths.iter().copied().max().unwrap_or(0)),
