@@ -80,8 +80,9 @@ fn a_client_sees_named_tasks_and_the_holder_of_a_mutex() {
             .as_str()
             .unwrap()
             .contains("diag_console.rs"));
-        // A console started by hand has no metrics source.
-        assert!(snapshot["metrics"].is_null(), "{snapshot}");
+        // The native runtime sends its metrics along.
+        assert_eq!(snapshot["metrics"]["workers"], 2, "{snapshot}");
+        assert!(snapshot["metrics"]["polls"].as_u64().unwrap() > 0);
 
         // Several clients at once.
         let mut second = BufReader::new(TcpStream::connect(console.local_addr()).unwrap());

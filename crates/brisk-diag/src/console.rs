@@ -19,8 +19,8 @@
 //! - `hazards`: the hazards seen in this snapshot, each
 //!   `{"kind":..,"task":id or null,"message":..}`.
 //! - `metrics`: the runtime's counters by name (`workers`, `polls`,
-//!   `steals`, ...), or `null` when the server was started without a
-//!   metrics source ([`Builder::metrics`]).
+//!   `steals`, `inject_queue_depth`, `blocking_threads`, ...), or `null`
+//!   for a runtime that keeps none.
 
 use crate::dump::Dump;
 use brisk_core::runtime::Handle;
@@ -73,16 +73,12 @@ const WRITE_TIMEOUT: Duration = Duration::from_millis(500);
 /// How often the server thread looks for new clients between snapshots.
 const ACCEPT_STEP: Duration = Duration::from_millis(20);
 
-/// A metrics source: the runtime's counters by name.
-type MetricsFn = dyn Fn() -> Vec<(&'static str, u64)> + Send + Sync;
-
 /// Configures a console server; see [`Console::builder`].
 #[derive(Clone)]
 pub struct Builder {
     addrs: Result<Vec<SocketAddr>, String>,
     interval: Duration,
     allow_remote: bool,
-    metrics: Option<Arc<MetricsFn>>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -91,7 +87,6 @@ impl std::fmt::Debug for Builder {
             .field("addrs", &self.addrs)
             .field("interval", &self.interval)
             .field("allow_remote", &self.allow_remote)
-            .field("metrics", &self.metrics.is_some())
             .finish()
     }
 }
@@ -102,7 +97,6 @@ impl Default for Builder {
             addrs: Ok(vec![SocketAddr::from(([127, 0, 0, 1], 6669))]),
             interval: Duration::from_millis(250),
             allow_remote: false,
-            metrics: None,
         }
     }
 }
@@ -170,17 +164,6 @@ impl Builder {
         self
     }
 
-    /// A source of runtime counters, sampled for each snapshot and sent as
-    /// its `metrics` object. Runtimes that start a console from
-    /// `BRISK_CONSOLE` pass their own `RuntimeMetrics`.
-    pub fn metrics(
-        mut self,
-        metrics: impl Fn() -> Vec<(&'static str, u64)> + Send + Sync + 'static,
-    ) -> Builder {
-        self.metrics = Some(Arc::new(metrics));
-        self
-    }
-
     /// Binds the listener and starts the server thread for `handle`'s
     /// runtime. The thread is a plain OS thread, not a task: the console
     /// keeps updating while every worker is stuck.
@@ -210,7 +193,6 @@ impl Builder {
             listener,
             clients: Vec::new(),
             interval: self.interval,
-            metrics: self.metrics,
             seq: 0,
         };
         let thread = std::thread::Builder::new()
@@ -384,11 +366,8 @@ pub fn serve() -> io::Result<Console> {
 /// variable is malformed or the address cannot be bound: a diagnostic port
 /// must not stop the application.
 #[doc(hidden)]
-pub fn spawn_from_env(
-    handle: &Handle,
-    metrics: impl Fn() -> Vec<(&'static str, u64)> + Send + Sync + 'static,
-) -> Option<Console> {
-    let result = Builder::from_env()?.and_then(|b| b.metrics(metrics).spawn(handle));
+pub fn spawn_from_env(handle: &Handle) -> Option<Console> {
+    let result = Builder::from_env()?.and_then(|b| b.spawn(handle));
     match result {
         Ok(console) => Some(console),
         Err(e) => {
@@ -430,7 +409,6 @@ struct Server {
     listener: TcpListener,
     clients: Vec<TcpStream>,
     interval: Duration,
-    metrics: Option<Arc<MetricsFn>>,
     seq: u64,
 }
 
@@ -496,7 +474,10 @@ impl Server {
                 .map_or(0, |d| d.as_millis() as u64),
             hazards: hazards(&self.handle, &dump),
             dump: &dump,
-            metrics: self.metrics.as_ref().map(|m| m().into_iter().collect()),
+            metrics: {
+                let m = self.handle.backend().metrics();
+                (!m.is_empty()).then(|| m.into_iter().collect())
+            },
         };
         self.seq += 1;
         // Only a `Serialize` impl that fails could fail here; the dump's

@@ -60,8 +60,8 @@
 //! or with no code change at all: `BRISK_CONSOLE=127.0.0.1:6669 ./my-app`.
 //! Every native runtime built through `brisk::Runtime::builder()` (and so
 //! `#[brisk::main]` and `brisk::run`) reads `BRISK_CONSOLE` when it is built
-//! and serves itself, with its runtime metrics, until it shuts down (with
-//! the facade's default feature `console`). Then, in another terminal:
+//! and serves itself until it shuts down (with the facade's default
+//! feature `console`). Then, in another terminal:
 //!
 //! ```text
 //! cargo run -p brisk-console            # or: brisk-console 127.0.0.1:6669

@@ -35,6 +35,9 @@
 //! }
 //! ```
 //!
+//! Since it goes through the builder, the runtime honours what the builder
+//! honours, such as `BRISK_CONSOLE=127.0.0.1:6669` for the live console.
+//!
 //! Pick the single-threaded scheduler with `flavor = "current_thread"`:
 //!
 //! ```ignore

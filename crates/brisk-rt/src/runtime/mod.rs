@@ -257,6 +257,12 @@ impl Builder {
 
     /// Builds the runtime and starts its threads.
     ///
+    /// With the feature `console` (on by default in the `brisk` facade),
+    /// a runtime built while the environment variable `BRISK_CONSOLE` holds
+    /// an address (`127.0.0.1:6669`) serves the live console there until it
+    /// shuts down; see `brisk::diag::console`. A malformed, non-loopback or
+    /// busy address is reported on stderr and the runtime runs without one.
+    ///
     /// # Errors
     /// If the OS refuses to start a worker thread.
     ///
@@ -382,13 +388,7 @@ impl Builder {
         }
         #[cfg(feature = "console")]
         {
-            let weak = Arc::downgrade(&shared);
-            let flavor = self.flavor;
-            *rt.console.lock().unwrap() =
-                brisk_diag::console::spawn_from_env(&handle, move || match weak.upgrade() {
-                    Some(shared) => metrics_of(&shared, flavor).to_pairs(),
-                    None => Vec::new(),
-                });
+            *rt.console.lock().unwrap() = brisk_diag::console::spawn_from_env(&handle);
         }
         Ok(rt)
     }
@@ -468,6 +468,14 @@ impl Backend for RtBackend {
 
     fn rand_u64(&self) -> Option<u64> {
         Some(self.rng.next_u64())
+    }
+
+    fn metrics(&self) -> Vec<(&'static str, u64)> {
+        let flavor = match self.shared.flavor {
+            Flavor::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Flavor::MultiThread(_) => RuntimeFlavor::MultiThread,
+        };
+        metrics_of(&self.shared, flavor).to_pairs()
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -860,9 +868,8 @@ fn metrics_of(s: &Shared, flavor: RuntimeFlavor) -> RuntimeMetrics {
 }
 
 impl RuntimeMetrics {
-    /// The metrics as the live console sends them: one number per name
-    /// (queue depths summed, with the deepest local queue).
-    #[cfg(feature = "console")]
+    /// The metrics by name, as `Backend::metrics` reports them: one number
+    /// per name (queue depths summed, with the deepest local queue).
     fn to_pairs(&self) -> Vec<(&'static str, u64)> {
         let n = |v: usize| v as u64;
         vec![
