@@ -1,5 +1,5 @@
 //! Diagnostics for Brisk runtimes: task dumps, the wait-for graph and its
-//! deadlock cycles, and a dump printed on a signal.
+//! deadlock cycles, a dump printed on a signal, and the live console.
 //!
 //! Everything here reads what the task model already records for every
 //! task, at no cost to the tasks: its id, name, spawn location, parent, state,
