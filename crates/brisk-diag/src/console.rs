@@ -59,8 +59,8 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const DEFAULT_ADDR: &str = "127.0.0.1:6669";
 
 /// The environment variable read by [`Builder::from_env`]: an address to
-/// serve the console on (`127.0.0.1:6669`), `1` or `on` for
-/// [`DEFAULT_ADDR`], or empty, `0` or `off` for no console.
+/// serve the console on (`127.0.0.1:6669`), `1`, `on` or `true` for
+/// [`DEFAULT_ADDR`], or empty, `0`, `off` or `false` for no console.
 pub const ENV_VAR: &str = "BRISK_CONSOLE";
 
 /// At most this many clients are served at once; more are closed on accept.
@@ -443,7 +443,8 @@ impl Server {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     // ECONNABORTED and friends: that client is gone; look again.
                     Err(e) if is_per_connection(&e) => {}
-                    Err(_) => return,
+                    // Out of file descriptors, say: try again next round.
+                    Err(_) => break,
                 }
             }
             let now = Instant::now();
