@@ -26,8 +26,8 @@
 //!   task waits on (and who holds it), where it was spawned. Sortable and
 //!   filterable.
 //! - **Task detail** (`Enter` on a task): id, name, location, parent, state,
-//!   polls, wakes (waker clones, wakes, drops), the wait-point, the *wait
-//!   chain* — what the task waits on, who holds that, what the holder waits
+//!   polls, wakes (waker clones, wakes, drops), the wait-point with the
+//!   `#[brisk::traced]` functions it is awaited in, the *wait chain* — what the task waits on, who holds that, what the holder waits
 //!   on, and so on, ending in a deadlock cycle if there is one — and a
 //!   histogram of poll times.
 //! - **Resources** (`2`): each resource some task waits on, with its holders

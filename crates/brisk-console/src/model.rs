@@ -133,6 +133,18 @@ pub struct Wait {
     pub holders: Vec<Holder>,
     /// Holders beyond those listed.
     pub more_holders: u64,
+    /// The `#[brisk::traced]` functions the task waits in, outermost first.
+    pub chain: Vec<Frame>,
+}
+
+/// One `#[brisk::traced]` function in a wait's await chain.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Frame {
+    /// The function's path or given name.
+    pub name: String,
+    /// Where it is defined.
+    pub location: String,
 }
 
 impl Wait {

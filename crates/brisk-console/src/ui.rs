@@ -315,9 +315,21 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, app: &App, s: &Snapshot, id: u
                 |w| format!("{} at {}", w.resource_label(), w.location),
             ),
         ),
-        Line::raw(""),
-        Line::styled("Wait chain", BOLD),
     ];
+    if let Some(w) = t.waiting_on.as_ref().filter(|w| !w.chain.is_empty()) {
+        lines.push(Line::styled("  awaiting in (outermost first):", DIM));
+        for (i, frame) in w.chain.iter().enumerate() {
+            lines.push(Line::raw(format!(
+                "  {:width$}{} ({})",
+                "",
+                frame.name,
+                frame.location,
+                width = 10 + 2 * i
+            )));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Wait chain", BOLD));
     lines.extend(chain_lines(app, s, id));
     let hazards: Vec<_> = s.hazards.iter().filter(|h| h.task == Some(id)).collect();
     if !hazards.is_empty() {
@@ -355,6 +367,9 @@ fn chain_lines(app: &App, s: &Snapshot, id: u64) -> Vec<Line<'static>> {
                     w.resource_label(),
                     w.location
                 );
+                if let Some(frame) = w.chain.last() {
+                    line.push_str(&format!(" in {}", frame.name));
+                }
                 if w.kind != "Task" && !w.holders.is_empty() {
                     line.push_str(&format!(
                         ", held by {}",

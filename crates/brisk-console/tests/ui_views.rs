@@ -21,7 +21,8 @@ const SNAPSHOT: &str = r#"{"v":1,"seq":4,"unix_ms":0,
    "waiting_on":{"kind":"Notify","resource":20,"location":"src/holder.rs:8:13","holders":[],"more_holders":0}},
   {"id":3,"name":"checkout","location":"src/shop.rs:30:1","parent":1,"kind":"task","state":"idle",
    "cancelled":false,"polls":7,"wakers":{"clones":2,"wakes":5,"drops":1},
-   "waiting_on":{"kind":"Mutex","resource":7,"location":"src/shop.rs:33:20","holders":[{"Task":2}],"more_holders":0}},
+   "waiting_on":{"kind":"Mutex","resource":7,"location":"src/shop.rs:33:20","holders":[{"Task":2}],"more_holders":0,
+    "chain":[{"name":"shop::checkout","location":"src/shop.rs:12:1"},{"name":"shop::reserve","location":"src/shop.rs:31:1"}]}},
   {"id":4,"name":"checkout-2","location":"src/shop.rs:30:1","parent":1,"kind":"task","state":"idle",
    "cancelled":false,"polls":1,"wakers":{"clones":0,"wakes":0,"drops":0},
    "waiting_on":{"kind":"Mutex","resource":7,"location":"src/shop.rs:33:20","holders":[{"Task":2}],"more_holders":0}},
@@ -167,7 +168,7 @@ fn detail_shows_the_wait_chain_wakes_and_histogram() {
     let a = row_of(&s, "#5 waits on Task #3 at src/report.rs:5:5");
     let b = row_of(
         &s,
-        "→ #3 (checkout) waits on Mutex #7 at src/shop.rs:33:20, held by #2 (holder)",
+        "→ #3 (checkout) waits on Mutex #7 at src/shop.rs:33:20 in shop::reserve, held by #2 (holder)",
     );
     let c = row_of(&s, "→ #2 (holder) waits on Notify #20");
     assert!(a < b && b < c);
@@ -187,6 +188,20 @@ fn detail_shows_the_wait_chain_wakes_and_histogram() {
     let row = &s[row_of(&s, "8µs–16µs")];
     assert!(row.contains("█") && row.trim_end().ends_with(" 7"), "{row}");
     assert!(shows(&s, "long_poll: a poll of main took 120 ms"));
+}
+
+#[test]
+fn detail_shows_the_await_chain_through_traced_functions() {
+    let mut app = app();
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Detail(3));
+    let s = screen(&app);
+    let outer = row_of(&s, "shop::checkout (src/shop.rs:12:1)");
+    let inner = row_of(&s, "shop::reserve (src/shop.rs:31:1)");
+    assert!(outer < inner);
+    assert!(row_of(&s, "awaiting in") < outer);
 }
 
 #[test]
