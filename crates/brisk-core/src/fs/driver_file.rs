@@ -68,6 +68,12 @@ impl DriverFile {
         }
     }
 
+    /// The driver's file, for calls outside the ordered state machine
+    /// (`metadata`).
+    pub(crate) fn io(&self) -> &dyn FileIo {
+        &*self.io
+    }
+
     fn start(&mut self, op: Op, fut: BoxFuture<'static, io::Result<Outcome>>) {
         debug_assert!(self.pending.is_none());
         self.pending = Some(Pending { op, fut });
