@@ -55,3 +55,19 @@ fn buggify_is_false_outside_the_simulator() {
     let fired = brisk::run(async { (0..1000).filter(|_| brisk::sim::buggify!()).count() });
     assert_eq!(fired, 0);
 }
+
+#[test]
+fn without_the_sim_feature_buggify_is_a_constant_false() {
+    // What `brisk::sim::buggify!()` expands to when brisk's `sim` feature is
+    // off (tested here in every build; `tests/sim_feature_off.rs` checks the
+    // switch itself). A constant: usable where only constants are.
+    const OFF: bool = brisk::__buggify_off!();
+    assert!(!OFF);
+    // Even inside a simulation whose sites would fire.
+    let mut sim = Sim::builder().seed(1).build();
+    let client = sim.client("c", async {
+        (0..1000).any(|_| brisk::__buggify_off!()) || !(0..1000).any(|_| brisk::sim::buggify!())
+    });
+    sim.run().unwrap();
+    assert!(!client.output(), "the feature-on form fired, the off form never");
+}
