@@ -63,11 +63,20 @@ fn without_the_sim_feature_buggify_is_a_constant_false() {
     // switch itself). A constant: usable where only constants are.
     const OFF: bool = brisk::__buggify_off!();
     assert!(!OFF);
-    // Even inside a simulation whose sites would fire.
-    let mut sim = Sim::builder().seed(1).build();
-    let client = sim.client("c", async {
-        (0..1000).any(|_| brisk::__buggify_off!()) || !(0..1000).any(|_| brisk::sim::buggify!())
-    });
-    sim.run().unwrap();
-    assert!(!client.output(), "the feature-on form fired, the off form never");
+    // Even inside simulations whose sites fire.
+    let (mut on, mut off) = (0, 0);
+    for seed in 0..20 {
+        let mut sim = Sim::builder().seed(seed).build();
+        let client = sim.client("c", async {
+            let off = (0..100).filter(|_| brisk::__buggify_off!()).count();
+            let on = (0..100).filter(|_| brisk::sim::buggify!()).count();
+            (on, off)
+        });
+        sim.run().unwrap();
+        let (a, b) = client.output();
+        on += a;
+        off += b;
+    }
+    assert!(on > 0, "the feature-on form fires in some of 20 seeds");
+    assert_eq!(off, 0, "the feature-off form never does");
 }
