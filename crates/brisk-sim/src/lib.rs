@@ -150,6 +150,7 @@
 #[path = "test_support.rs"]
 pub mod __private;
 pub mod buggify;
+mod deadline;
 pub mod disk;
 mod error;
 mod handle;
@@ -159,6 +160,7 @@ mod sim;
 mod trace;
 mod world;
 
+pub use deadline::Deadline;
 pub use disk::{DiskFault, SimDisk};
 pub use error::SimError;
 pub use handle::{handle, try_handle, SimHandle};

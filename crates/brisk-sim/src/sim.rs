@@ -1,5 +1,6 @@
 //! `Sim`: building a simulation, its nodes and clients, and running it.
 
+use crate::deadline::Deadline;
 use crate::disk::SimDisk;
 use crate::error::{self, SimError};
 use crate::handle::Control;
@@ -782,19 +783,32 @@ impl Sim {
         self.run_inner(None)
     }
 
-    /// Runs until global virtual time reaches `deadline` (time since the
-    /// simulation started), or until a client fails. Clients that finish
-    /// do not stop it.
+    /// Runs until global virtual time reaches `deadline`, or until a client
+    /// fails. Clients that finish do not stop it.
+    ///
+    /// `deadline` is a [`Duration`] since the simulation started or a
+    /// [`brisk::time::Instant`](brisk_core::time::Instant) of the simulation
+    /// (see [`Deadline`] for how an instant is read). A deadline that has
+    /// passed runs only what is ready now, and time does not move back.
     ///
     /// # Errors
     /// [`SimError::ClientPanicked`] if a client panicked.
     ///
     /// # Panics
     /// Inside a Brisk runtime or task, or from inside a simulation.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let mut sim = brisk::sim::Sim::builder().build();
+    /// sim.run_until(Duration::from_secs(5)).unwrap();
+    /// let later = brisk::time::Instant::from_origin(Duration::from_secs(8));
+    /// sim.run_until(later).unwrap();
+    /// assert_eq!(sim.now(), Duration::from_secs(8));
+    /// ```
     #[track_caller]
-    pub fn run_until(&mut self, deadline: Duration) -> Result<(), SimError> {
-        let deadline = deadline.as_nanos().min(u128::from(u64::MAX)) as u64;
-        self.run_inner(Some(deadline))
+    pub fn run_until(&mut self, deadline: impl Into<Deadline>) -> Result<(), SimError> {
+        self.run_inner(Some(deadline.into().as_nanos()))
     }
 
     /// Runs for `duration` more of virtual time; see [`run_until`](Sim::run_until).
@@ -807,7 +821,7 @@ impl Sim {
     #[track_caller]
     pub fn run_for(&mut self, duration: Duration) -> Result<(), SimError> {
         let deadline = self.now().saturating_add(duration);
-        self.run_until(deadline)
+        self.run_until(Deadline::after_start(deadline))
     }
 
     #[track_caller]
