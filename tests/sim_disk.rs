@@ -398,3 +398,20 @@ fn a_crash_during_a_slow_write_drops_it_without_panicking() {
     );
     assert_eq!(got.unwrap(), b"");
 }
+
+#[test]
+fn a_write_far_past_the_end_fails_with_file_too_large() {
+    let mut sim = Sim::builder().seed(12).build();
+    let client = sim.client("c", async {
+        let mut f = File::create("/big").await.unwrap();
+        f.seek(SeekFrom::Start(1 << 40)).await.unwrap();
+        f.write_all(b"x").await.unwrap(); // handed off: the flush reports it
+        let write = f.flush().await.unwrap_err().kind();
+        let set_len = f.set_len(u64::MAX).await.unwrap_err().kind();
+        let len = fs::metadata("/big").await.unwrap().len();
+        (write, set_len, len)
+    });
+    sim.run().unwrap();
+    let k = io::ErrorKind::FileTooLarge;
+    assert_eq!(client.output(), (k, k, 0));
+}

@@ -179,3 +179,41 @@ fn run_until_takes_an_instant_of_the_simulation() {
     sim.run_until(woke).unwrap();
     assert_eq!(sim.now(), Duration::from_secs(31));
 }
+
+#[test]
+fn a_step_limit_stops_a_livelock_that_no_time_limit_can() {
+    let build = || {
+        Sim::builder()
+            .seed(2)
+            .time_limit(Duration::from_secs(1))
+            .step_limit(5_000)
+            .build()
+    };
+    let mut sim = build();
+    sim.node("busy").init(|| async {
+        loop {
+            brisk::task::yield_now().await;
+        }
+    });
+    let _client = sim.client("c", std::future::pending::<()>());
+    match sim.run() {
+        Err(SimError::StepLimit { limit, report }) => {
+            assert_eq!(limit, 5_000);
+            assert!(report.contains("node \"busy\""), "{report}");
+        }
+        other => panic!("expected a step limit, got {other:?}"),
+    }
+    assert_eq!(sim.now(), Duration::ZERO, "time stood still");
+    assert_eq!(sim.steps(), 5_000);
+
+    // Under the limit, a run is unaffected.
+    let mut sim = build();
+    let client = sim.client("c", async {
+        for _ in 0..100 {
+            brisk::task::yield_now().await;
+        }
+        7
+    });
+    sim.run().unwrap();
+    assert_eq!(client.output(), 7);
+}

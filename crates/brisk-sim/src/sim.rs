@@ -39,6 +39,7 @@ pub struct Builder {
     scheduler: Scheduler,
     tick: Duration,
     time_limit: Option<Duration>,
+    step_limit: Option<u64>,
     trace: bool,
     net: NetConfig,
 }
@@ -50,6 +51,7 @@ impl Default for Builder {
             scheduler: Scheduler::Random,
             tick: Duration::from_micros(1),
             time_limit: None,
+            step_limit: None,
             trace: false,
             net: NetConfig::new(),
         }
@@ -94,8 +96,32 @@ impl Builder {
 
     /// Fails the run with [`SimError::TimeLimit`] if the clients have not
     /// finished by this much global virtual time (default: no limit).
+    ///
+    /// Code that never lets virtual time pass — a loop of `yield_now`, a
+    /// retry without a sleep — is not stopped by it: see
+    /// [`step_limit`](Builder::step_limit).
     pub fn time_limit(mut self, limit: Duration) -> Self {
         self.time_limit = Some(limit);
+        self
+    }
+
+    /// Fails the run with [`SimError::StepLimit`] once this many task polls
+    /// ([`Sim::steps`], counted from the start of the simulation) have run
+    /// without the clients finishing (default: no limit). It catches livelocks — tasks that keep each other busy while
+    /// virtual time stands still — which no time limit can.
+    ///
+    /// ```
+    /// let mut sim = brisk::sim::Sim::builder().step_limit(1_000).build();
+    /// sim.client("spinner", async {
+    ///     loop {
+    ///         brisk::task::yield_now().await; // time never moves
+    ///     }
+    /// });
+    /// let err = sim.run().unwrap_err();
+    /// assert!(matches!(err, brisk::sim::SimError::StepLimit { limit: 1_000, .. }));
+    /// ```
+    pub fn step_limit(mut self, steps: u64) -> Self {
+        self.step_limit = Some(steps);
         self
     }
 
@@ -121,6 +147,7 @@ impl Builder {
             nodes: Vec::new(),
             clients_pending: Rc::new(Cell::new(0)),
             time_limit: self.time_limit,
+            step_limit: self.step_limit,
             trace: self.trace.then(Vec::new),
         }
     }
@@ -209,6 +236,7 @@ pub struct Sim {
     nodes: Vec<Slot>,
     clients_pending: Rc<Cell<usize>>,
     time_limit: Option<Duration>,
+    step_limit: Option<u64>,
     trace: Option<Vec<TraceEvent>>,
 }
 
@@ -578,10 +606,12 @@ impl Sim {
         tasks.sort_by_key(|t| t.as_ref().id());
         let _enter = context::enter(handle.clone());
         for task in tasks {
-            // SAFETY: every task of a node was spawned on the simulation's
-            // thread (local tasks can only be spawned here, see
-            // `NodeBackend::local_scheduler`), which is this thread: `Sim`
-            // is neither `Send` nor `Sync`.
+            // SAFETY: only local tasks need their owner thread here. A
+            // node's local tasks can only be spawned on the thread that
+            // built its backend (`NodeBackend::local_scheduler` checks),
+            // and every backend is built by this `Sim`, on this thread:
+            // `Sim` is neither `Send` nor `Sync`. (Other tasks may have been
+            // spawned through a `Handle` from any thread; they are `Send`.)
             unsafe { task.shutdown_in_place() };
         }
     }
@@ -849,6 +879,14 @@ impl Sim {
             }
             if until.is_none() && self.clients_pending.get() == 0 {
                 return Ok(());
+            }
+            if let Some(limit) = self.step_limit {
+                if self.world.state.lock().steps >= limit {
+                    return Err(SimError::StepLimit {
+                        limit,
+                        report: self.report(),
+                    });
+                }
             }
             let picked = {
                 let mut st = self.world.state.lock();

@@ -67,6 +67,9 @@
 //!   the latest unsynced change that survived.
 //!
 //! # Simplifications
+//! - A file holds at most 1 GiB (it lives in memory): a write or `set_len`
+//!   past that fails with kind `FileTooLarge` (`EFBIG`) instead of
+//!   allocating.
 //! - Operations apply atomically when they complete; crashes happen between
 //!   operations (a write in flight when its node crashes is dropped with
 //!   its task).

@@ -85,6 +85,15 @@ pub(crate) struct Disk {
     pub(crate) last_crash: CrashReport,
 }
 
+/// The largest simulated file: files live in memory, and a write far past
+/// the end (or a `set_len`) must fail, not exhaust the process's memory.
+pub(crate) const MAX_FILE_LEN: u64 = 1 << 30;
+
+/// `EFBIG`: a write or `set_len` beyond [`MAX_FILE_LEN`].
+fn too_large() -> io::Error {
+    io::Error::new(ErrorKind::FileTooLarge, crate::error::DISK_FILE_TOO_LARGE)
+}
+
 fn err(kind: ErrorKind, msg: &str, path: &Path) -> io::Error {
     io::Error::new(kind, format!("{msg}: {}", path.display()))
 }
@@ -220,13 +229,8 @@ impl Disk {
         };
         let end = offset
             .checked_add(bytes.len() as u64)
-            .and_then(|e| usize::try_from(e).ok())
-            .ok_or_else(|| {
-                io::Error::new(
-                    ErrorKind::InvalidInput,
-                    "brisk::sim disk: write past the largest file size",
-                )
-            })?;
+            .filter(|e| *e <= MAX_FILE_LEN)
+            .ok_or_else(too_large)? as usize;
         apply_write(&mut inode.data, offset as usize, &bytes);
         inode.times.modified = self.now;
         inode.log.push((Change::Write { offset, bytes }, self.now));
@@ -234,9 +238,10 @@ impl Disk {
     }
 
     pub(crate) fn set_len(&mut self, ino: u64, len: u64) -> io::Result<()> {
-        let len_usize = usize::try_from(len).map_err(|_| {
-            io::Error::new(ErrorKind::InvalidInput, "brisk::sim disk: length too large")
-        })?;
+        if len > MAX_FILE_LEN {
+            return Err(too_large());
+        }
+        let len_usize = len as usize;
         if let Some(inode) = self.inodes.get_mut(&ino) {
             inode.data.resize(len_usize, 0);
             inode.times.modified = self.now;
@@ -602,6 +607,19 @@ mod tests {
         d.write_at(g, 0, b"2".to_vec()).unwrap();
         d.rename(Path::new("/g"), Path::new("/z/y/f")).unwrap();
         assert_eq!(d.read(Path::new("/z/y/f")).unwrap(), b"2");
+    }
+
+    #[test]
+    fn writes_and_lengths_past_the_largest_file_fail_without_allocating() {
+        let mut d = disk();
+        let f = d.create_file(Path::new("/f")).unwrap();
+        for offset in [MAX_FILE_LEN, u64::MAX - 1, 1 << 40] {
+            let e = d.write_at(f, offset, b"xy".to_vec()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::FileTooLarge, "offset {offset}");
+        }
+        let e = d.set_len(f, MAX_FILE_LEN + 1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::FileTooLarge);
+        assert_eq!(d.len(f), 0, "nothing was applied");
     }
 
     #[test]
