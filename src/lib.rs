@@ -70,7 +70,7 @@
 //! `#[brisk::test(sim)]` test).
 //!
 //! - `sim` (default): the simulator, [`sim`]. Without it, `brisk::sim` holds
-//!   only [`buggify!`](sim::buggify), which is then the constant `false`:
+//!   only [`buggify!`](macro@sim::buggify), which is then the constant `false`:
 //!   fault points compile to nothing, and `brisk-sim` is not built. With
 //!   it, `buggify!()` outside a simulation costs one thread-local read and
 //!   a predictable branch. To ship without the simulator and test with it,
@@ -112,7 +112,7 @@ pub mod sim {
 }
 
 /// The deterministic simulator is not in this build (brisk's `sim` feature
-/// is off): only [`buggify!`](crate::sim::buggify), the constant `false`,
+/// is off): only [`buggify!`](macro@crate::sim::buggify), the constant `false`,
 /// is here, so code with fault points builds unchanged.
 #[cfg(not(feature = "sim"))]
 pub mod sim {

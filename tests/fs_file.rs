@@ -488,7 +488,11 @@ async fn portable_metadata_matches_std_on_the_native_runtime() {
     let mut std_perms = std.permissions();
     std_perms.set_readonly(true);
     fs::set_permissions(dir.join("f"), std_perms).await.unwrap();
-    assert!(fs::metadata(dir.join("f")).await.unwrap().permissions().readonly());
+    assert!(fs::metadata(dir.join("f"))
+        .await
+        .unwrap()
+        .permissions()
+        .readonly());
     let mut perms = fs::metadata(dir.join("f")).await.unwrap().permissions();
     perms.set_readonly(false);
     file.set_permissions(perms).await.unwrap();

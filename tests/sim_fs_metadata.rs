@@ -76,7 +76,10 @@ fn directories_have_a_kind_and_no_times() {
     let (dir, root, missing) = client.output();
     assert!(dir.is_dir() && !dir.is_file());
     assert_eq!(dir.len(), 0);
-    assert_eq!(dir.modified().unwrap_err().kind(), io::ErrorKind::Unsupported);
+    assert_eq!(
+        dir.modified().unwrap_err().kind(),
+        io::ErrorKind::Unsupported
+    );
     assert!(root.file_type().is_dir());
     assert_eq!(missing, io::ErrorKind::NotFound);
 }

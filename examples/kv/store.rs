@@ -263,9 +263,7 @@ async fn replicate_once(r: &Replica, follower: &str) -> io::Result<()> {
     let mut log_len = r.log_len.subscribe();
     loop {
         // Caught up: wait for the next write (or for the replica to fail).
-        let _ = log_len
-            .wait_for(|&len| len > next || r.is_failed())
-            .await;
+        let _ = log_len.wait_for(|&len| len > next || r.is_failed()).await;
         if r.is_failed() {
             return Err(io::Error::other("replica failed"));
         }

@@ -208,10 +208,20 @@ impl fmt::Debug for Permissions {
 /// [`File::metadata`](super::File::metadata) and
 /// [`DirEntry::metadata`](super::DirEntry::metadata).
 ///
-/// It works the same on the native runtime and in the simulator; see the
-/// module docs of [`brisk::fs`](super) for what each source fills in. On
-/// the native runtime [`as_std`](Metadata::as_std) gives the std value for
-/// platform extensions.
+/// It works the same on the native runtime and in the simulator. On the
+/// native runtime it wraps the std value, and [`as_std`](Metadata::as_std)
+/// gives it back for platform extensions; under an fs driver (the
+/// simulator's disk) it is built from the driver's stat.
+///
+/// # Times
+/// [`modified`](Metadata::modified), [`accessed`](Metadata::accessed) and
+/// [`created`](Metadata::created) are [`SystemTime`]s, as in std. The
+/// simulator stamps a file with the *node's virtual clock* (with the
+/// node's skew and drift), counted from [`UNIX_EPOCH`](std::time::UNIX_EPOCH):
+/// a file written 3 s into a simulation has `modified() == UNIX_EPOCH +
+/// 3 s`, the same on every run of the seed. A time the source does not keep
+/// (the simulator keeps none for directories) is an error of kind
+/// `Unsupported`, as std reports a time the platform does not have.
 ///
 /// # Examples
 /// ```
@@ -288,7 +298,7 @@ impl Metadata {
     ///
     /// # Errors
     /// Kind `Unsupported` if the source keeps no such time (see the
-    /// [module docs](self#times)).
+    /// [`Metadata`] docs).
     pub fn modified(&self) -> io::Result<SystemTime> {
         match &self.repr {
             Repr::Std(std) => std.modified(),
@@ -360,7 +370,10 @@ impl Metadata {
 /// The std permissions to set on the OS file `path`: those `perm` carries,
 /// or (for permissions an fs driver made) the file's current ones with
 /// `perm`'s read-only flag. Runs on the blocking pool.
-pub(crate) fn to_std(perm: Permissions, path: &std::path::Path) -> io::Result<std::fs::Permissions> {
+pub(crate) fn to_std(
+    perm: Permissions,
+    path: &std::path::Path,
+) -> io::Result<std::fs::Permissions> {
     match perm.into_parts() {
         (_, Some(std)) => Ok(std),
         (readonly, None) => {
@@ -412,7 +425,10 @@ mod tests {
         let meta = Metadata::from_stat(stat);
         assert!(meta.is_file() && !meta.is_dir() && !meta.is_symlink());
         assert_eq!(meta.len(), 7);
-        assert_eq!(meta.modified().unwrap(), UNIX_EPOCH + Duration::from_secs(3));
+        assert_eq!(
+            meta.modified().unwrap(),
+            UNIX_EPOCH + Duration::from_secs(3)
+        );
         assert_eq!(
             meta.created().unwrap_err().kind(),
             io::ErrorKind::Unsupported
@@ -429,17 +445,16 @@ mod tests {
         assert!(meta.is_dir());
         assert_eq!(meta.len(), std.len());
         assert_eq!(meta.modified().unwrap(), std.modified().unwrap());
-        assert_eq!(
-            meta.permissions().readonly(),
-            std.permissions().readonly()
-        );
+        assert_eq!(meta.permissions().readonly(), std.permissions().readonly());
         assert!(meta.as_std().is_some());
         assert!(meta.file_type().as_std().is_some());
     }
 
     #[test]
     fn set_readonly_updates_the_std_value() {
-        let std = std::fs::metadata(std::env::temp_dir()).unwrap().permissions();
+        let std = std::fs::metadata(std::env::temp_dir())
+            .unwrap()
+            .permissions();
         let mut perms = Permissions::from(std);
         perms.set_readonly(!perms.readonly());
         assert_eq!(perms.readonly(), perms.as_std().unwrap().readonly());
