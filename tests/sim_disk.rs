@@ -415,3 +415,27 @@ fn a_write_far_past_the_end_fails_with_file_too_large() {
     let k = io::ErrorKind::FileTooLarge;
     assert_eq!(client.output(), (k, k, 0));
 }
+
+#[test]
+fn seeks_and_writes_past_the_largest_position_are_errors_not_overflows() {
+    let mut sim = Sim::builder().seed(13).build();
+    let client = sim.client("c", async {
+        let mut f = File::create("/f").await.unwrap();
+        let kind = |r: io::Result<u64>| r.map_err(|e| e.kind());
+        (
+            kind(f.seek(SeekFrom::Current(i64::MAX)).await),
+            kind(f.seek(SeekFrom::Current(1)).await),
+            f.write(b"x").await.map_err(|e| e.kind()),
+            kind(f.seek(SeekFrom::Start(u64::MAX)).await),
+            kind(f.seek(SeekFrom::End(-1)).await),
+            kind(f.seek(SeekFrom::Current(0)).await),
+        )
+    });
+    sim.run().unwrap();
+    let max = i64::MAX as u64;
+    let bad = io::ErrorKind::InvalidInput;
+    assert_eq!(
+        client.output(),
+        (Ok(max), Err(bad), Err(bad), Err(bad), Err(bad), Ok(max))
+    );
+}

@@ -67,6 +67,10 @@ and `File` open, read, write, seek, `metadata`, `set_len`, `sync_all` and `sync_
 permissions, links or OS handles): use one of those operations, or run this code on the native \
 runtime";
 
+pub(crate) const FS_BAD_POSITION: &str = "`brisk::fs::File`: invalid position: a seek \
+went before the start of the file or past the largest position (`i64::MAX`, as on the OS), or a \
+write would end past it: seek to a position within `0..=i64::MAX`";
+
 pub(crate) const FS_NO_TIME: &str = "this time is not kept by the source of the metadata (the \
 simulator's disk keeps the times of files, not of directories): use `modified`, `accessed` or \
 `created` of a file, or treat the time as unknown";
