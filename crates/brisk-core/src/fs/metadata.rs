@@ -40,14 +40,14 @@ use std::time::SystemTime;
 /// # Ok::<(), std::io::Error>(())
 /// # }).unwrap();
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FileType {
     kind: Kind,
     std: Option<std::fs::FileType>,
 }
 
 /// What a [`FileType`] says without the std value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
     File,
     Dir,
