@@ -65,8 +65,13 @@
 //! - [`Runtime::builder`] for full control.
 //!
 //! ## Feature flags and environment variables
-//! Both features are off by default; no environment variable changes this
-//! crate's behaviour.
+//! Both features are off by default. One environment variable is read:
+//!
+//! - `BRISK_TASK_TIMING=1` (or `0`): per-poll timing (busy time, idle time
+//!   and a poll-duration histogram per task, shown by `brisk::diag::dump()`)
+//!   on (or off) for runtimes whose builder does not decide with
+//!   `task_timing`. Without it, timing is on in debug builds and off in
+//!   release builds.
 //!
 //! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
 //!   also implement `tokio::io::AsyncRead` and `tokio::io::AsyncWrite`, so

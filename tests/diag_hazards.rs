@@ -84,8 +84,16 @@ fn a_measured_long_poll_names_the_task_its_location_and_last_wait_point() {
         assert_eq!(h.kind, "long_poll");
         assert!(h.message.contains("\"hasher\""), "{}", h.message);
         assert!(h.message.contains("diag_hazards.rs"), "{}", h.message);
-        assert!(h.message.contains("Timer"), "last wait-point: {}", h.message);
-        assert!(h.message.contains("spawn_blocking"), "the fix: {}", h.message);
+        assert!(
+            h.message.contains("Timer"),
+            "last wait-point: {}",
+            h.message
+        );
+        assert!(
+            h.message.contains("spawn_blocking"),
+            "the fix: {}",
+            h.message
+        );
         // Reported once per task, and in the runtime's log.
         assert!(rx.try_recv().is_err());
         let logged = brisk::diag::hazards_of(rt.handle());
@@ -186,9 +194,7 @@ fn a_task_pending_without_a_waker_is_reported() {
             let (b, rx) = builder(current);
             let rt = { b }.build().unwrap();
             let id = rt.block_on(async {
-                let lost = Builder::new()
-                    .name("forgetful")
-                    .spawn(DropsItsWaker(false));
+                let lost = Builder::new().name("forgetful").spawn(DropsItsWaker(false));
                 brisk::task::yield_now().await; // let it run (current-thread)
                 lost.id()
             });
@@ -341,7 +347,11 @@ fn a_deadlock_fails_block_on_with_the_dump_and_the_cycle() {
         let logged = brisk::diag::hazards_of(&handle);
         assert_eq!(logged.len(), 1);
         assert_eq!(logged[0].kind, "deadlock");
-        assert!(logged[0].report.as_ref().unwrap().contains("wait-for cycle"));
+        assert!(logged[0]
+            .report
+            .as_ref()
+            .unwrap()
+            .contains("wait-for cycle"));
     });
 }
 
@@ -413,7 +423,10 @@ fn a_deadlocked_simulation_fails_with_the_dump_and_logs_the_hazard() {
     let brisk::sim::SimError::Deadlock { report } = &err else {
         panic!("expected a deadlock, got {err}");
     };
-    assert!(report.contains("(left)") && report.contains("(right)"), "{report}");
+    assert!(
+        report.contains("(left)") && report.contains("(right)"),
+        "{report}"
+    );
     assert!(report.contains("wait-for cycle"), "{report}");
 }
 
@@ -433,14 +446,21 @@ fn the_dump_shows_busy_and_idle_time_and_a_poll_histogram() {
             brisk::task::yield_now().await;
             brisk::time::sleep(Duration::from_millis(2)).await;
             let dump = brisk::diag::dump();
-            let w = dump.tasks.iter().find(|t| t.name.as_deref() == Some("worker")).unwrap();
+            let w = dump
+                .tasks
+                .iter()
+                .find(|t| t.name.as_deref() == Some("worker"))
+                .unwrap();
             // Lower bounds only: a sleep lasts at least what it asked for.
             assert!(w.busy_us.unwrap() >= 3_000, "{w:?}");
             assert!(w.idle_us.unwrap() >= 2_000, "{w:?}");
             let hist = w.poll_histogram_us.as_ref().unwrap();
             assert_eq!(hist.len(), brisk::diag::POLL_HISTOGRAM_BUCKETS);
             assert_eq!(hist.iter().sum::<u64>(), w.polls);
-            assert!(hist[11..].iter().sum::<u64>() >= 1, "the 3 ms poll: {hist:?}");
+            assert!(
+                hist[11..].iter().sum::<u64>() >= 1,
+                "the 3 ms poll: {hist:?}"
+            );
             let text = dump.to_string();
             assert!(text.contains("busy "), "{text}");
             let json = serde_json::to_value(&dump).unwrap();
@@ -460,12 +480,13 @@ fn without_timing_the_fields_are_none() {
         .unwrap();
     rt.block_on(async {
         let (_tx, rx) = brisk::sync::oneshot::channel::<()>();
-        let _t = brisk::spawn(async move { rx.await });
+        let _t = brisk::spawn(rx);
         brisk::task::yield_now().await;
         let dump = brisk::diag::dump();
-        assert!(dump.tasks.iter().all(|t| t.busy_us.is_none()
-            && t.idle_us.is_none()
-            && t.poll_histogram_us.is_none()));
+        assert!(dump
+            .tasks
+            .iter()
+            .all(|t| t.busy_us.is_none() && t.idle_us.is_none() && t.poll_histogram_us.is_none()));
     });
 }
 

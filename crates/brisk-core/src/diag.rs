@@ -46,7 +46,9 @@ const LONG_POLL_FIX: &str = "a poll must return quickly: move blocking or CPU-he
 `brisk::spawn_blocking`, or add `brisk::task::yield_now().await` inside long loops";
 /// What a lost waker's report tells the user to do.
 const LOST_WAKER_FIX: &str = "a future that returns `Pending` must keep `cx.waker()` (a clone) \
-where the event it waits for will wake it; a hand-written future or a wrapper probably dropped it";
+where the event it waits for will wake it; a hand-written future or a wrapper probably dropped it \
+(a task parked until cancellation on purpose can turn this check off with the runtime builder's \
+`detect_lost_wakers(false)`)";
 /// What a cancelled-but-running report tells the user to do.
 const CANCELLED_RUNNING_FIX: &str = "a cancelled task should stop soon: check \
 `brisk::task::is_cancelled()` in long loops, and keep cleanup in `non_cancellable` sections short";
@@ -133,6 +135,9 @@ impl fmt::Display for Hazard {
     }
 }
 
+/// A callback that receives every hazard; see [`DiagConfig::on_hazard`].
+pub type HazardCallback = Arc<dyn Fn(&Hazard) + Send + Sync>;
+
 /// What a runtime's diagnostics do; set by the backend's builder.
 ///
 /// ```
@@ -179,7 +184,7 @@ pub struct DiagConfig {
     /// Called with every hazard instead of printing it to stderr. It runs on
     /// the thread that found the hazard (often a worker, in the middle of
     /// the task's poll): keep it short and do not block.
-    pub on_hazard: Option<Arc<dyn Fn(&Hazard) + Send + Sync>>,
+    pub on_hazard: Option<HazardCallback>,
     /// How many hazards the log keeps (the oldest are dropped first).
     pub log_capacity: usize,
 }
@@ -333,7 +338,7 @@ pub struct TaskTiming {
 
 /// `#id ("name") spawned at file:line:col`.
 pub(crate) fn describe(task: TaskRef<'_>) -> String {
-    let mut s = format!("task #{}", task.id());
+    let mut s = format!("task {}", task.id());
     if let Some(name) = task.name() {
         s.push_str(&format!(" ({name:?})"));
     }
@@ -384,7 +389,9 @@ pub(crate) fn long_poll(
 pub(crate) fn lost_waker(task: TaskRef<'_>) -> Hazard {
     let wait = match task.wait_point() {
         Some(w) => format!("it waits on {w}"),
-        None => "no wait-point was recorded (a hand-written future?)".to_owned(),
+        None => "no wait-point was recorded (a hand-written future, or `std::future::pending()`, \
+                 which parks a task until it is cancelled)"
+            .to_owned(),
     };
     Hazard::for_task(
         Hazard::LOST_WAKER,
@@ -454,8 +461,9 @@ pub fn wait_for_cycles(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
     cycles
 }
 
-/// Tarjan's strongly connected components, iteratively (deep wait chains
-/// must not overflow the stack).
+/// Tarjan's strongly connected components over `edges`, iteratively (deep
+/// graphs must not overflow the stack). Components come out in a
+/// deterministic order; each lists its members.
 fn strongly_connected(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
     let mut nodes: BTreeSet<u64> = edges.keys().copied().collect();
     for out in edges.values() {
@@ -464,56 +472,65 @@ fn strongly_connected(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
     let empty = BTreeSet::new();
     let mut index: BTreeMap<u64, usize> = BTreeMap::new();
     let mut low: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut on_stack: BTreeSet<u64> = BTreeSet::new();
-    let mut stack: Vec<u64> = Vec::new();
-    let mut out = Vec::new();
+    let mut on_stack = BTreeSet::new();
+    let mut stack = Vec::new();
     let mut next = 0;
+    let mut out = Vec::new();
     for &root in &nodes {
         if index.contains_key(&root) {
             continue;
         }
-        // Frames: (node, its successors not yet visited).
+        // Each frame: a node and the successors still to visit.
         let mut frames: Vec<(u64, Vec<u64>)> = Vec::new();
+        let succ = |n: u64| {
+            edges
+                .get(&n)
+                .unwrap_or(&empty)
+                .iter()
+                .rev()
+                .copied()
+                .collect()
+        };
         index.insert(root, next);
         low.insert(root, next);
         next += 1;
         stack.push(root);
         on_stack.insert(root);
-        let succ = edges.get(&root).unwrap_or(&empty).iter().rev().copied();
-        frames.push((root, succ.collect()));
+        frames.push((root, succ(root)));
         while let Some((v, todo)) = frames.last_mut() {
             let v = *v;
             if let Some(w) = todo.pop() {
-                if !index.contains_key(&w) {
-                    index.insert(w, next);
+                if let std::collections::btree_map::Entry::Vacant(e) = index.entry(w) {
+                    e.insert(next);
                     low.insert(w, next);
                     next += 1;
                     stack.push(w);
                     on_stack.insert(w);
-                    let succ = edges.get(&w).unwrap_or(&empty).iter().rev().copied();
-                    frames.push((w, succ.collect()));
+                    frames.push((w, succ(w)));
                 } else if on_stack.contains(&w) {
-                    let l = low[&v].min(index[&w]);
-                    low.insert(v, l);
+                    let lw = index[&w];
+                    let lv = low.get_mut(&v).expect("visited");
+                    *lv = (*lv).min(lw);
                 }
                 continue;
             }
             frames.pop();
             if let Some((parent, _)) = frames.last() {
-                let l = low[parent].min(low[&v]);
-                low.insert(*parent, l);
+                let lv = low[&v];
+                let lp = low.get_mut(parent).expect("visited");
+                *lp = (*lp).min(lv);
             }
             if low[&v] == index[&v] {
-                let mut scc = Vec::new();
+                let mut comp = Vec::new();
                 while let Some(w) = stack.pop() {
                     on_stack.remove(&w);
-                    scc.push(w);
+                    comp.push(w);
                     if w == v {
                         break;
                     }
                 }
-                scc.sort_unstable();
-                out.push(scc);
+                comp.sort_unstable();
+                out.push(comp);
             }
         }
     }
@@ -557,7 +574,12 @@ pub fn deadlock_report(registry: &crate::task::Registry) -> String {
     }
     for cycle in wait_for_cycles(&edges) {
         let path: Vec<String> = cycle.iter().map(|id| format!("#{id}")).collect();
-        let _ = writeln!(out, "  wait-for cycle: {} -> {}", path.join(" -> "), path[0]);
+        let _ = writeln!(
+            out,
+            "  wait-for cycle: {} -> {}",
+            path.join(" -> "),
+            path[0]
+        );
     }
     if infos.is_empty() {
         out.push_str("  (no tasks: only the `block_on` future waits)\n");
@@ -594,9 +616,11 @@ mod tests {
 
     #[test]
     fn the_log_is_bounded() {
-        let mut config = DiagConfig::default();
-        config.log_capacity = 2;
-        config.on_hazard = Some(Arc::new(|_| {}));
+        let config = DiagConfig {
+            log_capacity: 2,
+            on_hazard: Some(Arc::new(|_| {})),
+            ..DiagConfig::default()
+        };
         let d = Diagnostics::new(config);
         for i in 0..3 {
             d.report(Hazard::for_task(Hazard::LOST_WAKER, i, String::new()));

@@ -126,6 +126,9 @@ mod tests {
                 holders: holders.into_iter().map(Holder::Task).collect(),
                 more_holders: 0,
             }),
+            busy_us: None,
+            idle_us: None,
+            poll_histogram_us: None,
         }
     }
 

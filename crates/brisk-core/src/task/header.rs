@@ -185,7 +185,7 @@ impl Header {
         let diagnostics = sched.registry().diagnostics();
         let diag = diagnostics
             .instrumented()
-            .then(|| TaskDiag::new(diagnostics.now_ns()));
+            .then(|| TaskDiag::new(diagnostics, diagnostics.now_ns()));
         Header {
             state: State::new(),
             vtable,
@@ -198,5 +198,19 @@ impl Header {
             cancel: TaskNode::new(None),
             diag,
         }
+    }
+}
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    /// The header was 128 bytes; diagnostics may add one word (their
+    /// optional side structure), no more.
+    #[test]
+    fn the_header_stays_within_128_bytes_plus_one_word() {
+        assert!(
+            std::mem::size_of::<super::Header>() <= 136,
+            "{}",
+            std::mem::size_of::<super::Header>()
+        );
     }
 }

@@ -31,6 +31,9 @@ const REPORTED_CANCELLED_RUNNING: u8 = 1 << 2;
 
 /// What a task records when its runtime's diagnostics are on.
 pub(crate) struct TaskDiag {
+    /// The runtime's diagnostics (in its registry), kept here so a poll
+    /// does not ask the scheduler for them through a virtual call.
+    diagnostics: NonNull<Diagnostics>,
     /// Monotonic nanoseconds (since the runtime's epoch) at spawn.
     spawned_ns: u64,
     /// Nanoseconds spent inside finished polls.
@@ -46,9 +49,19 @@ pub(crate) struct TaskDiag {
     reported: AtomicU8,
 }
 
+// SAFETY: `diagnostics` points into the runtime's registry, which is
+// `Sync` and outlives the task (see `TaskDiag::diagnostics`); every other
+// field is an atomic.
+unsafe impl Send for TaskDiag {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for TaskDiag {}
+
 impl TaskDiag {
-    pub(crate) fn new(now_ns: u64) -> Box<TaskDiag> {
+    /// `diagnostics` must belong to the registry of the scheduler the task
+    /// stores (the `Schedule` contract keeps it alive as long as the task).
+    pub(crate) fn new(diagnostics: &Diagnostics, now_ns: u64) -> Box<TaskDiag> {
         Box::new(TaskDiag {
+            diagnostics: NonNull::from(diagnostics),
             spawned_ns: now_ns,
             busy_ns: AtomicU64::new(0),
             poll_start_ns: AtomicU64::new(0),
@@ -57,6 +70,15 @@ impl TaskDiag {
             cancelled_ns: AtomicU64::new(0),
             reported: AtomicU8::new(0),
         })
+    }
+
+    /// The runtime's diagnostics.
+    #[inline]
+    fn diagnostics(&self) -> &Diagnostics {
+        // SAFETY: the pointer came from the registry of the task's
+        // scheduler, which `Schedule` requires to live as long as any task
+        // that stores the scheduler; this structure lives inside the task.
+        unsafe { self.diagnostics.as_ref() }
     }
 
     /// A waker of the task was cloned (called before the clone exists).
@@ -120,14 +142,10 @@ pub(crate) struct PollStart {
     wait_before: Option<WaitPoint>,
 }
 
-fn diagnostics(header: &Header) -> &Diagnostics {
-    header.sched.registry().diagnostics()
-}
-
 /// Harness step before an instrumented poll: note the time and the
 /// wait-point the task resumes from. The caller holds `RUNNING`.
 pub(crate) fn poll_started(header: &Header, diag: &TaskDiag) -> PollStart {
-    let start_ns = diagnostics(header).now_ns();
+    let start_ns = diag.diagnostics().now_ns();
     diag.poll_start_ns.store(start_ns, Ordering::Relaxed);
     PollStart {
         start_ns,
@@ -139,10 +157,15 @@ pub(crate) fn poll_started(header: &Header, diag: &TaskDiag) -> PollStart {
 /// a long poll, a cancelled task still running and (if the poll returned
 /// `Pending` and the task goes idle) a lost waker. The caller still holds
 /// `RUNNING` and a reference.
-pub(crate) fn poll_finished(ptr: NonNull<Header>, diag: &TaskDiag, start: PollStart, pending: bool) {
+pub(crate) fn poll_finished(
+    ptr: NonNull<Header>,
+    diag: &TaskDiag,
+    start: PollStart,
+    pending: bool,
+) {
     // SAFETY: the caller holds a reference to the task, keeping it alive.
     let header = unsafe { ptr.as_ref() };
-    let d = diagnostics(header);
+    let d = diag.diagnostics();
     let end_ns = d.now_ns();
     let took = end_ns.saturating_sub(start.start_ns);
     diag.poll_start_ns.store(0, Ordering::Relaxed);

@@ -166,10 +166,10 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
 /// branch) unless the runtime's diagnostics are on.
 #[inline(always)]
 fn instrument_start(header: &Header) -> Option<instrument::PollStart> {
-    match &header.diag {
-        None => None,
-        Some(diag) => Some(instrument::poll_started(header, diag)),
-    }
+    header
+        .diag
+        .as_ref()
+        .map(|diag| instrument::poll_started(header, diag))
 }
 
 /// Per-poll instrumentation, after the poll: timing and hazard checks.

@@ -7,8 +7,8 @@
 //! The registry holds one reference to every task it lists; `complete` drops it.
 
 use super::header::Header;
-use crate::diag::{DiagConfig, Diagnostics};
 use super::{Id, Task, TaskRef};
+use crate::diag::{DiagConfig, Diagnostics};
 use crate::loom::{AtomicBool, AtomicU64, Ordering};
 use crate::spin::SpinLock;
 use std::ptr::NonNull;

@@ -134,10 +134,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                     // A deadlock with `panic_on_deadlock`: panic with the
                     // report now that the core is back in place.
                     Some(Err(panic)) if panic.is::<DeadlockPanic>() => {
-                        let report = panic.downcast::<DeadlockPanic>().map_or_else(
-                            |_| String::new(),
-                            |p| p.0,
-                        );
+                        let report = panic
+                            .downcast::<DeadlockPanic>()
+                            .map_or_else(|_| String::new(), |p| p.0);
                         panic!("{report}");
                     }
                     // The future panicked: the core is back in place, so the

@@ -47,7 +47,12 @@ pub(crate) struct DeadlockWatch {
 impl DeadlockWatch {
     /// Called when the scheduler would sleep for `timeout`; `progress`
     /// counts every poll so far (tasks and `block_on` futures).
-    pub(crate) fn idle(&mut self, shared: &Shared, timeout: Option<Duration>, progress: u64) -> IdleAction {
+    pub(crate) fn idle(
+        &mut self,
+        shared: &Shared,
+        timeout: Option<Duration>,
+        progress: u64,
+    ) -> IdleAction {
         let config = shared.registry.diagnostics().config();
         let Some(grace) = config.deadlock_grace else {
             return IdleAction::Park(timeout);

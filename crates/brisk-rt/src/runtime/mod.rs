@@ -651,7 +651,6 @@ fn metrics_of(s: &Shared, flavor: RuntimeFlavor) -> RuntimeMetrics {
 }
 
 impl Runtime {
-
     /// Shuts the runtime down: cancels every remaining task, waits up to
     /// `timeout` for them (and for blocking jobs) to finish, stops the
     /// threads, and reports the tasks that did not finish in time, with their

@@ -362,9 +362,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
 #[inline]
 fn run_task(remote: &Remote, task: Notified) {
     let seq = remote.poll_seq.load(Ordering::Relaxed);
-    remote
-        .polling
-        .store(task.id().as_u64(), Ordering::Relaxed);
+    remote.polling.store(task.id().as_u64(), Ordering::Relaxed);
     remote
         .poll_seq
         .store(seq.wrapping_add(1), Ordering::Relaxed);
