@@ -1357,7 +1357,9 @@ mod tests {
         assert!(out.contains("'__brisk_body : { panic ! () } } ;"), "{out}");
         assert!(
             out.contains(
-                "crate :: Runtime :: builder () . multi_thread () . worker_threads (2) . build ()"
+                "crate :: Runtime :: builder () . multi_thread () . worker_threads (2) \
+                 . deadlock_grace (:: core :: option :: Option :: Some (:: core :: time :: \
+                 Duration :: from_secs (5u64 ,))) . panic_on_deadlock (true) . build ()"
             ),
             "{out}"
         );
