@@ -356,6 +356,26 @@ fn a_deadlock_fails_block_on_with_the_dump_and_the_cycle() {
 }
 
 #[test]
+fn a_multi_thread_deadlock_fails_block_on_too() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .deadlock_grace(Some(Duration::from_millis(50)))
+            .panic_on_deadlock(true)
+            .build()
+            .unwrap();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(lock_cycle());
+        }))
+        .unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert!(msg.contains("(left)") && msg.contains("(right)"), "{msg}");
+        assert!(msg.contains("wait-for cycle"), "{msg}");
+    });
+}
+
+#[test]
 fn a_deadlock_warns_once_in_production_and_the_runtime_keeps_going() {
     for current in [true, false] {
         within(LIMIT, move || {

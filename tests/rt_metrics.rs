@@ -27,7 +27,9 @@ fn multi_thread_metrics_count_polls_per_worker() {
     assert_eq!(m.worker_steals.iter().sum::<u64>(), m.steals);
     assert!(m.blocking_threads >= 1, "{m:?}");
     assert!(m.idle_blocking_threads <= m.blocking_threads);
-    assert_eq!(m.alive_tasks, 0);
+    // The last task may still be leaving the registry (it wakes its
+    // joiner first): at most one is left.
+    assert!(m.alive_tasks <= 1, "{m:?}");
 }
 
 #[test]
