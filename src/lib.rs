@@ -54,7 +54,8 @@
 //!   one thread, virtual time, crashes, pauses, `buggify!` fault points;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //!   [`diag`]: task dumps that name what each task waits on and who holds
-//!   it, deadlock cycles, a dump on `SIGQUIT`;
+//!   it, the await chain through `#[brisk::traced]` functions, deadlock
+//!   cycles, a dump on `SIGQUIT`, a live console (`brisk-console`);
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
 //! ## Entry points
@@ -65,7 +66,8 @@
 //! - [`Runtime::builder`] for full control.
 //!
 //! ## Feature flags and environment variables
-//! Both features are off by default. One environment variable is read:
+//! Only `console` is on by default. Besides `BRISK_CONSOLE` (below), one
+//! environment variable is read:
 //!
 //! - `BRISK_TASK_TIMING=1` (or `0`): per-poll timing (busy time, idle time
 //!   and a poll-duration histogram per task, shown by `brisk::diag::dump()`)
@@ -73,6 +75,16 @@
 //!   `task_timing`. Without it, timing is on in debug builds and off in
 //!   release builds.
 //!
+//! - `console` (default): every native runtime (built by
+//!   [`Runtime::builder`], `#[brisk::main]` or [`run`]) reads the
+//!   environment variable **`BRISK_CONSOLE`** when it is built. Set to a
+//!   loopback address such as `127.0.0.1:6669` (or `1` for that address),
+//!   the runtime serves the live console there until it shuts down — see
+//!   [`diag::console`] and the `brisk-console` terminal UI. Unset, empty,
+//!   `0` or `off`: no console. A malformed or non-loopback address, or one
+//!   in use (by another runtime of the process, say), is reported on stderr
+//!   and the runtime runs without a console. Without the feature the
+//!   variable is ignored; `brisk::diag::console::serve()` works either way.
 //! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
 //!   also implement `tokio::io::AsyncRead` and `tokio::io::AsyncWrite`, so
 //!   tokio-based crates (`tokio-util` codecs, ...) run over Brisk sockets.
@@ -89,7 +101,7 @@ pub use brisk_core::scope::{scope, try_scope};
 pub use brisk_core::task::{spawn, spawn_blocking, spawn_local, JoinError, JoinHandle};
 pub use brisk_core::task_local;
 pub use brisk_core::{join, select, try_join};
-pub use brisk_macros::{main, test};
+pub use brisk_macros::{main, test, traced};
 pub use brisk_rt::{PanicPolicy, Runtime};
 
 /// Random numbers through the current runtime: seeded per node in the
@@ -201,7 +213,8 @@ pub mod coop {
 }
 
 /// Diagnostics: task dumps (text, serde, Graphviz), deadlock cycles over
-/// Brisk's locks, and an opt-in dump on `SIGQUIT`/`SIGUSR1`.
+/// Brisk's locks, an opt-in dump on `SIGQUIT`/`SIGUSR1`, and the live
+/// console's server ([`diag::console`]).
 pub mod diag {
     pub use brisk_diag::*;
 }

@@ -1,5 +1,5 @@
 //! Diagnostics for Brisk runtimes: task dumps, the wait-for graph and its
-//! deadlock cycles, and a dump printed on a signal.
+//! deadlock cycles, a dump printed on a signal, and the live console.
 //!
 //! Everything here reads what the task model already records for every
 //! task, at no cost to the tasks: its id, name, spawn location, parent, state,
@@ -76,20 +76,104 @@
 //! runtime's `task_timing` is on (default: on in debug builds, or set
 //! `BRISK_TASK_TIMING=1`).
 //!
+//! # Await chains
+//! A wait-point names the innermost wait. Mark `async fn`s with
+//! `#[brisk::traced]` and a waiting task's [`WaitDump::chain`] lists the
+//! marked functions it waits in, outermost first — a stack trace of the
+//! await, at the cost of one pointer push and pop per traced poll (details
+//! in [`brisk_core::traced`]):
+//!
+//! ```
+//! #[brisk::traced]
+//! async fn handle_request(rx: &mut brisk::sync::mpsc::Receiver<u32>) -> Option<u32> {
+//!     read_body(rx).await
+//! }
+//!
+//! #[brisk::traced(name = "body")]
+//! async fn read_body(rx: &mut brisk::sync::mpsc::Receiver<u32>) -> Option<u32> {
+//!     rx.recv().await
+//! }
+//!
+//! # brisk::run(async {
+//! let (tx, mut rx) = brisk::sync::mpsc::channel(1);
+//! let task = brisk::spawn(async move { handle_request(&mut rx).await });
+//! brisk::task::yield_now().await;
+//! let dump = brisk::diag::dump();
+//! let wait = dump.tasks.iter().find_map(|t| t.waiting_on.as_ref()).unwrap();
+//! assert!(wait.chain[0].name.ends_with("::handle_request"));
+//! assert_eq!(wait.chain[1].name, "body");
+//! // "...; waits on Channel #.. at ...; in my_crate::handle_request (...) → body (...)"
+//! println!("{dump}");
+//! # tx.send(1).await.unwrap();
+//! # assert_eq!(task.await.unwrap(), Some(1));
+//! # });
+//! ```
+//!
 //! On Unix, [`dump_on_signal`] prints a dump to stderr whenever the process
 //! receives `SIGQUIT` or `SIGUSR1`, as Go and the JVM do — from a thread of
 //! its own, so it works even when every worker is stuck.
+//!
+//! # Live console
+//! A [`console`] server streams a snapshot of the runtime — the dump, the
+//! hazards seen, the runtime's counters — as one JSON object per line to
+//! every client, four times a second, from a thread of its own.
+//! `brisk-console` (the `brisk-console` crate) shows it as a terminal UI:
+//! a sortable, filterable task list, each task's wait chain and wakes, the
+//! resources with their holders and waiters, and the hazards.
+//!
+//! Turn it on with one line in code:
+//!
+//! ```no_run
+//! #[brisk::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let _console = brisk::diag::console::serve()?; // 127.0.0.1:6669
+//!     // ... the application
+//!     Ok(())
+//! }
+//! ```
+//!
+//! or with no code change at all: `BRISK_CONSOLE=127.0.0.1:6669 ./my-app`.
+//! Every native runtime built through `brisk::Runtime::builder()` (and so
+//! `#[brisk::main]` and `brisk::run`) reads `BRISK_CONSOLE` when it is built
+//! and serves itself until it shuts down (with the facade's default
+//! feature `console`). Then, in another terminal:
+//!
+//! ```text
+//! cargo run -p brisk-console            # or: brisk-console 127.0.0.1:6669
+//! ```
+//!
+//! The server writes its JSON with a small serde serializer of its own
+//! rather than depending on `serde_json`, whose `PartialEq` impls for the
+//! integer types, once linked into a program, break type inference in
+//! unrelated code (`assert_eq!(n, (0..10).sum())`).
+//!
+//! The server binds to loopback only: another address is refused with an
+//! error unless [`console::Builder::allow_remote`] says otherwise, since the
+//! console shows what every task is doing to whoever connects.
+//! ```
+//! # brisk::run(async {
+//! let handle = brisk::runtime::Handle::current();
+//! let err = brisk::diag::console::Console::builder()
+//!     .bind("0.0.0.0:6669")
+//!     .spawn(&handle)
+//!     .unwrap_err();
+//! assert!(err.to_string().contains("allow_remote(true)"));
+//! # });
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod console;
 mod dump;
 mod graph;
+mod json;
 #[cfg(unix)]
 mod signal;
 
 pub use brisk_core::diag::{DiagConfig, Hazard, TaskTiming, POLL_HISTOGRAM_BUCKETS};
-pub use dump::{dump, try_dump, Dump, Holder, TaskDump, WaitDump, WakerDump};
+pub use brisk_core::traced::{traced, Frame, Traced, MAX_DEPTH as MAX_CHAIN_DEPTH};
+pub use dump::{dump, try_dump, ChainFrame, Dump, Holder, TaskDump, WaitDump, WakerDump};
 
 use brisk_core::runtime::Handle;
 
