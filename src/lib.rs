@@ -66,7 +66,15 @@
 //! - [`Runtime::builder`] for full control.
 //!
 //! ## Feature flags and environment variables
-//! `console` and `sim` are on by default, the others are off.
+//! `console` and `sim` are on by default, the others are off. Besides
+//! `BRISK_CONSOLE` and `BRISK_SEED` (below), one environment variable is
+//! read:
+//!
+//! - `BRISK_TASK_TIMING=1` (or `0`): per-poll timing (busy time, idle time
+//!   and a poll-duration histogram per task, shown by `brisk::diag::dump()`)
+//!   on (or off) for runtimes whose builder does not decide with
+//!   `task_timing`. Without it, timing is on in debug builds and off in
+//!   release builds.
 //!
 //! - `console` (default): every native runtime (built by
 //!   [`Runtime::builder`], `#[brisk::main]` or [`run`]) reads the

@@ -396,12 +396,17 @@ struct WireHazard {
     message: String,
 }
 
-/// THE HAZARD HOOK: the hazards to send with a snapshot of `handle`'s
-/// runtime. Hazard detection is not part of this crate yet, so the list is
-/// empty; when it is, this is the one place that maps each detected hazard
-/// to its wire form.
-fn hazards(_handle: &Handle, _dump: &Dump) -> Vec<WireHazard> {
-    Vec::new()
+/// The hazards to send with a snapshot of `handle`'s runtime: its hazard
+/// log (see [`crate::hazards_of`]), each in its wire form.
+fn hazards(handle: &Handle, _dump: &Dump) -> Vec<WireHazard> {
+    crate::hazards_of(handle)
+        .into_iter()
+        .map(|h| WireHazard {
+            kind: h.kind.to_owned(),
+            task: h.task,
+            message: h.message,
+        })
+        .collect()
 }
 
 struct Server {

@@ -931,9 +931,9 @@ impl Sim {
                     }
                     (None, None) => {
                         drop(st);
-                        return Err(SimError::Deadlock {
-                            report: self.report(),
-                        });
+                        let report = self.report();
+                        self.log_deadlock(&report);
+                        return Err(SimError::Deadlock { report });
                     }
                     _ => {}
                 }
@@ -958,6 +958,21 @@ impl Sim {
         }
     }
 
+    /// Logs the deadlock as a hazard in every live node's hazard log (the
+    /// run fails with it as `SimError::Deadlock`, so it is not printed).
+    fn log_deadlock(&self, report: &str) {
+        for slot in &self.nodes {
+            if let Some(h) = &slot.handle {
+                let hazard = brisk_core::diag::Hazard::deadlock(
+                    "the simulation's clients have not finished, but no task can run and no \
+                     timer or network event is pending",
+                    report.to_owned(),
+                );
+                h.backend().registry().diagnostics().record(hazard);
+            }
+        }
+    }
+
     /// What every task of every node waits on, for error reports.
     fn report(&self) -> String {
         let mut out = String::new();
@@ -973,16 +988,11 @@ impl Sim {
             };
             out.push_str(&format!("  node \"{}\"{state}:\n", slot.name));
             if let Some(h) = &slot.handle {
-                let mut tasks: Vec<_> = h
-                    .backend()
-                    .registry()
-                    .tasks()
-                    .iter()
-                    .map(|t| t.as_ref().info())
-                    .collect();
-                tasks.sort_by_key(|t| t.id);
-                for t in tasks {
-                    out.push_str(&format!("    {t}\n"));
+                // Every task with what it waits on and who holds it, then
+                // the wait-for cycles.
+                let report = brisk_core::diag::deadlock_report(h.backend().registry());
+                for line in report.lines() {
+                    out.push_str(&format!("  {line}\n"));
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Building, running and shutting down a native runtime.
 
 mod current_thread;
+mod hazards;
 mod local;
 mod multi_thread;
 mod shared;
@@ -80,6 +81,9 @@ pub struct Builder {
     thread_keep_alive: Duration,
     rng_seed: Option<u64>,
     config: Config,
+    /// Diagnostics: timing, hazard thresholds, the hazard callback
+    /// (builder methods in `hazards.rs`).
+    diag: brisk_core::diag::DiagConfig,
 }
 
 impl Default for Builder {
@@ -106,6 +110,7 @@ impl Builder {
                 panic_policy: PanicPolicy::KeepRunning,
                 drop_timeout: Duration::from_secs(1),
             },
+            diag: brisk_core::diag::DiagConfig::default(),
         }
     }
 
@@ -311,7 +316,7 @@ impl Builder {
             }
         };
         let shared = Arc::new(Shared {
-            registry: brisk_core::task::Registry::new(workers * 4),
+            registry: brisk_core::task::Registry::with_diagnostics(workers * 4, self.diag.clone()),
             inject: Inject::new(),
             time: time.clone(),
             io: io_driver,
@@ -323,6 +328,7 @@ impl Builder {
             panic_stopped: AtomicBool::new(false),
             block_on_parkers: Mutex::new(Vec::new()),
             counters: Counters::default(),
+            deadlock_panic: Mutex::new(None),
         });
         let weak = Arc::downgrade(&shared);
         time.set_unpark(Arc::new(move || {
@@ -605,10 +611,28 @@ impl Runtime {
     }
 
     /// A snapshot of the runtime's counters and queue depths.
+    ///
+    /// Reading them is cheap (no lock on a scheduler's hot path): each
+    /// counter is written by one thread with relaxed stores, on a cache line
+    /// of its own. From code that only has a [`Handle`], use
+    /// [`RuntimeMetrics::of`].
+    ///
+    /// ```
+    /// let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(async {
+    ///     brisk::spawn(async {}).await.unwrap();
+    /// });
+    /// let m = rt.metrics();
+    /// assert_eq!(m.workers, 2);
+    /// assert_eq!(m.worker_polls.len(), 2);
+    /// assert!(m.polls >= 1);
+    /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
         metrics_of(&self.shared, self.flavor)
     }
+}
 
+impl Runtime {
     /// Shuts the runtime down: cancels every remaining task, waits up to
     /// `timeout` for them (and for blocking jobs) to finish, stops the
     /// threads, and reports the tasks that did not finish in time, with their
@@ -811,8 +835,12 @@ pub struct RuntimeMetrics {
     pub local_queue_depths: Vec<usize>,
     /// Task polls so far.
     pub polls: u64,
+    /// Task polls so far, per worker (one entry for current-thread).
+    pub worker_polls: Vec<u64>,
     /// Successful steals between workers.
     pub steals: u64,
+    /// Successful steals, per worker (the thief's count).
+    pub worker_steals: Vec<u64>,
     /// Times a scheduler thread went to sleep.
     pub parks: u64,
     /// Tasks scheduled from outside the runtime's threads.
@@ -833,6 +861,28 @@ pub struct RuntimeMetrics {
     pub io_registrations: usize,
 }
 
+impl RuntimeMetrics {
+    /// The metrics of the native runtime behind `handle`, or `None` if the
+    /// handle belongs to another backend (the simulator, say).
+    ///
+    /// ```
+    /// # brisk::run(async {
+    /// let handle = brisk::runtime::Handle::current();
+    /// let m = brisk::runtime::RuntimeMetrics::of(&handle).unwrap();
+    /// assert!(m.workers >= 1);
+    /// assert_eq!(m.local_queue_depths.len(), m.workers);
+    /// # });
+    /// ```
+    pub fn of(handle: &Handle) -> Option<RuntimeMetrics> {
+        let backend = handle.backend().as_any().downcast_ref::<RtBackend>()?;
+        let flavor = match backend.shared.flavor {
+            Flavor::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Flavor::MultiThread(_) => RuntimeFlavor::MultiThread,
+        };
+        Some(metrics_of(&backend.shared, flavor))
+    }
+}
+
 /// The counters and queue depths of the runtime that owns `s`.
 fn metrics_of(s: &Shared, flavor: RuntimeFlavor) -> RuntimeMetrics {
     let (workers, local_queue_depths) = match &s.flavor {
@@ -848,8 +898,14 @@ fn metrics_of(s: &Shared, flavor: RuntimeFlavor) -> RuntimeMetrics {
         ),
         Flavor::MultiThread(mt) => mt.counters(),
     };
+    let (worker_polls, worker_steals) = match &s.flavor {
+        Flavor::CurrentThread(_) => (vec![polls], vec![steals]),
+        Flavor::MultiThread(mt) => (mt.worker_polls(), mt.worker_steals()),
+    };
     RuntimeMetrics {
         flavor,
+        worker_polls,
+        worker_steals,
         workers,
         alive_tasks: s.registry.len(),
         inject_queue_depth: s.inject.len(),
