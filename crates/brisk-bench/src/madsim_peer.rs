@@ -45,15 +45,16 @@ fn crate_dir() -> PathBuf {
 }
 
 /// The cargo target directory this bench was built in: the nearest
-/// ancestor of the running executable that holds cargo's `CACHEDIR.TAG`,
-/// else the workspace's `target`.
+/// ancestor of the running executable that holds cargo's
+/// `.rustc_info.json` (which cargo keeps at the root of every target
+/// directory), else the workspace's `target`.
 fn target_dir() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|exe| {
             exe.ancestors()
                 .skip(1)
-                .find(|d| d.join("CACHEDIR.TAG").is_file())
+                .find(|d| d.join(".rustc_info.json").is_file())
                 .map(Path::to_path_buf)
         })
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
@@ -93,7 +94,7 @@ fn build() -> Option<PathBuf> {
     let failure = match output {
         Ok(out) if out.status.success() => None,
         Ok(out) => Some(format!(
-            "cargo exited with {}:\n{}",
+            "building the madsim peer failed ({}):\n{}",
             out.status,
             tail(&String::from_utf8_lossy(&out.stderr), 20)
         )),
@@ -215,6 +216,6 @@ mod tests {
     #[test]
     fn target_dir_is_an_existing_cargo_target_dir() {
         let dir = target_dir();
-        assert!(dir.join("CACHEDIR.TAG").is_file(), "{}", dir.display());
+        assert!(dir.join(".rustc_info.json").is_file(), "{}", dir.display());
     }
 }
