@@ -11,8 +11,11 @@
 //!
 //! A scenario runs either on the runtimes ([`Run::Runtime`]: the Brisk
 //! flavours and tokio and smol, see [`crate::runtimes`]) or on the
-//! simulators ([`Run::Simulator`]: Brisk's simulator and turmoil, see
-//! [`crate::simulators`]); its [`Contender`]s are interleaved the same way.
+//! simulators ([`Run::Simulator`]: Brisk's simulator, madsim (in a
+//! subprocess) and turmoil, see [`crate::simulators`]); its [`Contender`]s
+//! are interleaved the same way. A simulator scenario's published
+//! reference figure is quoted only when that peer is not a contender
+//! (madsim, when its subprocess cannot be built).
 //! The table prints one block per kind of scenario.
 
 use crate::runtimes::{Runtime, RuntimeKind};
@@ -111,19 +114,25 @@ pub(crate) enum Run {
     Simulator {
         /// The scenario's body.
         run: fn(SimKind, f64) -> f64,
-        /// A published figure for a peer that cannot run in this process.
+        /// A published figure for a peer, quoted when that peer cannot
+        /// run (is not among [`Run::contenders`]).
         reference: Option<Reference>,
     },
 }
 
 impl Run {
-    /// What this scenario runs on, in the order of the first pass; with `timing`, Brisk's flavours with
-    /// diagnostics off and on instead of Brisk and its peers.
+    /// What this scenario runs on, in the order of the first pass (for the
+    /// simulators: those available, see [`SimKind::available`]); with
+    /// `timing`, Brisk's flavours with diagnostics off and on instead of
+    /// Brisk and its peers.
     pub(crate) fn contenders_for(&self, timing: bool) -> Vec<Contender> {
         match self {
             Run::Runtime(_) if timing => RuntimeKind::TIMING.map(Contender::Runtime).to_vec(),
             Run::Runtime(_) => RuntimeKind::ALL.map(Contender::Runtime).to_vec(),
-            Run::Simulator { .. } => SimKind::ALL.map(Contender::Simulator).to_vec(),
+            Run::Simulator { .. } => SimKind::available()
+                .into_iter()
+                .map(Contender::Simulator)
+                .collect(),
         }
     }
 
@@ -139,11 +148,14 @@ impl Run {
         }
     }
 
-    /// The published reference figure, if any.
-    fn reference(&self) -> Option<Reference> {
+    /// The published reference figure, if any and if its peer is not
+    /// among `contenders` (a peer that runs is measured, not quoted).
+    fn reference(&self, contenders: &[Contender]) -> Option<Reference> {
         match self {
             Run::Runtime(_) => None,
-            Run::Simulator { reference, .. } => *reference,
+            Run::Simulator { reference, .. } => {
+                reference.filter(|r| contenders.iter().all(|c| c.name() != r.peer))
+            }
         }
     }
 }
@@ -492,7 +504,7 @@ pub(crate) fn run_scenario(
         scenario: scenario.name,
         unit: scenario.unit,
         note: scenario.note,
-        reference: scenario.run.reference(),
+        reference: scenario.run.reference(&contenders),
         passes,
         samples,
     }
@@ -641,6 +653,19 @@ mod tests {
         }
     }
 
+    /// A simulator summary in which madsim ran (so nothing is quoted).
+    fn sim_summary_with_madsim(brisk: f64, madsim: f64, turmoil: f64) -> Summary {
+        Summary {
+            reference: None,
+            samples: vec![
+                (Contender::Simulator(SimKind::Brisk), vec![brisk; 5]),
+                (Contender::Simulator(SimKind::Madsim), vec![madsim; 5]),
+                (Contender::Simulator(SimKind::Turmoil), vec![turmoil; 5]),
+            ],
+            ..sim_summary(brisk, turmoil)
+        }
+    }
+
     fn runtimes() -> Vec<Contender> {
         RuntimeKind::ALL.map(Contender::Runtime).to_vec()
     }
@@ -693,7 +718,7 @@ mod tests {
         assert_eq!(pass_order(&all, 0), all);
         assert_eq!(pass_order(&all, 5), all);
         let sims = SimKind::ALL.map(Contender::Simulator).to_vec();
-        assert_eq!(pass_order(&sims, 1), [sims[1], sims[0]]);
+        assert_eq!(pass_order(&sims, 1), [sims[1], sims[2], sims[0]]);
     }
 
     #[test]
@@ -790,5 +815,45 @@ mod tests {
             t.contains("Brisk over madsim's published 16.00 ms/seed = 0.25"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn reference_is_quoted_only_when_its_peer_does_not_run() {
+        fn nothing(_: SimKind, _: f64) -> f64 {
+            0.0
+        }
+        let run = Run::Simulator {
+            run: nothing,
+            reference: Some(Reference {
+                peer: "madsim",
+                value: 16.0,
+            }),
+        };
+        let all = SimKind::ALL.map(Contender::Simulator).to_vec();
+        assert_eq!(run.reference(&all), None);
+        let without: Vec<Contender> = all
+            .iter()
+            .copied()
+            .filter(|c| *c != Contender::Simulator(SimKind::Madsim))
+            .collect();
+        assert_eq!(run.reference(&without).map(|r| r.value), Some(16.0));
+    }
+
+    #[test]
+    fn simulator_json_with_madsim_running_has_it_as_a_peer() {
+        let s = sim_summary_with_madsim(4.0, 16.0, 200.0);
+        let v: serde_json::Value = serde_json::from_str(&s.to_json()).expect("valid JSON");
+        assert_eq!(v["peers"]["madsim"], 16.0);
+        assert_eq!(v["peers"]["turmoil"], 200.0);
+        assert_eq!(v["best_peer"], "madsim");
+        assert_eq!(v["ratio_vs_best_peer"], 0.25);
+        assert!(v.get("reference").is_none(), "{v}");
+        let t = table(&[s]);
+        let header = t.lines().next().expect("header");
+        assert!(
+            header.contains("brisk_sim") && header.contains("madsim") && header.contains("turmoil"),
+            "{t}"
+        );
+        assert!(!t.contains("published"), "{t}");
     }
 }

@@ -1,5 +1,5 @@
 //! Side-by-side benchmarks of Brisk against tokio and smol, and of Brisk's
-//! simulator against turmoil.
+//! simulator against madsim and turmoil.
 //!
 //! ```text
 //! cargo run --release -p brisk-bench -- <scenario ...|all> [--passes N]
@@ -20,11 +20,15 @@
 //! {"scenario":"spawn_join","unit":"ns/op","brisk":123.4,"brisk_flavors":{"ct":123.4,"mt":150.2},"peers":{"tokio_ct":321.0,"tokio_mt":400.1,"smol":156.0},"best_peer":"smol","ratio_vs_best_peer":0.79,"passes":5}
 //! ```
 //!
-//! The simulator scenarios (`sim_*`) interleave `brisk_sim` and `turmoil`
-//! the same way (see [`simulators`]); their line has
-//! `"brisk_flavors":{"sim":..}`, `"peers":{"turmoil":..}` and, after
-//! `passes`, a published figure for madsim, which cannot run in this process,
-//! and Brisk's ratio to it, e.g. `"reference":{"madsim":16.00},"ratio_vs_reference":0.25`.
+//! The simulator scenarios (`sim_*`) interleave `brisk_sim`, `madsim` and
+//! `turmoil` the same way (see [`simulators`]); their line has
+//! `"brisk_flavors":{"sim":..}` and `"peers":{"madsim":..,"turmoil":..}`.
+//! madsim needs a build of its own (`RUSTFLAGS="--cfg madsim"`), so it runs
+//! as a subprocess that the bench builds on first use into
+//! `<target dir>/madsim-peer` (see [`madsim_peer`]). If that build fails, or
+//! `BRISK_BENCH_MADSIM=off`, a note goes to stderr, madsim is left out, and
+//! the line quotes its published figure after `passes`, with Brisk's ratio
+//! to it, e.g. `"reference":{"madsim":16.00},"ratio_vs_reference":0.25`.
 //!
 //! `brisk` is the better of Brisk's two flavours; `ratio_vs_best_peer` is
 //! Brisk's cost over the best peer's cost (lower is better; a throughput
@@ -44,6 +48,7 @@
 
 mod alloc;
 mod harness;
+mod madsim_peer;
 mod net_libs;
 mod runtimes;
 mod scenarios;
@@ -64,7 +69,8 @@ scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
 --timing    run each Brisk flavour with diagnostics off (the release
             default) and fully on (per-poll timing and every hazard
             detector), interleaved; the JSON line adds \"timing_ratio\"
-env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)";
+env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)
+env BRISK_BENCH_MADSIM=off  do not build and run madsim (quote its published figures)";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]

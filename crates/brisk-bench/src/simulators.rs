@@ -4,6 +4,7 @@
 //! | name        | what one seed is                                                                  |
 //! |-------------|-----------------------------------------------------------------------------------|
 //! | `brisk_sim` | `brisk::sim::Sim::builder().seed(s).net(..).build()`, nodes and client, `run()`    |
+//! | `madsim`    | `madsim::runtime::Runtime::with_seed_and_config(s, ..)`, nodes, `block_on(client)` |
 //! | `turmoil`   | `turmoil::Builder::new()...rng_seed(s).build()`, hosts and client, `run()`         |
 //!
 //! The workload ([`Echo`]): three UDP echo nodes (`echo-1` .. `echo-3`, port
@@ -15,15 +16,22 @@
 //! back. Every link's latency is 1–10 ms per datagram, without loss.
 //!
 //! Latency: Brisk draws it uniformly (`Latency::uniform(1 ms, 10 ms)`);
-//! turmoil has no uniform distribution, so it gets
+//! madsim draws it uniformly from its network-wide `send_latency` range,
+//! which is half-open (`1 ms..10 ms`, set explicitly although it is also
+//! madsim's default), so the two models differ only in whether 10 ms itself
+//! can be drawn; turmoil has no uniform distribution, so it gets
 //! `min_message_latency(1 ms)` / `max_message_latency(10 ms)` with its own
 //! (exponential) curve within that range. turmoil advances time in ticks of
 //! its default 1 ms (its latencies are whole milliseconds anyway), and its
 //! `simulation_duration` is the workload's length plus 1 s of slack.
 //!
-//! Both run everything on the calling thread: Brisk's simulator must not
-//! run inside a runtime, and turmoil builds a current-thread tokio runtime
-//! per host. Timed: building and running each seed's simulation.
+//! Brisk and turmoil run everything on the calling thread: Brisk's
+//! simulator must not run inside a runtime, and turmoil builds a
+//! current-thread tokio runtime per host. madsim needs a build of its own
+//! (`--cfg madsim`), so it runs the same workload, written on its API, in a
+//! subprocess, also single-threaded (see [`crate::madsim_peer`]); it is a
+//! contender only when that subprocess could be built. Timed: building and
+//! running each seed's simulation (for madsim, measured in the subprocess).
 
 use std::cell::Cell;
 use std::fmt;
@@ -31,7 +39,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The echo nodes' names.
 const ECHO_NODES: [&str; 3] = ["echo-1", "echo-2", "echo-3"];
@@ -56,20 +64,33 @@ const LATENCY: (Duration, Duration) = (Duration::from_millis(1), Duration::from_
 pub(crate) enum SimKind {
     /// `brisk::sim`.
     Brisk,
+    /// madsim, in a subprocess ([`crate::madsim_peer`]).
+    Madsim,
     /// turmoil (with tokio).
     Turmoil,
 }
 
 impl SimKind {
     /// All simulators, in the order of the first pass.
-    pub(crate) const ALL: [SimKind; 2] = [SimKind::Brisk, SimKind::Turmoil];
+    pub(crate) const ALL: [SimKind; 3] = [SimKind::Brisk, SimKind::Madsim, SimKind::Turmoil];
 
     /// The simulator's name in the table and the JSON.
     pub(crate) fn name(self) -> &'static str {
         match self {
             SimKind::Brisk => "brisk_sim",
+            SimKind::Madsim => "madsim",
             SimKind::Turmoil => "turmoil",
         }
+    }
+
+    /// The simulators that can run here, in the order of the first pass:
+    /// all of them, less madsim if its subprocess cannot be built (which
+    /// builds it on the first call).
+    pub(crate) fn available() -> Vec<SimKind> {
+        Self::ALL
+            .into_iter()
+            .filter(|k| *k != SimKind::Madsim || crate::madsim_peer::binary().is_some())
+            .collect()
     }
 }
 
@@ -103,13 +124,35 @@ impl Echo {
     /// back.
     ///
     /// # Panics
-    /// If the simulation fails or a reply is missing.
+    /// If the simulation fails or a reply is missing, or `kind` is madsim
+    /// and its subprocess is unavailable.
     pub(crate) fn run(self, kind: SimKind, seed: u64) {
         let replies = match kind {
             SimKind::Brisk => self.brisk(seed),
             SimKind::Turmoil => self.turmoil(seed),
+            SimKind::Madsim => {
+                // The subprocess checks the replies itself.
+                crate::madsim_peer::run(self, seed, 1);
+                return;
+            }
         };
         assert_eq!(replies, self.pings(), "{kind} seed {seed}: replies");
+    }
+
+    /// Runs the workload for seeds `0..seeds` on `kind`, one after the
+    /// other, checking every reply; returns wall-clock ms per seed.
+    ///
+    /// # Panics
+    /// As [`Echo::run`].
+    pub(crate) fn run_seeds(self, kind: SimKind, seeds: usize) -> f64 {
+        if kind == SimKind::Madsim {
+            return crate::madsim_peer::run(self, 0, seeds);
+        }
+        let start = Instant::now();
+        for seed in 0..seeds as u64 {
+            self.run(kind, seed);
+        }
+        start.elapsed().as_secs_f64() * 1e3 / seeds as f64
     }
 
     /// The echo node `i`'s address (Brisk: assigned explicitly).
