@@ -15,8 +15,10 @@
 //! structure allocated at spawn, and each poll reads the clock twice.
 //!
 //! # The clock
-//! Poll durations are real durations, read from `std::time::Instant` (the
-//! OS monotonic clock), never from the runtime's clock: the application
+//! Poll durations are real durations, read from the OS monotonic clock — the
+//! time-stamp counter where the kernel itself keeps time with it (one
+//! `rdtsc`, calibrated once per process against `std::time::Instant`), else
+//! `std::time::Instant` — never from the runtime's clock: the application
 //! clock of a simulation is virtual and does not move during a poll, and a
 //! paused or mocked clock would hide exactly the slow polls this is for.
 //!
@@ -35,7 +37,7 @@ use crate::task::{TaskKind, TaskRef};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The environment variable that switches per-poll timing on (`1`) or off
 /// (`0`) when the runtime builder does not decide.
@@ -241,7 +243,7 @@ impl fmt::Debug for DiagConfig {
 pub struct Diagnostics {
     config: DiagConfig,
     instrumented: bool,
-    epoch: Instant,
+    clock: crate::cycle_clock::CycleClock,
     log: Mutex<VecDeque<Hazard>>,
 }
 
@@ -251,7 +253,7 @@ impl Diagnostics {
         Diagnostics {
             instrumented: config.instrumented(),
             config,
-            epoch: Instant::now(),
+            clock: crate::cycle_clock::CycleClock::new(),
             log: Mutex::new(VecDeque::new()),
         }
     }
@@ -267,10 +269,11 @@ impl Diagnostics {
     }
 
     /// Nanoseconds of the monotonic clock since this runtime started
-    /// (at least 1, so 0 can mean "not set").
+    /// (at least 1, so 0 can mean "not set"). Reads the time-stamp counter
+    /// where the kernel trusts it (see `cycle_clock`).
     #[inline]
     pub(crate) fn now_ns(&self) -> u64 {
-        (self.epoch.elapsed().as_nanos() as u64).max(1)
+        self.clock.now_ns().max(1)
     }
 
     /// Logs `hazard` and hands it to the callback, or prints it to stderr

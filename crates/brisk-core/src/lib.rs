@@ -17,6 +17,7 @@
 
 pub mod context;
 pub mod coop;
+mod cycle_clock;
 pub mod diag;
 mod error;
 pub mod fs;
