@@ -16,6 +16,7 @@
 //! ```
 
 pub(crate) mod cancel;
+mod console;
 mod group;
 pub(crate) mod header;
 mod join;
@@ -24,6 +25,7 @@ mod loom_tests;
 pub(crate) mod raw;
 mod registry;
 mod state;
+pub mod trace;
 
 use crate::context;
 use crate::error;
@@ -775,6 +777,7 @@ where
         }
     }
     if header.sched.registry().insert(raw) {
+        trace::spawned(header);
         header.sched.schedule(notified);
     } else {
         notified.cancel_unstarted();

@@ -6,7 +6,7 @@
 
 use super::header::{Counters, Header, Meta, Vtable};
 use super::state::{TransitionToIdle, TransitionToRunning};
-use super::{JoinError, Notified};
+use super::{console, trace, JoinError, Notified};
 use crate::context;
 use crate::loom::UnsafeCell;
 use crate::runtime::Schedule;
@@ -91,7 +91,10 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     // so its destructors see the same `task::id()` as its polls did.
     let mut task_guard = Some(context::enter_task(ptr));
     let result = {
-        catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: we hold RUNNING until after this block, where the guard ends.
+        let _console = unsafe { console::enter_poll(header) };
+        let trace = trace::poll_started(header);
+        let result = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: holding RUNNING gives exclusive access to the stage. The
             // future is never moved: it stays in the heap cell until dropped.
             unsafe {
@@ -100,7 +103,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
                     _ => unreachable!("a task was polled after it finished"),
                 })
             }
-        }))
+        }));
+        trace::poll_finished(header, trace);
+        result
     };
 
     // A leaf future found the task cancelled and asked to unwind: the
@@ -216,6 +221,9 @@ unsafe fn cancel_in_place<F: Future>(ptr: NonNull<Header>) {
 unsafe fn complete(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
+    // SAFETY: we still hold RUNNING (published as COMPLETE just below).
+    unsafe { console::close(header) };
+    trace::completed(header);
     let snapshot = header.state.transition_to_complete();
     // Leave the cancellation tree: the node's waker holds a reference and
     // must not outlive the task's run (see `TaskNode` for the race with a
@@ -315,6 +323,7 @@ unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
     let header = unsafe { header(ptr) };
     header.state.ref_inc();
     Counters::bump(&header.counters.waker_clones);
+    console::waker_op(&header.meta, console::WAKER_CLONE);
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
 
@@ -322,6 +331,8 @@ unsafe fn waker_wake(ptr: *const ()) {
     // SAFETY: this waker owns a reference.
     let header = unsafe { header(ptr) };
     Counters::bump(&header.counters.waker_wakes);
+    console::waker_op(&header.meta, console::WAKER_WAKE);
+    trace::woken(header, false);
     // SAFETY: the pointer is non-null: it came from a header.
     let nn = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
     match header.state.transition_to_notified_by_val() {
@@ -338,6 +349,8 @@ unsafe fn waker_wake_by_ref(ptr: *const ()) {
     // SAFETY: the borrowed waker holds a reference for the duration of the call.
     let header = unsafe { header(ptr) };
     Counters::bump(&header.counters.waker_wakes);
+    console::waker_op(&header.meta, console::WAKER_WAKE_BY_REF);
+    trace::woken(header, true);
     if let super::state::TransitionToNotified::Submit = header.state.transition_to_notified_by_ref()
     {
         // SAFETY: the pointer is non-null: it came from a header.
@@ -350,6 +363,7 @@ unsafe fn waker_drop(ptr: *const ()) {
     // SAFETY: this waker owns a reference.
     let header = unsafe { header(ptr) };
     Counters::bump(&header.counters.waker_drops);
+    console::waker_op(&header.meta, console::WAKER_DROP);
     if header.state.ref_dec() {
         // SAFETY: the count reached zero; the pointer came from a header.
         unsafe { (header.vtable.dealloc)(NonNull::new_unchecked(ptr as *mut Header)) }

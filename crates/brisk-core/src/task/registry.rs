@@ -7,6 +7,7 @@
 //! The registry holds one reference to every task it lists; `complete` drops it.
 
 use super::header::Header;
+use super::trace::TraceSink;
 use super::{Id, Task, TaskRef};
 use crate::loom::{AtomicBool, AtomicU64, Ordering};
 use crate::spin::SpinLock;
@@ -47,6 +48,7 @@ pub struct Registry {
     mask: u64,
     next_task_id: AtomicU64,
     closed: AtomicBool,
+    trace: TraceSink,
 }
 
 // SAFETY: the stored header pointers are only dereferenced while the shard
@@ -75,6 +77,7 @@ impl Registry {
             mask: n as u64 - 1,
             next_task_id: AtomicU64::new(1),
             closed: AtomicBool::new(false),
+            trace: TraceSink::new(),
         }
     }
 
@@ -169,6 +172,11 @@ impl Registry {
                 }
             }
         }
+    }
+
+    /// The runtime's trace recording (off unless started).
+    pub fn trace(&self) -> &TraceSink {
+        &self.trace
     }
 
     /// Owned references to every listed task.
