@@ -45,6 +45,7 @@ mod dump;
 mod graph;
 #[cfg(unix)]
 mod signal;
+pub mod trace;
 
 pub use dump::{dump, try_dump, Dump, Holder, TaskDump, WaitDump, WakerDump};
 #[cfg(unix)]

@@ -108,6 +108,8 @@ pub struct RecordedTask {
     pub kind: TaskKind,
     /// The task that spawned it.
     pub parent: Option<Id>,
+    /// Its polls so far (all of them, in a completion record).
+    pub polls: u64,
 }
 
 impl RecordedTask {
@@ -117,6 +119,7 @@ impl RecordedTask {
             location: header.meta.location,
             kind: header.meta.kind(),
             parent: header.meta.parent(),
+            polls: u64::from(header.counters.polls.load(crate::loom::Ordering::Relaxed)),
         })
     }
 }
