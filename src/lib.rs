@@ -54,7 +54,9 @@
 //!   one thread, virtual time, crashes, pauses, `buggify!` fault points;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //!   [`diag`]: task dumps that name what each task waits on and who holds
-//!   it, deadlock cycles, a dump on `SIGQUIT`;
+//!   it, deadlock cycles, a dump on `SIGQUIT`, a timeline of spawns,
+//!   polls and wakes for Perfetto ([`diag::trace`]), and tasks in the
+//!   unmodified `tokio-console` (feature `tokio-console`);
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
 //! ## Entry points
@@ -65,7 +67,7 @@
 //! - [`Runtime::builder`] for full control.
 //!
 //! ## Feature flags and environment variables
-//! Both features are off by default; no environment variable changes this
+//! All features are off by default; no environment variable changes this
 //! crate's behaviour.
 //!
 //! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
@@ -76,6 +78,16 @@
 //!   (a `hyper::rt::Executor` spawning on the current runtime), `HyperTimer`
 //!   and `HyperSleep` (a `hyper::rt::Timer` on the runtime's clock), so
 //!   hyper 1.x clients and servers, HTTP/1.1 and HTTP/2, run on Brisk.
+//! - `tokio-console`: every task is a `runtime.spawn` tracing span (entered
+//!   around each poll, closed at completion) and every waker operation a
+//!   `runtime::waker` event, in the schema console-subscriber reads, so the
+//!   unmodified `tokio-console` shows Brisk tasks. The application also
+//!   depends on `console-subscriber`, builds with
+//!   `--cfg console_without_tokio_unstable` (in `.cargo/config.toml` under
+//!   `[build] rustflags`, or `RUSTFLAGS`) and calls
+//!   `console_subscriber::init()` at the start of `main`; see [`diag`] for
+//!   the full recipe. Without a subscriber it costs almost nothing; without
+//!   the feature, nothing.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -196,7 +208,9 @@ pub mod coop {
 }
 
 /// Diagnostics: task dumps (text, serde, Graphviz), deadlock cycles over
-/// Brisk's locks, and an opt-in dump on `SIGQUIT`/`SIGUSR1`.
+/// Brisk's locks, an opt-in dump on `SIGQUIT`/`SIGUSR1`, a timeline as
+/// Chrome trace-event JSON ([`diag::trace`]), and the `tokio-console`
+/// recipe.
 pub mod diag {
     pub use brisk_diag::*;
 }

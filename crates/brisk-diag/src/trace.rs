@@ -51,7 +51,6 @@ use brisk_core::runtime::Handle;
 use brisk_core::task::trace::{Record, RecordKind, RecordedTask};
 use brisk_core::task::TaskKind;
 use serde::Serialize;
-use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::time::{Duration, Instant};
@@ -384,29 +383,21 @@ pub struct TraceThread {
 }
 
 /// One object of the `traceEvents` array.
-#[derive(Serialize)]
 struct ChromeEvent<'a> {
     name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     cat: Option<&'static str>,
     ph: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ts: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dur: Option<f64>,
+    ts: Option<Duration>,
+    dur: Option<Duration>,
     pid: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
     tid: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<u64>,
     /// Instant scope (`"t"`: thread).
-    #[serde(skip_serializing_if = "Option::is_none")]
     s: Option<&'static str>,
     /// Flow binding point (`"e"`: the enclosing slice).
-    #[serde(skip_serializing_if = "Option::is_none")]
     bp: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    args: Option<serde_json::Value>,
+    /// A JSON object, already written.
+    args: Option<String>,
 }
 
 impl ChromeEvent<'_> {
@@ -425,6 +416,131 @@ impl ChromeEvent<'_> {
             args: None,
         }
     }
+
+    fn write(&self, out: &mut String) {
+        let mut o = JsonObject::new(out);
+        o.str("name", self.name);
+        if let Some(cat) = self.cat {
+            o.str("cat", cat);
+        }
+        o.str("ph", self.ph);
+        if let Some(ts) = self.ts {
+            o.micros("ts", ts);
+        }
+        if let Some(dur) = self.dur {
+            o.micros("dur", dur);
+        }
+        o.u64("pid", self.pid.into());
+        if let Some(tid) = self.tid {
+            o.u64("tid", tid.into());
+        }
+        if let Some(id) = self.id {
+            o.u64("id", id);
+        }
+        if let Some(s) = self.s {
+            o.str("s", s);
+        }
+        if let Some(bp) = self.bp {
+            o.str("bp", bp);
+        }
+        if let Some(args) = &self.args {
+            o.raw("args", args);
+        }
+        o.end();
+    }
+}
+
+/// Writes one JSON object, member by member. Written by hand rather than
+/// with `serde_json`: that crate's `PartialEq` impls for integers would
+/// reach every crate that depends on `brisk` and break type inference in
+/// code such as `assert_eq!(n, (0..10).sum())`.
+struct JsonObject<'a> {
+    out: &'a mut String,
+    empty: bool,
+}
+
+impl<'a> JsonObject<'a> {
+    fn new(out: &'a mut String) -> JsonObject<'a> {
+        out.push('{');
+        JsonObject { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        json_string(self.out, key);
+        self.out.push(':');
+    }
+
+    fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        json_string(self.out, value);
+    }
+
+    fn u64(&mut self, key: &str, value: u64) {
+        use std::fmt::Write as _;
+        self.key(key);
+        let _ = write!(self.out, "{value}");
+    }
+
+    fn opt_u64(&mut self, key: &str, value: Option<u64>) {
+        match value {
+            Some(v) => self.u64(key, v),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    fn bool(&mut self, key: &str, value: bool) {
+        self.raw(key, if value { "true" } else { "false" });
+    }
+
+    /// A duration in microseconds, exact to the nanosecond.
+    fn micros(&mut self, key: &str, d: Duration) {
+        use std::fmt::Write as _;
+        self.key(key);
+        let ns = d.as_nanos();
+        let _ = write!(self.out, "{}.{:03}", ns / 1000, ns % 1000);
+    }
+
+    fn raw(&mut self, key: &str, json: &str) {
+        self.key(key);
+        self.out.push_str(json);
+    }
+
+    fn end(self) {
+        self.out.push('}');
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn json_string(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A JSON object written by `f`.
+fn json_object(f: impl FnOnce(&mut JsonObject<'_>)) -> String {
+    let mut out = String::new();
+    let mut o = JsonObject::new(&mut out);
+    f(&mut o);
+    o.end();
+    out
 }
 
 /// Wake arrows of the JSON export.
@@ -434,11 +550,6 @@ struct Flows {
     from: HashMap<usize, u64>,
     /// Flow ids by the index of the poll event they end at.
     to: HashMap<usize, Vec<u64>>,
-}
-
-/// Microseconds, the unit of Chrome trace timestamps.
-fn micros(d: Duration) -> f64 {
-    d.as_nanos() as f64 / 1000.0
 }
 
 impl Trace {
@@ -489,7 +600,7 @@ impl Trace {
         let mut out = Vec::new();
         self.write_chrome_json(&mut out)
             .expect("writing to a Vec does not fail");
-        String::from_utf8(out).expect("serde_json writes UTF-8")
+        String::from_utf8(out).expect("the JSON is written from strings")
     }
 
     /// Writes the trace as Chrome trace-event JSON to `w` (buffer it: the
@@ -509,18 +620,21 @@ impl Trace {
     pub fn write_chrome_json<W: io::Write>(&self, mut w: W) -> io::Result<()> {
         let pid = std::process::id();
         let mut first = true;
+        let mut line = String::new();
         let mut emit = |w: &mut W, e: &ChromeEvent<'_>| -> io::Result<()> {
+            line.clear();
             if !first {
-                w.write_all(b",\n")?;
+                line.push_str(",\n");
             }
             first = false;
-            serde_json::to_writer(&mut *w, e).map_err(io::Error::from)
+            e.write(&mut line);
+            w.write_all(line.as_bytes())
         };
         w.write_all(b"{\"traceEvents\":[")?;
 
         let process = format!("brisk: {}", self.runtime);
         let mut meta = ChromeEvent::new("M", "process_name", pid);
-        meta.args = Some(json!({ "name": process }));
+        meta.args = Some(json_object(|o| o.str("name", &process)));
         emit(&mut w, &meta)?;
         for thread in &self.threads {
             let name = match &thread.name {
@@ -529,21 +643,21 @@ impl Trace {
             };
             let mut meta = ChromeEvent::new("M", "thread_name", pid);
             meta.tid = Some(thread.number);
-            meta.args = Some(json!({ "name": name }));
+            meta.args = Some(json_object(|o| o.str("name", &name)));
             emit(&mut w, &meta)?;
         }
 
-        let labels: HashMap<u64, String> =
-            self.tasks.iter().map(|t| (t.id, t.label())).collect();
+        let labels: HashMap<u64, String> = self.tasks.iter().map(|t| (t.id, t.label())).collect();
         let label = |id: u64| labels.get(&id).map_or("task", String::as_str);
-        let task_args = |id: u64| match self.task(id) {
-            Some(t) => json!({
-                "task": t.id,
-                "kind": t.kind,
-                "location": t.location,
-                "parent": t.parent,
-            }),
-            None => json!({ "task": id }),
+        let task_args = |id: u64| {
+            json_object(|o| {
+                o.u64("task", id);
+                if let Some(t) = self.task(id) {
+                    o.str("kind", t.kind);
+                    o.str("location", &t.location);
+                    o.opt_u64("parent", t.parent);
+                }
+            })
         };
 
         // Lifetimes: spawn (or the trace's start) to completion (or its
@@ -571,14 +685,14 @@ impl Trace {
             let mut b = ChromeEvent::new("b", name, pid);
             b.cat = Some("task");
             b.id = Some(t.id);
-            b.ts = Some(micros(begin));
+            b.ts = Some(begin);
             b.tid = Some(first.thread);
             b.args = Some(task_args(t.id));
             emit(&mut w, &b)?;
             let mut e = ChromeEvent::new("e", name, pid);
             e.cat = Some("task");
             e.id = Some(t.id);
-            e.ts = Some(micros(end.max(begin)));
+            e.ts = Some(end.max(begin));
             e.tid = Some(last.thread);
             emit(&mut w, &e)?;
         }
@@ -591,8 +705,8 @@ impl Trace {
                 EventKind::Poll { duration } => {
                     let mut x = ChromeEvent::new("X", label(e.task), pid);
                     x.cat = Some("poll");
-                    x.ts = Some(micros(e.at));
-                    x.dur = Some(micros(duration));
+                    x.ts = Some(e.at);
+                    x.dur = Some(duration);
                     x.tid = Some(e.thread);
                     x.args = Some(task_args(e.task));
                     emit(&mut w, &x)?;
@@ -600,7 +714,7 @@ impl Trace {
                         let mut f = ChromeEvent::new("f", "wake", pid);
                         f.cat = Some("wake");
                         f.id = Some(flow);
-                        f.ts = Some(micros(e.at));
+                        f.ts = Some(e.at);
                         f.tid = Some(e.thread);
                         f.bp = Some("e");
                         emit(&mut w, &f)?;
@@ -609,21 +723,21 @@ impl Trace {
                 EventKind::Wake { by, by_ref } => {
                     let mut i = ChromeEvent::new("i", "wake", pid);
                     i.cat = Some("wake");
-                    i.ts = Some(micros(e.at));
+                    i.ts = Some(e.at);
                     i.tid = Some(e.thread);
                     i.s = Some("t");
-                    i.args = Some(json!({
-                        "task": e.task,
-                        "woken": label(e.task),
-                        "by": by,
-                        "by_ref": by_ref,
+                    i.args = Some(json_object(|o| {
+                        o.u64("task", e.task);
+                        o.str("woken", label(e.task));
+                        o.opt_u64("by", by);
+                        o.bool("by_ref", by_ref);
                     }));
                     emit(&mut w, &i)?;
                     if let Some(&flow) = flows.from.get(&index) {
                         let mut s = ChromeEvent::new("s", "wake", pid);
                         s.cat = Some("wake");
                         s.id = Some(flow);
-                        s.ts = Some(micros(e.at));
+                        s.ts = Some(e.at);
                         s.tid = Some(e.thread);
                         emit(&mut w, &s)?;
                     }
@@ -632,14 +746,11 @@ impl Trace {
             }
         }
         w.write_all(b"\n],\"displayTimeUnit\":\"ns\",\"otherData\":")?;
-        serde_json::to_writer(
-            &mut w,
-            &json!({
-                "runtime": self.runtime,
-                "dropped_events": self.dropped,
-            }),
-        )
-        .map_err(io::Error::from)?;
+        let other = json_object(|o| {
+            o.str("runtime", &self.runtime);
+            o.u64("dropped_events", self.dropped);
+        });
+        w.write_all(other.as_bytes())?;
         w.write_all(b"}\n")?;
         w.flush()
     }

@@ -149,8 +149,10 @@ fn tokio_console_lists_brisk_tasks() {
         }
         yielder_rx.await.unwrap();
     };
-    let yielder_line = line!();
-    let yielder = brisk::task::Builder::new().name("yielder").on(h).spawn(yielder_fut);
+    let yielder = brisk::task::Builder::new()
+        .name("yielder")
+        .on(h)
+        .spawn(yielder_fut);
 
     // Three cloned wakers woken by value from this thread, then wait.
     let (wakers_tx, wakers) = mpsc::channel();
@@ -163,8 +165,10 @@ fn tokio_console_lists_brisk_tasks() {
         .await;
         pinged_rx.await.unwrap();
     };
-    let pinged_line = line!();
-    let pinged = brisk::task::Builder::new().name("pinged").on(h).spawn(pinged_fut);
+    let pinged = brisk::task::Builder::new()
+        .name("pinged")
+        .on(h)
+        .spawn(pinged_fut);
     for _ in 0..3 {
         wakers.recv_timeout(PATIENCE).unwrap().wake();
     }
@@ -195,7 +199,12 @@ fn tokio_console_lists_brisk_tasks() {
         .enable_all()
         .build()
         .unwrap();
-    let crunch = client.block_on(async {
+    // A named blocking task; the console shows it with kind "blocking".
+    let crunch = brisk::task::Builder::new()
+        .name("crunch")
+        .on(h)
+        .spawn_blocking(|| (1..=100u64).sum::<u64>());
+    client.block_on(async {
         let deadline = Instant::now() + PATIENCE;
         let mut client = loop {
             match InstrumentClient::connect(format!("http://127.0.0.1:{port}")).await {
@@ -227,21 +236,27 @@ fn tokio_console_lists_brisk_tasks() {
         };
         let yielder_ok = expect(&yielder_dump, 0);
         let pinged_ok = expect(&pinged_dump, 3);
-        watch_until(&mut stream, &mut seen, "yielder and pinged with Brisk's counts", |s| {
-            s.task("yielder").is_some_and(|(_, st)| yielder_ok(st))
-                && s.task("pinged").is_some_and(|(_, st)| pinged_ok(st))
-        })
+        watch_until(
+            &mut stream,
+            &mut seen,
+            "yielder and pinged with Brisk's counts",
+            |s| {
+                s.task("yielder").is_some_and(|(_, st)| yielder_ok(st))
+                    && s.task("pinged").is_some_and(|(_, st)| pinged_ok(st))
+            },
+        )
         .await;
 
-        for (name, line, dump) in [
-            ("yielder", yielder_line + 1, &yielder_dump),
-            ("pinged", pinged_line + 1, &pinged_dump),
-        ] {
+        for (name, dump) in [("yielder", &yielder_dump), ("pinged", &pinged_dump)] {
             let (task, stats) = seen.task(name).unwrap();
             let loc = task.location.as_ref().expect("a spawn location");
             assert_eq!(loc.file.as_deref(), Some(file), "{name}");
-            assert_eq!(loc.line, Some(line), "{name}");
-            assert!(loc.column.is_some_and(|c| c > 0), "{name}");
+            let (line, column) = (loc.line.unwrap(), loc.column.unwrap());
+            assert_eq!(
+                format!("{file}:{line}:{column}"),
+                dump.location,
+                "{name}: the console shows Brisk's spawn location"
+            );
             assert_eq!(str_value(field(task, "kind").unwrap()), Some("task"));
             assert_eq!(
                 field(task, "task.id").unwrap().value,
@@ -259,14 +274,9 @@ fn tokio_console_lists_brisk_tasks() {
         assert_eq!(pinged_stats.wakes, 3);
         assert!(pinged_stats.waker_clones >= 3);
 
-        // Release both; they complete, which closes their spans. A named
-        // blocking task shows up with kind "blocking".
+        // Release both; they complete, which closes their spans.
         release_yielder.send(()).unwrap();
         release_pinged.send(()).unwrap();
-        let crunch = brisk::task::Builder::new()
-            .name("crunch")
-            .on(h)
-            .spawn_blocking(|| (1..=100u64).sum::<u64>());
         watch_until(&mut stream, &mut seen, "the completed tasks", |s| {
             ["yielder", "pinged", "crunch"]
                 .iter()
@@ -276,9 +286,11 @@ fn tokio_console_lists_brisk_tasks() {
         let (crunch_task, crunch_stats) = seen.task("crunch").unwrap();
         let crunch_loc = crunch_task.location.as_ref().unwrap();
         assert_eq!(crunch_loc.file.as_deref(), Some(file));
-        assert_eq!(str_value(field(crunch_task, "kind").unwrap()), Some("blocking"));
+        assert_eq!(
+            str_value(field(crunch_task, "kind").unwrap()),
+            Some("blocking")
+        );
         assert_eq!(polls(crunch_stats), 1);
-        crunch
     });
     rt.block_on(async {
         yielder.await.unwrap();

@@ -79,7 +79,10 @@ fn parse_checked(trace: &Trace) -> Vec<Value> {
             other => panic!("unexpected phase {other}: {e}"),
         }
     }
-    assert!(used_threads.is_subset(&named_threads), "a thread has no name");
+    assert!(
+        used_threads.is_subset(&named_threads),
+        "a thread has no name"
+    );
     assert_eq!(flow_starts, flow_ends, "every arrow starts and ends");
     events.clone()
 }
@@ -91,14 +94,12 @@ fn chrome_json_shows_spawns_polls_wakes_and_completions() {
         let recorder = trace::start();
         let (tx, rx) = brisk::sync::oneshot::channel::<u32>();
         // alpha: four polls, then it wakes beta.
-        let alpha = brisk::task::Builder::new()
-            .name("alpha")
-            .spawn(async move {
-                for _ in 0..3 {
-                    brisk::task::yield_now().await;
-                }
-                tx.send(7).unwrap();
-            });
+        let alpha = brisk::task::Builder::new().name("alpha").spawn(async move {
+            for _ in 0..3 {
+                brisk::task::yield_now().await;
+            }
+            tx.send(7).unwrap();
+        });
         let beta = brisk::task::Builder::new()
             .name("beta")
             .spawn(async move { rx.await.unwrap() });
@@ -127,8 +128,11 @@ fn chrome_json_shows_spawns_polls_wakes_and_completions() {
     }
     assert_eq!(trace.task(gamma).unwrap().kind, "blocking");
     // alpha's send woke beta, from inside alpha.
-    assert!(trace.events.iter().any(|e| e.task == beta
-        && matches!(e.kind, EventKind::Wake { by: Some(by), .. } if by == alpha)));
+    assert!(trace
+        .events
+        .iter()
+        .any(|e| e.task == beta
+            && matches!(e.kind, EventKind::Wake { by: Some(by), .. } if by == alpha)));
 
     let events = parse_checked(&trace);
     for (name, id) in [("alpha", alpha), ("beta", beta), ("gamma", gamma)] {
@@ -188,8 +192,14 @@ fn only_what_happens_while_recording_is_recorded() {
             .unwrap();
 
         let names: HashSet<_> = trace.tasks.iter().filter_map(|t| t.name.clone()).collect();
-        assert!(names.contains("early") && names.contains("during"), "{names:?}");
-        assert!(!names.contains("before") && !names.contains("after"), "{names:?}");
+        assert!(
+            names.contains("early") && names.contains("during"),
+            "{names:?}"
+        );
+        assert!(
+            !names.contains("before") && !names.contains("after"),
+            "{names:?}"
+        );
         // early was found by its completion record: named, with all polls.
         let early = id_of(&trace, "early");
         assert_eq!(polls_of(&trace, early), 1);
@@ -203,7 +213,11 @@ fn only_what_happens_while_recording_is_recorded() {
 
         // Recording again works, and starts empty.
         let again = trace::start().stop();
-        assert!(again.tasks.iter().all(|t| t.name.is_none()), "{:?}", again.tasks);
+        assert!(
+            again.tasks.iter().all(|t| t.name.is_none()),
+            "{:?}",
+            again.tasks
+        );
     });
 }
 
@@ -227,11 +241,7 @@ fn a_full_buffer_keeps_the_newest_events() {
     assert!(trace.dropped > 0);
     assert!(trace.events.len() <= 16 * trace.threads.len());
     // The newest events survive: the completion is there, the spawn is not.
-    let last = trace
-        .events
-        .iter()
-        .rfind(|e| e.task == spinner)
-        .unwrap();
+    let last = trace.events.iter().rfind(|e| e.task == spinner).unwrap();
     assert_eq!(last.kind, EventKind::Complete);
     assert!(!trace
         .events
@@ -305,4 +315,21 @@ fn workers_record_into_their_own_buffers() {
         assert!(t.name.is_some(), "{t:?}");
     }
     parse_checked(&trace);
+}
+
+#[test]
+fn names_are_escaped_in_the_json() {
+    let name = "odd \"name\"\\ with\nnewline, \u{1} and é";
+    let rt = current_thread();
+    let trace = rt.block_on(async {
+        let recorder = trace::start();
+        brisk::task::Builder::new()
+            .name(name)
+            .spawn(async {})
+            .await
+            .unwrap();
+        recorder.stop()
+    });
+    let events = parse_checked(&trace);
+    assert!(events.iter().any(|e| e["ph"] == "X" && e["name"] == name));
 }
