@@ -13,8 +13,12 @@
 //! flavours and tokio and smol, see [`crate::runtimes`]) or on the
 //! simulators ([`Run::Simulator`]: Brisk's simulator and turmoil, see
 //! [`crate::simulators`]); its [`Contender`]s are interleaved the same way.
-//! The table prints one block per kind of scenario.
+//! The overhead scenarios ([`Run::Diag`]) run Brisk alone, with a
+//! diagnostics recording off and on (see [`crate::diag_overhead`]); there
+//! the "peer" is Brisk without the recording, so the ratio is the
+//! overhead. The table prints one block per kind of scenario.
 
+use crate::diag_overhead::DiagKind;
 use crate::runtimes::{Runtime, RuntimeKind};
 use crate::simulators::SimKind;
 use std::fmt;
@@ -114,6 +118,8 @@ pub(crate) enum Run {
         /// A published figure for a peer that cannot run in this process.
         reference: Option<Reference>,
     },
+    /// On Brisk with diagnostics off and on; returns the measured number.
+    Diag(fn(DiagKind, f64) -> f64),
 }
 
 impl Run {
@@ -122,6 +128,7 @@ impl Run {
         match self {
             Run::Runtime(_) => RuntimeKind::ALL.map(Contender::Runtime).to_vec(),
             Run::Simulator { .. } => SimKind::ALL.map(Contender::Simulator).to_vec(),
+            Run::Diag(_) => DiagKind::ALL.map(Contender::Diag).to_vec(),
         }
     }
 
@@ -133,6 +140,7 @@ impl Run {
         match (self, on) {
             (Run::Runtime(f), Contender::Runtime(k)) => f(k.build(), scale),
             (Run::Simulator { run, .. }, Contender::Simulator(k)) => run(k, scale),
+            (Run::Diag(f), Contender::Diag(k)) => f(k, scale),
             _ => panic!("{on} cannot run this scenario"),
         }
     }
@@ -140,7 +148,7 @@ impl Run {
     /// The published reference figure, if any.
     fn reference(&self) -> Option<Reference> {
         match self {
-            Run::Runtime(_) => None,
+            Run::Runtime(_) | Run::Diag(_) => None,
             Run::Simulator { reference, .. } => *reference,
         }
     }
@@ -162,6 +170,8 @@ pub(crate) enum Contender {
     Runtime(RuntimeKind),
     /// A simulator.
     Simulator(SimKind),
+    /// Brisk with diagnostics off (the "peer") or on.
+    Diag(DiagKind),
 }
 
 impl Contender {
@@ -170,6 +180,7 @@ impl Contender {
         match self {
             Contender::Runtime(k) => k.name(),
             Contender::Simulator(k) => k.name(),
+            Contender::Diag(k) => k.name(),
         }
     }
 
@@ -178,6 +189,7 @@ impl Contender {
         match self {
             Contender::Runtime(k) => k.is_brisk(),
             Contender::Simulator(k) => k == SimKind::Brisk,
+            Contender::Diag(k) => k != DiagKind::Off,
         }
     }
 

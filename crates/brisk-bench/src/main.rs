@@ -26,6 +26,11 @@
 //! `passes`, a published figure for madsim, which cannot run in this process,
 //! and Brisk's ratio to it, e.g. `"reference":{"madsim":16.00},"ratio_vs_reference":0.25`.
 //!
+//! The overhead scenarios (`trace_*`) run Brisk's current-thread runtime
+//! with `brisk::diag::trace` recording off and on (see [`diag_overhead`]);
+//! their line has `"brisk_flavors":{"trace_on":..}`,
+//! `"peers":{"trace_off":..}`, and the ratio is the recording's overhead.
+//!
 //! `brisk` is the better of Brisk's two flavours; `ratio_vs_best_peer` is
 //! Brisk's cost over the best peer's cost (lower is better; a throughput
 //! would be inverted first). The scenarios are described in [`scenarios`].
@@ -35,6 +40,7 @@
 #![warn(clippy::missing_docs_in_private_items)]
 
 mod alloc;
+mod diag_overhead;
 mod harness;
 mod net_libs;
 mod runtimes;
@@ -51,7 +57,8 @@ const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N]
 scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            timers_unpolled idle_task_memory mpsc mutex_uncontended
            mutex_contended semaphore oneshot_request_reply tcp_echo
-           http_hello sim_udp_echo sim_idle_hour (or: all)
+           http_hello sim_udp_echo sim_idle_hour trace_spawn_join
+           trace_yield_many (or: all)
 --passes N  passes per scenario (default and minimum 5)
 env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)";
 
