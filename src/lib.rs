@@ -54,9 +54,10 @@
 //!   one thread, virtual time, crashes, pauses, `buggify!` fault points;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //!   [`diag`]: task dumps that name what each task waits on and who holds
-//!   it, deadlock cycles, a dump on `SIGQUIT`, a timeline of spawns,
-//!   polls and wakes for Perfetto ([`diag::trace`]), and tasks in the
-//!   unmodified `tokio-console` (feature `tokio-console`);
+//!   it, the await chain through `#[brisk::traced]` functions, deadlock
+//!   cycles, a dump on `SIGQUIT`, a timeline of spawns, polls and wakes for
+//!   Perfetto ([`diag::trace`]), and tasks in the unmodified
+//!   `tokio-console` (feature `tokio-console`);
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
 //! ## Entry points
@@ -96,7 +97,7 @@ pub use brisk_core::scope::{scope, try_scope};
 pub use brisk_core::task::{spawn, spawn_blocking, spawn_local, JoinError, JoinHandle};
 pub use brisk_core::task_local;
 pub use brisk_core::{join, select, try_join};
-pub use brisk_macros::{main, test};
+pub use brisk_macros::{main, test, traced};
 pub use brisk_rt::{PanicPolicy, Runtime};
 
 /// Random numbers through the current runtime: seeded per node in the

@@ -36,6 +36,7 @@ pub mod spin;
 pub mod task;
 pub mod task_local;
 pub mod time;
+pub mod traced;
 pub mod wait;
 
 pub use scope::{scope, try_scope};

@@ -95,20 +95,28 @@ pub struct WaitPoint {
     pub resource: u64,
     /// Where the wait happens.
     pub location: &'static Location<'static>,
+    /// The `#[brisk::traced]` functions the wait happens in, outermost
+    /// first (empty when none; see [`crate::traced`]).
+    pub chain: &'static [&'static crate::traced::Frame],
 }
 
 impl fmt::Display for WaitPoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            ResourceKind::Yield => write!(f, "yield_now at {}", self.location),
+            ResourceKind::Yield => write!(f, "yield_now at {}", self.location)?,
             _ => write!(
                 f,
                 "{} #{} at {}",
                 self.kind.as_str(),
                 self.resource,
                 self.location
-            ),
+            )?,
         }
+        for (i, frame) in self.chain.iter().enumerate() {
+            f.write_str(if i == 0 { " in " } else { " → " })?;
+            write!(f, "{frame}")?;
+        }
+        Ok(())
     }
 }
 

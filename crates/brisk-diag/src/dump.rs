@@ -75,6 +75,19 @@ pub struct WaitDump {
     pub holders: Vec<Holder>,
     /// Holders beyond those listed.
     pub more_holders: usize,
+    /// The `#[brisk::traced]` functions the task waits in, outermost first
+    /// (empty when it waits in none).
+    pub chain: Vec<ChainFrame>,
+}
+
+/// One `#[brisk::traced]` function in a wait's await chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChainFrame {
+    /// The function's path (`module::function`) or the name given to the
+    /// attribute.
+    pub name: &'static str,
+    /// Where the function is defined, as `file:line:column`.
+    pub location: String,
 }
 
 /// A holder of a resource.
@@ -154,6 +167,14 @@ impl TaskDump {
                 location: w.location.to_string(),
                 holders,
                 more_holders,
+                chain: w
+                    .chain
+                    .iter()
+                    .map(|fr| ChainFrame {
+                        name: fr.name,
+                        location: format!("{}:{}:{}", fr.file, fr.line, fr.column),
+                    })
+                    .collect(),
             })
         });
         TaskDump {
@@ -272,6 +293,10 @@ fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
             if w.more_holders > 0 {
                 write!(f, " and {} more", w.more_holders)?;
             }
+        }
+        for (i, frame) in w.chain.iter().enumerate() {
+            f.write_str(if i == 0 { "; in " } else { " → " })?;
+            write!(f, "{} ({})", frame.name, frame.location)?;
         }
     }
     Ok(())

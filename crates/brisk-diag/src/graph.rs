@@ -239,6 +239,7 @@ mod tests {
                 location: "x.rs:2:2".into(),
                 holders: holders.into_iter().map(Holder::Task).collect(),
                 more_holders: 0,
+                chain: Vec::new(),
             }),
         }
     }

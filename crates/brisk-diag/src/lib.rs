@@ -36,6 +36,39 @@
 //! ([`Dump::to_dot`]); [`Dump::wait_for_cycles`] lists deadlocks among
 //! Brisk resources (task → resource → holder → ... → the first task).
 //!
+//! # Await chains
+//! A wait-point names the innermost wait. Mark `async fn`s with
+//! `#[brisk::traced]` and a waiting task's [`WaitDump::chain`] lists the
+//! marked functions it waits in, outermost first — a stack trace of the
+//! await, at the cost of one pointer push and pop per traced poll (details
+//! in [`brisk_core::traced`]):
+//!
+//! ```
+//! #[brisk::traced]
+//! async fn handle_request(rx: &mut brisk::sync::mpsc::Receiver<u32>) -> Option<u32> {
+//!     read_body(rx).await
+//! }
+//!
+//! #[brisk::traced(name = "body")]
+//! async fn read_body(rx: &mut brisk::sync::mpsc::Receiver<u32>) -> Option<u32> {
+//!     rx.recv().await
+//! }
+//!
+//! # brisk::run(async {
+//! let (tx, mut rx) = brisk::sync::mpsc::channel(1);
+//! let task = brisk::spawn(async move { handle_request(&mut rx).await });
+//! brisk::task::yield_now().await;
+//! let dump = brisk::diag::dump();
+//! let wait = dump.tasks.iter().find_map(|t| t.waiting_on.as_ref()).unwrap();
+//! assert!(wait.chain[0].name.ends_with("::handle_request"));
+//! assert_eq!(wait.chain[1].name, "body");
+//! // "...; waits on Channel #.. at ...; in my_crate::handle_request (...) → body (...)"
+//! println!("{dump}");
+//! # tx.send(1).await.unwrap();
+//! # assert_eq!(task.await.unwrap(), Some(1));
+//! # });
+//! ```
+//!
 //! On Unix, [`dump_on_signal`] prints a dump to stderr whenever the process
 //! receives `SIGQUIT` or `SIGUSR1`, as Go and the JVM do — from a thread of
 //! its own, so it works even when every worker is stuck.
@@ -114,6 +147,7 @@ mod graph;
 mod signal;
 pub mod trace;
 
-pub use dump::{dump, try_dump, Dump, Holder, TaskDump, WaitDump, WakerDump};
+pub use brisk_core::traced::{traced, Frame, Traced, MAX_DEPTH as MAX_CHAIN_DEPTH};
+pub use dump::{dump, try_dump, ChainFrame, Dump, Holder, TaskDump, WaitDump, WakerDump};
 #[cfg(unix)]
 pub use signal::{dump_on_signal, dump_on_signal_to, DumpOnSignal, DumpSignal};

@@ -182,6 +182,20 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Test, args.into(), item.into()).into()
 }
 
+/// Puts an `async fn` in the await chains that task dumps show.
+///
+/// While the function's future is polled, any wait a Brisk leaf future
+/// records inside it carries the function's name and location, outermost
+/// first, so `brisk::diag::dump()` shows the path a task took to its wait.
+/// Accepts `name = "..."` (the default is `module::function`) and
+/// `crate = "path::to::brisk"`. Applies to `async fn`s, free or methods.
+#[proc_macro_attribute]
+pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
+    traced::expand(args.into(), item.into()).into()
+}
+
+mod traced;
+
 /// Which attribute is being expanded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {

@@ -5,6 +5,7 @@ use super::state::State;
 use super::{Id, TaskKind};
 use crate::loom::{AtomicPtr, AtomicU32, AtomicU64, Ordering, UnsafeCell};
 use crate::runtime::Schedule;
+use crate::traced::Site;
 use crate::wait::{ResourceKind, WaitPoint};
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -134,8 +135,14 @@ impl WaitCell {
     pub(crate) fn set(&self, kind: ResourceKind, id: u64, location: &'static Location<'static>) {
         let word = ((kind as u64) << 56) | (id & ((1 << 56) - 1));
         self.resource.store(word, Ordering::Relaxed);
-        self.location
-            .store(location as *const _ as *mut _, Ordering::Relaxed);
+        // Under `#[brisk::traced]` frames the pointer is an interned `Site`
+        // (location + await chain), tagged with the low bit; both types are
+        // at least 2-aligned, so the bit is free.
+        let ptr = match crate::traced::site(location) {
+            None => location as *const Location<'static> as *mut Location<'static>,
+            Some(site) => (site as *const Site as usize | SITE_TAG) as *mut Location<'static>,
+        };
+        self.location.store(ptr, Ordering::Relaxed);
     }
 
     #[inline]
@@ -146,17 +153,30 @@ impl WaitCell {
     pub(crate) fn get(&self) -> Option<WaitPoint> {
         let word = self.resource.load(Ordering::Relaxed);
         let kind = ResourceKind::from_u8((word >> 56) as u8)?;
-        let location = self.location.load(Ordering::Relaxed);
-        // SAFETY: the pointer was stored from a `&'static Location` in `set` and
-        // is never freed; null means none was ever stored.
-        let location = unsafe { location.as_ref() }?;
+        let ptr = self.location.load(Ordering::Relaxed);
+        let (location, chain) = if ptr as usize & SITE_TAG != 0 {
+            // SAFETY: tagged pointers are stored from interned `&'static Site`s
+            // in `set`, which are never freed.
+            let site = unsafe { &*((ptr as usize & !SITE_TAG) as *const Site) };
+            (site.location, site.chain)
+        } else {
+            // SAFETY: the pointer was stored from a `&'static Location` in
+            // `set` and is never freed; null means none was ever stored.
+            (unsafe { ptr.as_ref() }?, &[][..])
+        };
         Some(WaitPoint {
             kind,
             resource: word & ((1 << 56) - 1),
             location,
+            chain,
         })
     }
 }
+
+/// Marks a wait-cell pointer as a `traced::Site` rather than a `Location`.
+const SITE_TAG: usize = 1;
+const _: () = assert!(std::mem::align_of::<Location<'static>>() > SITE_TAG);
+const _: () = assert!(std::mem::align_of::<Site>() > SITE_TAG);
 
 /// The first field of every task cell (`#[repr(C)]`, so a pointer to the cell
 /// is a pointer to its header).
