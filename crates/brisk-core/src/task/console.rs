@@ -64,7 +64,9 @@ mod imp {
     }
 
     /// Entered around one poll; exits the span when dropped.
-    pub(crate) struct PollSpan<'a>(#[allow(dead_code)] Option<tracing::span::Entered<'a>>);
+    pub(crate) struct PollSpan<'a> {
+        _entered: Option<tracing::span::Entered<'a>>,
+    }
 
     /// Enters the task's span for one poll.
     ///
@@ -75,11 +77,14 @@ mod imp {
     pub(crate) unsafe fn enter_poll(header: &Header) -> PollSpan<'_> {
         let console = &header.meta.console;
         if console.id == 0 {
-            return PollSpan(None);
+            return PollSpan { _entered: None };
         }
         // SAFETY: RUNNING gives this thread exclusive access to the span
         // slot, and the guard ends before RUNNING is released.
-        PollSpan(unsafe { (*console.span.get()).as_ref() }.map(Span::enter))
+        let span = unsafe { (*console.span.get()).as_ref() };
+        PollSpan {
+            _entered: span.map(Span::enter),
+        }
     }
 
     /// Closes the task's span: the task completed.

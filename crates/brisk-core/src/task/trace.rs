@@ -340,14 +340,15 @@ fn sink_of(header: &Header) -> Option<(&TraceSink, u64)> {
 }
 
 /// A poll that is being recorded.
-pub(crate) struct PollRecord {
+pub(crate) struct PollRecord<'a> {
+    sink: &'a TraceSink,
     session: u64,
     start: Instant,
 }
 
 /// Called right before a task's future is polled.
 #[inline(always)]
-pub(crate) fn poll_started(header: &Header) -> Option<PollRecord> {
+pub(crate) fn poll_started(header: &Header) -> Option<PollRecord<'_>> {
     if any_recording() {
         poll_started_slow(header)
     } else {
@@ -356,9 +357,10 @@ pub(crate) fn poll_started(header: &Header) -> Option<PollRecord> {
 }
 
 #[inline(never)]
-fn poll_started_slow(header: &Header) -> Option<PollRecord> {
-    let (_, session) = sink_of(header)?;
+fn poll_started_slow(header: &Header) -> Option<PollRecord<'_>> {
+    let (sink, session) = sink_of(header)?;
     Some(PollRecord {
+        sink,
         session,
         start: Instant::now(),
     })
@@ -366,16 +368,16 @@ fn poll_started_slow(header: &Header) -> Option<PollRecord> {
 
 /// Called right after the future's poll returned (or panicked).
 #[inline(always)]
-pub(crate) fn poll_finished(header: &Header, poll: Option<PollRecord>) {
+pub(crate) fn poll_finished(header: &Header, poll: Option<PollRecord<'_>>) {
     if let Some(poll) = poll {
         poll_finished_slow(header, poll);
     }
 }
 
 #[inline(never)]
-fn poll_finished_slow(header: &Header, poll: PollRecord) {
+fn poll_finished_slow(header: &Header, poll: PollRecord<'_>) {
     let duration_ns = u64::try_from(poll.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    header.sched.registry().trace().push(
+    poll.sink.push(
         poll.session,
         header.meta.id(),
         poll.start,
