@@ -229,7 +229,13 @@ impl Header {
     }
 }
 
-#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+// The `tokio-console` feature adds the task's span to the header by design.
+#[cfg(all(
+    test,
+    not(loom),
+    not(feature = "tokio-console"),
+    target_pointer_width = "64"
+))]
 mod tests {
     /// The header was 128 bytes; diagnostics may add one word (their
     /// optional side structure), no more.
