@@ -55,7 +55,9 @@
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //!   [`diag`]: task dumps that name what each task waits on and who holds
 //!   it, the await chain through `#[brisk::traced]` functions, deadlock
-//!   cycles, a dump on `SIGQUIT`, a live console (`brisk-console`);
+//!   cycles, a dump on `SIGQUIT`, a live console (`brisk-console`), a
+//!   timeline of spawns, polls and wakes for Perfetto ([`diag::trace`]),
+//!   and tasks in the unmodified `tokio-console` (feature `tokio-console`);
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
 //! ## Entry points
@@ -103,6 +105,16 @@
 //!   (a `hyper::rt::Executor` spawning on the current runtime), `HyperTimer`
 //!   and `HyperSleep` (a `hyper::rt::Timer` on the runtime's clock), so
 //!   hyper 1.x clients and servers, HTTP/1.1 and HTTP/2, run on Brisk.
+//! - `tokio-console`: every task is a `runtime.spawn` tracing span (entered
+//!   around each poll, closed at completion) and every waker operation a
+//!   `runtime::waker` event, in the schema console-subscriber reads, so the
+//!   unmodified `tokio-console` shows Brisk tasks. The application also
+//!   depends on `console-subscriber`, builds with
+//!   `--cfg console_without_tokio_unstable` (in `.cargo/config.toml` under
+//!   `[build] rustflags`, or `RUSTFLAGS`) and calls
+//!   `console_subscriber::init()` at the start of `main`; see [`diag`] for
+//!   the full recipe. Without a subscriber it costs almost nothing; without
+//!   the feature, nothing.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -260,8 +272,9 @@ pub mod coop {
 }
 
 /// Diagnostics: task dumps (text, serde, Graphviz), deadlock cycles over
-/// Brisk's locks, an opt-in dump on `SIGQUIT`/`SIGUSR1`, and the live
-/// console's server ([`diag::console`]).
+/// Brisk's locks, an opt-in dump on `SIGQUIT`/`SIGUSR1`, the live
+/// console's server ([`diag::console`]), a timeline as Chrome trace-event
+/// JSON ([`diag::trace`]), and the `tokio-console` recipe.
 pub mod diag {
     pub use brisk_diag::*;
 }

@@ -16,8 +16,12 @@
 //! are interleaved the same way. A simulator scenario's published
 //! reference figure is quoted only when that peer is not a contender
 //! (madsim, when its subprocess cannot be built).
-//! The table prints one block per kind of scenario.
+//! The overhead scenarios ([`Run::Diag`]) run Brisk alone, with a
+//! diagnostics recording off and on (see [`crate::diag_overhead`]); there
+//! the "peer" is Brisk without the recording, so the ratio is the
+//! overhead. The table prints one block per kind of scenario.
 
+use crate::diag_overhead::DiagKind;
 use crate::runtimes::{Runtime, RuntimeKind};
 use crate::simulators::SimKind;
 use std::fmt;
@@ -118,6 +122,8 @@ pub(crate) enum Run {
         /// run (is not among [`Run::contenders`]).
         reference: Option<Reference>,
     },
+    /// On Brisk with diagnostics off and on; returns the measured number.
+    Diag(fn(DiagKind, f64) -> f64),
 }
 
 impl Run {
@@ -133,6 +139,7 @@ impl Run {
                 .into_iter()
                 .map(Contender::Simulator)
                 .collect(),
+            Run::Diag(_) => DiagKind::ALL.map(Contender::Diag).to_vec(),
         }
     }
 
@@ -144,6 +151,7 @@ impl Run {
         match (self, on) {
             (Run::Runtime(f), Contender::Runtime(k)) => f(k.build(), scale),
             (Run::Simulator { run, .. }, Contender::Simulator(k)) => run(k, scale),
+            (Run::Diag(f), Contender::Diag(k)) => f(k, scale),
             _ => panic!("{on} cannot run this scenario"),
         }
     }
@@ -152,7 +160,7 @@ impl Run {
     /// among `contenders` (a peer that runs is measured, not quoted).
     fn reference(&self, contenders: &[Contender]) -> Option<Reference> {
         match self {
-            Run::Runtime(_) => None,
+            Run::Runtime(_) | Run::Diag(_) => None,
             Run::Simulator { reference, .. } => {
                 reference.filter(|r| contenders.iter().all(|c| c.name() != r.peer))
             }
@@ -176,6 +184,8 @@ pub(crate) enum Contender {
     Runtime(RuntimeKind),
     /// A simulator.
     Simulator(SimKind),
+    /// Brisk with diagnostics off (the "peer") or on.
+    Diag(DiagKind),
 }
 
 impl Contender {
@@ -184,6 +194,7 @@ impl Contender {
         match self {
             Contender::Runtime(k) => k.name(),
             Contender::Simulator(k) => k.name(),
+            Contender::Diag(k) => k.name(),
         }
     }
 
@@ -192,6 +203,7 @@ impl Contender {
         match self {
             Contender::Runtime(k) => k.is_brisk(),
             Contender::Simulator(k) => k == SimKind::Brisk,
+            Contender::Diag(k) => k != DiagKind::Off,
         }
     }
 
@@ -393,7 +405,7 @@ impl Summary {
             .contenders()
             .filter_map(|k| match k {
                 Contender::Runtime(t) => t.untimed().map(|u| (t, u)),
-                Contender::Simulator(_) => None,
+                Contender::Simulator(_) | Contender::Diag(_) => None,
             })
             .map(|(t, u)| {
                 let (on, off) = (

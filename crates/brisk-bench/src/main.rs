@@ -30,6 +30,11 @@
 //! the line quotes its published figure after `passes`, with Brisk's ratio
 //! to it, e.g. `"reference":{"madsim":16.00},"ratio_vs_reference":0.25`.
 //!
+//! The overhead scenarios (`trace_*`) run Brisk's current-thread runtime
+//! with `brisk::diag::trace` recording off and on (see [`diag_overhead`]);
+//! their line has `"brisk_flavors":{"trace_on":..}`,
+//! `"peers":{"trace_off":..}`, and the ratio is the recording's overhead.
+//!
 //! `brisk` is the better of Brisk's two flavours; `ratio_vs_best_peer` is
 //! Brisk's cost over the best peer's cost (lower is better; a throughput
 //! would be inverted first). The scenarios are described in [`scenarios`].
@@ -47,6 +52,7 @@
 #![warn(clippy::missing_docs_in_private_items)]
 
 mod alloc;
+mod diag_overhead;
 mod harness;
 mod madsim_peer;
 mod net_libs;
@@ -64,7 +70,8 @@ const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N]
 scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            timers_unpolled idle_task_memory mpsc mutex_uncontended
            mutex_contended semaphore oneshot_request_reply tcp_echo
-           http_hello sim_udp_echo sim_idle_hour (or: all)
+           http_hello sim_udp_echo sim_idle_hour trace_spawn_join
+           trace_yield_many (or: all)
 --passes N  passes per scenario (default and minimum 5)
 --timing    run each Brisk flavour with diagnostics off (the release
             default) and fully on (per-poll timing and every hazard
@@ -140,7 +147,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
             .find(|s| !matches!(s.run, harness::Run::Runtime(_)))
         {
             return Err(format!(
-                "--timing compares Brisk runtimes; {:?} runs on simulators",
+                "--timing compares Brisk runtimes on the runtime scenarios; {:?} is not one",
                 s.name
             ));
         }

@@ -203,6 +203,14 @@ impl Runtime {
         self.kind
     }
 
+    /// The Brisk runtime's handle, for a Brisk runtime.
+    pub(crate) fn brisk_handle(&self) -> Option<&brisk::runtime::Handle> {
+        match &self.inner {
+            Inner::Brisk(rt) => Some(rt.handle()),
+            _ => None,
+        }
+    }
+
     /// Runs `work` to completion as this runtime's root future (in its
     /// `block_on`) and returns its output.
     pub(crate) fn block_on<W: Work>(&self, work: W) -> W::Output {

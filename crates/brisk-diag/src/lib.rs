@@ -1,5 +1,7 @@
 //! Diagnostics for Brisk runtimes: task dumps, the wait-for graph and its
-//! deadlock cycles, a dump printed on a signal, and the live console.
+//! deadlock cycles, a dump printed on a signal, the live console, a
+//! timeline exported as Chrome trace-event JSON, and tasks shown in the
+//! unmodified `tokio-console`.
 //!
 //! Everything here reads what the task model already records for every
 //! task, at no cost to the tasks: its id, name, spawn location, parent, state,
@@ -160,6 +162,74 @@
 //! assert!(err.to_string().contains("allow_remote(true)"));
 //! # });
 //! ```
+//!
+//! # A timeline in Perfetto
+//! [`trace::start`] records every spawn, poll, wake and completion of the
+//! current runtime's tasks until [`trace::Recorder::stop`], which returns a
+//! [`trace::Trace`]; [`trace::Trace::write_chrome_json`] saves it as Chrome
+//! trace-event JSON, which opens in <https://ui.perfetto.dev> or
+//! `chrome://tracing`: one track per worker thread with a slice per poll,
+//! each task's lifetime, and arrows from a waker to the task it woke.
+//! Recording is off by default and costs one relaxed atomic load per poll
+//! while off.
+//!
+//! ```
+//! # brisk::run(async {
+//! let recorder = brisk::diag::trace::start();
+//! brisk::task::Builder::new().name("job").spawn(async {}).await.unwrap();
+//! let json = recorder.stop().to_chrome_json();
+//! assert!(json.contains(r#""name":"job""#));
+//! # });
+//! ```
+//!
+//! # tokio-console
+//! With the `brisk` feature `tokio-console`, every task is reported in the
+//! tracing schema that [console-subscriber](https://docs.rs/console-subscriber)
+//! reads (a `runtime.spawn` span per task, entered around each poll, and
+//! `runtime::waker` events), so the unmodified `tokio-console` lists Brisk
+//! tasks with their names, kinds, spawn locations, polls, wakes and wakers.
+//! An application turns it on in three steps:
+//!
+//! 1. the feature and the subscriber, in `Cargo.toml`:
+//!    ```toml
+//!    [dependencies]
+//!    brisk = { version = "0.1", features = ["tokio-console"] }
+//!    console-subscriber = "0.5"
+//!    ```
+//! 2. the cfg console-subscriber asks for, in `.cargo/config.toml` (or
+//!    `RUSTFLAGS`): `--cfg console_without_tokio_unstable` (tokio's own
+//!    `--cfg tokio_unstable` works too, and also instruments any tokio
+//!    runtime in the process):
+//!    ```toml
+//!    [build]
+//!    rustflags = ["--cfg", "console_without_tokio_unstable"]
+//!    ```
+//! 3. the subscriber, first thing in `main`; then run `tokio-console`
+//!    (it connects to `127.0.0.1:6669`, also the default of Brisk's own
+//!    live console: give one of them another address, for example
+//!    `TOKIO_CONSOLE_BIND=127.0.0.1:6670` with `tokio-console
+//!    http://127.0.0.1:6670`):
+//!    ```no_run
+//!    #[brisk::main]
+//!    async fn main() {
+//!        console_subscriber::init();
+//!        let job = brisk::task::Builder::new()
+//!            .name("job")
+//!            .spawn(async { brisk::time::sleep(std::time::Duration::from_secs(60)).await });
+//!        job.await.unwrap();
+//!    }
+//!    ```
+//!
+//! Without a subscriber the feature costs a spawn one check of tracing's
+//! filters and a poll or waker operation one branch; without the feature
+//! nothing is compiled in and a task is not one byte larger.
+//!
+//! # Dependencies
+//! `serde` (derive) makes dumps and traces serialisable (the Chrome JSON
+//! is written by hand: `serde_json`'s `PartialEq` impls for integers
+//! would reach every crate that depends on `brisk` and break inference in
+//! code such as `assert_eq!(n, (0..10).sum())`); `signal-hook-registry`
+//! and `libc` install the dump-on-signal handler.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
@@ -170,6 +240,7 @@ mod graph;
 mod json;
 #[cfg(unix)]
 mod signal;
+pub mod trace;
 
 pub use brisk_core::diag::{DiagConfig, Hazard, TaskTiming, POLL_HISTOGRAM_BUCKETS};
 pub use brisk_core::traced::{traced, Frame, Traced, MAX_DEPTH as MAX_CHAIN_DEPTH};

@@ -22,6 +22,8 @@
 //! | [`http_hello`]      | ns/op  | one HTTP/1.1 keep-alive request to a hyper server, 32 connections  |
 //! | [`sim_udp_echo`]    | ms/seed| 3 UDP echo nodes pinged every 10 ms for 60 simulated seconds       |
 //! | [`sim_idle_hour`]   | ms/seed| the same nodes pinged once a second for one simulated hour         |
+//! | [`trace_spawn_join`](trace_overhead) | ns/op | `spawn_join` on Brisk with trace recording off and on |
+//! | [`trace_yield_many`](trace_overhead) | ns/op | `yield_many` on Brisk with trace recording off and on |
 //!
 //! The scenarios from `ping_pong` on through the sync ones pair each runtime
 //! with its own ecosystem's channels and locks (`crate::sync_libs`); the
@@ -51,6 +53,7 @@ pub(crate) mod spawn_join;
 pub(crate) mod tcp_echo;
 pub(crate) mod timers_poll;
 pub(crate) mod timers_unpolled;
+pub(crate) mod trace_overhead;
 pub(crate) mod yield_many;
 
 /// Footnote for the scenarios that pair each runtime with its own
@@ -68,7 +71,7 @@ pub(crate) const NET_NOTE: &str = "Each runtime uses its own sockets (brisk::net
 pub(crate) const SIM_NOTE: &str = "Simulators run single-threaded, one seed after another: brisk_sim and turmoil on this thread, madsim in a subprocess built with RUSTFLAGS=\"--cfg madsim\" (its simulator exists only in such a build, which replaces tokio and overrides libc's clock and randomness, so it cannot share this process), timed inside it the same way. Latency 1-10 ms: uniform on Brisk, uniform in [1 ms, 10 ms) on madsim, turmoil's exponential curve within 1-10 ms. If madsim cannot be built, it is left out and its published figures (2-core machine: 16 ms/seed busy, 35 ms/seed idle hour) are quoted.";
 
 /// Every scenario, in the order `all` runs them.
-pub(crate) const ALL: [Scenario; 16] = [
+pub(crate) const ALL: [Scenario; 18] = [
     spawn_join::SCENARIO,
     yield_many::SCENARIO,
     ping_pong::SCENARIO,
@@ -85,6 +88,8 @@ pub(crate) const ALL: [Scenario; 16] = [
     http_hello::SCENARIO,
     sim_udp_echo::SCENARIO,
     sim_idle_hour::SCENARIO,
+    trace_overhead::SPAWN_JOIN,
+    trace_overhead::YIELD_MANY,
 ];
 
 /// The scenario called `name`, if any.
@@ -224,6 +229,13 @@ pub(crate) mod tests {
             ..sim_idle_hour::ECHO
         };
         minute.run(SimKind::Turmoil, 0);
+    }
+
+    #[test]
+    fn trace_overhead_scenarios_complete() {
+        let _g = shared();
+        check("trace_spawn_join", 0.001);
+        check("trace_yield_many", 0.001);
     }
 
     #[test]

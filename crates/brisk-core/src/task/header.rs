@@ -49,7 +49,8 @@ impl Counters {
     }
 }
 
-/// Metadata fixed at spawn, packed to four words.
+/// Metadata fixed at spawn, packed to four words (plus the task's console
+/// span with the `tokio-console` feature).
 pub(crate) struct Meta {
     /// The id in the low 56 bits, the `TaskKind` in the top byte.
     id_kind: u64,
@@ -61,6 +62,9 @@ pub(crate) struct Meta {
     name: Option<Box<String>>,
     /// Where the task was spawned.
     pub(crate) location: &'static Location<'static>,
+    /// The task's `runtime.spawn` span for tokio-console.
+    #[cfg(feature = "tokio-console")]
+    pub(crate) console: super::console::TaskSpan,
 }
 
 const KIND_SHIFT: u32 = 56;
@@ -73,6 +77,8 @@ impl Meta {
         location: &'static Location<'static>,
         kind: TaskKind,
     ) -> Meta {
+        #[cfg(feature = "tokio-console")]
+        let console = super::console::TaskSpan::new(id, name, location, kind);
         let kind = match kind {
             TaskKind::Task => 0u64,
             TaskKind::Local => 1,
@@ -83,6 +89,8 @@ impl Meta {
             parent: parent.map_or(0, |p| p.0),
             name: name.map(|n| Box::new(n.to_owned())),
             location,
+            #[cfg(feature = "tokio-console")]
+            console,
         }
     }
 
@@ -221,7 +229,13 @@ impl Header {
     }
 }
 
-#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+// The `tokio-console` feature adds the task's span to the header by design.
+#[cfg(all(
+    test,
+    not(loom),
+    not(feature = "tokio-console"),
+    target_pointer_width = "64"
+))]
 mod tests {
     /// The header was 128 bytes; diagnostics may add one word (their
     /// optional side structure), no more.

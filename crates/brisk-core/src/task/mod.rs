@@ -16,6 +16,7 @@
 //! ```
 
 pub(crate) mod cancel;
+mod console;
 mod group;
 pub(crate) mod header;
 mod instrument;
@@ -25,6 +26,7 @@ mod loom_tests;
 pub(crate) mod raw;
 mod registry;
 mod state;
+pub mod trace;
 
 use crate::context;
 use crate::error;
@@ -795,6 +797,7 @@ where
         }
     }
     if header.sched.registry().insert(raw) {
+        trace::spawned(header);
         header.sched.schedule(notified);
     } else {
         notified.cancel_unstarted();

@@ -7,7 +7,7 @@
 use super::header::{Counters, Header, Meta, Vtable};
 use super::instrument;
 use super::state::{TransitionToIdle, TransitionToRunning};
-use super::{JoinError, Notified};
+use super::{console, trace, JoinError, Notified};
 use crate::context;
 use crate::loom::UnsafeCell;
 use crate::runtime::Schedule;
@@ -93,7 +93,10 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     // so its destructors see the same `task::id()` as its polls did.
     let mut task_guard = Some(context::enter_task(ptr));
     let result = {
-        catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: we hold RUNNING until after this block, where the guard ends.
+        let _console = unsafe { console::enter_poll(header) };
+        let trace = trace::poll_started(header);
+        let result = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: holding RUNNING gives exclusive access to the stage. The
             // future is never moved: it stays in the heap cell until dropped.
             unsafe {
@@ -102,7 +105,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
                     _ => unreachable!("a task was polled after it finished"),
                 })
             }
-        }))
+        }));
+        trace::poll_finished(header, trace);
+        result
     };
 
     // A leaf future found the task cancelled and asked to unwind: the
@@ -243,6 +248,9 @@ unsafe fn cancel_in_place<F: Future>(ptr: NonNull<Header>) {
 unsafe fn complete(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
+    // SAFETY: we still hold RUNNING (published as COMPLETE just below).
+    unsafe { console::close(header) };
+    trace::completed(header);
     let snapshot = header.state.transition_to_complete();
     // Leave the cancellation tree: the node's waker holds a reference and
     // must not outlive the task's run (see `TaskNode` for the race with a
@@ -342,6 +350,7 @@ unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
     let header = unsafe { header(ptr) };
     header.state.ref_inc();
     Counters::bump(&header.counters.waker_clones);
+    console::waker_op(&header.meta, console::WAKER_CLONE);
     if let Some(diag) = &header.diag {
         diag.waker_cloned();
     }
@@ -355,8 +364,10 @@ unsafe fn waker_wake(ptr: *const ()) {
         // Instrumented: publish the wake first, then count this waker gone,
         // then release its reference (the order lost-waker detection
         // relies on; see `instrument`).
+        console::waker_op(&header.meta, console::WAKER_WAKE);
+        trace::woken(header, false);
         // SAFETY: our own reference keeps the header alive for both calls.
-        unsafe { waker_wake_by_ref(ptr) };
+        unsafe { wake_by_ref(ptr) };
         diag.waker_gone();
         if header.state.ref_dec() {
             // SAFETY: the count reached zero; the pointer came from a header.
@@ -365,6 +376,8 @@ unsafe fn waker_wake(ptr: *const ()) {
         return;
     }
     Counters::bump(&header.counters.waker_wakes);
+    console::waker_op(&header.meta, console::WAKER_WAKE);
+    trace::woken(header, false);
     // SAFETY: the pointer is non-null: it came from a header.
     let nn = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
     match header.state.transition_to_notified_by_val() {
@@ -380,6 +393,20 @@ unsafe fn waker_wake(ptr: *const ()) {
 unsafe fn waker_wake_by_ref(ptr: *const ()) {
     // SAFETY: the borrowed waker holds a reference for the duration of the call.
     let header = unsafe { header(ptr) };
+    console::waker_op(&header.meta, console::WAKER_WAKE_BY_REF);
+    trace::woken(header, true);
+    // SAFETY: as above.
+    unsafe { wake_by_ref(ptr) };
+}
+
+/// Counts a wake and schedules the task, keeping the caller's reference;
+/// `wake_by_ref` itself and the instrumented `wake`.
+///
+/// # Safety
+/// The caller holds (or borrows) a reference for the duration of the call.
+unsafe fn wake_by_ref(ptr: *const ()) {
+    // SAFETY: per the contract above.
+    let header = unsafe { header(ptr) };
     Counters::bump(&header.counters.waker_wakes);
     if let super::state::TransitionToNotified::Submit = header.state.transition_to_notified_by_ref()
     {
@@ -393,6 +420,7 @@ unsafe fn waker_drop(ptr: *const ()) {
     // SAFETY: this waker owns a reference.
     let header = unsafe { header(ptr) };
     Counters::bump(&header.counters.waker_drops);
+    console::waker_op(&header.meta, console::WAKER_DROP);
     if let Some(diag) = &header.diag {
         diag.waker_gone();
     }

@@ -7,6 +7,7 @@
 //! The registry holds one reference to every task it lists; `complete` drops it.
 
 use super::header::Header;
+use super::trace::TraceSink;
 use super::{Id, Task, TaskRef};
 use crate::diag::{DiagConfig, Diagnostics};
 use crate::loom::{AtomicBool, AtomicU64, Ordering};
@@ -48,6 +49,7 @@ pub struct Registry {
     mask: u64,
     next_task_id: AtomicU64,
     closed: AtomicBool,
+    trace: TraceSink,
     diagnostics: Diagnostics,
 }
 
@@ -83,6 +85,7 @@ impl Registry {
             mask: n as u64 - 1,
             next_task_id: AtomicU64::new(1),
             closed: AtomicBool::new(false),
+            trace: TraceSink::new(),
             diagnostics: Diagnostics::new(config),
         }
     }
@@ -200,6 +203,11 @@ impl Registry {
                 }
             }
         }
+    }
+
+    /// The runtime's trace recording (off unless started).
+    pub fn trace(&self) -> &TraceSink {
+        &self.trace
     }
 
     /// Owned references to every listed task.
