@@ -66,7 +66,7 @@
 //! - [`Runtime::builder`] for full control.
 //!
 //! ## Feature flags and environment variables
-//! Both features are off by default; no environment variable changes this
+//! Every feature is off by default; no environment variable changes this
 //! crate's behaviour.
 //!
 //! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
@@ -77,6 +77,15 @@
 //!   (a `hyper::rt::Executor` spawning on the current runtime), `HyperTimer`
 //!   and `HyperSleep` (a `hyper::rt::Timer` on the runtime's clock), so
 //!   hyper 1.x clients and servers, HTTP/1.1 and HTTP/2, run on Brisk.
+//! - `tokio-compat`: [`compat::tokio`](crate::compat) — Brisk-portable code
+//!   (spawn, time, net, fs, sync, scopes, cancellation) inside a tokio
+//!   application, on tokio's threads, timers and reactor:
+//!   `brisk::compat::tokio::enter(fut).await` in `#[tokio::main]`. Adds
+//!   tokio (`rt`, `time`, `net`) to the dependencies.
+//!
+//! ## Writing a library
+//! The [`guide`](crate::guide) chapter for library authors says what to
+//! depend on, what never to do, and how to state cancel-safety.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -257,6 +266,9 @@ pub mod compat {
     pub mod hyper {
         pub use brisk_core::net::hyper::{HyperExecutor, HyperSleep, HyperTimer};
     }
+
+    #[cfg(feature = "tokio-compat")]
+    pub use brisk_compat::tokio;
 }
 
 /// Async iteration: the `AsyncIterator` trait (with `poll_progress`, so
