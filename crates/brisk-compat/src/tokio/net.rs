@@ -211,7 +211,11 @@ impl TcpStreamIo for Stream {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let s = &self.inner;
-        poll_io(cx, |cx| s.poll_write_ready(cx), || s.try_write_vectored(bufs))
+        poll_io(
+            cx,
+            |cx| s.poll_write_ready(cx),
+            || s.try_write_vectored(bufs),
+        )
     }
 
     fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
@@ -282,7 +286,11 @@ impl UdpSocketIo for Udp {
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
         let s = &self.inner;
-        poll_io(cx, |cx| s.poll_send_ready(cx), || s.try_send_to(buf, target))
+        poll_io(
+            cx,
+            |cx| s.poll_send_ready(cx),
+            || s.try_send_to(buf, target),
+        )
     }
 
     fn poll_recv_from(
