@@ -271,6 +271,12 @@ pub mod compat {
     pub use brisk_compat::tokio;
 }
 
+/// The library authors' chapter: what to depend on, what never to do, `Send`
+/// and `!Send` from one implementation, and how to state cancel-safety.
+/// Its examples are doctests.
+#[doc = include_str!("../docs/library-authors.md")]
+pub mod guide {}
+
 /// Async iteration: the `AsyncIterator` trait (with `poll_progress`, so
 /// `buffered` keeps working while you handle an item), producers such as
 /// [`iter::stream`] and [`iter::from_fn`], combinators, and conversions with
