@@ -10,7 +10,8 @@
 //! scenario go to stdout.
 //!
 //! A scenario runs either on the runtimes ([`Run::Runtime`]: the Brisk
-//! flavours and tokio and smol, see [`crate::runtimes`]) or on the
+//! flavours and tokio and smol, see [`crate::runtimes`]), on Brisk's tokio
+//! backend against plain tokio ([`Run::Compat`]), or on the
 //! simulators ([`Run::Simulator`]: Brisk's simulator and turmoil, see
 //! [`crate::simulators`]); its [`Contender`]s are interleaved the same way.
 //! The table prints one block per kind of scenario.
@@ -107,6 +108,10 @@ pub(crate) enum Run {
     /// On every runtime: runs the scenario once on a freshly built runtime,
     /// shuts the runtime down, and returns the measured number.
     Runtime(fn(Runtime, f64) -> f64),
+    /// On Brisk's tokio backend and on plain tokio (multi-thread): the same
+    /// body as a [`Run::Runtime`] scenario, with Brisk's primitives on
+    /// tokio's threads, timers and reactor against tokio's own.
+    Compat(fn(Runtime, f64) -> f64),
     /// On every simulator, outside any runtime; returns the measured number.
     Simulator {
         /// The scenario's body.
@@ -121,6 +126,10 @@ impl Run {
     pub(crate) fn contenders(&self) -> Vec<Contender> {
         match self {
             Run::Runtime(_) => RuntimeKind::ALL.map(Contender::Runtime).to_vec(),
+            Run::Compat(_) => vec![
+                Contender::Runtime(RuntimeKind::BriskOnTokio),
+                Contender::Runtime(RuntimeKind::TokioMt),
+            ],
             Run::Simulator { .. } => SimKind::ALL.map(Contender::Simulator).to_vec(),
         }
     }
@@ -131,7 +140,7 @@ impl Run {
     /// If `on` is not one of [`Run::contenders`].
     pub(crate) fn run_on(&self, on: Contender, scale: f64) -> f64 {
         match (self, on) {
-            (Run::Runtime(f), Contender::Runtime(k)) => f(k.build(), scale),
+            (Run::Runtime(f) | Run::Compat(f), Contender::Runtime(k)) => f(k.build(), scale),
             (Run::Simulator { run, .. }, Contender::Simulator(k)) => run(k, scale),
             _ => panic!("{on} cannot run this scenario"),
         }
@@ -140,7 +149,7 @@ impl Run {
     /// The published reference figure, if any.
     fn reference(&self) -> Option<Reference> {
         match self {
-            Run::Runtime(_) => None,
+            Run::Runtime(_) | Run::Compat(_) => None,
             Run::Simulator { reference, .. } => *reference,
         }
     }
@@ -186,6 +195,7 @@ impl Contender {
         match self {
             Contender::Runtime(RuntimeKind::BriskCt) => "ct",
             Contender::Runtime(RuntimeKind::BriskMt) => "mt",
+            Contender::Runtime(RuntimeKind::BriskOnTokio) => "on_tokio",
             Contender::Simulator(SimKind::Brisk) => "sim",
             other => other.name(),
         }

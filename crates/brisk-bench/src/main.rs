@@ -20,6 +20,11 @@
 //! {"scenario":"spawn_join","unit":"ns/op","brisk":123.4,"brisk_flavors":{"ct":123.4,"mt":150.2},"peers":{"tokio_ct":321.0,"tokio_mt":400.1,"smol":156.0},"best_peer":"smol","ratio_vs_best_peer":0.79,"passes":5}
 //! ```
 //!
+//! The compat scenarios (`compat_*`) interleave `brisk_on_tokio` (Brisk's
+//! primitives on tokio, through `brisk::compat::tokio`) and `tokio_mt`;
+//! their line has `"brisk_flavors":{"on_tokio":..}` and
+//! `"peers":{"tokio_mt":..}`.
+//!
 //! The simulator scenarios (`sim_*`) interleave `brisk_sim` and `turmoil`
 //! the same way (see [`simulators`]); their line has
 //! `"brisk_flavors":{"sim":..}`, `"peers":{"turmoil":..}` and, after
@@ -51,7 +56,8 @@ const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N]
 scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            timers_unpolled idle_task_memory mpsc mutex_uncontended
            mutex_contended semaphore oneshot_request_reply tcp_echo
-           http_hello sim_udp_echo sim_idle_hour (or: all)
+           http_hello sim_udp_echo sim_idle_hour compat_spawn_join
+           compat_tcp_echo (or: all)
 --passes N  passes per scenario (default and minimum 5)
 env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)";
 

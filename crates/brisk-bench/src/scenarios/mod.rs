@@ -22,6 +22,7 @@
 //! | [`http_hello`]      | ns/op  | one HTTP/1.1 keep-alive request to a hyper server, 32 connections  |
 //! | [`sim_udp_echo`]    | ms/seed| 3 UDP echo nodes pinged every 10 ms for 60 simulated seconds       |
 //! | [`sim_idle_hour`]   | ms/seed| the same nodes pinged once a second for one simulated hour         |
+//! | [`compat`]: `compat_spawn_join`, `compat_tcp_echo` | ns/op | `spawn_join` and `tcp_echo` with Brisk's primitives on tokio (`brisk::compat::tokio`) against tokio's own |
 //!
 //! The scenarios from `ping_pong` on through the sync ones pair each runtime
 //! with its own ecosystem's channels and locks (`crate::sync_libs`); the
@@ -37,6 +38,7 @@
 use crate::harness::Scenario;
 
 pub(crate) mod chained_spawn;
+pub(crate) mod compat;
 pub(crate) mod http_hello;
 pub(crate) mod idle_task_memory;
 pub(crate) mod mpsc;
@@ -68,7 +70,7 @@ pub(crate) const NET_NOTE: &str = "Each runtime uses its own sockets (brisk::net
 pub(crate) const SIM_NOTE: &str = "Simulators run on this thread, one seed after another. turmoil's latency is its exponential curve within 1-10 ms (Brisk's: uniform). madsim is absent: its simulator is compiled only when the whole build has RUSTFLAGS=\"--cfg madsim\" (without it, madsim is a thin tokio wrapper), which this bench is not built with, and which links madsim's own clock_gettime/getrandom and other libc overrides into the process under every other peer; so it cannot run interleaved here. Its published figures (2-core machine: 16 ms/seed busy, 35 ms/seed idle hour) are quoted as the reference.";
 
 /// Every scenario, in the order `all` runs them.
-pub(crate) const ALL: [Scenario; 16] = [
+pub(crate) const ALL: [Scenario; 18] = [
     spawn_join::SCENARIO,
     yield_many::SCENARIO,
     ping_pong::SCENARIO,
@@ -85,6 +87,8 @@ pub(crate) const ALL: [Scenario; 16] = [
     http_hello::SCENARIO,
     sim_udp_echo::SCENARIO,
     sim_idle_hour::SCENARIO,
+    compat::SPAWN_JOIN,
+    compat::TCP_ECHO,
 ];
 
 /// The scenario called `name`, if any.
@@ -181,6 +185,13 @@ pub(crate) mod tests {
         ] {
             check(name, 0.001);
         }
+    }
+
+    #[test]
+    fn compat_scenarios_complete() {
+        let _g = shared();
+        check("compat_spawn_join", 0.001);
+        check("compat_tcp_echo", 0.005);
     }
 
     #[test]
