@@ -21,7 +21,9 @@ async fn main() -> std::io::Result<()> {
     let mut client = Client::connect(addr).await?;
     client.ping().await?;
     client.set("greeting", b"hello from brisk", None).await?;
-    client.set("session", b"short-lived", Some(Duration::from_millis(50))).await?;
+    client
+        .set("session", b"short-lived", Some(Duration::from_millis(50)))
+        .await?;
     for _ in 0..3 {
         client.incr("visits").await?;
     }

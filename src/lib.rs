@@ -84,7 +84,7 @@
 //!   tokio (`rt`, `time`, `net`) to the dependencies.
 //!
 //! ## Writing a library
-//! The [`guide`](crate::guide) chapter for library authors says what to
+//! The [`guide`] chapter for library authors says what to
 //! depend on, what never to do, and how to state cancel-safety.
 
 #![forbid(unsafe_code)]
@@ -249,8 +249,9 @@ pub mod io {
     pub use brisk_core::io::*;
 }
 
-/// Adapters that let other ecosystems' crates run on Brisk (see the feature
-/// flags above).
+/// Interop with other ecosystems, both ways (see the feature flags above):
+/// hyper on Brisk (`compat::hyper`), and Brisk-portable code inside a tokio
+/// application (`compat::tokio`, the tokio backend of `brisk-compat`).
 pub mod compat {
     /// hyper 1.x on Brisk (feature `hyper`): an executor, a timer, and
     /// `hyper::rt::{Read, Write}` for `brisk::net::TcpStream` and its halves.

@@ -29,7 +29,9 @@ async fn session(addr: SocketAddr) {
     c.set("word", b"abc", None).await.unwrap();
     assert!(c.incr("word").await.is_err());
     // Expiry on the runtime's clock (virtual in the simulator).
-    c.set("ttl", b"soon gone", Some(Duration::from_millis(20))).await.unwrap();
+    c.set("ttl", b"soon gone", Some(Duration::from_millis(20)))
+        .await
+        .unwrap();
     brisk::time::sleep(Duration::from_millis(30)).await;
     assert_eq!(c.get("ttl").await.unwrap(), None);
     // Two clients see one store.
@@ -49,7 +51,9 @@ async fn server_and_session() {
 
 #[test]
 fn resp_in_a_brisk_application() {
-    brisk::Runtime::new().unwrap().block_on(server_and_session());
+    brisk::Runtime::new()
+        .unwrap()
+        .block_on(server_and_session());
 }
 
 #[test]
@@ -78,7 +82,9 @@ fn resp_in_the_simulator_with_partitions_and_crashes() {
 
             // An hour-long TTL passes in no real time.
             let mut c = Client::connect("db:6379").await.unwrap();
-            c.set("daily", b"x", Some(Duration::from_secs(3600))).await.unwrap();
+            c.set("daily", b"x", Some(Duration::from_secs(3600)))
+                .await
+                .unwrap();
             brisk::time::sleep(Duration::from_secs(3599)).await;
             assert!(c.get("daily").await.unwrap().is_some());
             brisk::time::sleep(Duration::from_secs(2)).await;
@@ -234,5 +240,8 @@ fn both_limiter_flavours_pace_identically_in_simulation() {
     sim.run().unwrap();
     let (a, b) = out.output();
     assert_eq!(a, b, "one logic, one schedule");
-    assert!(a >= Duration::from_millis(900) && a < Duration::from_millis(1000), "{a:?}");
+    assert!(
+        a >= Duration::from_millis(900) && a < Duration::from_millis(1000),
+        "{a:?}"
+    );
 }

@@ -51,7 +51,10 @@ impl Bucket {
     /// # Panics
     /// If `n` is more than the burst (it could never be served).
     pub fn try_take(&mut self, n: u32, now: Instant) -> Result<(), Duration> {
-        assert!(f64::from(n) <= self.burst, "asked for more tokens than the burst");
+        assert!(
+            f64::from(n) <= self.burst,
+            "asked for more tokens than the burst"
+        );
         self.refill(now);
         let n = f64::from(n);
         if self.tokens >= n {

@@ -118,7 +118,10 @@ impl Value {
 }
 
 fn bad(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("RESP protocol error: {what}"))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("RESP protocol error: {what}"),
+    )
 }
 
 /// A RESP connection over a Brisk TCP stream.
@@ -165,10 +168,13 @@ impl Connection {
     }
 }
 
+/// Keys to values and their expiry on the runtime's clock.
+type Map = HashMap<Vec<u8>, (Vec<u8>, Option<Instant>)>;
+
 /// The server's data: values with optional expiry on the runtime's clock.
 #[derive(Clone, Default)]
 pub struct Store {
-    map: Arc<Mutex<HashMap<Vec<u8>, (Vec<u8>, Option<Instant>)>>>,
+    map: Arc<Mutex<Map>>,
 }
 
 impl Store {
@@ -184,8 +190,11 @@ impl Store {
         };
         let now = Instant::now();
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        let live = |map: &mut HashMap<Vec<u8>, (Vec<u8>, Option<Instant>)>, k: &[u8]| {
-            if map.get(k).is_some_and(|(_, exp)| exp.is_some_and(|e| e <= now)) {
+        let live = |map: &mut Map, k: &[u8]| {
+            if map
+                .get(k)
+                .is_some_and(|(_, exp)| exp.is_some_and(|e| e <= now))
+            {
                 map.remove(k);
             }
         };
@@ -219,8 +228,13 @@ impl Store {
             (b"INCR", [k]) => {
                 live(&mut map, k);
                 // INCR keeps the key's expiry, as Redis does.
-                let (v, _expiry) = map.entry(k.clone()).or_insert_with(|| (b"0".to_vec(), None));
-                let Some(n) = std::str::from_utf8(v).ok().and_then(|s| s.parse::<i64>().ok()) else {
+                let (v, _expiry) = map
+                    .entry(k.clone())
+                    .or_insert_with(|| (b"0".to_vec(), None));
+                let Some(n) = std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| s.parse::<i64>().ok())
+                else {
                     return Value::Error("ERR value is not an integer".into());
                 };
                 *v = (n + 1).to_string().into_bytes();
@@ -376,6 +390,9 @@ impl Client {
 fn unexpected(v: Value) -> io::Error {
     match v {
         Value::Error(e) => io::Error::other(e),
-        other => io::Error::new(io::ErrorKind::InvalidData, format!("unexpected reply {other:?}")),
+        other => io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("unexpected reply {other:?}"),
+        ),
     }
 }
