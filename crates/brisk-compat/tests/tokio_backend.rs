@@ -186,3 +186,29 @@ fn an_enter_future_with_local_tasks_cannot_move_threads() {
     // The runtime shuts down cleanly without polling the leaked future.
     drop(tokio);
 }
+
+/// Records, when dropped, whether a Brisk runtime was current.
+struct SeesRuntime(Arc<AtomicBool>);
+
+impl Drop for SeesRuntime {
+    fn drop(&mut self) {
+        let current = brisk::runtime::Handle::try_current().is_some();
+        self.0.store(current, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_dropped_enter_future_is_dropped_inside_its_runtime() {
+    let tokio = tokio_rt("tk");
+    let saw = Arc::new(AtomicBool::new(false));
+    let guard = SeesRuntime(saw.clone());
+    let out = tokio.block_on(async {
+        let fut = enter(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        tokio::time::timeout(Duration::from_millis(5), fut).await
+    });
+    assert!(out.is_err());
+    assert!(saw.load(Ordering::SeqCst));
+}

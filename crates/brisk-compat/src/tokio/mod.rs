@@ -72,6 +72,7 @@ use brisk_core::time::{clock, Instant, TimeDriver};
 use local::LocalQueue;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -104,7 +105,7 @@ use std::task::{Context, Poll};
 #[track_caller]
 pub fn enter<F: Future>(future: F) -> RunUntil<F> {
     RunUntil {
-        future,
+        future: ManuallyDrop::new(future),
         rt: None,
         owner: None,
         called_at: std::panic::Location::caller(),
@@ -184,7 +185,7 @@ impl Runtime {
     #[track_caller]
     pub fn run_until<F: Future>(&self, future: F) -> RunUntil<F> {
         RunUntil {
-            future,
+            future: ManuallyDrop::new(future),
             rt: Some((self.handle.clone(), self.backend.clone())),
             owner: None,
             called_at: std::panic::Location::caller(),
@@ -227,8 +228,8 @@ impl fmt::Debug for Runtime {
 /// The future returned by [`enter`] and [`Runtime::run_until`].
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct RunUntil<F> {
-    // Declared first: dropped before `local` and `owner`, inside nothing.
-    future: F,
+    /// Dropped by hand in `drop`, first, with the Brisk runtime current.
+    future: ManuallyDrop<F>,
     /// The runtime's handle and backend; `None` until the first poll of an
     /// [`enter`] future.
     rt: Option<(Handle, Arc<TokioBackend>)>,
@@ -270,8 +271,9 @@ impl<F: Future> Future for RunUntil<F> {
         let local = this.local.as_ref().expect("made above").clone();
         let _installed = local::install(&local);
         local.register(cx.waker());
-        // SAFETY: see above; `future` stays where it is.
-        let mut future = unsafe { Pin::new_unchecked(&mut this.future) };
+        // SAFETY: see above; `future` stays where it is until it is dropped
+        // in place.
+        let mut future = unsafe { Pin::new_unchecked(&mut *this.future) };
         for _ in 0..4 {
             if let Poll::Ready(out) = future.as_mut().poll(cx) {
                 return Poll::Ready(out);
@@ -288,8 +290,17 @@ impl<F: Future> Future for RunUntil<F> {
 
 impl<F> Drop for RunUntil<F> {
     fn drop(&mut self) {
-        if let (Some(local), Some((handle, _))) = (self.local.take(), &self.rt) {
-            let _ctx = context::enter(handle.clone());
+        // 1. The future, with its runtime current (its destructors may use it).
+        // 2. The `spawn_local` tasks, on this thread.
+        // 3. The runtime, for `enter` (field drop): it cancels what is left.
+        let _ctx = self
+            .rt
+            .as_ref()
+            .map(|(handle, _)| context::enter(handle.clone()));
+        // SAFETY: dropped exactly once, here, in place (pinning allows that),
+        // and never used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.future) };
+        if let Some(local) = self.local.take() {
             local.close(std::thread::current().id());
         }
     }
