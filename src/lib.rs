@@ -61,7 +61,9 @@
 //! ## Entry points
 //! - `#[brisk::main]` / `#[brisk::test]` on an `async fn` (multi-thread and
 //!   current-thread respectively by default; `flavor = "..."`,
-//!   `worker_threads = N`);
+//!   `worker_threads = N`; `#[brisk::test(sim)]` in the simulator;
+//!   `#[brisk::test(backends = all)]` once per backend — native
+//!   current-thread and multi-thread, simulator, tokio — from one body);
 //! - [`run`] from synchronous code;
 //! - [`Runtime::builder`] for full control.
 //!
@@ -96,6 +98,11 @@ pub use brisk_core::task_local;
 pub use brisk_core::{join, select, try_join};
 pub use brisk_macros::{main, test, traced};
 pub use brisk_rt::{PanicPolicy, Runtime};
+
+#[doc(hidden)]
+pub mod __private {
+    pub mod backends;
+}
 
 /// Random numbers through the current runtime: seeded per node in the
 /// simulator, a fast per-runtime generator on the native runtime, a

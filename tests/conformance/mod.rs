@@ -14,10 +14,12 @@
 //! so `cargo test --test conformance_net tokio` runs one backend and
 //! `cargo test --test conformance_net tcp_echo` one behaviour everywhere.
 //!
-//! A declarative macro rather than an attribute: the bodies are plain
-//! `async fn`s, the runners below are ordinary functions anyone can read,
-//! and the tokio runner needs the `tokio-compat` feature, which the test
-//! files require (`required-features` in the root `Cargo.toml`).
+//! Library authors get the same matrix from `#[brisk::test(backends = all)]`
+//! (`tests/rt_test_backends.rs`). This suite keeps its own harness for two
+//! things the attribute does not do: a hang bound on every test (a hang
+//! fails the test instead of stalling CI) and tokio in both flavours. The
+//! tokio runners need the `tokio-compat` feature, which the test files
+//! require (`required-features` in the root `Cargo.toml`).
 #![allow(dead_code)]
 
 use std::future::Future;

@@ -113,6 +113,16 @@ pub fn enter<F: Future>(future: F) -> RunUntil<F> {
     }
 }
 
+/// A current-thread tokio runtime with time and I/O enabled, for
+/// `#[brisk::test(backends = [tokio])]`. Not a public API.
+#[doc(hidden)]
+pub fn __test_runtime() -> ::tokio::runtime::Runtime {
+    ::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("`#[brisk::test]` could not build the tokio runtime")
+}
+
 /// A Brisk runtime whose threads, timers and reactor are a tokio runtime's.
 ///
 /// Use it instead of [`enter`] to keep one Brisk runtime for the whole
