@@ -235,11 +235,13 @@ fn main() {
         brisk::spawn_blocking(move || started.recv().unwrap())
             .await
             .unwrap();
+        let (_deliveries, rx) = brisk::sync::mpsc::channel(1);
         let _idle = Builder::new()
-            .name("idle-listener")
-            .spawn(std::future::pending::<()>());
-        // A dump names every task, what it waits on and who holds it (also
-        // on SIGQUIT with `brisk::diag::dump_on_signal`).
+            .name("inventory-sync")
+            .spawn(inventory_sync(rx));
+        // A dump names every task, what it waits on and who holds it, and
+        // the `#[brisk::traced]` functions it waits in (also on SIGQUIT with
+        // `brisk::diag::dump_on_signal`).
         print!("{}", brisk::diag::dump());
         let m = brisk::runtime::Handle::current();
         println!("runtime: {m:?}");
@@ -291,6 +293,22 @@ async fn answer(mut stream: TcpStream) -> std::io::Result<()> {
         .write_all(format!("order {} shipped", order[0]).as_bytes())
         .await?;
     stream.close().await
+}
+
+/// Applies stock deliveries as they come. `#[brisk::traced]` puts this
+/// function and the next in the await chain that dumps show.
+#[brisk::traced]
+async fn inventory_sync(mut deliveries: brisk::sync::mpsc::Receiver<u32>) -> u32 {
+    let mut stock = 0;
+    while let Some(n) = next_delivery(&mut deliveries).await {
+        stock += n;
+    }
+    stock
+}
+
+#[brisk::traced]
+async fn next_delivery(deliveries: &mut brisk::sync::mpsc::Receiver<u32>) -> Option<u32> {
+    deliveries.recv().await
 }
 
 /// A client: one order, one answer.

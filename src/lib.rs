@@ -55,7 +55,7 @@
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //!   [`diag`]: task dumps that name what each task waits on and who holds
 //!   it, the await chain through `#[brisk::traced]` functions, deadlock
-//!   cycles, a dump on `SIGQUIT`;
+//!   cycles, a dump on `SIGQUIT`, a live console (`brisk-console`);
 //! - [`runtime`], [`Runtime`]: the native runtime and its handle.
 //!
 //! ## Entry points
@@ -68,9 +68,35 @@
 //! - [`Runtime::builder`] for full control.
 //!
 //! ## Feature flags and environment variables
-//! Every feature is off by default; no environment variable changes this
-//! crate's behaviour.
+//! `console` and `sim` are on by default, the others are off. Besides
+//! `BRISK_CONSOLE` and `BRISK_SEED` (below), one environment variable is
+//! read:
 //!
+//! - `BRISK_TASK_TIMING=1` (or `0`): per-poll timing (busy time, idle time
+//!   and a poll-duration histogram per task, shown by `brisk::diag::dump()`)
+//!   on (or off) for runtimes whose builder does not decide with
+//!   `task_timing`. Without it, timing is on in debug builds and off in
+//!   release builds.
+//!
+//! - `console` (default): every native runtime (built by
+//!   [`Runtime::builder`], `#[brisk::main]` or [`run`]) reads the
+//!   environment variable **`BRISK_CONSOLE`** when it is built. Set to a
+//!   loopback address such as `127.0.0.1:6669` (or `1` for that address),
+//!   the runtime serves the live console there until it shuts down — see
+//!   [`diag::console`] and the `brisk-console` terminal UI. Unset, empty,
+//!   `0` or `off`: no console. A malformed or non-loopback address, or one
+//!   in use (by another runtime of the process, say), is reported on stderr
+//!   and the runtime runs without a console. Without the feature the
+//!   variable is ignored; `brisk::diag::console::serve()` works either way.
+//! - `sim` (default): the simulator, [`sim`]. Without it, `brisk::sim` holds
+//!   only [`buggify!`](macro@sim::buggify), which is then the constant `false`:
+//!   fault points compile to nothing, and `brisk-sim` is not built. With
+//!   it, `buggify!()` outside a simulation costs one thread-local read and
+//!   a predictable branch. To ship without the simulator and test with it,
+//!   depend on `brisk` with `default-features = false` and add
+//!   `features = ["sim"]` under `[dev-dependencies]` (cargo's resolver 2
+//!   keeps dev-dependency features out of normal builds). The environment
+//!   variable `BRISK_SEED` picks the seed of a `#[brisk::test(sim)]` test.
 //! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
 //!   also implement `tokio::io::AsyncRead` and `tokio::io::AsyncWrite`, so
 //!   tokio-based crates (`tokio-util` codecs, ...) run over Brisk sockets.
@@ -114,8 +140,45 @@ pub mod rand {
 /// The deterministic simulator: many nodes on one thread, a seeded
 /// scheduler, virtual time, crashes, pauses and `buggify!` fault points.
 /// See [`sim::Sim`] to start.
+#[cfg(feature = "sim")]
 pub mod sim {
     pub use brisk_sim::*;
+}
+
+/// The deterministic simulator is not in this build (brisk's `sim` feature
+/// is off): only [`buggify!`](macro@crate::sim::buggify), the constant `false`,
+/// is here, so code with fault points builds unchanged.
+#[cfg(not(feature = "sim"))]
+pub mod sim {
+    pub use crate::__buggify_off as buggify;
+
+    /// What `#[brisk::test(sim)]` expands to call; without the `sim`
+    /// feature it refuses to compile and says why.
+    #[doc(hidden)]
+    pub mod __private {
+        /// Never implemented: the bound that makes a simulated test fail to
+        /// compile without the simulator.
+        #[diagnostic::on_unimplemented(
+            message = "`#[brisk::test(sim)]` needs the simulator, and brisk's `sim` feature is off",
+            label = "this test runs in the simulator",
+            note = "enable it for tests: `brisk = {{ ..., features = [\"sim\"] }}` under `[dev-dependencies]`"
+        )]
+        pub trait SimFeatureIsOff {}
+
+        /// Does not compile: see [`SimFeatureIsOff`].
+        pub fn run_test<F: SimFeatureIsOff>(_name: &str, _seeds: u64, _body: F) {}
+    }
+}
+
+/// `buggify!` without the simulator: the constant `false`. Public so that
+/// `brisk::sim::buggify` can name it in that configuration; always compiled
+/// so that it is tested in every build.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __buggify_off {
+    () => {
+        false
+    };
 }
 
 /// Runtimes: building, entering, shutting down, handles and metrics.
@@ -213,7 +276,8 @@ pub mod coop {
 }
 
 /// Diagnostics: task dumps (text, serde, Graphviz), deadlock cycles over
-/// Brisk's locks, and an opt-in dump on `SIGQUIT`/`SIGUSR1`.
+/// Brisk's locks, an opt-in dump on `SIGQUIT`/`SIGUSR1`, and the live
+/// console's server ([`diag::console`]).
 pub mod diag {
     pub use brisk_diag::*;
 }

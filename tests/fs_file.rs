@@ -448,3 +448,55 @@ fn a_job_cancelled_by_shutdown_becomes_an_other_error() {
     assert!(err.to_string().contains("runtime is gone"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[brisk::test]
+async fn portable_metadata_matches_std_on_the_native_runtime() {
+    let dir = scratch("portable-metadata");
+    fs::write(dir.join("f"), b"12345").await.unwrap();
+    fs::create_dir(dir.join("sub")).await.unwrap();
+
+    let meta = fs::metadata(dir.join("f")).await.unwrap();
+    let std = std::fs::metadata(dir.join("f")).unwrap();
+    assert!(meta.is_file() && !meta.is_dir() && !meta.is_symlink());
+    assert_eq!(meta.len(), std.len());
+    assert_eq!(meta.modified().unwrap(), std.modified().unwrap());
+    assert_eq!(meta.accessed().unwrap(), std.accessed().unwrap());
+    assert_eq!(meta.created().ok(), std.created().ok());
+    assert_eq!(meta.as_std().unwrap().len(), 5);
+    assert_eq!(meta.file_type().as_std(), Some(&std.file_type()));
+    assert_eq!(
+        meta.permissions().as_std(),
+        Some(&std.permissions()),
+        "the std permissions are kept"
+    );
+    let file = File::open(dir.join("f")).await.unwrap();
+    assert_eq!(file.metadata().await.unwrap().len(), 5);
+
+    // Directory entries: the type from the listing, the metadata on demand.
+    let mut entries = fs::read_dir(&dir).await.unwrap();
+    let mut seen = Vec::new();
+    while let Some(entry) = entries.next_entry().await.unwrap() {
+        let kind = entry.file_type().await.unwrap();
+        let meta = entry.metadata().await.unwrap();
+        assert_eq!(kind.is_dir(), meta.is_dir());
+        seen.push((entry.file_name().into_string().unwrap(), kind.is_file()));
+    }
+    seen.sort();
+    assert_eq!(seen, [("f".to_string(), true), ("sub".to_string(), false)]);
+
+    // Both kinds of permissions are accepted.
+    let mut std_perms = std.permissions();
+    std_perms.set_readonly(true);
+    fs::set_permissions(dir.join("f"), std_perms).await.unwrap();
+    assert!(fs::metadata(dir.join("f"))
+        .await
+        .unwrap()
+        .permissions()
+        .readonly());
+    let mut perms = fs::metadata(dir.join("f")).await.unwrap().permissions();
+    perms.set_readonly(false);
+    file.set_permissions(perms).await.unwrap();
+    assert!(!file.metadata().await.unwrap().permissions().readonly());
+    assert!(fs::metadata(dir.join("missing")).await.unwrap_err().kind() == ErrorKind::NotFound);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -55,3 +55,28 @@ fn buggify_is_false_outside_the_simulator() {
     let fired = brisk::run(async { (0..1000).filter(|_| brisk::sim::buggify!()).count() });
     assert_eq!(fired, 0);
 }
+
+#[test]
+fn without_the_sim_feature_buggify_is_a_constant_false() {
+    // What `brisk::sim::buggify!()` expands to when brisk's `sim` feature is
+    // off (tested here in every build; `tests/sim_feature_off.rs` checks the
+    // switch itself). A constant: usable where only constants are.
+    const OFF: bool = brisk::__buggify_off!();
+    const { assert!(!OFF) };
+    // Even inside simulations whose sites fire.
+    let (mut on, mut off) = (0, 0);
+    for seed in 0..20 {
+        let mut sim = Sim::builder().seed(seed).build();
+        let client = sim.client("c", async {
+            let off = (0..100).filter(|_| brisk::__buggify_off!()).count();
+            let on = (0..100).filter(|_| brisk::sim::buggify!()).count();
+            (on, off)
+        });
+        sim.run().unwrap();
+        let (a, b) = client.output();
+        on += a;
+        off += b;
+    }
+    assert!(on > 0, "the feature-on form fires in some of 20 seeds");
+    assert_eq!(off, 0, "the feature-off form never does");
+}

@@ -308,10 +308,10 @@ fn each_node_has_its_own_disk_and_std_only_calls_fail_cleanly() {
     let client = sim.client("b", async {
         brisk::time::sleep(Duration::from_millis(1)).await;
         let exists = fs::try_exists("/only/on/a").await.unwrap();
-        // `metadata` returns a `std::fs::Metadata`, which a simulated disk
-        // cannot build: it fails instead of reaching the real file system.
-        let meta = fs::metadata("/").await.map(drop).unwrap_err().kind();
-        (exists, meta)
+        // `canonicalize` needs the OS: it fails instead of reaching the
+        // real file system.
+        let canon = fs::canonicalize("/").await.map(drop).unwrap_err().kind();
+        (exists, canon)
     });
     sim.run().unwrap();
     assert_eq!(client.output(), (false, io::ErrorKind::Unsupported));
@@ -397,4 +397,45 @@ fn a_crash_during_a_slow_write_drops_it_without_panicking() {
         },
     );
     assert_eq!(got.unwrap(), b"");
+}
+
+#[test]
+fn a_write_far_past_the_end_fails_with_file_too_large() {
+    let mut sim = Sim::builder().seed(12).build();
+    let client = sim.client("c", async {
+        let mut f = File::create("/big").await.unwrap();
+        f.seek(SeekFrom::Start(1 << 40)).await.unwrap();
+        f.write_all(b"x").await.unwrap(); // handed off: the flush reports it
+        let write = f.flush().await.unwrap_err().kind();
+        let set_len = f.set_len(u64::MAX).await.unwrap_err().kind();
+        let len = fs::metadata("/big").await.unwrap().len();
+        (write, set_len, len)
+    });
+    sim.run().unwrap();
+    let k = io::ErrorKind::FileTooLarge;
+    assert_eq!(client.output(), (k, k, 0));
+}
+
+#[test]
+fn seeks_and_writes_past_the_largest_position_are_errors_not_overflows() {
+    let mut sim = Sim::builder().seed(13).build();
+    let client = sim.client("c", async {
+        let mut f = File::create("/f").await.unwrap();
+        let kind = |r: io::Result<u64>| r.map_err(|e| e.kind());
+        (
+            kind(f.seek(SeekFrom::Current(i64::MAX)).await),
+            kind(f.seek(SeekFrom::Current(1)).await),
+            f.write(b"x").await.map_err(|e| e.kind()),
+            kind(f.seek(SeekFrom::Start(u64::MAX)).await),
+            kind(f.seek(SeekFrom::End(-1)).await),
+            kind(f.seek(SeekFrom::Current(0)).await),
+        )
+    });
+    sim.run().unwrap();
+    let max = i64::MAX as u64;
+    let bad = io::ErrorKind::InvalidInput;
+    assert_eq!(
+        client.output(),
+        (Ok(max), Err(bad), Err(bad), Err(bad), Err(bad), Ok(max))
+    );
 }

@@ -42,3 +42,12 @@ fn kv_store_keeps_acknowledged_writes_under_faults() {
     }
     assert!(acked > 0 && reads > 0 && faults > 0);
 }
+
+#[test]
+fn kv_store_schedules_repeat_per_seed() {
+    for seed in 0..3 {
+        if let Err(e) = chaos::check_determinism(seed) {
+            panic!("seed {seed:#x}: {e}");
+        }
+    }
+}

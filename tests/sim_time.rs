@@ -155,3 +155,65 @@ fn a_time_limit_stops_a_client_that_never_finishes() {
     assert!(matches!(err, SimError::TimeLimit { .. }), "{err}");
     assert_eq!(sim.now(), Duration::from_secs(60));
 }
+
+#[test]
+fn run_until_takes_an_instant_of_the_simulation() {
+    let mut sim = Sim::builder().seed(4).build();
+    let wake = sim.client("c", async {
+        let start = brisk::time::Instant::now();
+        brisk::time::sleep(Duration::from_secs(30)).await;
+        (start, brisk::time::Instant::now())
+    });
+    sim.run_until(Duration::from_secs(1)).unwrap();
+    // An instant of an unskewed node is global virtual time.
+    let origin = brisk::time::Instant::from_origin(Duration::ZERO);
+    sim.run_until(origin + Duration::from_secs(20)).unwrap();
+    assert_eq!(sim.now(), Duration::from_secs(20));
+    assert!(wake.try_output().is_none(), "the sleep has 10 s to go");
+    sim.run_until(brisk::sim::Deadline::after_start(Duration::from_secs(31)))
+        .unwrap();
+    let (began, woke) = wake.output();
+    assert_eq!(began.since_origin(), Duration::ZERO);
+    assert_eq!(woke.since_origin(), Duration::from_secs(30));
+    // A deadline that passed runs what is ready and leaves time alone.
+    sim.run_until(woke).unwrap();
+    assert_eq!(sim.now(), Duration::from_secs(31));
+}
+
+#[test]
+fn a_step_limit_stops_a_livelock_that_no_time_limit_can() {
+    let build = || {
+        Sim::builder()
+            .seed(2)
+            .time_limit(Duration::from_secs(1))
+            .step_limit(5_000)
+            .build()
+    };
+    let mut sim = build();
+    sim.node("busy").init(|| async {
+        loop {
+            brisk::task::yield_now().await;
+        }
+    });
+    let _client = sim.client("c", std::future::pending::<()>());
+    match sim.run() {
+        Err(SimError::StepLimit { limit, report }) => {
+            assert_eq!(limit, 5_000);
+            assert!(report.contains("node \"busy\""), "{report}");
+        }
+        other => panic!("expected a step limit, got {other:?}"),
+    }
+    assert_eq!(sim.now(), Duration::ZERO, "time stood still");
+    assert_eq!(sim.steps(), 5_000);
+
+    // Under the limit, a run is unaffected.
+    let mut sim = build();
+    let client = sim.client("c", async {
+        for _ in 0..100 {
+            brisk::task::yield_now().await;
+        }
+        7
+    });
+    sim.run().unwrap();
+    assert_eq!(client.output(), 7);
+}

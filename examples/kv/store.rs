@@ -17,7 +17,9 @@
 //!   entries it holds, `APPEND index ...` sends the next one, `ACK n`
 //!   answers after the follower synced). A write is acknowledged (`OK`) once
 //!   it is durable on the leader and on at least one follower: a majority of
-//!   three. Followers hold prefixes of the leader's durable log.
+//!   three. Followers hold prefixes of the leader's durable log. Nothing
+//!   polls: replication waits on a `brisk::sync::watch` of the log's length,
+//!   and a writer on a `watch` of the committed count.
 //! - **Per-client order.** A write carries its client's sequence number; the
 //!   leader refuses a sequence number below the highest it applied for that
 //!   client (a late, retried or abandoned request cannot overwrite a newer
@@ -44,21 +46,17 @@
 use brisk::fs::{self, File, OpenOptions};
 use brisk::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, SeekFrom};
 use brisk::net::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
-use brisk::sync::Mutex;
+use brisk::sync::{watch, Mutex};
 use brisk::time::{timeout, Duration};
 use std::collections::BTreeMap;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The TCP port every replica listens on.
 pub const PORT: u16 = 7000;
 /// How long one request may take, end to end, before it counts as failed.
 pub const RPC_TIMEOUT: Duration = Duration::from_millis(400);
-/// How often a waiting leader checks for new writes and acknowledgements.
-/// (Polling, not `brisk::sync::watch`: dropping a node task parked in
-/// `watch::Receiver::changed` crashed the process in a debug build.)
-const POLL: Duration = Duration::from_millis(2);
 
 /// One replica's configuration.
 #[derive(Clone, Debug)]
@@ -190,13 +188,25 @@ struct Replica {
     cfg: Config,
     state: Mutex<State>,
     failed: AtomicBool,
-    /// How many entries are durable on a majority (leader + a follower).
-    committed: AtomicU64,
+    /// How many entries the local log holds; replication waits on it.
+    log_len: watch::Sender<u64>,
+    /// How many entries are durable on a majority (leader + a follower);
+    /// writers wait on it.
+    committed: watch::Sender<u64>,
 }
 
 impl Replica {
     fn fail(&self) {
         self.failed.store(true, Ordering::SeqCst);
+        // Wakes the replication tasks, which then stop.
+        self.log_len.send_modify(|_| {});
+    }
+
+    /// Appends `e` under the lock `st`, and tells the replication tasks.
+    async fn append(&self, st: &mut State, e: Entry) -> io::Result<u64> {
+        let index = st.append(e).await?;
+        self.log_len.send_replace(st.log.len() as u64);
+        Ok(index)
     }
 
     fn is_failed(&self) -> bool {
@@ -219,11 +229,13 @@ pub async fn run(cfg: Config) -> io::Result<()> {
         state.apply(i as u64, e);
     }
     state.log = log;
+    let len = state.log.len() as u64;
     let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
     let replica = Arc::new(Replica {
         state: Mutex::new(state),
         failed: AtomicBool::new(false),
-        committed: AtomicU64::new(0),
+        log_len: watch::channel(len).0,
+        committed: watch::channel(0).0,
         cfg,
     });
     if replica.cfg.leader == replica.cfg.name {
@@ -248,7 +260,10 @@ async fn replicate(r: Arc<Replica>, follower: String) {
 async fn replicate_once(r: &Replica, follower: &str) -> io::Result<()> {
     let mut conn = Conn::connect(follower).await?;
     let mut next = parse_count(&conn.call("LEN").await?, "LEN")?;
+    let mut log_len = r.log_len.subscribe();
     loop {
+        // Caught up: wait for the next write (or for the replica to fail).
+        let _ = log_len.wait_for(|&len| len > next || r.is_failed()).await;
         if r.is_failed() {
             return Err(io::Error::other("replica failed"));
         }
@@ -257,8 +272,6 @@ async fn replicate_once(r: &Replica, follower: &str) -> io::Result<()> {
             (st.log.get(next as usize).cloned(), st.log.len() as u64)
         };
         let Some(e) = entry else {
-            // Caught up: wait for the next write (see `POLL`).
-            brisk::time::sleep(POLL).await;
             continue;
         };
         let req = format!("APPEND {next} {} {} {} {}", e.client, e.seq, e.key, e.value);
@@ -266,7 +279,11 @@ async fn replicate_once(r: &Replica, follower: &str) -> io::Result<()> {
         if acked > len {
             return Err(io::Error::other("follower ahead of the leader"));
         }
-        r.committed.fetch_max(acked, Ordering::SeqCst);
+        r.committed.send_if_modified(|c| {
+            let more = acked > *c;
+            *c = (*c).max(acked);
+            more
+        });
         next = acked;
     }
 }
@@ -329,7 +346,7 @@ async fn handle(r: &Replica, req: &str) -> String {
                     key: key.into(),
                     value: value.into(),
                 };
-                if st.append(e).await.is_err() {
+                if r.append(&mut st, e).await.is_err() {
                     r.fail();
                     return "ERR disk".into();
                 }
@@ -347,7 +364,7 @@ async fn put(r: &Replica, e: Entry) -> String {
         match st.clients.get(&e.client) {
             Some(&(seq, _)) if e.seq < seq => return "ERR stale".into(),
             Some(&(seq, index)) if e.seq == seq => index, // a retry
-            _ => match st.append(e).await {
+            _ => match r.append(&mut st, e).await {
                 Ok(index) => index,
                 Err(_) => {
                     r.fail();
@@ -356,15 +373,11 @@ async fn put(r: &Replica, e: Entry) -> String {
             },
         }
     };
-    let replicated = timeout(RPC_TIMEOUT, async {
-        while r.committed.load(Ordering::SeqCst) <= index {
-            brisk::time::sleep(POLL).await;
-        }
-    })
-    .await;
+    let mut committed = r.committed.subscribe();
+    let replicated = timeout(RPC_TIMEOUT, committed.wait_for(|&c| c > index)).await;
     match replicated {
-        Ok(()) => "OK".into(),
-        Err(_) => "ERR not replicated".into(),
+        Ok(Ok(_)) => "OK".into(),
+        _ => "ERR not replicated".into(),
     }
 }
 

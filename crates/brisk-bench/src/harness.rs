@@ -122,9 +122,11 @@ pub(crate) enum Run {
 }
 
 impl Run {
-    /// What this scenario runs on, in the order of the first pass.
-    pub(crate) fn contenders(&self) -> Vec<Contender> {
+    /// What this scenario runs on, in the order of the first pass; with `timing`, Brisk's flavours with
+    /// diagnostics off and on instead of Brisk and its peers.
+    pub(crate) fn contenders_for(&self, timing: bool) -> Vec<Contender> {
         match self {
+            Run::Runtime(_) if timing => RuntimeKind::TIMING.map(Contender::Runtime).to_vec(),
             Run::Runtime(_) => RuntimeKind::ALL.map(Contender::Runtime).to_vec(),
             Run::Compat(_) => vec![
                 Contender::Runtime(RuntimeKind::BriskOnTokio),
@@ -385,6 +387,31 @@ impl Summary {
             self.passes
         )
         .expect("write to String");
+        let timing: Vec<String> = self
+            .contenders()
+            .filter_map(|k| match k {
+                Contender::Runtime(t) => t.untimed().map(|u| (t, u)),
+                Contender::Simulator(_) => None,
+            })
+            .map(|(t, u)| {
+                let (on, off) = (
+                    self.median_of(Contender::Runtime(t)),
+                    self.median_of(Contender::Runtime(u)),
+                );
+                let ratio = self.unit.cost(on) / self.unit.cost(off);
+                format!(
+                    "\"{}\":{}",
+                    Contender::Runtime(u).flavor(),
+                    json_num(ratio, 3)
+                )
+            })
+            .collect();
+        if !timing.is_empty() {
+            // Cost with per-poll timing and the hazard detectors on, over
+            // the cost with them off, per flavour.
+            s.pop();
+            write!(s, ",\"timing_ratio\":{{{}}}}}", timing.join(",")).expect("write to String");
+        }
         if let (Some(r), Some(ratio)) = (self.reference, self.ratio_vs_reference()) {
             s.pop();
             write!(
@@ -440,8 +467,13 @@ pub(crate) fn start_watchdog() {
 
 /// Runs `scenario` for `passes` interleaved passes at size multiplier
 /// `scale` and returns every sample.
-pub(crate) fn run_scenario(scenario: &Scenario, passes: usize, scale: f64) -> Summary {
-    let contenders = scenario.run.contenders();
+pub(crate) fn run_scenario(
+    scenario: &Scenario,
+    passes: usize,
+    scale: f64,
+    timing: bool,
+) -> Summary {
+    let contenders = scenario.run.contenders_for(timing);
     let mut samples: Vec<(Contender, Vec<f64>)> =
         contenders.iter().map(|k| (*k, Vec::new())).collect();
     for pass in 0..passes {
@@ -621,6 +653,36 @@ mod tests {
 
     fn runtimes() -> Vec<Contender> {
         RuntimeKind::ALL.map(Contender::Runtime).to_vec()
+    }
+
+    #[test]
+    fn a_timing_run_reports_the_cost_ratio_per_flavour() {
+        let s = Summary {
+            scenario: "spawn_join",
+            unit: Unit::NsPerOp,
+            note: None,
+            reference: None,
+            passes: 5,
+            samples: RuntimeKind::TIMING
+                .into_iter()
+                .zip([100.0, 110.0, 200.0, 210.0])
+                .map(|(k, v)| (Contender::Runtime(k), vec![v; 5]))
+                .collect(),
+        };
+        let json = s.to_json();
+        assert!(
+            json.contains("\"brisk_flavors\":{\"ct\":100.0,\"mt\":200.0}"),
+            "{json}"
+        );
+        assert!(json.contains("\"brisk_ct_timed\":110.0"), "{json}");
+        assert!(
+            json.ends_with(",\"timing_ratio\":{\"ct\":1.100,\"mt\":1.050}}"),
+            "{json}"
+        );
+        // A normal run has no timing ratio.
+        assert!(!summary([1.0, 2.0, 3.0, 4.0, 5.0])
+            .to_json()
+            .contains("timing_ratio"));
     }
 
     #[test]

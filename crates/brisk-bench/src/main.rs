@@ -36,6 +36,14 @@
 //! would be inverted first). The scenarios are described in [`scenarios`].
 //! `BRISK_BENCH_SCALE` (a positive float, default 1.0) multiplies every
 //! scenario's size, for quick smoke runs.
+//!
+//! `--timing` measures what Brisk's diagnostics cost: instead of the peers,
+//! each Brisk flavour runs twice per pass, interleaved, with its diagnostics
+//! as a release build has them (off) and fully on (`brisk_ct_timed`,
+//! `brisk_mt_timed`: per-poll timing and every hazard detector, as in a
+//! debug build). The JSON line is the same, with the timed flavours under
+//! `peers`, plus `"timing_ratio":{"ct":..,"mt":..}`: the cost with
+//! diagnostics on over the cost with them off (1.05 = 5 % slower).
 
 #![warn(clippy::missing_docs_in_private_items)]
 
@@ -59,6 +67,9 @@ scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            http_hello sim_udp_echo sim_idle_hour compat_spawn_join
            compat_tcp_echo (or: all)
 --passes N  passes per scenario (default and minimum 5)
+--timing    run each Brisk flavour with diagnostics off (the release
+            default) and fully on (per-poll timing and every hazard
+            detector), interleaved; the JSON line adds \"timing_ratio\"
 env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)";
 
 /// What the command line asks for.
@@ -68,6 +79,8 @@ struct Args {
     scenarios: Vec<Scenario>,
     /// Passes per scenario.
     passes: usize,
+    /// Brisk with diagnostics off and on, instead of Brisk and its peers.
+    timing: bool,
 }
 
 /// Parses the arguments (without the program name).
@@ -77,8 +90,13 @@ struct Args {
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut passes = MIN_PASSES;
+    let mut timing = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
+        if arg == "--timing" {
+            timing = true;
+            continue;
+        }
         let passes_value = if arg == "--passes" {
             Some(args.next().ok_or("--passes needs a value")?)
         } else {
@@ -116,7 +134,22 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     if scenarios.is_empty() {
         return Err(USAGE.to_owned());
     }
-    Ok(Args { scenarios, passes })
+    if timing {
+        if let Some(s) = scenarios
+            .iter()
+            .find(|s| !matches!(s.run, harness::Run::Runtime(_)))
+        {
+            return Err(format!(
+                "--timing compares Brisk runtimes; {:?} runs on simulators",
+                s.name
+            ));
+        }
+    }
+    Ok(Args {
+        scenarios,
+        passes,
+        timing,
+    })
 }
 
 fn main() -> ExitCode {
@@ -144,7 +177,7 @@ fn main() -> ExitCode {
     let summaries: Vec<Summary> = args
         .scenarios
         .iter()
-        .map(|s| harness::run_scenario(s, args.passes, scale))
+        .map(|s| harness::run_scenario(s, args.passes, scale, args.timing))
         .collect();
     println!();
     print!("{}", harness::table(&summaries));
@@ -177,6 +210,14 @@ mod tests {
         assert_eq!(names, ["ping_pong", "spawn_join"]);
         assert_eq!(a.passes, 7);
         assert_eq!(parse(&["all", "--passes=9"]).unwrap().passes, 9);
+    }
+
+    #[test]
+    fn timing_runs_only_runtime_scenarios() {
+        let a = parse(&["spawn_join", "--timing"]).unwrap();
+        assert!(a.timing);
+        assert!(!parse(&["spawn_join"]).unwrap().timing);
+        assert!(parse(&["sim_udp_echo", "--timing"]).is_err());
     }
 
     #[test]

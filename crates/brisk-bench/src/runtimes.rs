@@ -66,6 +66,12 @@ pub(crate) enum RuntimeKind {
     TokioMt,
     /// smol's `StaticExecutor`, single-threaded on the main thread.
     Smol,
+    /// `BriskCt` with per-poll timing and every hazard detector on
+    /// (`--timing` runs only).
+    BriskCtTimed,
+    /// `BriskMt` with per-poll timing and every hazard detector on
+    /// (`--timing` runs only).
+    BriskMtTimed,
     /// Brisk's primitives on a multi-thread tokio runtime, through
     /// `brisk::compat::tokio` (the `compat_*` scenarios only).
     BriskOnTokio,
@@ -81,6 +87,15 @@ impl RuntimeKind {
         RuntimeKind::Smol,
     ];
 
+    /// The runtimes of a `--timing` run: each Brisk flavour with its
+    /// diagnostics as built by default in release (off) and fully on.
+    pub(crate) const TIMING: [RuntimeKind; 4] = [
+        RuntimeKind::BriskCt,
+        RuntimeKind::BriskCtTimed,
+        RuntimeKind::BriskMt,
+        RuntimeKind::BriskMtTimed,
+    ];
+
     /// The runtime's name in the table and the JSON (`brisk_ct`, ...).
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -90,6 +105,17 @@ impl RuntimeKind {
             RuntimeKind::TokioMt => "tokio_mt",
             RuntimeKind::Smol => "smol",
             RuntimeKind::BriskOnTokio => "brisk_on_tokio",
+            RuntimeKind::BriskCtTimed => "brisk_ct_timed",
+            RuntimeKind::BriskMtTimed => "brisk_mt_timed",
+        }
+    }
+
+    /// For a timed Brisk flavour, the untimed one it is compared with.
+    pub(crate) fn untimed(self) -> Option<RuntimeKind> {
+        match self {
+            RuntimeKind::BriskCtTimed => Some(RuntimeKind::BriskCt),
+            RuntimeKind::BriskMtTimed => Some(RuntimeKind::BriskMt),
+            _ => None,
         }
     }
 
@@ -142,6 +168,20 @@ impl RuntimeKind {
                     .expect("build tokio multi-thread runtime"),
             ),
             RuntimeKind::Smol => Inner::Smol(Box::leak(Box::new(StaticExecutor::new()))),
+            RuntimeKind::BriskCtTimed | RuntimeKind::BriskMtTimed => {
+                let mut b = brisk::Runtime::builder();
+                if self == RuntimeKind::BriskCtTimed {
+                    b.current_thread();
+                } else {
+                    b.multi_thread().worker_threads(workers);
+                }
+                // Everything a debug build turns on, with the debug defaults.
+                b.task_timing(true)
+                    .long_poll_threshold(Some(std::time::Duration::from_millis(100)))
+                    .detect_lost_wakers(true)
+                    .cancelled_running_threshold(Some(std::time::Duration::from_secs(5)));
+                Inner::Brisk(b.build().expect("build timed brisk runtime"))
+            }
         };
         Runtime { kind: self, inner }
     }

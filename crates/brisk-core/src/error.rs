@@ -62,9 +62,18 @@ use the native runtime (`brisk::Runtime`) or a backend that provides one";
 
 pub(crate) const FS_NOT_SERVED: &str = "this `brisk::fs` operation is not served by the current \
 runtime's file system driver (the simulator's disk serves `read`, `write`, `read_to_string`, \
-`try_exists`, directory creation, listing and removal, `rename`, and `File` open, read, write, seek, \
-`set_len`, `sync_all` and `sync_data`; std types such as `std::fs::Metadata` cannot be built \
-for it): use one of those operations, or run this code on the native runtime";
+`try_exists`, `metadata`, `symlink_metadata`, directory creation, listing and removal, `rename`, \
+and `File` open, read, write, seek, `metadata`, `set_len`, `sync_all` and `sync_data`; it has no \
+permissions, links or OS handles): use one of those operations, or run this code on the native \
+runtime";
+
+pub(crate) const FS_BAD_POSITION: &str = "`brisk::fs::File`: invalid position: a seek \
+went before the start of the file or past the largest position (`i64::MAX`, as on the OS), or a \
+write would end past it: seek to a position within `0..=i64::MAX`";
+
+pub(crate) const FS_NO_TIME: &str = "this time is not kept by the source of the metadata (the \
+simulator's disk keeps the times of files, not of directories): use `modified`, `accessed` or \
+`created` of a file, or treat the time as unknown";
 
 pub(crate) const FS_STD_OPTIONS: &str =
     "`brisk::fs::OpenOptions::open`: these options were converted \

@@ -17,6 +17,7 @@
 
 pub mod context;
 pub mod coop;
+pub mod diag;
 mod error;
 pub mod fs;
 pub mod future;

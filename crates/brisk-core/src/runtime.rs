@@ -114,6 +114,14 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// The runtime's counters by name (`workers`, `polls`, `steals`, ...),
+    /// for diagnostics such as the live console; empty (the default) for a
+    /// backend that keeps none. Called from any thread, so it must not
+    /// block on the runtime's workers.
+    fn metrics(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+
     /// The backend itself, so a backend's own crate can reach its
     /// extensions (the native runtime's signal handling, for example) from
     /// the current runtime's handle.

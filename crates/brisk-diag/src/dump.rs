@@ -49,6 +49,15 @@ pub struct TaskDump {
     pub wakers: WakerDump,
     /// What it waits on, if it is waiting on a Brisk resource.
     pub waiting_on: Option<WaitDump>,
+    /// Microseconds spent inside polls (`None` when the runtime does not
+    /// measure polls: see `Builder::task_timing` and `BRISK_TASK_TIMING`).
+    pub busy_us: Option<u64>,
+    /// Microseconds alive but not being polled (queued or waiting).
+    pub idle_us: Option<u64>,
+    /// Poll durations: bucket `i` counts polls that lasted
+    /// `[2^i, 2^(i+1))` µs; bucket 0 also takes polls under 1 µs, and the
+    /// last bucket everything longer.
+    pub poll_histogram_us: Option<Vec<u64>>,
 }
 
 /// Waker activity of a task.
@@ -143,6 +152,7 @@ impl TaskDump {
     fn of(t: brisk_core::task::TaskRef<'_>) -> TaskDump {
         let info = t.info();
         let counts = t.waker_counts();
+        let timing = t.timing();
         let waiting_on = info.wait_point.and_then(|w| {
             // A task that is running or done waits on nothing now.
             if info.state != TaskState::Idle {
@@ -201,6 +211,9 @@ impl TaskDump {
                 drops: counts.drops,
             },
             waiting_on,
+            busy_us: timing.as_ref().map(|t| t.busy.as_micros() as u64),
+            idle_us: timing.as_ref().map(|t| t.idle.as_micros() as u64),
+            poll_histogram_us: timing.map(|t| t.poll_histogram.to_vec()),
         }
     }
 
@@ -272,7 +285,11 @@ fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
     if t.cancelled {
         f.write_str(" cancelled")?;
     }
-    write!(f, ", {} polls, spawned at {}", t.polls, t.location)?;
+    write!(f, ", {} polls", t.polls)?;
+    if let (Some(busy), Some(idle)) = (t.busy_us, t.idle_us) {
+        write!(f, ", busy {}, idle {}", fmt_us(busy), fmt_us(idle))?;
+    }
+    write!(f, ", spawned at {}", t.location)?;
     if let Some(w) = &t.waiting_on {
         if w.kind == "Yield" {
             write!(f, "; yielded at {}", w.location)?;
@@ -300,4 +317,15 @@ fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
         }
     }
     Ok(())
+}
+
+/// `850µs`, `12.3ms`, `4.0s`.
+fn fmt_us(us: u64) -> String {
+    if us >= 1_000_000 {
+        format!("{:.1}s", us as f64 / 1e6)
+    } else if us >= 1_000 {
+        format!("{:.1}ms", us as f64 / 1e3)
+    } else {
+        format!("{us}µs")
+    }
 }

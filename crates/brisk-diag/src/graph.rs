@@ -29,45 +29,7 @@ impl Dump {
     /// `RwLock`, `Semaphore`, `OnceCell`); a wait on a channel or a task has
     /// no holder to point at.
     pub fn wait_for_cycles(&self) -> Vec<Vec<u64>> {
-        let edges = self.wait_for_edges();
-        let mut cycles = Vec::new();
-        for scc in strongly_connected(&edges) {
-            let cyclic =
-                scc.len() > 1 || edges.get(&scc[0]).is_some_and(|out| out.contains(&scc[0]));
-            if !cyclic {
-                continue;
-            }
-            // Walk inside the component from its smallest id until a task
-            // repeats: that walk closes a cycle.
-            let members: BTreeSet<u64> = scc.iter().copied().collect();
-            let start = *members.iter().next().expect("components are not empty");
-            let mut path = vec![start];
-            let mut seen = BTreeSet::from([start]);
-            let mut at = start;
-            loop {
-                let next = edges[&at]
-                    .iter()
-                    .copied()
-                    .find(|n| members.contains(n))
-                    .expect("every member of a cyclic component has an edge inside it");
-                if !seen.insert(next) {
-                    let from = path.iter().position(|&p| p == next).unwrap_or(0);
-                    let mut cycle = path.split_off(from);
-                    let min = cycle
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, id)| **id)
-                        .map_or(0, |(i, _)| i);
-                    cycle.rotate_left(min);
-                    cycles.push(cycle);
-                    break;
-                }
-                path.push(next);
-                at = next;
-            }
-        }
-        cycles.sort();
-        cycles
+        brisk_core::diag::wait_for_cycles(&self.wait_for_edges())
     }
 
     /// The wait-for graph as Graphviz DOT: tasks as ellipses, resources as
@@ -141,82 +103,6 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// Tarjan's strongly connected components over `edges`, iteratively (deep
-/// graphs must not overflow the stack). Components come out in a
-/// deterministic order; each lists its members.
-fn strongly_connected(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
-    let mut nodes: BTreeSet<u64> = edges.keys().copied().collect();
-    for out in edges.values() {
-        nodes.extend(out.iter().copied());
-    }
-    let empty = BTreeSet::new();
-    let mut index: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut low: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut on_stack = BTreeSet::new();
-    let mut stack = Vec::new();
-    let mut next = 0;
-    let mut out = Vec::new();
-    for &root in &nodes {
-        if index.contains_key(&root) {
-            continue;
-        }
-        // Each frame: a node and the successors still to visit.
-        let mut frames: Vec<(u64, Vec<u64>)> = Vec::new();
-        let succ = |n: u64| {
-            edges
-                .get(&n)
-                .unwrap_or(&empty)
-                .iter()
-                .rev()
-                .copied()
-                .collect()
-        };
-        index.insert(root, next);
-        low.insert(root, next);
-        next += 1;
-        stack.push(root);
-        on_stack.insert(root);
-        frames.push((root, succ(root)));
-        while let Some((v, todo)) = frames.last_mut() {
-            let v = *v;
-            if let Some(w) = todo.pop() {
-                if let std::collections::btree_map::Entry::Vacant(e) = index.entry(w) {
-                    e.insert(next);
-                    low.insert(w, next);
-                    next += 1;
-                    stack.push(w);
-                    on_stack.insert(w);
-                    frames.push((w, succ(w)));
-                } else if on_stack.contains(&w) {
-                    let lw = index[&w];
-                    let lv = low.get_mut(&v).expect("visited");
-                    *lv = (*lv).min(lw);
-                }
-                continue;
-            }
-            frames.pop();
-            if let Some((parent, _)) = frames.last() {
-                let lv = low[&v];
-                let lp = low.get_mut(parent).expect("visited");
-                *lp = (*lp).min(lv);
-            }
-            if low[&v] == index[&v] {
-                let mut comp = Vec::new();
-                while let Some(w) = stack.pop() {
-                    on_stack.remove(&w);
-                    comp.push(w);
-                    if w == v {
-                        break;
-                    }
-                }
-                comp.sort_unstable();
-                out.push(comp);
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +127,9 @@ mod tests {
                 more_holders: 0,
                 chain: Vec::new(),
             }),
+            busy_us: None,
+            idle_us: None,
+            poll_histogram_us: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! Diagnostics for Brisk runtimes: task dumps, the wait-for graph and its
-//! deadlock cycles, and a dump printed on a signal.
+//! deadlock cycles, a dump printed on a signal, and the live console.
 //!
 //! Everything here reads what the task model already records for every
 //! task, at no cost to the tasks: its id, name, spawn location, parent, state,
@@ -33,6 +33,48 @@
 //! a bug report), and exports its wait-for graph as Graphviz DOT
 //! ([`Dump::to_dot`]); [`Dump::wait_for_cycles`] lists deadlocks among
 //! Brisk resources (task → resource → holder → ... → the first task).
+//!
+//! # Hazards
+//!
+//! The runtimes look for common async bugs while they run and report each
+//! one once per task as a [`Hazard`]: a poll that blocks its thread
+//! (`long_poll`), a task that returned `Pending` with no waker left
+//! (`lost_waker`), a cancelled task that keeps running
+//! (`cancelled_running`), and tasks that wait on each other with nothing
+//! left to wake them (`deadlock`, with a dump and the wait-for cycles).
+//! Each is printed to stderr as one line starting with `brisk: hazard:`
+//! (or handed to the builder's `on_hazard` callback) and kept in a bounded
+//! per-runtime log, read with [`hazards`] or [`hazards_of`]. In
+//! `#[brisk::test]` and the simulator a deadlock fails the test with the
+//! dump. The detectors are on by default in debug builds (deadlocks in
+//! every build); see `brisk::runtime::Builder` for the switches.
+//!
+//! ```
+//! use std::time::Duration;
+//! let rt = brisk::Runtime::builder()
+//!     .current_thread()
+//!     .long_poll_threshold(Some(Duration::from_millis(5)))
+//!     .on_hazard(|_| {}) // keep stderr quiet
+//!     .build()
+//!     .unwrap();
+//! rt.block_on(async {
+//!     brisk::task::Builder::new()
+//!         .name("hasher")
+//!         .spawn(async { std::thread::sleep(Duration::from_millis(20)) })
+//!         .await
+//!         .unwrap();
+//!     # #[cfg(debug_assertions)] {
+//!     let hazards = brisk::diag::hazards();
+//!     assert_eq!(hazards[0].kind, "long_poll");
+//!     assert!(hazards[0].message.contains("hasher"));
+//!     # }
+//! });
+//! ```
+//!
+//! Per-poll timing (busy time, idle time and a poll-duration histogram per
+//! task, in [`TaskDump`]) is measured with the monotonic clock when the
+//! runtime's `task_timing` is on (default: on in debug builds, or set
+//! `BRISK_TASK_TIMING=1`).
 //!
 //! # Await chains
 //! A wait-point names the innermost wait. Mark `async fn`s with
@@ -70,16 +112,99 @@
 //! On Unix, [`dump_on_signal`] prints a dump to stderr whenever the process
 //! receives `SIGQUIT` or `SIGUSR1`, as Go and the JVM do — from a thread of
 //! its own, so it works even when every worker is stuck.
+//!
+//! # Live console
+//! A [`console`] server streams a snapshot of the runtime — the dump, the
+//! hazards seen, the runtime's counters — as one JSON object per line to
+//! every client, four times a second, from a thread of its own.
+//! `brisk-console` (the `brisk-console` crate) shows it as a terminal UI:
+//! a sortable, filterable task list, each task's wait chain and wakes, the
+//! resources with their holders and waiters, and the hazards.
+//!
+//! Turn it on with one line in code:
+//!
+//! ```no_run
+//! #[brisk::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let _console = brisk::diag::console::serve()?; // 127.0.0.1:6669
+//!     // ... the application
+//!     Ok(())
+//! }
+//! ```
+//!
+//! or with no code change at all: `BRISK_CONSOLE=127.0.0.1:6669 ./my-app`.
+//! Every native runtime built through `brisk::Runtime::builder()` (and so
+//! `#[brisk::main]` and `brisk::run`) reads `BRISK_CONSOLE` when it is built
+//! and serves itself until it shuts down (with the facade's default
+//! feature `console`). Then, in another terminal:
+//!
+//! ```text
+//! cargo run -p brisk-console            # or: brisk-console 127.0.0.1:6669
+//! ```
+//!
+//! The server writes its JSON with a small serde serializer of its own
+//! rather than depending on `serde_json`, whose `PartialEq` impls for the
+//! integer types, once linked into a program, break type inference in
+//! unrelated code (`assert_eq!(n, (0..10).sum())`).
+//!
+//! The server binds to loopback only: another address is refused with an
+//! error unless [`console::Builder::allow_remote`] says otherwise, since the
+//! console shows what every task is doing to whoever connects.
+//! ```
+//! # brisk::run(async {
+//! let handle = brisk::runtime::Handle::current();
+//! let err = brisk::diag::console::Console::builder()
+//!     .bind("0.0.0.0:6669")
+//!     .spawn(&handle)
+//!     .unwrap_err();
+//! assert!(err.to_string().contains("allow_remote(true)"));
+//! # });
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod console;
 mod dump;
 mod graph;
+mod json;
 #[cfg(unix)]
 mod signal;
 
+pub use brisk_core::diag::{DiagConfig, Hazard, TaskTiming, POLL_HISTOGRAM_BUCKETS};
 pub use brisk_core::traced::{traced, Frame, Traced, MAX_DEPTH as MAX_CHAIN_DEPTH};
 pub use dump::{dump, try_dump, ChainFrame, Dump, Holder, TaskDump, WaitDump, WakerDump};
+
+use brisk_core::runtime::Handle;
+
+/// The message of [`hazards`] outside a runtime.
+const HAZARDS_OUTSIDE_RUNTIME: &str = "`brisk::diag::hazards` was called outside a Brisk runtime: \
+call it from inside a task or `block_on`, or use `brisk::diag::hazards_of(&handle)` with a \
+`brisk::runtime::Handle`";
+
+/// The hazards the current runtime found so far, oldest first (a bounded
+/// log: the oldest are dropped past its capacity).
+///
+/// # Panics
+/// Outside a Brisk runtime; use [`hazards_of`] there.
+///
+/// ```
+/// # brisk::run(async {
+/// assert!(brisk::diag::hazards().is_empty()); // a healthy program
+/// # });
+/// ```
+#[track_caller]
+pub fn hazards() -> Vec<Hazard> {
+    match Handle::try_current() {
+        Some(h) => hazards_of(&h),
+        None => panic!("{HAZARDS_OUTSIDE_RUNTIME}"),
+    }
+}
+
+/// The hazards `handle`'s runtime found so far, oldest first; callable
+/// from any thread.
+pub fn hazards_of(handle: &Handle) -> Vec<Hazard> {
+    handle.backend().registry().diagnostics().hazards()
+}
 #[cfg(unix)]
 pub use signal::{dump_on_signal, dump_on_signal_to, DumpOnSignal, DumpSignal};

@@ -35,6 +35,9 @@
 //! }
 //! ```
 //!
+//! Since it goes through the builder, the runtime honours what the builder
+//! honours, such as `BRISK_CONSOLE=127.0.0.1:6669` for the live console.
+//!
 //! Pick the single-threaded scheduler with `flavor = "current_thread"`:
 //!
 //! ```ignore
@@ -105,6 +108,13 @@
 //!     Ok(())
 //! }
 //! ```
+//!
+//! A test whose tasks and body all wait with nothing left that could wake
+//! them (no timer, no socket, no blocking job, nothing polled) for 5 s fails
+//! with a dump of every task and what it waits on, instead of hanging. A
+//! thread outside the runtime that wakes the test later than that is
+//! invisible to this check; build the runtime by hand with a longer
+//! `deadlock_grace` for such a test.
 //!
 //! `#[brisk::test]` adds `#[test]` itself; do not write `#[test]` as well.
 //! (A `#[test]` below it is reported by this macro; one above it runs first
@@ -292,6 +302,9 @@ struct RawArg {
     key: Ident,
     value: Option<Expr>,
 }
+
+/// How long a `#[brisk::test]` may stay deadlocked before it fails.
+const DEADLOCK_GRACE_SECS: u64 = 5;
 
 const ARG_NAMES: [&str; 6] = [
     "flavor",
@@ -1083,6 +1096,15 @@ fn generate(kind: Kind, config: &Config, func: ItemFn) -> TokenStream2 {
         quote_spanned!(span=> .worker_threads(#lit))
     });
     let expect = format!("{} could not build the Brisk runtime", kind.attr());
+    // A deadlocked test fails with the dump instead of hanging.
+    let deadlock = (kind == Kind::Test).then(|| {
+        quote! {
+            .deadlock_grace(::core::option::Option::Some(::core::time::Duration::from_secs(
+                #DEADLOCK_GRACE_SECS,
+            )))
+            .panic_on_deadlock(true)
+        }
+    });
 
     quote! {
         #test_attr
@@ -1094,6 +1116,7 @@ fn generate(kind: Kind, config: &Config, func: ItemFn) -> TokenStream2 {
             let #rt_var = #krate::Runtime::builder()
                 .#flavor()
                 #threads
+                #deadlock
                 .build()
                 .expect(#expect);
             #rt_var.block_on(#body_var)
@@ -1527,7 +1550,9 @@ mod tests {
         assert!(out.contains("'__brisk_body : { panic ! () } } ;"), "{out}");
         assert!(
             out.contains(
-                "crate :: Runtime :: builder () . multi_thread () . worker_threads (2) . build ()"
+                "crate :: Runtime :: builder () . multi_thread () . worker_threads (2) \
+                 . deadlock_grace (:: core :: option :: Option :: Some (:: core :: time :: \
+                 Duration :: from_secs (5u64 ,))) . panic_on_deadlock (true) . build ()"
             ),
             "{out}"
         );

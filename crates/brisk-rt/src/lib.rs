@@ -21,6 +21,19 @@
 //! that reports unfinished jobs, or a timer wheel whose fired entries stay put
 //! until their owner looks.
 //!
+//! # Hazards and metrics
+//! The runtime looks for hazards while it runs (`brisk::diag` has the
+//! overview): the task harness in `brisk-core` measures polls and finds
+//! long polls, lost wakers and cancelled tasks that keep running; the
+//! schedulers here find deadlocks (they know when nothing — no timer, no
+//! registered socket or signal, no blocking job — could wake a waiting
+//! task), and the multi-thread monitor reports a poll that is still stuck
+//! past the long-poll threshold. The builder switches each detector
+//! (`task_timing`, `long_poll_threshold`, `detect_lost_wakers`,
+//! `cancelled_running_threshold`, `deadlock_grace`, `panic_on_deadlock`,
+//! `on_hazard`). [`runtime::RuntimeMetrics`] reads the scheduler's counters
+//! (per worker, written by one thread each, relaxed) without a cfg flag.
+//!
 //! The reactor uses mio for the OS interface (epoll, kqueue) and nothing
 //! else: registration, readiness and the hand-off between a parked
 //! scheduler thread and the reactor are ours, because parking *in* the

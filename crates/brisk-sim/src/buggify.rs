@@ -8,15 +8,25 @@
 //! 1/4 each time it is reached, from the simulation's buggify generator.
 //!
 //! # Cost outside the simulator
-//! No cfg or feature: the same build runs in production and in tests (the
-//! contract's promise). Instead, `buggify!()` first reads one `const`-
-//! initialised thread-local `bool` that the simulation loop sets while it
-//! polls a task; outside a simulation that read is false and the call
-//! returns `false` — a TLS load and a predictable branch, with the slow path
-//! `#[cold]` and out of line. This was chosen over a cargo feature because a
-//! feature is unified across the dependency graph (a library enabling it for
-//! its tests would enable it for every user) and would make the simulator's
-//! code differ from the code that ships.
+//! It depends on whether the simulator is in the build, which the facade's
+//! `sim` cargo feature decides (on by default):
+//! - **`sim` off** (`brisk` with `default-features = false`): this crate is
+//!   not built, and `brisk::sim::buggify!()` expands to the literal `false`
+//!   — the fault code behind it is type-checked and then removed as dead
+//!   code. This is what a production build should use.
+//! - **`sim` on**: the same binary can run simulations, so a site cannot be
+//!   decided at compile time. `buggify!()` reads one `const`-initialised
+//!   thread-local `bool` that the simulation loop sets while it polls a
+//!   task; outside a simulation it is false and the call returns `false` —
+//!   a TLS load and a predictable branch, with the slow path `#[cold]` and
+//!   out of line.
+//!
+//! A macro cannot look at the *calling* crate's cfgs or features (it
+//! expands with those of the crate that defines it), so the switch is a
+//! feature of `brisk` itself. Cargo unifies features across a build, so a
+//! library should not turn `sim` on in its `[dependencies]`: put it under
+//! `[dev-dependencies]`, which (with resolver 2) do not leak into normal
+//! builds.
 
 use brisk_core::rand::{mix, Rng};
 use std::cell::Cell;
@@ -137,9 +147,9 @@ pub fn site_enabled(seed: u64, site: &str) -> bool {
 
 /// A fault point: `true` when the simulator decides to inject a fault here.
 ///
-/// Outside the simulator it is always `false` and costs one thread-local
-/// read (see the [module docs](mod@crate::buggify) for how, and why not a cargo
-/// feature). Inside, each site is enabled for the whole run with
+/// Outside the simulator it is always `false`: the constant `false` when
+/// brisk's `sim` feature is off, one thread-local read when it is on (see
+/// the [module docs](mod@crate::buggify)). Inside, each site is enabled for the whole run with
 /// probability 1/4 (from the seed), and an enabled site fires with
 /// probability 1/4 each time it is reached — so most runs exercise a few
 /// faults heavily rather than all faults thinly.

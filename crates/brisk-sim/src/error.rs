@@ -135,6 +135,14 @@ pub enum SimError {
         /// What every task of every node waits on.
         report: String,
     },
+    /// The builder's `step_limit` of task polls ran out before the clients
+    /// finished (a livelock, if virtual time stood still).
+    StepLimit {
+        /// The limit.
+        limit: u64,
+        /// What every task of every node waits on.
+        report: String,
+    },
     /// Two runs of the same seed made different scheduling decisions.
     Divergence(Box<crate::trace::Divergence>),
 }
@@ -155,6 +163,13 @@ impl fmt::Display for SimError {
                 f,
                 "brisk::sim: the clients did not finish within the time limit of {limit:?} of virtual \
                  time: raise `Builder::time_limit`, or look for a task that never completes. What \
+                 each task waits on:\n{report}"
+            ),
+            SimError::StepLimit { limit, report } => write!(
+                f,
+                "brisk::sim: the clients did not finish within the step limit of {limit} task polls: \
+                 look for tasks that keep each other busy without letting virtual time pass (a loop \
+                 of `yield_now`, a retry without a sleep), or raise `Builder::step_limit`. What \
                  each task waits on:\n{report}"
             ),
             SimError::Divergence(d) => write!(f, "{d}"),
@@ -183,6 +198,11 @@ set at least one of them";
 pub(crate) const DISK_OPEN_BAD_FLAGS: &str =
     "`brisk::fs::OpenOptions::open` on a simulated disk: `create`, `create_new` or `truncate` needs \
 `write` or `append`, and `truncate` cannot be combined with `append` (as with std): fix the options";
+
+pub(crate) const DISK_FILE_TOO_LARGE: &str =
+    "brisk::sim disk: file too large (EFBIG): a simulated file lives in memory and holds at most \
+1 GiB, and this write or `set_len` would go past that; keep simulated files smaller, or test \
+large files on the native runtime";
 
 #[cfg(not(unix))]
 pub(crate) const DISK_EIO: &str =

@@ -176,7 +176,8 @@ impl SimHandle {
     /// time in another random order, `step` apart. Connections between
     /// them stall in changing patterns and must all recover. The order is
     /// drawn from the calling node's `brisk::rand`, so it is a function of
-    /// the seed.
+    /// the seed. Dropping the future part-way leaves the nodes it clogged
+    /// clogged: [`unclog`](SimHandle::unclog) them.
     ///
     /// ```
     /// use std::time::Duration;

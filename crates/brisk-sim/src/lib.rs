@@ -61,6 +61,11 @@
 //! - **Seeded randomness.** `brisk::rand` on a node draws from a generator
 //!   seeded from the simulation's seed and the node's name.
 //!
+//! A run that never lets virtual time pass (a livelock) is stopped by
+//! [`Builder::step_limit`]; one that waits too long, by
+//! [`Builder::time_limit`]. [`Sim::run_until`] takes a [`Deadline`]: a
+//! `Duration` since the start, or a `brisk::time::Instant` of the run.
+//!
 //! What breaks determinism is whatever bypasses Brisk: `std::time::Instant`,
 //! `std::thread`, other random generators, real sockets and files, globals.
 //! [`Builder::check_determinism`] runs a seed twice and names the first task
@@ -71,13 +76,16 @@
 //! [`Sim::restart`] runs its `init` again, [`Sim::pause`] /
 //! [`Sim::resume`] freeze it. Inside the simulation, [`handle()`] does the
 //! same from a client. [`buggify!`] marks fault points in the code under
-//! test that fire only in the simulator.
+//! test that fire only in the simulator; a build without brisk's `sim`
+//! feature (which leaves this crate out) compiles them to `false`.
 //!
 //! # Disk
 //! Every node has its own in-memory disk, served to `brisk::fs` on that
 //! node; it survives [`Sim::crash`] and [`Sim::restart`], minus what was not
 //! made durable with `sync_all` / `sync_data` (lost or torn, decided by the
-//! seed). [`Sim::disk`] injects `EIO`, `ENOSPC`, short reads and latency.
+//! seed). `brisk::fs::metadata` reports kinds, lengths and file times on
+//! the node's virtual clock (from `UNIX_EPOCH`, so the same on every run).
+//! [`Sim::disk`] injects `EIO`, `ENOSPC`, short reads and latency.
 //! The [`disk`] module docs hold the model and an example.
 //!
 //! # Tests over many seeds
@@ -136,12 +144,13 @@
 //!   (a reader waiting for data that a partition holds waits until the link
 //!   heals or its sender times out), and no congestion control (a link's
 //!   throughput is bounded only by the window and the latency).
-//! - **Disk**: `brisk::fs` calls that return std types (`metadata`,
-//!   `File::metadata`, `DirEntry::file_type`, ...) or need an OS handle (`copy`,
-//!   `canonicalize`, links, permissions, `File::try_clone`) fail with kind
-//!   `Unsupported` on a node; no permissions, timestamps or symlinks;
-//!   unsynced directory changes are all lost in a crash (never partly
-//!   kept); a crash never interrupts an operation halfway (see [`disk`]).
+//! - **Disk**: `brisk::fs` calls that need OS permissions, links or handles
+//!   (`copy`, `canonicalize`, `hard_link`, `read_link`, `set_permissions`,
+//!   `File::try_clone`) fail with kind `Unsupported` on a node; no
+//!   permissions, symlinks or directory times (file times are kept, on the
+//!   node's virtual clock); files hold at most 1 GiB; unsynced directory
+//!   changes are all lost in a crash (never partly kept); a crash never
+//!   interrupts an operation halfway (see [`disk`]).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
@@ -150,6 +159,7 @@
 #[path = "test_support.rs"]
 pub mod __private;
 pub mod buggify;
+mod deadline;
 pub mod disk;
 mod error;
 mod handle;
@@ -159,6 +169,7 @@ mod sim;
 mod trace;
 mod world;
 
+pub use deadline::Deadline;
 pub use disk::{DiskFault, SimDisk};
 pub use error::SimError;
 pub use handle::{handle, try_handle, SimHandle};

@@ -1,5 +1,6 @@
 //! `Sim`: building a simulation, its nodes and clients, and running it.
 
+use crate::deadline::Deadline;
 use crate::disk::SimDisk;
 use crate::error::{self, SimError};
 use crate::handle::Control;
@@ -38,6 +39,7 @@ pub struct Builder {
     scheduler: Scheduler,
     tick: Duration,
     time_limit: Option<Duration>,
+    step_limit: Option<u64>,
     trace: bool,
     net: NetConfig,
 }
@@ -49,6 +51,7 @@ impl Default for Builder {
             scheduler: Scheduler::Random,
             tick: Duration::from_micros(1),
             time_limit: None,
+            step_limit: None,
             trace: false,
             net: NetConfig::new(),
         }
@@ -93,8 +96,32 @@ impl Builder {
 
     /// Fails the run with [`SimError::TimeLimit`] if the clients have not
     /// finished by this much global virtual time (default: no limit).
+    ///
+    /// Code that never lets virtual time pass — a loop of `yield_now`, a
+    /// retry without a sleep — is not stopped by it: see
+    /// [`step_limit`](Builder::step_limit).
     pub fn time_limit(mut self, limit: Duration) -> Self {
         self.time_limit = Some(limit);
+        self
+    }
+
+    /// Fails the run with [`SimError::StepLimit`] once this many task polls
+    /// ([`Sim::steps`], counted from the start of the simulation) have run
+    /// without the clients finishing (default: no limit). It catches livelocks — tasks that keep each other busy while
+    /// virtual time stands still — which no time limit can.
+    ///
+    /// ```
+    /// let mut sim = brisk::sim::Sim::builder().step_limit(1_000).build();
+    /// sim.client("spinner", async {
+    ///     loop {
+    ///         brisk::task::yield_now().await; // time never moves
+    ///     }
+    /// });
+    /// let err = sim.run().unwrap_err();
+    /// assert!(matches!(err, brisk::sim::SimError::StepLimit { limit: 1_000, .. }));
+    /// ```
+    pub fn step_limit(mut self, steps: u64) -> Self {
+        self.step_limit = Some(steps);
         self
     }
 
@@ -120,6 +147,7 @@ impl Builder {
             nodes: Vec::new(),
             clients_pending: Rc::new(Cell::new(0)),
             time_limit: self.time_limit,
+            step_limit: self.step_limit,
             trace: self.trace.then(Vec::new),
         }
     }
@@ -208,6 +236,7 @@ pub struct Sim {
     nodes: Vec<Slot>,
     clients_pending: Rc<Cell<usize>>,
     time_limit: Option<Duration>,
+    step_limit: Option<u64>,
     trace: Option<Vec<TraceEvent>>,
 }
 
@@ -577,10 +606,12 @@ impl Sim {
         tasks.sort_by_key(|t| t.as_ref().id());
         let _enter = context::enter(handle.clone());
         for task in tasks {
-            // SAFETY: every task of a node was spawned on the simulation's
-            // thread (local tasks can only be spawned here, see
-            // `NodeBackend::local_scheduler`), which is this thread: `Sim`
-            // is neither `Send` nor `Sync`.
+            // SAFETY: only local tasks need their owner thread here. A
+            // node's local tasks can only be spawned on the thread that
+            // built its backend (`NodeBackend::local_scheduler` checks),
+            // and every backend is built by this `Sim`, on this thread:
+            // `Sim` is neither `Send` nor `Sync`. (Other tasks may have been
+            // spawned through a `Handle` from any thread; they are `Send`.)
             unsafe { task.shutdown_in_place() };
         }
     }
@@ -782,19 +813,32 @@ impl Sim {
         self.run_inner(None)
     }
 
-    /// Runs until global virtual time reaches `deadline` (time since the
-    /// simulation started), or until a client fails. Clients that finish
-    /// do not stop it.
+    /// Runs until global virtual time reaches `deadline`, or until a client
+    /// fails. Clients that finish do not stop it.
+    ///
+    /// `deadline` is a [`Duration`] since the simulation started or a
+    /// [`brisk::time::Instant`](brisk_core::time::Instant) of the simulation
+    /// (see [`Deadline`] for how an instant is read). A deadline that has
+    /// passed runs only what is ready now, and time does not move back.
     ///
     /// # Errors
     /// [`SimError::ClientPanicked`] if a client panicked.
     ///
     /// # Panics
     /// Inside a Brisk runtime or task, or from inside a simulation.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let mut sim = brisk::sim::Sim::builder().build();
+    /// sim.run_until(Duration::from_secs(5)).unwrap();
+    /// let later = brisk::time::Instant::from_origin(Duration::from_secs(8));
+    /// sim.run_until(later).unwrap();
+    /// assert_eq!(sim.now(), Duration::from_secs(8));
+    /// ```
     #[track_caller]
-    pub fn run_until(&mut self, deadline: Duration) -> Result<(), SimError> {
-        let deadline = deadline.as_nanos().min(u128::from(u64::MAX)) as u64;
-        self.run_inner(Some(deadline))
+    pub fn run_until(&mut self, deadline: impl Into<Deadline>) -> Result<(), SimError> {
+        self.run_inner(Some(deadline.into().as_nanos()))
     }
 
     /// Runs for `duration` more of virtual time; see [`run_until`](Sim::run_until).
@@ -807,7 +851,7 @@ impl Sim {
     #[track_caller]
     pub fn run_for(&mut self, duration: Duration) -> Result<(), SimError> {
         let deadline = self.now().saturating_add(duration);
-        self.run_until(deadline)
+        self.run_until(Deadline::after_start(deadline))
     }
 
     #[track_caller]
@@ -835,6 +879,14 @@ impl Sim {
             }
             if until.is_none() && self.clients_pending.get() == 0 {
                 return Ok(());
+            }
+            if let Some(limit) = self.step_limit {
+                if self.world.state.lock().steps >= limit {
+                    return Err(SimError::StepLimit {
+                        limit,
+                        report: self.report(),
+                    });
+                }
             }
             let picked = {
                 let mut st = self.world.state.lock();
@@ -879,9 +931,9 @@ impl Sim {
                     }
                     (None, None) => {
                         drop(st);
-                        return Err(SimError::Deadlock {
-                            report: self.report(),
-                        });
+                        let report = self.report();
+                        self.log_deadlock(&report);
+                        return Err(SimError::Deadlock { report });
                     }
                     _ => {}
                 }
@@ -906,6 +958,21 @@ impl Sim {
         }
     }
 
+    /// Logs the deadlock as a hazard in every live node's hazard log (the
+    /// run fails with it as `SimError::Deadlock`, so it is not printed).
+    fn log_deadlock(&self, report: &str) {
+        for slot in &self.nodes {
+            if let Some(h) = &slot.handle {
+                let hazard = brisk_core::diag::Hazard::deadlock(
+                    "the simulation's clients have not finished, but no task can run and no \
+                     timer or network event is pending",
+                    report.to_owned(),
+                );
+                h.backend().registry().diagnostics().record(hazard);
+            }
+        }
+    }
+
     /// What every task of every node waits on, for error reports.
     fn report(&self) -> String {
         let mut out = String::new();
@@ -921,16 +988,11 @@ impl Sim {
             };
             out.push_str(&format!("  node \"{}\"{state}:\n", slot.name));
             if let Some(h) = &slot.handle {
-                let mut tasks: Vec<_> = h
-                    .backend()
-                    .registry()
-                    .tasks()
-                    .iter()
-                    .map(|t| t.as_ref().info())
-                    .collect();
-                tasks.sort_by_key(|t| t.id);
-                for t in tasks {
-                    out.push_str(&format!("    {t}\n"));
+                // Every task with what it waits on and who holds it, then
+                // the wait-for cycles.
+                let report = brisk_core::diag::deadlock_report(h.backend().registry());
+                for line in report.lines() {
+                    out.push_str(&format!("  {line}\n"));
                 }
             }
         }

@@ -120,7 +120,7 @@ pub(crate) mod tests {
     /// Runs `scenario` once on every runtime (or simulator) at `scale`.
     fn check(name: &str, scale: f64) {
         let scenario = find(name).expect("known scenario");
-        for kind in scenario.run.contenders() {
+        for kind in scenario.run.contenders_for(false) {
             let value = scenario.run.run_on(kind, scale);
             assert!(
                 value.is_finite() && value > 0.0,

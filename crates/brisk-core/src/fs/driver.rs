@@ -17,6 +17,7 @@ use crate::net::BoxFuture;
 use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 /// How a file is opened: the flags of [`OpenOptions`](super::OpenOptions),
 /// with the meaning of [`std::fs::OpenOptions`].
@@ -37,7 +38,11 @@ pub struct OpenFlags {
     pub create_new: bool,
 }
 
-/// What a driver tells about a file or directory.
+/// What a driver tells about a file or directory; `brisk::fs` turns it
+/// into a [`Metadata`](super::Metadata).
+///
+/// Build it with [`FileStat::new`] and set the other fields (the struct is
+/// `#[non_exhaustive]`, so fields can be added without breaking drivers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FileStat {
@@ -45,12 +50,28 @@ pub struct FileStat {
     pub len: u64,
     /// True for a directory, false for a regular file.
     pub is_dir: bool,
+    /// True if the file cannot be written.
+    pub readonly: bool,
+    /// When the contents last changed, on the driver's clock; `None` if the
+    /// driver keeps no such time.
+    pub modified: Option<SystemTime>,
+    /// When the contents were last read; `None` if not kept.
+    pub accessed: Option<SystemTime>,
+    /// When the entry was created; `None` if not kept.
+    pub created: Option<SystemTime>,
 }
 
 impl FileStat {
-    /// A stat of the given length and kind.
+    /// A writable entry of the given length and kind, without times.
     pub fn new(len: u64, is_dir: bool) -> FileStat {
-        FileStat { len, is_dir }
+        FileStat {
+            len,
+            is_dir,
+            readonly: false,
+            modified: None,
+            accessed: None,
+            created: None,
+        }
     }
 }
 
@@ -74,7 +95,8 @@ pub trait FsDriver: Send + Sync {
     fn read(&self, path: PathBuf) -> BoxFuture<'static, io::Result<Vec<u8>>>;
     /// Writes `contents` as the whole file, creating or truncating it.
     fn write(&self, path: PathBuf, contents: Vec<u8>) -> BoxFuture<'static, io::Result<()>>;
-    /// The stat of `path`.
+    /// The stat of `path` (the contract has no symlinks, so this also
+    /// serves `symlink_metadata`).
     fn stat(&self, path: PathBuf) -> BoxFuture<'static, io::Result<FileStat>>;
     /// Creates a directory whose parent exists.
     fn create_dir(&self, path: PathBuf) -> BoxFuture<'static, io::Result<()>>;

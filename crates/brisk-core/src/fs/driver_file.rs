@@ -25,6 +25,16 @@ use std::future::poll_fn;
 use std::io::{self, SeekFrom};
 use std::task::{ready, Context, Poll};
 
+/// The largest file position, as with the OS (`off_t` is signed): seeks
+/// and writes past it fail with kind `InvalidInput`.
+const MAX_POS: u64 = i64::MAX as u64;
+
+/// A seek to a negative position or past [`MAX_POS`], or a write that
+/// would end past it.
+fn bad_position() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, crate::error::FS_BAD_POSITION)
+}
+
 /// What an operation in flight is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
@@ -66,6 +76,12 @@ impl DriverFile {
             pending: None,
             last_write_err: None,
         }
+    }
+
+    /// The driver's file, for calls outside the ordered state machine
+    /// (`metadata`).
+    pub(crate) fn io(&self) -> &dyn FileIo {
+        &*self.io
     }
 
     fn start(&mut self, op: Op, fut: BoxFuture<'static, io::Result<Outcome>>) {
@@ -114,7 +130,7 @@ impl DriverFile {
                 Some((Op::Read, Ok(Outcome::Bytes(bytes)))) => {
                     let n = bytes.len().min(dst.len());
                     dst[..n].copy_from_slice(&bytes[..n]);
-                    self.pos += n as u64;
+                    self.pos = self.pos.saturating_add(n as u64);
                     return Poll::Ready(Ok(n));
                 }
                 Some((Op::Read, Err(e))) => return Poll::Ready(Err(e)),
@@ -146,8 +162,11 @@ impl DriverFile {
             return Poll::Ready(Ok(0));
         }
         let n = src.len().min(MAX_BUF);
+        let Some(end) = self.pos.checked_add(n as u64).filter(|e| *e <= MAX_POS) else {
+            return Poll::Ready(Err(bad_position()));
+        };
         let fut = self.io.write_at(self.pos, src[..n].to_vec());
-        self.pos += n as u64;
+        self.pos = end;
         self.start(
             Op::Write,
             Box::pin(async move { fut.await.map(Outcome::End) }),
@@ -186,6 +205,9 @@ impl DriverFile {
                         return Poll::Ready(Err(e));
                     }
                     match pos {
+                        SeekFrom::Start(n) if n > MAX_POS => {
+                            return Poll::Ready(Err(bad_position()));
+                        }
                         SeekFrom::Start(n) => {
                             self.pos = n;
                             return Poll::Ready(Ok(n));
@@ -207,15 +229,12 @@ impl DriverFile {
     }
 
     fn seek_to(&mut self, base: u64, delta: i64) -> io::Result<u64> {
-        match base.checked_add_signed(delta) {
+        match base.checked_add_signed(delta).filter(|n| *n <= MAX_POS) {
             Some(n) => {
                 self.pos = n;
                 Ok(n)
             }
-            None => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "invalid seek to a negative or overflowing position",
-            )),
+            None => Err(bad_position()),
         }
     }
 

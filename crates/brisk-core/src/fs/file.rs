@@ -3,11 +3,10 @@
 use super::blocking::{asyncify, Blocking, BlockingIo};
 use super::driver::{has_driver, not_served, FileIo};
 use super::driver_file::DriverFile;
-use super::OpenOptions;
+use super::{Metadata, OpenOptions, Permissions};
 use crate::error::FS_NOT_STD;
 use crate::io::{AsyncRead, AsyncSeek, AsyncWrite};
 use std::fmt;
-use std::fs::{Metadata, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::pin::Pin;
@@ -285,7 +284,8 @@ impl File {
     /// [`std::fs::File::metadata`].
     ///
     /// It does **not** wait for a write in flight: flush first if the length
-    /// must include the bytes you just wrote.
+    /// must include the bytes you just wrote. For a file of an fs driver
+    /// (the simulator's disk) it is built from the driver's stat.
     ///
     /// # Cancel safety
     /// Dropping the future after its first poll does not stop the call; its
@@ -307,8 +307,15 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        let std = self.std("`brisk::fs::File::metadata`")?;
-        asyncify(move || std.metadata()).await
+        match &self.repr {
+            Repr::Std { std, .. } => {
+                let std = Arc::clone(std);
+                asyncify(move || std.metadata().map(Metadata::from)).await
+            }
+            Repr::Driver(d) => super::driver::drive(d.io().stat())
+                .await
+                .map(Metadata::from_stat),
+        }
     }
 
     /// Flushes the data and metadata to the storage device, after the write
@@ -411,6 +418,10 @@ impl File {
     /// Changes the file's permissions; the async form of
     /// [`std::fs::File::set_permissions`].
     ///
+    /// `perm` is a [`Permissions`] or a `std::fs::Permissions`; permissions
+    /// without a std value (made by an fs driver) set only the read-only
+    /// flag. Fails with kind `Unsupported` for a file of an fs driver.
+    ///
     /// # Cancel safety
     /// Dropping the future after its first poll does not stop the change.
     ///
@@ -431,9 +442,21 @@ impl File {
     /// # Ok::<(), std::io::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn set_permissions(&self, perm: Permissions) -> io::Result<()> {
+    pub async fn set_permissions(&self, perm: impl Into<Permissions>) -> io::Result<()> {
+        let perm = perm.into();
         let std = self.std("`brisk::fs::File::set_permissions`")?;
-        asyncify(move || std.set_permissions(perm)).await
+        asyncify(move || {
+            let perm = match perm.as_std() {
+                Some(p) => p.clone(),
+                None => {
+                    let mut p = std.metadata()?.permissions();
+                    p.set_readonly(perm.readonly());
+                    p
+                }
+            };
+            std.set_permissions(perm)
+        })
+        .await
     }
 
     /// A new `File` for the same open file (it shares the OS position); the

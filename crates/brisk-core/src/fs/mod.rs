@@ -23,13 +23,15 @@
 //!   [`read_dir`] (entries' `path` and `file_name`), and
 //!   [`File`] open/create (through [`OpenOptions`], whose `mode` and
 //!   `custom_flags` it ignores), read, write, seek, [`File::set_len`],
-//!   [`File::sync_all`] and [`File::sync_data`]. What returns a std type or
-//!   needs an OS handle — [`metadata`], [`symlink_metadata`],
-//!   [`DirEntry::metadata`], [`DirEntry::file_type`],
+//!   [`File::sync_all`] and [`File::sync_data`], and the metadata calls —
+//!   [`metadata`], [`symlink_metadata`], [`File::metadata`],
+//!   [`DirEntry::metadata`] and [`DirEntry::file_type`] — which return
+//!   Brisk's portable [`Metadata`] and [`FileType`] (std's cannot be built
+//!   outside std). What needs OS permissions, links or an OS handle —
 //!   [`copy`], [`canonicalize`], [`hard_link`], [`read_link`],
-//!   [`set_permissions`], and `File`'s `metadata`, `set_permissions`,
-//!   `try_clone` — fails with kind `Unsupported` under a driver rather than
-//!   reach the real file system; `File::into_std` and `as_raw_fd` panic.
+//!   [`set_permissions`], and `File`'s `set_permissions` and `try_clone` —
+//!   fails with kind `Unsupported` under a driver rather than reach the
+//!   real file system; `File::into_std` and `as_raw_fd` panic.
 //!   The driver's operations are futures over owned buffers, so an
 //!   io_uring backend can serve the same contract later.
 //! - **Otherwise the blocking pool does the work.** On the epoll backend, file system
@@ -54,6 +56,15 @@
 //!   call fails with kind [`Other`](std::io::ErrorKind::Other) and a message
 //!   that says the runtime is gone.
 //!
+//! # Metadata
+//! [`Metadata`], [`FileType`] and [`Permissions`] have std's methods (`len`,
+//! `is_file`, `is_dir`, `is_symlink`, `file_type`, `permissions`,
+//! `modified`, `accessed`, `created`). On the native runtime they wrap the
+//! std values, reachable with `as_std` for platform extensions; under the
+//! simulator they come from the node's disk, whose file times are the
+//! node's virtual clock counted from `UNIX_EPOCH` — deterministic, the same
+//! on every run of a seed (see [`Metadata`]).
+//!
 //! # Cancel safety
 //! A job that started cannot be stopped: dropping a future after its first
 //! poll never undoes or interrupts the operation. It finishes on the blocking
@@ -65,17 +76,18 @@ pub(crate) mod blocking;
 mod driver;
 mod driver_file;
 mod file;
+mod metadata;
 mod open_options;
 mod read_dir;
 
 pub use driver::{FileIo, FileStat, FsDriver, OpenFlags};
 pub use file::File;
+pub use metadata::{FileType, Metadata, Permissions};
 pub use open_options::OpenOptions;
 pub use read_dir::{read_dir, DirEntry, ReadDir};
 
 use blocking::asyncify;
 use driver::{not_served, with_driver};
-use std::fs::{Metadata, Permissions};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -397,6 +409,10 @@ pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// The metadata of `path`, following symlinks; the async form of
 /// [`std::fs::metadata`].
 ///
+/// On the native runtime the [`Metadata`] wraps the std value
+/// ([`Metadata::as_std`]); under an fs driver (the simulator's disk) it is
+/// built from the driver's stat.
+///
 /// # Errors
 /// Those of `std::fs::metadata`: for example kind `NotFound`.
 ///
@@ -422,14 +438,16 @@ pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// ```
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     let path = path.as_ref().to_owned();
-    if driver::has_driver() {
-        return Err(not_served("`brisk::fs::metadata`"));
+    if let Some(op) = with_driver(|d| d.stat(path.clone())) {
+        return driver::drive(op).await.map(Metadata::from_stat);
     }
-    asyncify(move || std::fs::metadata(path)).await
+    asyncify(move || std::fs::metadata(path).map(Metadata::from)).await
 }
 
 /// The metadata of `path` itself, not following a final symlink; the async
 /// form of [`std::fs::symlink_metadata`].
+///
+/// An fs driver has no symlinks, so under one this is [`metadata`].
 ///
 /// # Errors
 /// Those of `std::fs::symlink_metadata`: for example kind `NotFound`.
@@ -455,10 +473,11 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 /// ```
 pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     let path = path.as_ref().to_owned();
-    if driver::has_driver() {
-        return Err(not_served("`brisk::fs::symlink_metadata`"));
+    if let Some(op) = with_driver(|d| d.stat(path.clone())) {
+        // A driver has no symlinks: the entry itself is what `stat` sees.
+        return driver::drive(op).await.map(Metadata::from_stat);
     }
-    asyncify(move || std::fs::symlink_metadata(path)).await
+    asyncify(move || std::fs::symlink_metadata(path).map(Metadata::from)).await
 }
 
 /// The absolute path of `path`, with every symlink, `.` and `..` resolved;
@@ -564,6 +583,14 @@ pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// Sets the permissions of `path`, following symlinks; the async form of
 /// [`std::fs::set_permissions`].
 ///
+/// `perm` is a [`Permissions`] (from [`Metadata::permissions`]) or a
+/// `std::fs::Permissions`. Permissions without a std value (made by an fs
+/// driver) set only the read-only flag.
+///
+/// # Errors
+/// Those of `std::fs::set_permissions`; kind `Unsupported` under an fs
+/// driver (the simulator's disk has no permissions).
+///
 /// # Cancel safety
 /// Dropping the future after its first poll does not stop the change.
 ///
@@ -584,12 +611,16 @@ pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// # Ok::<(), std::io::Error>(())
 /// # }).unwrap();
 /// ```
-pub async fn set_permissions(path: impl AsRef<Path>, perm: Permissions) -> io::Result<()> {
+pub async fn set_permissions(
+    path: impl AsRef<Path>,
+    perm: impl Into<Permissions>,
+) -> io::Result<()> {
     let path = path.as_ref().to_owned();
+    let perm = perm.into();
     if driver::has_driver() {
         return Err(not_served("`brisk::fs::set_permissions`"));
     }
-    asyncify(move || std::fs::set_permissions(path, perm)).await
+    asyncify(move || std::fs::set_permissions(&path, metadata::to_std(perm, &path)?)).await
 }
 
 /// Whether `path` exists, following symlinks: `Ok(false)` if it does not,

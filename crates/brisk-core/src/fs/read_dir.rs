@@ -1,12 +1,13 @@
 //! [`read_dir`], [`ReadDir`] and [`DirEntry`].
 
 use super::blocking::{asyncify, join_error};
+use super::driver::FileStat;
+use super::{FileType, Metadata};
 use crate::task::{spawn_blocking, JoinHandle};
 use futures_core::Stream;
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::{FileType, Metadata};
 use std::future::{poll_fn, Future};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -60,10 +61,11 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
         let entries = super::driver::drive(list)
             .await?
             .into_iter()
-            .map(|(name, _stat)| DirEntry {
+            .map(|(name, stat)| DirEntry {
                 repr: Entry::Driver {
                     path: path.join(&name),
                     name,
+                    stat,
                 },
             })
             .collect();
@@ -215,7 +217,7 @@ impl Batch {
         for _ in 0..BATCH {
             match self.std.next() {
                 Some(Ok(std)) => {
-                    let file_type = std.file_type().ok();
+                    let file_type = std.file_type().ok().map(FileType::from);
                     self.entries.push_back(Ok(DirEntry {
                         repr: Entry::Std {
                             std: Arc::new(std),
@@ -281,8 +283,12 @@ enum Entry {
         /// Read with the entry when the OS gave it for free.
         file_type: Option<FileType>,
     },
-    /// Listed by the current runtime's fs driver.
-    Driver { path: PathBuf, name: OsString },
+    /// Listed by the current runtime's fs driver, with the stat it gave.
+    Driver {
+        path: PathBuf,
+        name: OsString,
+        stat: FileStat,
+    },
 }
 
 impl DirEntry {
@@ -329,7 +335,8 @@ impl DirEntry {
 
     /// The entry's metadata, not following a final symlink (like
     /// [`symlink_metadata`](super::symlink_metadata)); the async form of
-    /// [`std::fs::DirEntry::metadata`].
+    /// [`std::fs::DirEntry::metadata`]. Read when called (under an fs
+    /// driver too), so it sees changes made after the listing.
     ///
     /// # Cancel safety
     /// Dropping the future after its first poll does not stop the call; its
@@ -351,13 +358,19 @@ impl DirEntry {
     /// # }).unwrap();
     /// ```
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        let std = self.std("`brisk::fs::DirEntry::metadata`")?;
-        asyncify(move || std.metadata()).await
+        match &self.repr {
+            Entry::Std { std, .. } => {
+                let std = Arc::clone(std);
+                asyncify(move || std.metadata().map(Metadata::from)).await
+            }
+            Entry::Driver { path, .. } => super::symlink_metadata(path).await,
+        }
     }
 
     /// The entry's file type, not following a final symlink; the async form
     /// of [`std::fs::DirEntry::file_type`]. Usually known from the listing
-    /// already; otherwise read on the blocking pool.
+    /// already (always under an fs driver); otherwise read on the blocking
+    /// pool.
     ///
     /// # Cancel safety
     /// Dropping the future after its first poll does not stop a blocking
@@ -379,15 +392,17 @@ impl DirEntry {
     /// # }).unwrap();
     /// ```
     pub async fn file_type(&self) -> io::Result<FileType> {
-        if let Entry::Std {
-            file_type: Some(file_type),
-            ..
-        } = &self.repr
-        {
-            return Ok(*file_type);
+        match &self.repr {
+            Entry::Std {
+                file_type: Some(file_type),
+                ..
+            } => Ok(*file_type),
+            Entry::Std { std, .. } => {
+                let std = Arc::clone(std);
+                asyncify(move || std.file_type().map(FileType::from)).await
+            }
+            Entry::Driver { stat, .. } => Ok(FileType::from_stat(stat)),
         }
-        let std = self.std("`brisk::fs::DirEntry::file_type`")?;
-        asyncify(move || std.file_type()).await
     }
 
     /// The entry's inode number, from the listing; Unix only.
@@ -411,14 +426,6 @@ impl DirEntry {
         match &self.repr {
             Entry::Std { std, .. } => std::os::unix::fs::DirEntryExt::ino(&**std),
             Entry::Driver { .. } => 0,
-        }
-    }
-
-    /// The std entry, or the error of an API a driver's entry does not serve.
-    fn std(&self, what: &str) -> io::Result<Arc<std::fs::DirEntry>> {
-        match &self.repr {
-            Entry::Std { std, .. } => Ok(Arc::clone(std)),
-            Entry::Driver { .. } => Err(super::driver::not_served(what)),
         }
     }
 }

@@ -239,6 +239,14 @@ impl Node {
         drop(old); // outside the lock: a waker's drop may run anything
     }
 
+    /// True if the waker this node fires on cancellation is `task`'s.
+    pub(crate) fn wakes(&self, task: NonNull<super::header::Header>) -> bool {
+        let g = self.inner.lock();
+        g.waker
+            .as_ref()
+            .is_some_and(|w| super::raw::header_of(w) == Some(task))
+    }
+
     /// Takes the waker out (the owner finished), breaking the cycle a task's
     /// own node and its waker would otherwise form.
     pub(crate) fn clear_waker(&self) -> Option<Waker> {

@@ -1,6 +1,7 @@
 //! The task header: the type-erased front of every task allocation.
 
 use super::cancel::TaskNode;
+use super::instrument::TaskDiag;
 use super::state::State;
 use super::{Id, TaskKind};
 use crate::loom::{AtomicPtr, AtomicU32, AtomicU64, Ordering, UnsafeCell};
@@ -194,10 +195,17 @@ pub(crate) struct Header {
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     /// The task's node in the cancellation tree, if it has one.
     pub(crate) cancel: TaskNode,
+    /// Timing and waker accounting, only when the runtime's diagnostics are
+    /// on (`None`: one null word, one branch per poll).
+    pub(crate) diag: Option<Box<TaskDiag>>,
 }
 
 impl Header {
     pub(crate) fn new(vtable: &'static Vtable, sched: Arc<dyn Schedule>, meta: Meta) -> Header {
+        let diagnostics = sched.registry().diagnostics();
+        let diag = diagnostics
+            .instrumented()
+            .then(|| TaskDiag::new(diagnostics, diagnostics.now_ns()));
         Header {
             state: State::new(),
             vtable,
@@ -208,6 +216,21 @@ impl Header {
             registry_slot: UnsafeCell::new(u32::MAX),
             join_waker: UnsafeCell::new(None),
             cancel: TaskNode::new(None),
+            diag,
         }
+    }
+}
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    /// The header was 128 bytes; diagnostics may add one word (their
+    /// optional side structure), no more.
+    #[test]
+    fn the_header_stays_within_128_bytes_plus_one_word() {
+        assert!(
+            std::mem::size_of::<super::Header>() <= 136,
+            "{}",
+            std::mem::size_of::<super::Header>()
+        );
     }
 }

@@ -826,3 +826,74 @@ fn loom_shutdown_vs_wake_by_val() {
 fn loom_shutdown_vs_wake_by_ref() {
     shutdown_vs_wake("shutdown_vs_wake_by_ref", true);
 }
+
+// ---- 6. lost-waker detection racing a wake by value --------------------------
+
+/// Returns `Pending` once, after handing a clone of its waker to `slot`;
+/// `Ready` after that.
+struct HandOff {
+    slot: Arc<Mutex<Option<Waker>>>,
+    polled: bool,
+}
+
+impl Future for HandOff {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.polled {
+            return Poll::Ready(());
+        }
+        self.polled = true;
+        *self.slot.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The poller checks for a lost waker after the future returned `Pending`
+/// while another thread takes the only waker and wakes it by value (which
+/// may happen before, during or after the check): a task that was woken is
+/// never reported, whatever the interleaving.
+#[test]
+fn loom_lost_waker_check_vs_wake_by_value() {
+    check("lost_waker_check_vs_wake_by_value", BOUND, || {
+        let race = Race::new();
+        let config = crate::diag::DiagConfig {
+            lost_waker: true,
+            on_hazard: Some(Arc::new(|h| panic!("false report: {h}"))),
+            ..crate::diag::DiagConfig::default()
+        };
+        let sched = Arc::new(MockSched {
+            registry: Registry::with_diagnostics(1, config),
+            queue: Mutex::new(VecDeque::new()),
+            _track: loom::alloc::Track::new(()),
+        });
+        let slot = Arc::new(Mutex::new(None));
+        let join = spawn(
+            &sched,
+            HandOff {
+                slot: slot.clone(),
+                polled: false,
+            },
+        );
+        let waker_thread = {
+            let slot = slot.clone();
+            race.spawn(move || {
+                let waker = slot.lock().unwrap().take();
+                if let Some(w) = waker {
+                    w.wake();
+                }
+            })
+        };
+        race.point();
+        // The first poll hands the waker off and runs the lost-waker check.
+        assert!(sched.run_one());
+        waker_thread.join().unwrap();
+        let left = slot.lock().unwrap().take();
+        if let Some(w) = left {
+            w.wake();
+        }
+        sched.drain();
+        assert!(sched.registry.diagnostics().hazards().is_empty());
+        drop(join);
+        assert_freed(sched);
+    });
+}

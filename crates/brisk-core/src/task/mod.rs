@@ -18,6 +18,7 @@
 pub(crate) mod cancel;
 mod group;
 pub(crate) mod header;
+mod instrument;
 mod join;
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -372,6 +373,25 @@ impl<'a> TaskRef<'a> {
             .counters
             .polls
             .load(crate::loom::Ordering::Relaxed) as u64
+    }
+
+    /// Busy time, idle time and poll-duration histogram, if the runtime
+    /// measures polls (`task_timing` on its builder, or the
+    /// `BRISK_TASK_TIMING` environment variable; on by default in debug
+    /// builds). Durations come from the monotonic clock, not the runtime's.
+    pub fn timing(&self) -> Option<crate::diag::TaskTiming> {
+        let header = self.header();
+        let diag = header.diag.as_deref()?;
+        let d = header.sched.registry().diagnostics();
+        d.config().task_timing.then(|| diag.timing(d.now_ns()))
+    }
+
+    /// For backends that detect hazards themselves (a monitor thread that
+    /// sees a stuck poll): `Some(true)` the first time a hazard of `kind` is
+    /// claimed for this task, `Some(false)` after that, `None` if the task
+    /// keeps no per-task record (its runtime's diagnostics are off).
+    pub fn claim_hazard(&self, kind: &str) -> Option<bool> {
+        self.header().diag.as_deref()?.claim_kind(kind)
     }
 
     /// Waker clones, wakes and drops counted for this task (approximate under

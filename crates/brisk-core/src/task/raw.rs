@@ -5,6 +5,7 @@
 //! `Cell<F>`; each `unsafe fn` lists what its caller must hold.
 
 use super::header::{Counters, Header, Meta, Vtable};
+use super::instrument;
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{JoinError, Notified};
 use crate::context;
@@ -81,6 +82,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     }
 
     Counters::bump(&header.counters.polls);
+    let instrumented = instrument_start(header);
     header.wait.clear();
     // SAFETY: the reference held by the `Notified` outlives the waker borrow,
     // and `ManuallyDrop` keeps this non-owning waker from releasing a reference.
@@ -110,6 +112,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     let mut unwound = false;
     if !matches!(result, Ok(Poll::Ready(_))) {
         unwound = task_guard.take().is_some_and(context::TaskGuard::leave);
+    }
+    if let Some(start) = instrumented {
+        instrument_finish(ptr, start, matches!(result, Ok(Poll::Pending)) && !unwound);
     }
     match result {
         Ok(Poll::Pending) if unwound => {
@@ -154,6 +159,28 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
             // SAFETY: we hold RUNNING and the `Notified`'s reference.
             unsafe { complete(ptr) };
         }
+    }
+}
+
+/// Per-poll instrumentation, before the poll: `None` (one predictable
+/// branch) unless the runtime's diagnostics are on.
+#[inline(always)]
+fn instrument_start(header: &Header) -> Option<instrument::PollStart> {
+    header
+        .diag
+        .as_ref()
+        .map(|diag| instrument::poll_started(header, diag))
+}
+
+/// Per-poll instrumentation, after the poll: timing and hazard checks.
+/// The caller holds RUNNING and a reference; `pending` means the task
+/// returned `Pending` and will go idle (not unwinding for cancellation).
+#[inline(never)]
+fn instrument_finish(ptr: NonNull<Header>, start: instrument::PollStart, pending: bool) {
+    // SAFETY: the caller holds a reference, which keeps the cell alive.
+    let header = unsafe { ptr.as_ref() };
+    if let Some(diag) = &header.diag {
+        instrument::poll_finished(ptr, diag, start, pending);
     }
 }
 
@@ -315,12 +342,28 @@ unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
     let header = unsafe { header(ptr) };
     header.state.ref_inc();
     Counters::bump(&header.counters.waker_clones);
+    if let Some(diag) = &header.diag {
+        diag.waker_cloned();
+    }
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
 
 unsafe fn waker_wake(ptr: *const ()) {
     // SAFETY: this waker owns a reference.
     let header = unsafe { header(ptr) };
+    if let Some(diag) = &header.diag {
+        // Instrumented: publish the wake first, then count this waker gone,
+        // then release its reference (the order lost-waker detection
+        // relies on; see `instrument`).
+        // SAFETY: our own reference keeps the header alive for both calls.
+        unsafe { waker_wake_by_ref(ptr) };
+        diag.waker_gone();
+        if header.state.ref_dec() {
+            // SAFETY: the count reached zero; the pointer came from a header.
+            unsafe { (header.vtable.dealloc)(NonNull::new_unchecked(ptr as *mut Header)) }
+        }
+        return;
+    }
     Counters::bump(&header.counters.waker_wakes);
     // SAFETY: the pointer is non-null: it came from a header.
     let nn = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
@@ -350,6 +393,9 @@ unsafe fn waker_drop(ptr: *const ()) {
     // SAFETY: this waker owns a reference.
     let header = unsafe { header(ptr) };
     Counters::bump(&header.counters.waker_drops);
+    if let Some(diag) = &header.diag {
+        diag.waker_gone();
+    }
     if header.state.ref_dec() {
         // SAFETY: the count reached zero; the pointer came from a header.
         unsafe { (header.vtable.dealloc)(NonNull::new_unchecked(ptr as *mut Header)) }

@@ -8,6 +8,7 @@
 
 use super::header::Header;
 use super::{Id, Task, TaskRef};
+use crate::diag::{DiagConfig, Diagnostics};
 use crate::loom::{AtomicBool, AtomicU64, Ordering};
 use crate::spin::SpinLock;
 use std::ptr::NonNull;
@@ -47,6 +48,7 @@ pub struct Registry {
     mask: u64,
     next_task_id: AtomicU64,
     closed: AtomicBool,
+    diagnostics: Diagnostics,
 }
 
 // SAFETY: the stored header pointers are only dereferenced while the shard
@@ -58,8 +60,14 @@ unsafe impl Send for Registry {}
 unsafe impl Sync for Registry {}
 
 impl Registry {
-    /// Creates a registry with about `shards` shards (rounded up to a power of two).
+    /// Creates a registry with about `shards` shards (rounded up to a power
+    /// of two) and the default diagnostics ([`DiagConfig::default`]).
     pub fn new(shards: usize) -> Registry {
+        Registry::with_diagnostics(shards, DiagConfig::default())
+    }
+
+    /// Creates a registry whose runtime's diagnostics follow `config`.
+    pub fn with_diagnostics(shards: usize, config: DiagConfig) -> Registry {
         let n = shards.max(1).next_power_of_two();
         Registry {
             shards: (0..n)
@@ -75,7 +83,30 @@ impl Registry {
             mask: n as u64 - 1,
             next_task_id: AtomicU64::new(1),
             closed: AtomicBool::new(false),
+            diagnostics: Diagnostics::new(config),
         }
+    }
+
+    /// The runtime's diagnostics: its configuration and hazard log.
+    #[inline]
+    pub fn diagnostics(&self) -> &Diagnostics {
+        &self.diagnostics
+    }
+
+    /// Calls `f` with the task `id` if it is listed, under its shard lock
+    /// (the same rules as [`for_each`](Self::for_each)).
+    pub fn with_task<R>(&self, id: u64, f: impl FnOnce(TaskRef<'_>) -> R) -> Option<R> {
+        let id = Id(id);
+        let shard = self.shard(id).lock();
+        for i in 0..shard.slots.len() {
+            if let Some(ptr) = shard.get(i) {
+                let task = TaskRef::new(ptr);
+                if task.id() == id {
+                    return Some(f(task));
+                }
+            }
+        }
+        None
     }
 
     /// Hands out the next task id (unique within this runtime).

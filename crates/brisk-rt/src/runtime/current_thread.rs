@@ -7,6 +7,7 @@
 //! `block_on` on another thread polls its own future and takes the core over
 //! when the first one returns.
 
+use super::hazards::{deliver_deadlock, DeadlockPanic, DeadlockWatch, IdleAction};
 use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
 use crate::loom::{Mutex, Ordering};
@@ -130,6 +131,14 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                 shared.unpark_block_on_threads();
                 match out {
                     Some(Ok(out)) => return out,
+                    // A deadlock with `panic_on_deadlock`: panic with the
+                    // report now that the core is back in place.
+                    Some(Err(panic)) if panic.is::<DeadlockPanic>() => {
+                        let report = panic
+                            .downcast::<DeadlockPanic>()
+                            .map_or_else(|_| String::new(), |p| p.0);
+                        panic!("{report}");
+                    }
                     // The future panicked: the core is back in place, so the
                     // runtime stays usable; let the panic continue.
                     Some(Err(panic)) => std::panic::resume_unwind(panic),
@@ -144,9 +153,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                 // run the local tasks it spawned; take the core over when it
                 // is released (the releaser unparks us).
                 if main.take_woken() {
-                    if let Poll::Ready(out) =
+                    if let Poll::Ready(out) = shared.counters.block_on_turn(|| {
                         brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx)
-                    {
+                    }) {
                         return out;
                     }
                 }
@@ -192,8 +201,12 @@ fn drive<F: Future>(
     let global_interval = shared.config.global_queue_interval;
 
     let mut since_io = 0;
+    let mut deadlock = DeadlockWatch::default();
+    // Polls of tasks and of the future, for the deadlock watch.
+    let mut progress: u64 = 0;
     let out = 'outer: loop {
         if main.take_woken() {
+            progress += 1;
             // A panic of the future must not unwind through here: the core
             // would be lost with this frame and the runtime left unusable.
             let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -232,6 +245,7 @@ fn drive<F: Future>(
             .counters
             .polls
             .fetch_add(ran as u64, Ordering::Relaxed);
+        progress += ran as u64;
 
         shared.time.process();
         let idle = driving.core.borrow().queue.is_empty()
@@ -248,7 +262,16 @@ fn drive<F: Future>(
         }
         if idle {
             since_io = 0;
-            let timeout = shared.time.park_timeout();
+            let mut timeout = shared.time.park_timeout();
+            match deadlock.idle(shared, timeout, progress) {
+                IdleAction::Park(t) => timeout = t,
+                IdleAction::Deadlock(hazard) => {
+                    if let Some(p) = deliver_deadlock(shared, hazard) {
+                        shared.time.clear_planned_wake();
+                        break 'outer Some(Err(Box::new(p)));
+                    }
+                }
+            }
             // Re-check after publishing the planned wake: a timer armed or a
             // task queued in between has unparked us (token) or is visible now.
             shared.counters.parks.fetch_add(1, Ordering::Relaxed);

@@ -1,6 +1,7 @@
 //! Building, running and shutting down a native runtime.
 
 mod current_thread;
+mod hazards;
 mod local;
 mod multi_thread;
 mod shared;
@@ -80,6 +81,9 @@ pub struct Builder {
     thread_keep_alive: Duration,
     rng_seed: Option<u64>,
     config: Config,
+    /// Diagnostics: timing, hazard thresholds, the hazard callback
+    /// (builder methods in `hazards.rs`).
+    diag: brisk_core::diag::DiagConfig,
 }
 
 impl Default for Builder {
@@ -106,6 +110,7 @@ impl Builder {
                 panic_policy: PanicPolicy::KeepRunning,
                 drop_timeout: Duration::from_secs(1),
             },
+            diag: brisk_core::diag::DiagConfig::default(),
         }
     }
 
@@ -257,6 +262,12 @@ impl Builder {
 
     /// Builds the runtime and starts its threads.
     ///
+    /// With the feature `console` (on by default in the `brisk` facade),
+    /// a runtime built while the environment variable `BRISK_CONSOLE` holds
+    /// an address (`127.0.0.1:6669`) serves the live console there until it
+    /// shuts down; see `brisk::diag::console`. A malformed, non-loopback or
+    /// busy address is reported on stderr and the runtime runs without one.
+    ///
     /// # Errors
     /// If the OS refuses to start a worker thread.
     ///
@@ -305,7 +316,7 @@ impl Builder {
             }
         };
         let shared = Arc::new(Shared {
-            registry: brisk_core::task::Registry::new(workers * 4),
+            registry: brisk_core::task::Registry::with_diagnostics(workers * 4, self.diag.clone()),
             inject: Inject::new(),
             time: time.clone(),
             io: io_driver,
@@ -317,6 +328,7 @@ impl Builder {
             panic_stopped: AtomicBool::new(false),
             block_on_parkers: Mutex::new(Vec::new()),
             counters: Counters::default(),
+            deadlock_panic: Mutex::new(None),
         });
         let weak = Arc::downgrade(&shared);
         time.set_unpark(Arc::new(move || {
@@ -355,6 +367,8 @@ impl Builder {
             flavor: self.flavor,
             threads: Mutex::new(Vec::new()),
             shut_down: AtomicBool::new(false),
+            #[cfg(feature = "console")]
+            console: std::sync::Mutex::new(None),
         };
         if self.flavor == RuntimeFlavor::MultiThread {
             let mut threads = rt.threads.lock().unwrap();
@@ -377,6 +391,10 @@ impl Builder {
                     .name("brisk-monitor".to_owned())
                     .spawn(move || multi_thread::run_monitor(monitor_shared))?,
             );
+        }
+        #[cfg(feature = "console")]
+        {
+            *rt.console.lock().unwrap() = brisk_diag::console::spawn_from_env(&handle);
         }
         Ok(rt)
     }
@@ -458,6 +476,14 @@ impl Backend for RtBackend {
         Some(self.rng.next_u64())
     }
 
+    fn metrics(&self) -> Vec<(&'static str, u64)> {
+        let flavor = match self.shared.flavor {
+            Flavor::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Flavor::MultiThread(_) => RuntimeFlavor::MultiThread,
+        };
+        metrics_of(&self.shared, flavor).to_pairs()
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -487,6 +513,9 @@ pub struct Runtime {
     flavor: RuntimeFlavor,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     shut_down: AtomicBool,
+    /// The live console started from `BRISK_CONSOLE`, stopped at shutdown.
+    #[cfg(feature = "console")]
+    console: std::sync::Mutex<Option<brisk_diag::console::Console>>,
 }
 
 impl Runtime {
@@ -582,40 +611,28 @@ impl Runtime {
     }
 
     /// A snapshot of the runtime's counters and queue depths.
+    ///
+    /// Reading them is cheap (no lock on a scheduler's hot path): each
+    /// counter is written by one thread with relaxed stores, on a cache line
+    /// of its own. From code that only has a [`Handle`], use
+    /// [`RuntimeMetrics::of`].
+    ///
+    /// ```
+    /// let rt = brisk::Runtime::builder().multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(async {
+    ///     brisk::spawn(async {}).await.unwrap();
+    /// });
+    /// let m = rt.metrics();
+    /// assert_eq!(m.workers, 2);
+    /// assert_eq!(m.worker_polls.len(), 2);
+    /// assert!(m.polls >= 1);
+    /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
-        let s = &self.shared;
-        let (workers, local_queue_depths) = match &s.flavor {
-            Flavor::CurrentThread(ct) => (1, vec![ct.local_depth()]),
-            Flavor::MultiThread(mt) => (mt.num_workers(), mt.local_depths()),
-        };
-        let c = &s.counters;
-        let (polls, steals, parks) = match &s.flavor {
-            Flavor::CurrentThread(_) => (
-                c.polls.load(Ordering::Relaxed),
-                c.steals.load(Ordering::Relaxed),
-                c.parks.load(Ordering::Relaxed),
-            ),
-            Flavor::MultiThread(mt) => mt.counters(),
-        };
-        RuntimeMetrics {
-            flavor: self.flavor,
-            workers,
-            alive_tasks: s.registry.len(),
-            inject_queue_depth: s.inject.len(),
-            local_queue_depths,
-            polls,
-            steals,
-            parks,
-            remote_schedules: c.remote_schedules.load(Ordering::Relaxed),
-            blocking_threads: s.blocking.num_threads(),
-            idle_blocking_threads: s.blocking.idle_threads(),
-            busy_blocking_threads: s.blocking.busy_threads(),
-            blocking_queue_depth: s.blocking.queue_depth(),
-            armed_timers: s.time.live_timers(),
-            io_registrations: s.io.registrations(),
-        }
+        metrics_of(&self.shared, self.flavor)
     }
+}
 
+impl Runtime {
     /// Shuts the runtime down: cancels every remaining task, waits up to
     /// `timeout` for them (and for blocking jobs) to finish, stops the
     /// threads, and reports the tasks that did not finish in time, with their
@@ -659,6 +676,9 @@ impl Runtime {
         }
         let deadline = started + timeout;
         let s = &self.shared;
+        // 0. Stop the live console, if any (its thread holds a handle).
+        #[cfg(feature = "console")]
+        drop(self.console.lock().map(|mut c| c.take()));
         // 1. Refuse new tasks: spawns from now on complete as cancelled.
         s.shutting_down.store(true, Ordering::Release);
         s.registry.close();
@@ -815,8 +835,12 @@ pub struct RuntimeMetrics {
     pub local_queue_depths: Vec<usize>,
     /// Task polls so far.
     pub polls: u64,
+    /// Task polls so far, per worker (one entry for current-thread).
+    pub worker_polls: Vec<u64>,
     /// Successful steals between workers.
     pub steals: u64,
+    /// Successful steals, per worker (the thief's count).
+    pub worker_steals: Vec<u64>,
     /// Times a scheduler thread went to sleep.
     pub parks: u64,
     /// Tasks scheduled from outside the runtime's threads.
@@ -835,6 +859,95 @@ pub struct RuntimeMetrics {
     /// stream or UDP socket (dropping one releases its registration, even in
     /// the middle of a read). A number that keeps growing means sockets leak.
     pub io_registrations: usize,
+}
+
+impl RuntimeMetrics {
+    /// The metrics of the native runtime behind `handle`, or `None` if the
+    /// handle belongs to another backend (the simulator, say).
+    ///
+    /// ```
+    /// # brisk::run(async {
+    /// let handle = brisk::runtime::Handle::current();
+    /// let m = brisk::runtime::RuntimeMetrics::of(&handle).unwrap();
+    /// assert!(m.workers >= 1);
+    /// assert_eq!(m.local_queue_depths.len(), m.workers);
+    /// # });
+    /// ```
+    pub fn of(handle: &Handle) -> Option<RuntimeMetrics> {
+        let backend = handle.backend().as_any().downcast_ref::<RtBackend>()?;
+        let flavor = match backend.shared.flavor {
+            Flavor::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Flavor::MultiThread(_) => RuntimeFlavor::MultiThread,
+        };
+        Some(metrics_of(&backend.shared, flavor))
+    }
+}
+
+/// The counters and queue depths of the runtime that owns `s`.
+fn metrics_of(s: &Shared, flavor: RuntimeFlavor) -> RuntimeMetrics {
+    let (workers, local_queue_depths) = match &s.flavor {
+        Flavor::CurrentThread(ct) => (1, vec![ct.local_depth()]),
+        Flavor::MultiThread(mt) => (mt.num_workers(), mt.local_depths()),
+    };
+    let c = &s.counters;
+    let (polls, steals, parks) = match &s.flavor {
+        Flavor::CurrentThread(_) => (
+            c.polls.load(Ordering::Relaxed),
+            c.steals.load(Ordering::Relaxed),
+            c.parks.load(Ordering::Relaxed),
+        ),
+        Flavor::MultiThread(mt) => mt.counters(),
+    };
+    let (worker_polls, worker_steals) = match &s.flavor {
+        Flavor::CurrentThread(_) => (vec![polls], vec![steals]),
+        Flavor::MultiThread(mt) => (mt.worker_polls(), mt.worker_steals()),
+    };
+    RuntimeMetrics {
+        flavor,
+        worker_polls,
+        worker_steals,
+        workers,
+        alive_tasks: s.registry.len(),
+        inject_queue_depth: s.inject.len(),
+        local_queue_depths,
+        polls,
+        steals,
+        parks,
+        remote_schedules: c.remote_schedules.load(Ordering::Relaxed),
+        blocking_threads: s.blocking.num_threads(),
+        idle_blocking_threads: s.blocking.idle_threads(),
+        busy_blocking_threads: s.blocking.busy_threads(),
+        blocking_queue_depth: s.blocking.queue_depth(),
+        armed_timers: s.time.live_timers(),
+        io_registrations: s.io.registrations(),
+    }
+}
+
+impl RuntimeMetrics {
+    /// The metrics by name, as `Backend::metrics` reports them: one number
+    /// per name (queue depths summed, with the deepest local queue).
+    fn to_pairs(&self) -> Vec<(&'static str, u64)> {
+        let n = |v: usize| v as u64;
+        vec![
+            ("workers", n(self.workers)),
+            ("alive_tasks", n(self.alive_tasks)),
+            ("inject_queue_depth", n(self.inject_queue_depth)),
+            ("local_queue_depth", n(self.local_queue_depths.iter().sum())),
+            (
+                "max_local_queue_depth",
+                n(self.local_queue_depths.iter().copied().max().unwrap_or(0)),
+            ),
+            ("polls", self.polls),
+            ("steals", self.steals),
+            ("parks", self.parks),
+            ("remote_schedules", self.remote_schedules),
+            ("blocking_threads", n(self.blocking_threads)),
+            ("busy_blocking_threads", n(self.busy_blocking_threads)),
+            ("blocking_queue_depth", n(self.blocking_queue_depth)),
+            ("armed_timers", self.armed_timers),
+            ("io_registrations", n(self.io_registrations)),
+        ]
+    }
 }
 
 /// Removes a `block_on` thread's parker from the runtime's list on drop.

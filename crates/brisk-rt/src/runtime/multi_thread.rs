@@ -17,6 +17,7 @@
 //! steal them: one long poll never stalls the tasks queued behind it. The
 //! monitor also fires timers when every worker is busy.
 
+use super::hazards::{deliver_deadlock, DeadlockWatch, IdleAction, StuckPoll};
 use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
 use crate::io::IoDriver;
@@ -59,6 +60,9 @@ struct Remote {
     steals: AtomicU64,
     /// Times this worker went to sleep. Single writer.
     parks: AtomicU64,
+    /// The id of the task being polled (valid while `poll_seq` is odd), for
+    /// the monitor's stuck-poll report. Single writer.
+    polling: AtomicU64,
 }
 
 /// Adds one to a counter only its owner thread writes (no read-modify-write).
@@ -107,6 +111,7 @@ impl MtState {
                 poll_seq: AtomicU64::new(0),
                 steals: AtomicU64::new(0),
                 parks: AtomicU64::new(0),
+                polling: AtomicU64::new(0),
             });
             cores.push(Some(Box::new(Core {
                 index,
@@ -134,6 +139,22 @@ impl MtState {
 
     pub(crate) fn num_workers(&self) -> usize {
         self.remotes.len()
+    }
+
+    /// Polls of each worker.
+    pub(crate) fn worker_polls(&self) -> Vec<u64> {
+        self.remotes
+            .iter()
+            .map(|r| r.poll_seq.load(Ordering::Relaxed) / 2)
+            .collect()
+    }
+
+    /// Successful steals of each worker.
+    pub(crate) fn worker_steals(&self) -> Vec<u64> {
+        self.remotes
+            .iter()
+            .map(|r| r.steals.load(Ordering::Relaxed))
+            .collect()
     }
 
     /// Polls, steals and parks summed over the workers.
@@ -341,6 +362,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
 #[inline]
 fn run_task(remote: &Remote, task: Notified) {
     let seq = remote.poll_seq.load(Ordering::Relaxed);
+    remote.polling.store(task.id().as_u64(), Ordering::Relaxed);
     remote
         .poll_seq
         .store(seq.wrapping_add(1), Ordering::Relaxed);
@@ -468,6 +490,9 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
     let interval = shared.config.monitor_interval;
     let mut last_seq = vec![0u64; n];
     let mut last_turns = shared.io.turns().wrapping_sub(1);
+    let mut stuck = vec![StuckPoll::default(); n];
+    let mut stuck_reported = std::collections::HashSet::new();
+    let mut deadlock = DeadlockWatch::default();
     while !state.stop.load(Ordering::Acquire) {
         if state.idle.num_sleeping.load(Ordering::SeqCst) == n {
             state.monitor_idle.store(true, Ordering::SeqCst);
@@ -475,8 +500,23 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             if state.idle.num_sleeping.load(Ordering::SeqCst) == n
                 && !state.stop.load(Ordering::SeqCst)
             {
-                // A sleeping worker holds the timer duty; wait to be woken.
-                state.monitor_parker.park(None);
+                // A sleeping worker holds the timer duty; wait to be woken,
+                // or until a deadlock would be due.
+                let progress = state.counters().0 + shared.counters.block_on_turns();
+                let waiting = !shared.registry.is_empty()
+                    || !shared.block_on_parkers.lock().unwrap().is_empty();
+                let timeout = match deadlock.idle(&shared, None, progress) {
+                    _ if !waiting => None,
+                    IdleAction::Park(t) => t,
+                    IdleAction::Deadlock(hazard) => {
+                        if let Some(p) = deliver_deadlock(&shared, hazard) {
+                            *shared.deadlock_panic.lock().unwrap() = Some(p.0);
+                            shared.unpark_block_on_threads();
+                        }
+                        None
+                    }
+                };
+                state.monitor_parker.park(timeout);
             }
             state.monitor_idle.store(false, Ordering::SeqCst);
             shared.time.process();
@@ -496,6 +536,8 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
         last_turns = shared.io.turns();
         for (i, remote) in state.remotes.iter().enumerate() {
             let seq = remote.poll_seq.load(Ordering::Relaxed);
+            let task = remote.polling.load(Ordering::Relaxed);
+            stuck[i].check(&shared, seq, task, &mut stuck_reported);
             let stuck = seq % 2 == 1 && seq == last_seq[i];
             last_seq[i] = seq;
             if stuck && !remote.steal.is_empty() {
@@ -533,22 +575,32 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         if let Some(msg) = shared.panic_stop_message() {
             super::panic_policy_stop(&msg);
         }
-        if main.take_woken() {
-            if let Poll::Ready(out) = brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx)
-            {
-                return out;
-            }
+        if let Some(report) = shared.deadlock_panic.lock().unwrap().take() {
+            panic!("{report}");
         }
-        let mut ran = 0;
-        while ran < event_interval {
-            let Some(task) = local.queue().pop() else {
-                break;
-            };
-            task.run();
-            ran += 1;
-            if main.woken.load(Ordering::Acquire) {
-                break;
+        let turn = shared.counters.block_on_turn(|| {
+            if main.take_woken() {
+                if let Poll::Ready(out) =
+                    brisk_core::coop::with_fresh_budget(future.as_mut(), &mut cx)
+                {
+                    return Some(out);
+                }
             }
+            let mut ran = 0;
+            while ran < event_interval {
+                let Some(task) = local.queue().pop() else {
+                    break;
+                };
+                task.run();
+                ran += 1;
+                if main.woken.load(Ordering::Acquire) {
+                    break;
+                }
+            }
+            None
+        });
+        if let Some(out) = turn {
+            return out;
         }
         if local.queue().is_empty() && !main.woken.load(Ordering::Acquire) {
             parker.park(None);

@@ -24,6 +24,37 @@ pub(crate) struct Counters {
     pub(crate) steals: AtomicU64,
     pub(crate) parks: AtomicU64,
     pub(crate) remote_schedules: AtomicU64,
+    /// Times a `block_on` thread started / finished a turn (polling its
+    /// future and its local tasks); different while one is in a turn.
+    pub(crate) block_on_turns_started: AtomicU64,
+    pub(crate) block_on_turns_finished: AtomicU64,
+}
+
+impl Counters {
+    /// A `block_on` thread starts a turn (its future or local tasks run).
+    #[inline]
+    pub(crate) fn block_on_turn<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.block_on_turns_started.fetch_add(1, Ordering::SeqCst);
+        struct Done<'a>(&'a AtomicU64);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let _done = Done(&self.block_on_turns_finished);
+        f()
+    }
+
+    /// True while some `block_on` thread is in a turn.
+    pub(crate) fn block_on_busy(&self) -> bool {
+        let finished = self.block_on_turns_finished.load(Ordering::SeqCst);
+        self.block_on_turns_started.load(Ordering::SeqCst) != finished
+    }
+
+    /// Every turn of every `block_on` thread so far.
+    pub(crate) fn block_on_turns(&self) -> u64 {
+        self.block_on_turns_started.load(Ordering::SeqCst)
+    }
 }
 
 pub(crate) struct Shared {
@@ -44,6 +75,9 @@ pub(crate) struct Shared {
     /// Parkers of threads inside `block_on`, woken on a policy stop.
     pub(crate) block_on_parkers: Mutex<Vec<Arc<Parker>>>,
     pub(crate) counters: Counters,
+    /// A deadlock report that `block_on` must panic with (multi-thread,
+    /// with `panic_on_deadlock`).
+    pub(crate) deadlock_panic: Mutex<Option<String>>,
 }
 
 impl Shared {

@@ -55,17 +55,32 @@
 //!   are those the OS gives: raw OS error 5 (`EIO`) and 28 (`ENOSPC`, kind
 //!   `StorageFull`) on Unix.
 //!
+//! - **Metadata.** `brisk::fs::metadata`, `symlink_metadata`,
+//!   `File::metadata` and `DirEntry::metadata` / `file_type` return
+//!   [`brisk::fs::Metadata`](brisk_core::fs::Metadata): kind, length, and
+//!   for files the times — created, modified (write, `set_len`, truncation)
+//!   and accessed (read) — on the **node's virtual clock, counted from
+//!   `UNIX_EPOCH`** (a file written 3 s into the run, on a node without
+//!   skew, was modified at `UNIX_EPOCH + 3 s`), so they are the same on every
+//!   run of a seed. A sync makes the times durable with the data; after a
+//!   crash a file has the times of its last sync, with `modified` moved to
+//!   the latest unsynced change that survived.
+//!
 //! # Simplifications
+//! - A file holds at most 1 GiB (it lives in memory): a write or `set_len`
+//!   past that fails with kind `FileTooLarge` (`EFBIG`) instead of
+//!   allocating.
 //! - Operations apply atomically when they complete; crashes happen between
 //!   operations (a write in flight when its node crashes is dropped with
 //!   its task).
-//! - No permissions, timestamps, symlinks or hard links; a removed file that
-//!   is still open reads as empty.
-//! - `read_dir` lists entries in name order; their `path` and `file_name`
-//!   work, their `metadata` and `file_type` (std types) do not.
-//! - `brisk::fs::metadata`, `copy`, `canonicalize` and the other functions
-//!   that return std types or need an OS handle fail with kind
-//!   `Unsupported` on a simulated node (see [`brisk::fs`](brisk_core::fs)).
+//! - No permissions (every entry is writable, `set_permissions` fails),
+//!   symlinks or hard links; directories keep no times (their `modified`,
+//!   `accessed` and `created` fail with kind `Unsupported`); a removed file
+//!   that is still open reads as empty.
+//! - `read_dir` lists entries in name order.
+//! - `brisk::fs::copy`, `canonicalize` and the other functions that need
+//!   OS permissions, links or handles fail with kind `Unsupported` on a
+//!   simulated node (see [`brisk::fs`](brisk_core::fs)).
 
 pub(crate) mod model;
 
@@ -242,7 +257,9 @@ async fn run<T: Send + 'static>(
         brisk_core::time::sleep(latency).await;
     }
     let mut st = world.state.lock();
+    let global_now = st.now;
     let n = &mut st.nodes[node as usize];
+    n.disk.now = n.clock.local(global_now);
     if n.gen != gen {
         return Err(io::Error::other(crate::error::DISK_STALE_HANDLE));
     }
@@ -393,11 +410,23 @@ impl FileIo for SimFile {
         let target = self.target.clone();
         self.op(Kind::Read, move |d, _| {
             Ok(match target {
-                Target::File { ino, .. } => FileStat::new(d.len(ino), false),
+                Target::File { ino, .. } => file_stat(d, ino),
                 Target::Dir(_) => FileStat::new(0, true),
             })
         })
     }
+}
+
+/// A file's stat: its length, and its times as the node's clock counted
+/// from `UNIX_EPOCH`.
+fn file_stat(d: &model::Disk, ino: u64) -> FileStat {
+    let at = |nanos: u64| Some(std::time::UNIX_EPOCH + Duration::from_nanos(nanos));
+    let times = d.times(ino);
+    let mut stat = FileStat::new(d.len(ino), false);
+    stat.created = at(times.created);
+    stat.modified = at(times.modified);
+    stat.accessed = at(times.accessed);
+    stat
 }
 
 fn invalid(msg: &'static str) -> io::Error {
@@ -483,7 +512,7 @@ impl FsDriver for SimFs {
         let path = normalize(&path);
         self.op(Kind::Read, move |d, _| match d.entry(&path) {
             Some(Entry::Dir) => Ok(FileStat::new(0, true)),
-            Some(Entry::File(ino)) => Ok(FileStat::new(d.len(ino), false)),
+            Some(Entry::File(ino)) => Ok(file_stat(d, ino)),
             None => d.file(&path).map(|_| unreachable!("the entry is missing")),
         })
     }
@@ -523,7 +552,13 @@ impl FsDriver for SimFs {
         self.op(Kind::Read, move |d, _| {
             Ok(d.list(&path)?
                 .into_iter()
-                .map(|(name, is_dir, len)| (name, FileStat::new(len, is_dir)))
+                .map(|(name, entry)| {
+                    let stat = match entry {
+                        Entry::Dir => FileStat::new(0, true),
+                        Entry::File(ino) => file_stat(d, ino),
+                    };
+                    (name, stat)
+                })
                 .collect())
         })
     }

@@ -19,6 +19,12 @@
 //!   bytes, and each logged change is, by a draw from the disk's seeded
 //!   generator, kept, dropped or torn (a write cut at a random byte). Files
 //!   no surviving name points to are gone.
+//! - **Times.** A file keeps when it was created, last modified (write,
+//!   length change) and last read, in nanoseconds of the node's clock
+//!   ([`Disk::now`], set before every operation). A sync makes them durable
+//!   with the bytes; after a crash a file has its durable times, with
+//!   `modified` moved to the latest unsynced change that survived (kept or
+//!   a torn write). Directories keep no times.
 //! - **Determinism.** Only `BTreeMap`s are iterated, and every draw comes
 //!   from the disk's generator in the order operations complete.
 
@@ -41,11 +47,22 @@ enum Change {
     SetLen(u64),
 }
 
+/// A file's times, in nanoseconds of its node's clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Times {
+    pub(crate) created: u64,
+    pub(crate) modified: u64,
+    pub(crate) accessed: u64,
+}
+
 #[derive(Debug, Default)]
 struct Inode {
     data: Vec<u8>,
     durable: Vec<u8>,
-    log: Vec<Change>,
+    /// Each change with the time it was made.
+    log: Vec<(Change, u64)>,
+    times: Times,
+    durable_times: Times,
 }
 
 /// What a crash did to the unsynced changes (for tests and traces).
@@ -62,8 +79,19 @@ pub(crate) struct Disk {
     durable_names: BTreeMap<PathBuf, Entry>,
     inodes: BTreeMap<u64, Inode>,
     next_ino: u64,
+    /// The node's clock (nanoseconds) for the operation being applied.
+    pub(crate) now: u64,
     pub(crate) rng: Rng,
     pub(crate) last_crash: CrashReport,
+}
+
+/// The largest simulated file: files live in memory, and a write far past
+/// the end (or a `set_len`) must fail, not exhaust the process's memory.
+pub(crate) const MAX_FILE_LEN: u64 = 1 << 30;
+
+/// `EFBIG`: a write or `set_len` beyond [`MAX_FILE_LEN`].
+fn too_large() -> io::Error {
+    io::Error::new(ErrorKind::FileTooLarge, crate::error::DISK_FILE_TOO_LARGE)
 }
 
 fn err(kind: ErrorKind, msg: &str, path: &Path) -> io::Error {
@@ -109,6 +137,7 @@ impl Disk {
             names,
             inodes: BTreeMap::new(),
             next_ino: 0,
+            now: 0,
             rng,
             last_crash: CrashReport::default(),
         }
@@ -155,7 +184,19 @@ impl Disk {
         self.check_parent(path)?;
         self.next_ino += 1;
         let ino = self.next_ino;
-        self.inodes.insert(ino, Inode::default());
+        let times = Times {
+            created: self.now,
+            modified: self.now,
+            accessed: self.now,
+        };
+        self.inodes.insert(
+            ino,
+            Inode {
+                times,
+                durable_times: times,
+                ..Inode::default()
+            },
+        );
         self.names.insert(path.to_owned(), Entry::File(ino));
         Ok(ino)
     }
@@ -164,8 +205,17 @@ impl Disk {
         self.inodes.get(&ino).map_or(0, |i| i.data.len() as u64)
     }
 
-    pub(crate) fn read_at(&self, ino: u64, offset: u64, len: usize) -> Vec<u8> {
-        let data = self.inodes.get(&ino).map_or(&[][..], |i| &i.data[..]);
+    /// The times of file `ino` (zeros for a file no longer there).
+    pub(crate) fn times(&self, ino: u64) -> Times {
+        self.inodes.get(&ino).map_or(Times::default(), |i| i.times)
+    }
+
+    pub(crate) fn read_at(&mut self, ino: u64, offset: u64, len: usize) -> Vec<u8> {
+        let now = self.now;
+        let data = self.inodes.get_mut(&ino).map_or(&[][..], |i| {
+            i.times.accessed = now;
+            &i.data[..]
+        });
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(data.len());
@@ -179,25 +229,23 @@ impl Disk {
         };
         let end = offset
             .checked_add(bytes.len() as u64)
-            .and_then(|e| usize::try_from(e).ok())
-            .ok_or_else(|| {
-                io::Error::new(
-                    ErrorKind::InvalidInput,
-                    "brisk::sim disk: write past the largest file size",
-                )
-            })?;
+            .filter(|e| *e <= MAX_FILE_LEN)
+            .ok_or_else(too_large)? as usize;
         apply_write(&mut inode.data, offset as usize, &bytes);
-        inode.log.push(Change::Write { offset, bytes });
+        inode.times.modified = self.now;
+        inode.log.push((Change::Write { offset, bytes }, self.now));
         Ok(end as u64)
     }
 
     pub(crate) fn set_len(&mut self, ino: u64, len: u64) -> io::Result<()> {
-        let len_usize = usize::try_from(len).map_err(|_| {
-            io::Error::new(ErrorKind::InvalidInput, "brisk::sim disk: length too large")
-        })?;
+        if len > MAX_FILE_LEN {
+            return Err(too_large());
+        }
+        let len_usize = len as usize;
         if let Some(inode) = self.inodes.get_mut(&ino) {
             inode.data.resize(len_usize, 0);
-            inode.log.push(Change::SetLen(len));
+            inode.times.modified = self.now;
+            inode.log.push((Change::SetLen(len), self.now));
         }
         Ok(())
     }
@@ -206,6 +254,7 @@ impl Disk {
     pub(crate) fn sync_file(&mut self, ino: u64, names: bool) {
         if let Some(inode) = self.inodes.get_mut(&ino) {
             inode.durable = inode.data.clone();
+            inode.durable_times = inode.times;
             inode.log.clear();
         }
         if !names {
@@ -241,18 +290,22 @@ impl Disk {
         }
     }
 
-    pub(crate) fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+    pub(crate) fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
         let ino = self.file(path)?;
+        let now = self.now;
         Ok(self
             .inodes
-            .get(&ino)
-            .map(|i| i.data.clone())
+            .get_mut(&ino)
+            .map(|i| {
+                i.times.accessed = now;
+                i.data.clone()
+            })
             .unwrap_or_default())
     }
 
     /// The direct children of directory `dir`, in name order, with their
-    /// kinds and lengths.
-    pub(crate) fn list(&self, dir: &Path) -> io::Result<Vec<(std::ffi::OsString, bool, u64)>> {
+    /// entries.
+    pub(crate) fn list(&self, dir: &Path) -> io::Result<Vec<(std::ffi::OsString, Entry)>> {
         self.expect_dir(dir)?;
         Ok(self
             .names
@@ -260,13 +313,7 @@ impl Disk {
             .skip(1)
             .take_while(|(p, _)| p.starts_with(dir))
             .filter(|(p, _)| is_child(p, dir))
-            .map(|(p, e)| {
-                let name = p.file_name().unwrap_or_default().to_owned();
-                match e {
-                    Entry::Dir => (name, true, 0),
-                    Entry::File(ino) => (name, false, self.len(*ino)),
-                }
-            })
+            .map(|(p, e)| (p.file_name().unwrap_or_default().to_owned(), *e))
             .collect())
     }
 
@@ -458,15 +505,21 @@ impl Disk {
         let rng = &self.rng;
         for inode in self.inodes.values_mut() {
             let mut data = std::mem::take(&mut inode.durable);
-            for change in inode.log.drain(..) {
+            let mut times = inode.durable_times;
+            for (change, at) in inode.log.drain(..) {
                 match below_with(3, || rng.next_u64()) {
                     0 => {
                         report.kept += 1;
+                        times.modified = at;
                         apply(&mut data, &change, None);
                     }
                     1 => report.dropped += 1,
                     _ => {
                         report.torn += 1;
+                        if matches!(change, Change::Write { .. }) {
+                            // A torn length change is dropped.
+                            times.modified = at;
+                        }
                         let cut = match &change {
                             Change::Write { bytes, .. } => {
                                 below_with(bytes.len() as u64 + 1, || rng.next_u64()) as usize
@@ -479,6 +532,8 @@ impl Disk {
             }
             inode.durable = data.clone();
             inode.data = data;
+            inode.times = times;
+            inode.durable_times = times;
         }
         self.inodes
             .retain(|ino, _| names.values().any(|e| *e == Entry::File(*ino)));
@@ -552,6 +607,19 @@ mod tests {
         d.write_at(g, 0, b"2".to_vec()).unwrap();
         d.rename(Path::new("/g"), Path::new("/z/y/f")).unwrap();
         assert_eq!(d.read(Path::new("/z/y/f")).unwrap(), b"2");
+    }
+
+    #[test]
+    fn writes_and_lengths_past_the_largest_file_fail_without_allocating() {
+        let mut d = disk();
+        let f = d.create_file(Path::new("/f")).unwrap();
+        for offset in [MAX_FILE_LEN, u64::MAX - 1, 1 << 40] {
+            let e = d.write_at(f, offset, b"xy".to_vec()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::FileTooLarge, "offset {offset}");
+        }
+        let e = d.set_len(f, MAX_FILE_LEN + 1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::FileTooLarge);
+        assert_eq!(d.len(f), 0, "nothing was applied");
     }
 
     #[test]

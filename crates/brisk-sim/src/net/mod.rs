@@ -138,7 +138,26 @@ impl Latency {
         if self.lo == self.hi {
             return self.lo;
         }
-        self.lo + below_with(self.hi - self.lo + 1, || rng.next_u64())
+        // Saturating: `0..=u64::MAX` ns cannot count its values in a u64
+        // (the last nanosecond of ~584 years is never drawn).
+        self.lo + below_with((self.hi - self.lo).saturating_add(1), || rng.next_u64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_widest_latency_range_samples_without_overflow() {
+        let rng = Rng::from_seed(1);
+        let widest = Latency::uniform(Duration::ZERO, Duration::MAX);
+        for _ in 0..100 {
+            let d = widest.sample(&rng);
+            assert!(d < u64::MAX);
+        }
+        let one = Latency::uniform(Duration::from_nanos(5), Duration::from_nanos(6));
+        assert!((5..=6).contains(&one.sample(&rng)));
     }
 }
 

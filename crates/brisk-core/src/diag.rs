@@ -1,0 +1,631 @@
+//! Hazard detection and per-poll timing: the per-runtime state that the task
+//! harness, the backends and `brisk-diag` share.
+//!
+//! Every [`Registry`](crate::task::Registry) owns one [`Diagnostics`]: the
+//! runtime's [`DiagConfig`] (set by the backend's builder) and a bounded log
+//! of the [`Hazard`]s found so far. The task harness measures polls and
+//! checks for long polls, lost wakers and cancelled tasks that keep running;
+//! the backends check for deadlocks (they know their timers, I/O and
+//! blocking work) and stuck polls (a monitor thread sees them).
+//!
+//! # Cost
+//! When [`DiagConfig::instrumented`] is false (the default in release
+//! builds) a task carries one null word and the harness takes one
+//! predictable branch per poll. When it is true, each task gets a small side
+//! structure allocated at spawn, and each poll reads the clock twice.
+//!
+//! # The clock
+//! Poll durations are real durations, read from `std::time::Instant` (the
+//! OS monotonic clock), never from the runtime's clock: the application
+//! clock of a simulation is virtual and does not move during a poll, and a
+//! paused or mocked clock would hide exactly the slow polls this is for.
+//!
+//! # Limits of the detectors
+//! - *Lost waker*: a waker is counted from our raw waker vtable (clones
+//!   minus drops minus by-value wakes). The task's own cancellation waker
+//!   (which only fires on cancellation) does not count. A waker that is kept
+//!   only to be woken on cancellation by a scope boundary still counts, so
+//!   such a task is not reported.
+//! - *Deadlock*: the runtime cannot see a waker held by a thread outside the
+//!   runtime (a `std::thread` that owns a channel sender, say). The rule the
+//!   backends apply is documented on [`DiagConfig::deadlock_grace`].
+
+use crate::loom::Mutex;
+use crate::task::{TaskKind, TaskRef};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The environment variable that switches per-poll timing on (`1`) or off
+/// (`0`) when the runtime builder does not decide.
+pub const TASK_TIMING_ENV: &str = "BRISK_TASK_TIMING";
+
+/// What a long poll's report tells the user to do.
+const LONG_POLL_FIX: &str = "a poll must return quickly: move blocking or CPU-heavy work to \
+`brisk::spawn_blocking`, or add `brisk::task::yield_now().await` inside long loops";
+/// What a lost waker's report tells the user to do.
+const LOST_WAKER_FIX: &str = "a future that returns `Pending` must keep `cx.waker()` (a clone) \
+where the event it waits for will wake it; a hand-written future or a wrapper probably dropped it \
+(a task parked until cancellation on purpose can turn this check off with the runtime builder's \
+`detect_lost_wakers(false)`)";
+/// What a cancelled-but-running report tells the user to do.
+const CANCELLED_RUNNING_FIX: &str = "a cancelled task should stop soon: check \
+`brisk::task::is_cancelled()` in long loops, and keep cleanup in `non_cancellable` sections short";
+/// What a deadlock report tells the user to do.
+const DEADLOCK_FIX: &str = "every task waits on something no task, timer, socket or blocking job \
+will ever do; look at the wait-points below (and the cycles, if any) for the missing send, \
+unlock or notify";
+
+/// One problem found in a running program, reported once per task.
+///
+/// Read them with `brisk::diag::hazards()` (or `brisk_diag::hazards_of`),
+/// or receive them as they happen with a builder callback (the native
+/// runtime's `Builder::on_hazard`); by default each one is printed to
+/// stderr as one line starting with `brisk: hazard:`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Hazard {
+    /// [`Hazard::LONG_POLL`], [`Hazard::LOST_WAKER`],
+    /// [`Hazard::CANCELLED_RUNNING`] or [`Hazard::DEADLOCK`].
+    pub kind: &'static str,
+    /// The task concerned (`None` for a deadlock, which concerns several).
+    pub task: Option<u64>,
+    /// One line: the task, its spawn location, its wait-point and the fix.
+    pub message: String,
+    /// For a deadlock: what every task waits on, and the wait-for cycles.
+    pub report: Option<String>,
+}
+
+impl Hazard {
+    /// A poll took longer than the threshold (or is still running past it).
+    pub const LONG_POLL: &'static str = "long_poll";
+    /// A task returned `Pending` while no waker for it existed anywhere.
+    pub const LOST_WAKER: &'static str = "lost_waker";
+    /// A task was cancelled but was still being polled after the threshold.
+    pub const CANCELLED_RUNNING: &'static str = "cancelled_running";
+    /// Tasks wait, but nothing could ever wake them.
+    pub const DEADLOCK: &'static str = "deadlock";
+
+    /// A hazard about one task.
+    pub fn for_task(kind: &'static str, task: u64, message: String) -> Hazard {
+        Hazard {
+            kind,
+            task: Some(task),
+            message,
+            report: None,
+        }
+    }
+
+    /// A deadlock hazard with its report (see [`deadlock_report`]).
+    pub fn deadlock(summary: &str, report: String) -> Hazard {
+        Hazard {
+            kind: Hazard::DEADLOCK,
+            task: None,
+            message: format!("deadlock: {summary}: {DEADLOCK_FIX}"),
+            report: Some(report),
+        }
+    }
+
+    /// A long poll that is still running: seen by a monitor, not measured.
+    pub fn stuck_poll(task: TaskRef<'_>, for_at_least: Duration, threshold: Duration) -> Hazard {
+        Hazard::for_task(
+            Hazard::LONG_POLL,
+            task.id().as_u64(),
+            format!(
+                "long poll: {} has been inside one poll for at least {} (threshold {}) and \
+                 still runs; {}: {LONG_POLL_FIX}",
+                describe(task),
+                fmt_duration(for_at_least),
+                fmt_duration(threshold),
+                resumed_from(task.wait_point()),
+            ),
+        )
+    }
+}
+
+impl fmt::Display for Hazard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(report) = &self.report {
+            write!(f, "\n{report}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A callback that receives every hazard; see [`DiagConfig::on_hazard`].
+pub type HazardCallback = Arc<dyn Fn(&Hazard) + Send + Sync>;
+
+/// What a runtime's diagnostics do; set by the backend's builder.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut config = brisk::diag::DiagConfig::default();
+/// config.task_timing = true;
+/// config.long_poll = Some(Duration::from_millis(50));
+/// assert!(config.instrumented());
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct DiagConfig {
+    /// Measure every poll: busy time, idle time and a poll-duration
+    /// histogram per task. Default: the [`TASK_TIMING_ENV`] variable
+    /// (`1` or `0`) if set, else on in debug builds and off in release.
+    pub task_timing: bool,
+    /// Report a poll longer than this. Default: 100 ms in debug builds
+    /// (a poll normally takes microseconds; 100 ms is far above that even
+    /// in an unoptimised build on a busy machine, and is long enough for
+    /// every other task on the worker to notice), off in release.
+    pub long_poll: Option<Duration>,
+    /// Report a task still being polled this long after it was cancelled.
+    /// Default: 5 s in debug builds (cleanup that needs I/O can take a
+    /// while), off in release.
+    pub cancelled_running: Option<Duration>,
+    /// Report a task that returns `Pending` with no waker left anywhere.
+    /// Default: on in debug builds, off in release.
+    pub lost_waker: bool,
+    /// How long a runtime must stay quiet before it reports a deadlock
+    /// (`None`: never). Default: 10 s.
+    ///
+    /// The rule: every task and the `block_on` future wait; no timer is
+    /// armed, no socket or signal is registered with the reactor, no
+    /// blocking job is queued or running; and nothing was polled during the
+    /// whole grace period. Its limit: a thread outside the runtime (a
+    /// `std::thread` holding a channel sender or a waker) that acts only
+    /// after the grace period makes this a false report; raise the grace
+    /// period (or set `None`) for programs that wait on such threads.
+    pub deadlock_grace: Option<Duration>,
+    /// Panic out of `block_on` with the report instead of warning once.
+    /// `#[brisk::test]` turns this on, so a deadlocked test fails with the
+    /// dump instead of hanging. Default: off.
+    pub panic_on_deadlock: bool,
+    /// Called with every hazard instead of printing it to stderr. It runs on
+    /// the thread that found the hazard (often a worker, in the middle of
+    /// the task's poll): keep it short and do not block.
+    pub on_hazard: Option<HazardCallback>,
+    /// How many hazards the log keeps (the oldest are dropped first).
+    pub log_capacity: usize,
+}
+
+impl Default for DiagConfig {
+    fn default() -> Self {
+        let debug = cfg!(debug_assertions) && !cfg!(loom);
+        let timing = match std::env::var(TASK_TIMING_ENV).as_deref() {
+            Ok("1") | Ok("true") | Ok("on") => true,
+            Ok("0") | Ok("false") | Ok("off") => false,
+            _ => debug,
+        };
+        DiagConfig {
+            task_timing: timing,
+            long_poll: debug.then_some(Duration::from_millis(100)),
+            cancelled_running: debug.then_some(Duration::from_secs(5)),
+            lost_waker: debug,
+            deadlock_grace: Some(Duration::from_secs(10)),
+            panic_on_deadlock: false,
+            on_hazard: None,
+            log_capacity: 256,
+        }
+    }
+}
+
+impl DiagConfig {
+    /// True if tasks carry the per-task side structure: needed for timing,
+    /// long polls measured by the harness, lost wakers and cancelled tasks
+    /// that keep running.
+    pub fn instrumented(&self) -> bool {
+        self.task_timing
+            || self.long_poll.is_some()
+            || self.cancelled_running.is_some()
+            || self.lost_waker
+    }
+}
+
+impl fmt::Debug for DiagConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiagConfig")
+            .field("task_timing", &self.task_timing)
+            .field("long_poll", &self.long_poll)
+            .field("cancelled_running", &self.cancelled_running)
+            .field("lost_waker", &self.lost_waker)
+            .field("deadlock_grace", &self.deadlock_grace)
+            .field("panic_on_deadlock", &self.panic_on_deadlock)
+            .field("on_hazard", &self.on_hazard.is_some())
+            .field("log_capacity", &self.log_capacity)
+            .finish()
+    }
+}
+
+/// One runtime's diagnostics: its configuration and its hazard log.
+pub struct Diagnostics {
+    config: DiagConfig,
+    instrumented: bool,
+    epoch: Instant,
+    log: Mutex<VecDeque<Hazard>>,
+}
+
+impl Diagnostics {
+    /// Diagnostics with `config`.
+    pub fn new(config: DiagConfig) -> Diagnostics {
+        Diagnostics {
+            instrumented: config.instrumented(),
+            config,
+            epoch: Instant::now(),
+            log: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DiagConfig {
+        &self.config
+    }
+
+    #[inline]
+    pub(crate) fn instrumented(&self) -> bool {
+        self.instrumented
+    }
+
+    /// Nanoseconds of the monotonic clock since this runtime started
+    /// (at least 1, so 0 can mean "not set").
+    #[inline]
+    pub(crate) fn now_ns(&self) -> u64 {
+        (self.epoch.elapsed().as_nanos() as u64).max(1)
+    }
+
+    /// Logs `hazard` and hands it to the callback, or prints it to stderr
+    /// (`brisk: hazard: ...`) if there is none.
+    pub fn report(&self, hazard: Hazard) {
+        match &self.config.on_hazard {
+            Some(f) => f(&hazard),
+            None => eprintln!("brisk: hazard: {hazard}"),
+        }
+        self.record(hazard);
+    }
+
+    /// Logs `hazard` without printing it or calling the callback (for a
+    /// hazard delivered another way, such as a panic).
+    pub fn record(&self, hazard: Hazard) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if self.config.log_capacity == 0 {
+            return;
+        }
+        while log.len() >= self.config.log_capacity {
+            log.pop_front();
+        }
+        log.push_back(hazard);
+    }
+
+    /// The hazards logged so far, oldest first.
+    pub fn hazards(&self) -> Vec<Hazard> {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.iter().cloned().collect()
+    }
+}
+
+impl fmt::Debug for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Diagnostics")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Number of buckets of a poll-duration histogram: bucket `i` counts polls
+/// that lasted `[2^i, 2^(i+1))` µs (bucket 0 also takes polls under 1 µs,
+/// the last one everything from `2^23` µs, about 8 s, up).
+pub const POLL_HISTOGRAM_BUCKETS: usize = 24;
+
+/// Where a poll of `micros` µs goes in a poll histogram.
+pub fn poll_histogram_bucket(micros: u64) -> usize {
+    if micros < 2 {
+        0
+    } else {
+        ((63 - micros.leading_zeros()) as usize).min(POLL_HISTOGRAM_BUCKETS - 1)
+    }
+}
+
+/// Busy and idle time of one task; see [`TaskRef::timing`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskTiming {
+    /// Time spent inside polls (including the one running now).
+    pub busy: Duration,
+    /// Time alive but not being polled (queued or waiting).
+    pub idle: Duration,
+    /// Poll durations; see [`POLL_HISTOGRAM_BUCKETS`].
+    pub poll_histogram: [u64; POLL_HISTOGRAM_BUCKETS],
+}
+
+/// `#id ("name") spawned at file:line:col`.
+pub(crate) fn describe(task: TaskRef<'_>) -> String {
+    let mut s = format!("task {}", task.id());
+    if let Some(name) = task.name() {
+        s.push_str(&format!(" ({name:?})"));
+    }
+    if task.kind() != TaskKind::Task {
+        s.push_str(&format!(" [{}]", task.kind().as_str()));
+    }
+    s.push_str(&format!(" spawned at {}", task.location()));
+    s
+}
+
+/// Where a task was waiting before the poll that went wrong.
+pub(crate) fn resumed_from(wait: Option<crate::wait::WaitPoint>) -> String {
+    match wait {
+        Some(w) => format!("its last wait-point: {w}"),
+        None => "no wait-point recorded yet (first poll, or a hand-written future)".to_owned(),
+    }
+}
+
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{:.1} s", d.as_secs_f64())
+    } else if d >= Duration::from_millis(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} µs", d.as_micros())
+    }
+}
+
+pub(crate) fn long_poll(
+    task: TaskRef<'_>,
+    took: Duration,
+    threshold: Duration,
+    before: Option<crate::wait::WaitPoint>,
+) -> Hazard {
+    Hazard::for_task(
+        Hazard::LONG_POLL,
+        task.id().as_u64(),
+        format!(
+            "long poll: {} held its thread for {} in one poll (threshold {}); {}: {LONG_POLL_FIX}",
+            describe(task),
+            fmt_duration(took),
+            fmt_duration(threshold),
+            resumed_from(before),
+        ),
+    )
+}
+
+pub(crate) fn lost_waker(task: TaskRef<'_>) -> Hazard {
+    let wait = match task.wait_point() {
+        Some(w) => format!("it waits on {w}"),
+        None => "no wait-point was recorded (a hand-written future, or `std::future::pending()`, \
+                 which parks a task until it is cancelled)"
+            .to_owned(),
+    };
+    Hazard::for_task(
+        Hazard::LOST_WAKER,
+        task.id().as_u64(),
+        format!(
+            "lost waker: {} returned Pending but no waker for it exists, so nothing can ever \
+             wake it; {wait}: {LOST_WAKER_FIX}",
+            describe(task),
+        ),
+    )
+}
+
+pub(crate) fn cancelled_running(task: TaskRef<'_>, since: Duration) -> Hazard {
+    Hazard::for_task(
+        Hazard::CANCELLED_RUNNING,
+        task.id().as_u64(),
+        format!(
+            "cancelled but still running: {} was cancelled {} ago and is still being polled; {}: \
+             {CANCELLED_RUNNING_FIX}",
+            describe(task),
+            fmt_duration(since),
+            resumed_from(task.wait_point()),
+        ),
+    )
+}
+
+/// The cycles of a wait-for graph (`task → tasks it waits for`), each as the
+/// task ids along it starting from the smallest, sorted. A task waiting on
+/// itself is a cycle of one.
+pub fn wait_for_cycles(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
+    let mut cycles = Vec::new();
+    for scc in strongly_connected(edges) {
+        let cyclic = scc.len() > 1 || edges.get(&scc[0]).is_some_and(|out| out.contains(&scc[0]));
+        if !cyclic {
+            continue;
+        }
+        // Walk inside the component from its smallest id until a task
+        // repeats: that walk closes a cycle.
+        let members: BTreeSet<u64> = scc.iter().copied().collect();
+        let start = *members.iter().next().expect("components are not empty");
+        let mut path = vec![start];
+        let mut seen = BTreeSet::from([start]);
+        let mut at = start;
+        loop {
+            let next = edges[&at]
+                .iter()
+                .copied()
+                .find(|n| members.contains(n))
+                .expect("every member of a cyclic component has an edge inside it");
+            if !seen.insert(next) {
+                let from = path.iter().position(|&p| p == next).unwrap_or(0);
+                let mut cycle = path.split_off(from);
+                let min = cycle
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, id)| **id)
+                    .map_or(0, |(i, _)| i);
+                cycle.rotate_left(min);
+                cycles.push(cycle);
+                break;
+            }
+            path.push(next);
+            at = next;
+        }
+    }
+    cycles.sort();
+    cycles
+}
+
+/// Tarjan's strongly connected components over `edges`, iteratively (deep
+/// graphs must not overflow the stack). Components come out in a
+/// deterministic order; each lists its members.
+fn strongly_connected(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
+    let mut nodes: BTreeSet<u64> = edges.keys().copied().collect();
+    for out in edges.values() {
+        nodes.extend(out.iter().copied());
+    }
+    let empty = BTreeSet::new();
+    let mut index: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut low: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut on_stack = BTreeSet::new();
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut out = Vec::new();
+    for &root in &nodes {
+        if index.contains_key(&root) {
+            continue;
+        }
+        // Each frame: a node and the successors still to visit.
+        let mut frames: Vec<(u64, Vec<u64>)> = Vec::new();
+        let succ = |n: u64| {
+            edges
+                .get(&n)
+                .unwrap_or(&empty)
+                .iter()
+                .rev()
+                .copied()
+                .collect()
+        };
+        index.insert(root, next);
+        low.insert(root, next);
+        next += 1;
+        stack.push(root);
+        on_stack.insert(root);
+        frames.push((root, succ(root)));
+        while let Some((v, todo)) = frames.last_mut() {
+            let v = *v;
+            if let Some(w) = todo.pop() {
+                if let std::collections::btree_map::Entry::Vacant(e) = index.entry(w) {
+                    e.insert(next);
+                    low.insert(w, next);
+                    next += 1;
+                    stack.push(w);
+                    on_stack.insert(w);
+                    frames.push((w, succ(w)));
+                } else if on_stack.contains(&w) {
+                    let lw = index[&w];
+                    let lv = low.get_mut(&v).expect("visited");
+                    *lv = (*lv).min(lw);
+                }
+                continue;
+            }
+            frames.pop();
+            if let Some((parent, _)) = frames.last() {
+                let lv = low[&v];
+                let lp = low.get_mut(parent).expect("visited");
+                *lp = (*lp).min(lv);
+            }
+            if low[&v] == index[&v] {
+                let mut comp = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack.remove(&w);
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                comp.sort_unstable();
+                out.push(comp);
+            }
+        }
+    }
+    out
+}
+
+/// A text dump of every task of `registry` for a deadlock report: one line
+/// per task (id, name, spawn location, state, polls, wait-point and the
+/// holders of the resource it waits on), then the wait-for cycles.
+pub fn deadlock_report(registry: &crate::task::Registry) -> String {
+    use std::fmt::Write as _;
+    let tasks = registry.tasks();
+    let mut infos: Vec<_> = tasks.iter().map(|t| t.as_ref().info()).collect();
+    infos.sort_by_key(|t| t.id);
+    let mut out = String::new();
+    let mut edges: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+    for t in &infos {
+        let _ = write!(out, "  {t}");
+        if let Some(w) = &t.wait_point {
+            if let Some(snap) = crate::wait::holders_of(w.resource) {
+                if !snap.is_empty() {
+                    let names: Vec<String> = snap
+                        .holders
+                        .iter()
+                        .map(|h| match h {
+                            Some(id) => {
+                                edges.entry(t.id.as_u64()).or_default().insert(id.as_u64());
+                                format!("task #{id}")
+                            }
+                            None => "a thread outside any task".to_owned(),
+                        })
+                        .collect();
+                    let _ = write!(out, ", held by {}", names.join(", "));
+                    if snap.more > 0 {
+                        let _ = write!(out, " and {} more", snap.more);
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    for cycle in wait_for_cycles(&edges) {
+        let path: Vec<String> = cycle.iter().map(|id| format!("#{id}")).collect();
+        let _ = writeln!(
+            out,
+            "  wait-for cycle: {} -> {}",
+            path.join(" -> "),
+            path[0]
+        );
+    }
+    if infos.is_empty() {
+        out.push_str("  (no tasks: only the `block_on` future waits)\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_powers_of_two_in_micros() {
+        assert_eq!(poll_histogram_bucket(0), 0);
+        assert_eq!(poll_histogram_bucket(1), 0);
+        assert_eq!(poll_histogram_bucket(2), 1);
+        assert_eq!(poll_histogram_bucket(3), 1);
+        assert_eq!(poll_histogram_bucket(4), 2);
+        assert_eq!(poll_histogram_bucket(1023), 9);
+        assert_eq!(poll_histogram_bucket(1024), 10);
+        assert_eq!(poll_histogram_bucket(u64::MAX), POLL_HISTOGRAM_BUCKETS - 1);
+    }
+
+    #[test]
+    fn cycles_are_found_and_chains_are_not() {
+        let mut edges: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+        edges.entry(3).or_default().insert(1);
+        edges.entry(1).or_default().insert(2);
+        edges.entry(2).or_default().insert(3);
+        edges.entry(4).or_default().insert(4);
+        edges.entry(5).or_default().insert(6);
+        assert_eq!(wait_for_cycles(&edges), vec![vec![1, 2, 3], vec![4]]);
+    }
+
+    #[test]
+    fn the_log_is_bounded() {
+        let config = DiagConfig {
+            log_capacity: 2,
+            on_hazard: Some(Arc::new(|_| {})),
+            ..DiagConfig::default()
+        };
+        let d = Diagnostics::new(config);
+        for i in 0..3 {
+            d.report(Hazard::for_task(Hazard::LOST_WAKER, i, String::new()));
+        }
+        let tasks: Vec<_> = d.hazards().iter().map(|h| h.task).collect();
+        assert_eq!(tasks, vec![Some(1), Some(2)]);
+    }
+}

@@ -1,0 +1,86 @@
+//! `BRISK_CONSOLE`: a runtime built through the builder serves the console
+//! (with its metrics) until it shuts down. A test binary of its own, since
+//! the variable is process-wide.
+
+mod support;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+use support::{within, LIMIT};
+
+#[test]
+fn brisk_console_env_var_starts_the_server_with_metrics() {
+    within(LIMIT, || {
+        let addr = free_addr();
+        std::env::set_var("BRISK_CONSOLE", &addr);
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        std::env::remove_var("BRISK_CONSOLE");
+        let _task = brisk::task::Builder::new()
+            .name("sleeper")
+            .on(rt.handle())
+            .spawn(brisk::time::sleep(Duration::from_secs(3600)));
+
+        // `serve()` in the code as well finds the runtime's console rather
+        // than binding a second one; dropping its handle leaves it running.
+        rt.block_on(async {
+            let console = brisk::diag::console::serve().unwrap();
+            assert_eq!(console.local_addr().to_string(), addr);
+            assert!(console.is_running());
+        });
+
+        let mut client = BufReader::new(TcpStream::connect(&addr).unwrap());
+        let mut line = String::new();
+        let snapshot = loop {
+            line.clear();
+            assert_ne!(client.read_line(&mut line).unwrap(), 0, "closed early");
+            let snapshot: Value = serde_json::from_str(&line).unwrap();
+            let tasks = snapshot["dump"]["tasks"].as_array().unwrap();
+            if tasks.iter().any(|t| t["name"] == "sleeper") {
+                break snapshot;
+            }
+        };
+        assert_eq!(snapshot["metrics"]["workers"], 2, "{snapshot}");
+        assert!(snapshot["metrics"]["polls"].is_u64(), "{snapshot}");
+
+        // Shutting the runtime down closes the console.
+        rt.shutdown_timeout(Duration::from_secs(1));
+        loop {
+            line.clear();
+            if client.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+        }
+        assert!(TcpStream::connect(&addr).is_err());
+
+        // `brisk::run` (and so `#[brisk::main]`, which builds the same way)
+        // honours it too.
+        let addr = free_addr();
+        std::env::set_var("BRISK_CONSOLE", &addr);
+        let snapshot: Value = brisk::run(async move {
+            std::env::remove_var("BRISK_CONSOLE");
+            // The server has a thread of its own: a blocking read here,
+            // on the runtime's only thread, still gets an answer.
+            let mut client = BufReader::new(TcpStream::connect(&addr).unwrap());
+            let mut line = String::new();
+            client.read_line(&mut line).unwrap();
+            serde_json::from_str(&line).unwrap()
+        });
+        assert_eq!(snapshot["metrics"]["workers"], 1, "{snapshot}");
+    });
+}
+
+/// A loopback address whose port was free a moment ago.
+fn free_addr() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}

@@ -1,0 +1,519 @@
+//! Hazard detectors: long polls (measured and stuck), lost wakers,
+//! cancelled tasks that keep running, and deadlocks (warning, panic in
+//! tests, simulator) — each triggered, and each quiet on healthy code.
+//! No assertion depends on how fast the machine is: a triggering task
+//! stays in its bad state until the hazard was seen.
+
+mod support;
+
+use brisk::diag::Hazard;
+use brisk::sync::Mutex;
+use brisk::task::Builder;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use support::{within, LIMIT};
+
+/// A runtime builder whose hazards go to a channel (and stay off stderr).
+fn builder(current: bool) -> (brisk::runtime::Builder, mpsc::Receiver<Hazard>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let mut b = brisk::Runtime::builder();
+    if current {
+        b.current_thread();
+    } else {
+        b.multi_thread().worker_threads(2);
+    }
+    b.task_timing(true)
+        .long_poll_threshold(Some(Duration::from_secs(2)))
+        .detect_lost_wakers(true)
+        .cancelled_running_threshold(Some(Duration::from_secs(2)))
+        .deadlock_grace(None)
+        .on_hazard(move |h| {
+            let _ = tx.lock().unwrap().send(h.clone());
+        });
+    (b, rx)
+}
+
+/// Blocks the thread (inside a poll) until `flag` is set, or 30 s passed.
+fn block_until(flag: &AtomicBool) {
+    let start = Instant::now();
+    while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A future that returns `Pending` once without keeping the waker.
+struct DropsItsWaker(bool);
+
+impl Future for DropsItsWaker {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        // Cloned and dropped: the waker existed, but nobody keeps it.
+        drop(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+// ---- long poll --------------------------------------------------------------
+
+#[test]
+fn a_measured_long_poll_names_the_task_its_location_and_last_wait_point() {
+    within(LIMIT, || {
+        let (mut b, rx) = builder(true);
+        let rt = b
+            .long_poll_threshold(Some(Duration::from_millis(20)))
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let task = Builder::new().name("hasher").spawn(async {
+                brisk::time::sleep(Duration::from_millis(1)).await;
+                std::thread::sleep(Duration::from_millis(60)); // blocks its thread
+                std::thread::sleep(Duration::from_millis(60)); // ... in one poll
+            });
+            task.await.unwrap();
+        });
+        let h = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(h.kind, "long_poll");
+        assert!(h.message.contains("\"hasher\""), "{}", h.message);
+        assert!(h.message.contains("diag_hazards.rs"), "{}", h.message);
+        assert!(
+            h.message.contains("Timer"),
+            "last wait-point: {}",
+            h.message
+        );
+        assert!(
+            h.message.contains("spawn_blocking"),
+            "the fix: {}",
+            h.message
+        );
+        // Reported once per task, and in the runtime's log.
+        assert!(rx.try_recv().is_err());
+        let logged = brisk::diag::hazards_of(rt.handle());
+        assert_eq!(logged.len(), 1);
+        assert_eq!(logged[0].task, h.task);
+    });
+}
+
+#[test]
+fn a_stuck_poll_is_reported_by_the_monitor_while_it_runs() {
+    within(LIMIT, || {
+        let seen = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        let flag = seen.clone();
+        // Not instrumented: only the monitor can see the stuck poll.
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .task_timing(false)
+            .detect_lost_wakers(false)
+            .cancelled_running_threshold(None)
+            .long_poll_threshold(Some(Duration::from_millis(20)))
+            .on_hazard(move |h| {
+                flag.store(true, Ordering::SeqCst);
+                let _ = tx.lock().unwrap().send(h.clone());
+            })
+            .build()
+            .unwrap();
+        let stuck = seen.clone();
+        rt.block_on(async move {
+            Builder::new()
+                .name("stuck")
+                .spawn(async move { block_until(&stuck) })
+                .await
+                .unwrap();
+        });
+        let h = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(h.kind, "long_poll");
+        assert!(h.message.contains("\"stuck\""), "{}", h.message);
+        assert!(h.message.contains("still runs"), "{}", h.message);
+    });
+}
+
+#[test]
+fn healthy_tasks_report_no_hazard() {
+    for current in [true, false] {
+        within(LIMIT, move || {
+            let (b, rx) = builder(current);
+            let rt = { b }.build().unwrap();
+            rt.block_on(async {
+                let (tx, mut rx) = brisk::sync::mpsc::channel::<u32>(4);
+                let producer = brisk::spawn(async move {
+                    for i in 0..100 {
+                        tx.send(i).await.unwrap();
+                        brisk::task::yield_now().await;
+                    }
+                });
+                let consumer = brisk::spawn(async move {
+                    let mut sum = 0;
+                    while let Some(v) = rx.recv().await {
+                        sum += v;
+                    }
+                    sum
+                });
+                let notify = Arc::new(brisk::sync::Notify::new());
+                let n2 = notify.clone();
+                let waiter = brisk::spawn(async move { n2.notified().await });
+                brisk::time::sleep(Duration::from_millis(5)).await;
+                notify.notify_one();
+                // A waker kept by a thread outside the runtime is a waker.
+                let (otx, orx) = brisk::sync::oneshot::channel();
+                let from_thread = brisk::spawn(async move { orx.await.unwrap() });
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(20));
+                    let _ = otx.send(7);
+                });
+                let cancelled = brisk::spawn(brisk::time::sleep(Duration::from_secs(60)));
+                cancelled.cancel();
+                producer.await.unwrap();
+                assert_eq!(consumer.await.unwrap(), 4950);
+                waiter.await.unwrap();
+                assert_eq!(from_thread.await.unwrap(), 7);
+                assert!(cancelled.await.unwrap_err().is_cancelled());
+            });
+            let hazards: Vec<_> = rx.try_iter().map(|h| h.message).collect();
+            assert!(hazards.is_empty(), "{hazards:#?}");
+        });
+    }
+}
+
+// ---- lost waker -----------------------------------------------------------
+
+#[test]
+fn a_task_pending_without_a_waker_is_reported() {
+    for current in [true, false] {
+        within(LIMIT, move || {
+            let (b, rx) = builder(current);
+            let rt = { b }.build().unwrap();
+            let id = rt.block_on(async {
+                let lost = Builder::new().name("forgetful").spawn(DropsItsWaker(false));
+                brisk::task::yield_now().await; // let it run (current-thread)
+                lost.id()
+            });
+            let h = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+            assert_eq!(h.kind, "lost_waker");
+            assert_eq!(h.task, Some(id.as_u64()));
+            assert!(h.message.contains("\"forgetful\""), "{}", h.message);
+            assert!(h.message.contains("cx.waker()"), "the fix: {}", h.message);
+        });
+    }
+}
+
+#[test]
+fn a_task_in_a_scope_that_drops_its_waker_is_still_reported() {
+    // Its own cancellation node keeps a waker; that one does not count.
+    within(LIMIT, || {
+        let (b, rx) = builder(true);
+        let rt = { b }.build().unwrap();
+        rt.block_on(async {
+            let parent = brisk::spawn(async {
+                let child = Builder::new().name("child").spawn(DropsItsWaker(false));
+                brisk::task::yield_now().await;
+                child.abort();
+            });
+            parent.await.unwrap();
+        });
+        let h = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(h.kind, "lost_waker");
+        assert!(h.message.contains("\"child\""), "{}", h.message);
+    });
+}
+
+// ---- cancelled but running ---------------------------------------------------
+
+#[test]
+fn a_cancelled_task_that_keeps_running_is_reported() {
+    within(LIMIT, || {
+        let seen = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        let flag = seen.clone();
+        let rt = brisk::Runtime::builder()
+            .current_thread()
+            .cancelled_running_threshold(Some(Duration::from_millis(10)))
+            .long_poll_threshold(None)
+            .on_hazard(move |h| {
+                flag.store(true, Ordering::SeqCst);
+                let _ = tx.lock().unwrap().send(h.clone());
+            })
+            .build()
+            .unwrap();
+        let stop = seen.clone();
+        rt.block_on(async move {
+            let stubborn = Builder::new().name("stubborn").spawn(async move {
+                // Ignores cancellation: spins without a cancellation point.
+                while !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1));
+                    // One `Pending` round trip per iteration.
+                    let mut yielded = false;
+                    std::future::poll_fn(|cx| {
+                        if yielded {
+                            return Poll::Ready(());
+                        }
+                        yielded = true;
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
+                    })
+                    .await;
+                }
+            });
+            brisk::task::yield_now().await;
+            stubborn.cancel();
+            let _ = stubborn.await;
+        });
+        let h = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(h.kind, "cancelled_running");
+        assert!(h.message.contains("\"stubborn\""), "{}", h.message);
+    });
+}
+
+#[test]
+fn a_cancelled_task_that_stops_is_not_reported() {
+    within(LIMIT, || {
+        let (b, rx) = builder(true);
+        let rt = { b }
+            .cancelled_running_threshold(Some(Duration::from_millis(1)))
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let t = brisk::spawn(async {
+                loop {
+                    brisk::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+            brisk::time::sleep(Duration::from_millis(5)).await;
+            t.cancel();
+            assert!(t.await.unwrap_err().is_cancelled());
+        });
+        let hazards: Vec<_> = rx.try_iter().map(|h| h.message).collect();
+        assert!(hazards.is_empty(), "{hazards:#?}");
+    });
+}
+
+// ---- deadlock ---------------------------------------------------------------
+
+/// Two tasks that lock two mutexes in opposite orders.
+async fn lock_cycle() {
+    let a = Arc::new(Mutex::new(()));
+    let b = Arc::new(Mutex::new(()));
+    let (a1, b1, a2, b2) = (a.clone(), b.clone(), a.clone(), b.clone());
+    // Each takes its first lock, tells the other, and waits to hear that
+    // the other holds its first: whatever the schedule, both block.
+    let (left_tx, left_rx) = brisk::sync::oneshot::channel::<()>();
+    let (right_tx, right_rx) = brisk::sync::oneshot::channel::<()>();
+    let left = Builder::new().name("left").spawn(async move {
+        let _ga = a1.lock().await;
+        let _ = left_tx.send(());
+        let _ = right_rx.await;
+        let _gb = b1.lock().await;
+    });
+    let right = Builder::new().name("right").spawn(async move {
+        let _gb = b2.lock().await;
+        let _ = right_tx.send(());
+        let _ = left_rx.await;
+        let _ga = a2.lock().await;
+    });
+    left.await.unwrap();
+    right.await.unwrap();
+}
+
+#[test]
+fn a_deadlock_fails_block_on_with_the_dump_and_the_cycle() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder()
+            .current_thread()
+            .deadlock_grace(Some(Duration::from_millis(50)))
+            .panic_on_deadlock(true)
+            .build()
+            .unwrap();
+        let handle = rt.handle().clone();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(lock_cycle());
+        }))
+        .unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert!(msg.contains("deadlock"), "{msg}");
+        assert!(msg.contains("(left)") && msg.contains("(right)"), "{msg}");
+        assert!(msg.contains("waits on Mutex"), "{msg}");
+        assert!(msg.contains("wait-for cycle"), "{msg}");
+        let logged = brisk::diag::hazards_of(&handle);
+        assert_eq!(logged.len(), 1);
+        assert_eq!(logged[0].kind, "deadlock");
+        assert!(logged[0]
+            .report
+            .as_ref()
+            .unwrap()
+            .contains("wait-for cycle"));
+    });
+}
+
+#[test]
+fn a_multi_thread_deadlock_fails_block_on_too() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .deadlock_grace(Some(Duration::from_millis(50)))
+            .panic_on_deadlock(true)
+            .build()
+            .unwrap();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(lock_cycle());
+        }))
+        .unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert!(msg.contains("(left)") && msg.contains("(right)"), "{msg}");
+        assert!(msg.contains("wait-for cycle"), "{msg}");
+    });
+}
+
+#[test]
+fn a_deadlock_warns_once_in_production_and_the_runtime_keeps_going() {
+    for current in [true, false] {
+        within(LIMIT, move || {
+            let (mut b, rx) = builder(current);
+            let rt = b
+                .deadlock_grace(Some(Duration::from_millis(50)))
+                .build()
+                .unwrap();
+            let (tx, orx) = brisk::sync::oneshot::channel::<u32>();
+            // A thread outside the runtime, invisible to it: the runtime
+            // reports a deadlock after the grace period (the documented
+            // limit), then this thread wakes the task.
+            let helper = std::thread::spawn(move || {
+                let h = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+                tx.send(5).unwrap();
+                (h, rx)
+            });
+            let v = rt.block_on(async move {
+                Builder::new()
+                    .name("patient")
+                    .spawn(async move { orx.await.unwrap() })
+                    .await
+                    .unwrap()
+            });
+            assert_eq!(v, 5);
+            let (h, rx) = helper.join().unwrap();
+            assert_eq!(h.kind, "deadlock");
+            assert!(h.message.contains("nothing can wake"), "{h}");
+            assert!(h.report.as_ref().unwrap().contains("(patient)"), "{h}");
+            assert!(rx.try_recv().is_err(), "reported once");
+        });
+    }
+}
+
+#[test]
+fn timers_and_blocking_jobs_are_not_deadlocks() {
+    within(LIMIT, || {
+        let (mut b, rx) = builder(true);
+        let rt = b
+            .deadlock_grace(Some(Duration::from_millis(20)))
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            brisk::time::sleep(Duration::from_millis(100)).await;
+            brisk::spawn_blocking(|| std::thread::sleep(Duration::from_millis(100)))
+                .await
+                .unwrap();
+        });
+        let hazards: Vec<_> = rx.try_iter().map(|h| h.message).collect();
+        assert!(hazards.is_empty(), "{hazards:#?}");
+    });
+}
+
+#[brisk::test]
+#[should_panic(expected = "wait-for cycle")]
+async fn a_deadlocked_brisk_test_fails_with_the_dump() {
+    lock_cycle().await;
+}
+
+#[test]
+fn a_deadlocked_simulation_fails_with_the_dump_and_logs_the_hazard() {
+    let mut sim = brisk::sim::Sim::builder().seed(3).build();
+    sim.client("c", lock_cycle());
+    let err = sim.run().unwrap_err();
+    let brisk::sim::SimError::Deadlock { report } = &err else {
+        panic!("expected a deadlock, got {err}");
+    };
+    assert!(
+        report.contains("(left)") && report.contains("(right)"),
+        "{report}"
+    );
+    assert!(report.contains("wait-for cycle"), "{report}");
+}
+
+// ---- timing -------------------------------------------------------------------
+
+#[test]
+fn the_dump_shows_busy_and_idle_time_and_a_poll_histogram() {
+    within(LIMIT, || {
+        let (b, _rx) = builder(true);
+        let rt = { b }.build().unwrap();
+        rt.block_on(async {
+            let (go_tx, go_rx) = brisk::sync::oneshot::channel::<()>();
+            let t = Builder::new().name("worker").spawn(async move {
+                std::thread::sleep(Duration::from_millis(3));
+                go_rx.await.unwrap();
+            });
+            brisk::task::yield_now().await;
+            brisk::time::sleep(Duration::from_millis(2)).await;
+            let dump = brisk::diag::dump();
+            let w = dump
+                .tasks
+                .iter()
+                .find(|t| t.name.as_deref() == Some("worker"))
+                .unwrap();
+            // Lower bounds only: a sleep lasts at least what it asked for.
+            assert!(w.busy_us.unwrap() >= 3_000, "{w:?}");
+            assert!(w.idle_us.unwrap() >= 2_000, "{w:?}");
+            let hist = w.poll_histogram_us.as_ref().unwrap();
+            assert_eq!(hist.len(), brisk::diag::POLL_HISTOGRAM_BUCKETS);
+            assert_eq!(hist.iter().sum::<u64>(), w.polls);
+            assert!(
+                hist[11..].iter().sum::<u64>() >= 1,
+                "the 3 ms poll: {hist:?}"
+            );
+            let text = dump.to_string();
+            assert!(text.contains("busy "), "{text}");
+            let json = serde_json::to_value(&dump).unwrap();
+            assert!(json["tasks"][0]["poll_histogram_us"].is_array());
+            go_tx.send(()).unwrap();
+            t.await.unwrap();
+        });
+    });
+}
+
+#[test]
+fn without_timing_the_fields_are_none() {
+    let rt = brisk::Runtime::builder()
+        .current_thread()
+        .task_timing(false)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (_tx, rx) = brisk::sync::oneshot::channel::<()>();
+        let _t = brisk::spawn(rx);
+        brisk::task::yield_now().await;
+        let dump = brisk::diag::dump();
+        assert!(dump
+            .tasks
+            .iter()
+            .all(|t| t.busy_us.is_none() && t.idle_us.is_none() && t.poll_histogram_us.is_none()));
+    });
+}
+
+#[test]
+fn hazards_serialise_with_their_kind() {
+    let h = Hazard::deadlock("test", "  report\n".to_owned());
+    let json = serde_json::to_value(&h).unwrap();
+    assert_eq!(json["kind"], "deadlock");
+    assert_eq!(json["task"], serde_json::Value::Null);
+}
