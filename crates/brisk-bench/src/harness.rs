@@ -139,7 +139,7 @@ impl Run {
     /// Runs the scenario once on `on` (a runtime is built first).
     ///
     /// # Panics
-    /// If `on` is not one of [`Run::contenders`].
+    /// If `on` is not one of [`Run::contenders_for`].
     pub(crate) fn run_on(&self, on: Contender, scale: f64) -> f64 {
         match (self, on) {
             (Run::Runtime(f) | Run::Compat(f), Contender::Runtime(k)) => f(k.build(), scale),
@@ -280,7 +280,7 @@ pub(crate) struct Summary {
     pub(crate) reference: Option<Reference>,
     /// Number of passes.
     pub(crate) passes: usize,
-    /// Every contender's samples, one per pass, in [`Run::contenders`]
+    /// Every contender's samples, one per pass, in [`Run::contenders_for`]
     /// order.
     pub(crate) samples: Vec<(Contender, Vec<f64>)>,
 }
