@@ -63,7 +63,9 @@
 //! ## Entry points
 //! - `#[brisk::main]` / `#[brisk::test]` on an `async fn` (multi-thread and
 //!   current-thread respectively by default; `flavor = "..."`,
-//!   `worker_threads = N`);
+//!   `worker_threads = N`; `#[brisk::test(sim)]` in the simulator;
+//!   `#[brisk::test(backends = all)]` once per backend — native
+//!   current-thread and multi-thread, simulator, tokio — from one body);
 //! - [`run`] from synchronous code;
 //! - [`Runtime::builder`] for full control.
 //!
@@ -115,6 +117,15 @@
 //!   `console_subscriber::init()` at the start of `main`; see [`diag`] for
 //!   the full recipe. Without a subscriber it costs almost nothing; without
 //!   the feature, nothing.
+//! - `tokio-compat`: [`compat::tokio`](crate::compat) — Brisk-portable code
+//!   (spawn, time, net, fs, sync, scopes, cancellation) inside a tokio
+//!   application, on tokio's threads, timers and reactor:
+//!   `brisk::compat::tokio::enter(fut).await` in `#[tokio::main]`. Adds
+//!   tokio (`rt`, `time`, `net`) to the dependencies.
+//!
+//! ## Writing a library
+//! The [`guide`] chapter for library authors says what to
+//! depend on, what never to do, and how to state cancel-safety.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -125,6 +136,11 @@ pub use brisk_core::task_local;
 pub use brisk_core::{join, select, try_join};
 pub use brisk_macros::{main, test, traced};
 pub use brisk_rt::{PanicPolicy, Runtime};
+
+#[doc(hidden)]
+pub mod __private {
+    pub mod backends;
+}
 
 /// Random numbers through the current runtime: seeded per node in the
 /// simulator, a fast per-runtime generator on the native runtime, a
@@ -317,8 +333,9 @@ pub mod io {
     pub use brisk_core::io::*;
 }
 
-/// Adapters that let other ecosystems' crates run on Brisk (see the feature
-/// flags above).
+/// Interop with other ecosystems, both ways (see the feature flags above):
+/// hyper on Brisk (`compat::hyper`), and Brisk-portable code inside a tokio
+/// application (`compat::tokio`, the tokio backend of `brisk-compat`).
 pub mod compat {
     /// hyper 1.x on Brisk (feature `hyper`): an executor, a timer, and
     /// `hyper::rt::{Read, Write}` for `brisk::net::TcpStream` and its halves.
@@ -334,7 +351,16 @@ pub mod compat {
     pub mod hyper {
         pub use brisk_core::net::hyper::{HyperExecutor, HyperSleep, HyperTimer};
     }
+
+    #[cfg(feature = "tokio-compat")]
+    pub use brisk_compat::tokio;
 }
+
+/// The library authors' chapter: what to depend on, what never to do, `Send`
+/// and `!Send` from one implementation, and how to state cancel-safety.
+/// Its examples are doctests.
+#[doc = include_str!("../docs/library-authors.md")]
+pub mod guide {}
 
 /// Async iteration: the `AsyncIterator` trait (with `poll_progress`, so
 /// `buffered` keeps working while you handle an item), producers such as

@@ -10,7 +10,8 @@
 //! scenario go to stdout.
 //!
 //! A scenario runs either on the runtimes ([`Run::Runtime`]: the Brisk
-//! flavours and tokio and smol, see [`crate::runtimes`]) or on the
+//! flavours and tokio and smol, see [`crate::runtimes`]), on Brisk's tokio
+//! backend against plain tokio ([`Run::Compat`]), or on the
 //! simulators ([`Run::Simulator`]: Brisk's simulator, madsim (in a
 //! subprocess) and turmoil, see [`crate::simulators`]); its [`Contender`]s
 //! are interleaved the same way. A simulator scenario's published
@@ -114,12 +115,16 @@ pub(crate) enum Run {
     /// On every runtime: runs the scenario once on a freshly built runtime,
     /// shuts the runtime down, and returns the measured number.
     Runtime(fn(Runtime, f64) -> f64),
+    /// On Brisk's tokio backend and on plain tokio (multi-thread): the same
+    /// body as a [`Run::Runtime`] scenario, with Brisk's primitives on
+    /// tokio's threads, timers and reactor against tokio's own.
+    Compat(fn(Runtime, f64) -> f64),
     /// On every simulator, outside any runtime; returns the measured number.
     Simulator {
         /// The scenario's body.
         run: fn(SimKind, f64) -> f64,
         /// A published figure for a peer, quoted when that peer cannot
-        /// run (is not among [`Run::contenders`]).
+        /// run (is not among [`Run::contenders_for`]).
         reference: Option<Reference>,
     },
     /// On Brisk with diagnostics off and on; returns the measured number.
@@ -135,6 +140,10 @@ impl Run {
         match self {
             Run::Runtime(_) if timing => RuntimeKind::TIMING.map(Contender::Runtime).to_vec(),
             Run::Runtime(_) => RuntimeKind::ALL.map(Contender::Runtime).to_vec(),
+            Run::Compat(_) => vec![
+                Contender::Runtime(RuntimeKind::BriskOnTokio),
+                Contender::Runtime(RuntimeKind::TokioMt),
+            ],
             Run::Simulator { .. } => SimKind::available()
                 .into_iter()
                 .map(Contender::Simulator)
@@ -146,10 +155,10 @@ impl Run {
     /// Runs the scenario once on `on` (a runtime is built first).
     ///
     /// # Panics
-    /// If `on` is not one of [`Run::contenders`].
+    /// If `on` is not one of [`Run::contenders_for`].
     pub(crate) fn run_on(&self, on: Contender, scale: f64) -> f64 {
         match (self, on) {
-            (Run::Runtime(f), Contender::Runtime(k)) => f(k.build(), scale),
+            (Run::Runtime(f) | Run::Compat(f), Contender::Runtime(k)) => f(k.build(), scale),
             (Run::Simulator { run, .. }, Contender::Simulator(k)) => run(k, scale),
             (Run::Diag(f), Contender::Diag(k)) => f(k, scale),
             _ => panic!("{on} cannot run this scenario"),
@@ -160,7 +169,7 @@ impl Run {
     /// among `contenders` (a peer that runs is measured, not quoted).
     fn reference(&self, contenders: &[Contender]) -> Option<Reference> {
         match self {
-            Run::Runtime(_) | Run::Diag(_) => None,
+            Run::Runtime(_) | Run::Diag(_) | Run::Compat(_) => None,
             Run::Simulator { reference, .. } => {
                 reference.filter(|r| contenders.iter().all(|c| c.name() != r.peer))
             }
@@ -212,6 +221,7 @@ impl Contender {
         match self {
             Contender::Runtime(RuntimeKind::BriskCt) => "ct",
             Contender::Runtime(RuntimeKind::BriskMt) => "mt",
+            Contender::Runtime(RuntimeKind::BriskOnTokio) => "on_tokio",
             Contender::Simulator(SimKind::Brisk) => "sim",
             other => other.name(),
         }
@@ -294,7 +304,7 @@ pub(crate) struct Summary {
     pub(crate) reference: Option<Reference>,
     /// Number of passes.
     pub(crate) passes: usize,
-    /// Every contender's samples, one per pass, in [`Run::contenders`]
+    /// Every contender's samples, one per pass, in [`Run::contenders_for`]
     /// order.
     pub(crate) samples: Vec<(Contender, Vec<f64>)>,
 }

@@ -20,6 +20,11 @@
 //! {"scenario":"spawn_join","unit":"ns/op","brisk":123.4,"brisk_flavors":{"ct":123.4,"mt":150.2},"peers":{"tokio_ct":321.0,"tokio_mt":400.1,"smol":156.0},"best_peer":"smol","ratio_vs_best_peer":0.79,"passes":5}
 //! ```
 //!
+//! The compat scenarios (`compat_*`) interleave `brisk_on_tokio` (Brisk's
+//! primitives on tokio, through `brisk::compat::tokio`) and `tokio_mt`;
+//! their line has `"brisk_flavors":{"on_tokio":..}` and
+//! `"peers":{"tokio_mt":..}`.
+//!
 //! The simulator scenarios (`sim_*`) interleave `brisk_sim`, `madsim` and
 //! `turmoil` the same way (see [`simulators`]); their line has
 //! `"brisk_flavors":{"sim":..}` and `"peers":{"madsim":..,"turmoil":..}`.
@@ -71,7 +76,7 @@ scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            timers_unpolled idle_task_memory mpsc mutex_uncontended
            mutex_contended semaphore oneshot_request_reply tcp_echo
            http_hello sim_udp_echo sim_idle_hour trace_spawn_join
-           trace_yield_many (or: all)
+           trace_yield_many compat_spawn_join compat_tcp_echo (or: all)
 --passes N  passes per scenario (default and minimum 5)
 --timing    run each Brisk flavour with diagnostics off (the release
             default) and fully on (per-poll timing and every hazard

@@ -7,7 +7,12 @@
 //! | `brisk_mt` | `brisk::Runtime::builder().multi_thread().worker_threads(W).build()`            | `W` worker threads      |
 //! | `tokio_ct` | `tokio::runtime::Builder::new_current_thread().enable_all().build()`            | the thread in `block_on` |
 //! | `tokio_mt` | `tokio::runtime::Builder::new_multi_thread().worker_threads(W).enable_all().build()` | `W` worker threads |
+//! | `brisk_on_tokio` | `tokio::runtime::Builder::new_multi_thread().worker_threads(W).enable_all().build()`, the root future wrapped in `brisk::compat::tokio::enter` | `W` tokio worker threads |
 //! | `smol`     | `Box::leak(Box::new(async_executor::StaticExecutor::new()))`, driven by `futures_lite::future::block_on(ex.run(fut))` | the main thread only |
+//!
+//! `brisk_on_tokio` (Brisk's primitives on the tokio backend) runs only in
+//! the `compat_*` scenarios, against `tokio_mt`; it is not one of
+//! [`RuntimeKind::ALL`].
 //!
 //! `W` is `std::thread::available_parallelism()` (2 on the reference
 //! machine). Every runtime's root future runs on the main thread inside its
@@ -67,6 +72,9 @@ pub(crate) enum RuntimeKind {
     /// `BriskMt` with per-poll timing and every hazard detector on
     /// (`--timing` runs only).
     BriskMtTimed,
+    /// Brisk's primitives on a multi-thread tokio runtime, through
+    /// `brisk::compat::tokio` (the `compat_*` scenarios only).
+    BriskOnTokio,
 }
 
 impl RuntimeKind {
@@ -96,6 +104,7 @@ impl RuntimeKind {
             RuntimeKind::TokioCt => "tokio_ct",
             RuntimeKind::TokioMt => "tokio_mt",
             RuntimeKind::Smol => "smol",
+            RuntimeKind::BriskOnTokio => "brisk_on_tokio",
             RuntimeKind::BriskCtTimed => "brisk_ct_timed",
             RuntimeKind::BriskMtTimed => "brisk_mt_timed",
         }
@@ -112,7 +121,10 @@ impl RuntimeKind {
 
     /// True for Brisk's two flavours.
     pub(crate) fn is_brisk(self) -> bool {
-        matches!(self, RuntimeKind::BriskCt | RuntimeKind::BriskMt)
+        matches!(
+            self,
+            RuntimeKind::BriskCt | RuntimeKind::BriskMt | RuntimeKind::BriskOnTokio
+        )
     }
 
     /// Builds a fresh runtime of this kind (never inside a timed region).
@@ -140,6 +152,13 @@ impl RuntimeKind {
                     .enable_all()
                     .build()
                     .expect("build tokio current-thread runtime"),
+            ),
+            RuntimeKind::BriskOnTokio => Inner::BriskOnTokio(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(workers)
+                    .enable_all()
+                    .build()
+                    .expect("build tokio multi-thread runtime"),
             ),
             RuntimeKind::TokioMt => Inner::Tokio(
                 tokio::runtime::Builder::new_multi_thread()
@@ -195,6 +214,8 @@ enum Inner {
     Tokio(tokio::runtime::Runtime),
     /// A leaked smol `StaticExecutor`.
     Smol(&'static StaticExecutor),
+    /// A multi-thread tokio runtime running Brisk's primitives.
+    BriskOnTokio(tokio::runtime::Runtime),
 }
 
 impl Runtime {
@@ -217,6 +238,9 @@ impl Runtime {
         match &self.inner {
             Inner::Brisk(rt) => rt.block_on(work.run(BriskSpawner)),
             Inner::Tokio(rt) => rt.block_on(work.run(TokioSpawner)),
+            Inner::BriskOnTokio(rt) => {
+                rt.block_on(brisk::compat::tokio::enter(work.run(BriskSpawner)))
+            }
             Inner::Smol(ex) => futures_lite::future::block_on(ex.run(work.run(SmolSpawner(ex)))),
         }
     }
@@ -244,7 +268,7 @@ impl Runtime {
                     report.print();
                 }
             }
-            Inner::Tokio(rt) => rt.shutdown_timeout(SHUTDOWN_TIMEOUT),
+            Inner::Tokio(rt) | Inner::BriskOnTokio(rt) => rt.shutdown_timeout(SHUTDOWN_TIMEOUT),
             Inner::Smol(ex) => while ex.try_tick() {},
         }
     }
@@ -311,7 +335,8 @@ where
     }
 }
 
-/// [`Spawner`] for both Brisk flavours (spawns on the current runtime).
+/// [`Spawner`] for Brisk's flavours and Brisk on tokio (spawns on the
+/// current Brisk runtime).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct BriskSpawner;
 

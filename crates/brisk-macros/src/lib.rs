@@ -129,7 +129,27 @@
 //! | `worker_threads` | an integer of at least 1, only with `"multi_thread"` | the runtime's default |
 //! | `crate` | a path to the `brisk` crate, as a string | `"::brisk"` |
 //! | `sim` | no value; tests only | off |
-//! | `seeds` | an integer of at least 1, only with `sim` | `1` |
+//! | `seeds` | an integer of at least 1, only with `sim` or a `backends` list with `sim` | `1` |
+//! | `backends` | `all`, or a list of `current_thread`, `multi_thread`, `sim`, `tokio`; tests only | off |
+//!
+//! # One test, every backend
+//!
+//! `#[brisk::test(backends = all)]` turns the function into a module of the
+//! same name holding one `#[test]` per backend — `current_thread`,
+//! `multi_thread` (two workers), `sim` (the simulator, `seeds = N` seeds)
+//! and `tokio` (Brisk on a current-thread tokio runtime through
+//! `brisk::compat::tokio`, which needs the facade's `tokio-compat`
+//! feature) — so `cargo test my_test` runs it everywhere and
+//! `cargo test my_test::sim` on one. `backends = [current_thread, sim]`
+//! picks some. The body must be portable Brisk code: it is compiled once
+//! per backend.
+//!
+//! ```ignore
+//! #[brisk::test(backends = all)]
+//! async fn spawn_join() {
+//!     assert_eq!(brisk::spawn(async { 2 }).await.unwrap(), 2);
+//! }
+//! ```
 //!
 //! # Simulated tests
 //!
@@ -185,8 +205,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Accepts `flavor = "current_thread"` (the default) or
 /// `flavor = "multi_thread"`, `worker_threads = N` (multi-thread only) and
-/// `crate = "path::to::brisk"`. Adds `#[test]` to the function, so do not
-/// write `#[test]` as well. See the [crate docs](crate) for examples.
+/// `crate = "path::to::brisk"`; `sim` and `seeds = N` for a simulated test;
+/// `backends = all` (or a list) for one test per backend. Adds `#[test]` to
+/// the function, so do not write `#[test]` as well. See the
+/// [crate docs](crate) for examples.
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Test, args.into(), item.into()).into()
@@ -259,6 +281,8 @@ struct Config {
     seeds: Option<(u64, Span)>,
     /// Path to the facade crate, `::brisk` unless `crate = "..."` is given.
     krate: syn::Path,
+    /// `backends = ...`: one test per backend.
+    backends: Option<Vec<Backend>>,
 }
 
 impl Config {
@@ -268,6 +292,7 @@ impl Config {
             worker_threads: None,
             seeds: None,
             krate: syn::parse_quote!(::brisk),
+            backends: None,
         }
     }
 }
@@ -281,7 +306,41 @@ struct RawArg {
 /// How long a `#[brisk::test]` may stay deadlocked before it fails.
 const DEADLOCK_GRACE_SECS: u64 = 5;
 
-const ARG_NAMES: [&str; 5] = ["flavor", "worker_threads", "crate", "sim", "seeds"];
+const ARG_NAMES: [&str; 6] = [
+    "flavor",
+    "worker_threads",
+    "crate",
+    "sim",
+    "seeds",
+    "backends",
+];
+
+/// A backend of `#[brisk::test(backends = ...)]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    CurrentThread,
+    MultiThread,
+    Sim,
+    Tokio,
+}
+
+impl Backend {
+    const ALL: [Backend; 4] = [
+        Backend::CurrentThread,
+        Backend::MultiThread,
+        Backend::Sim,
+        Backend::Tokio,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Backend::CurrentThread => "current_thread",
+            Backend::MultiThread => "multi_thread",
+            Backend::Sim => "sim",
+            Backend::Tokio => "tokio",
+        }
+    }
+}
 
 /// Expands either attribute. Never fails: errors become `compile_error!`s.
 fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
@@ -339,6 +398,7 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
     let mut crate_key: Option<Ident> = None;
     let mut sim_key: Option<Ident> = None;
     let mut seeds_key: Option<Ident> = None;
+    let mut backends_key: Option<Ident> = None;
 
     for arg in raw {
         let key_name = arg.key.unraw().to_string();
@@ -374,6 +434,7 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
             "worker_threads" => &mut threads_key,
             "crate" => &mut crate_key,
             "seeds" => &mut seeds_key,
+            "backends" => &mut backends_key,
             _ => {
                 push(unknown_arg(kind, &arg));
                 continue;
@@ -407,6 +468,7 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
                 parse_worker_threads(kind, &value).map(|n| config.worker_threads = Some(n))
             }
             "seeds" => parse_seeds(kind, &value).map(|n| config.seeds = Some(n)),
+            "backends" => parse_backends(kind, &value).map(|b| config.backends = Some(b)),
             _ => parse_crate(kind, &value).map(|p| config.krate = p),
         };
         if let Err(err) = result {
@@ -414,7 +476,36 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
         }
     }
 
-    if let Some(sim) = &sim_key {
+    if let Some(backends) = &backends_key {
+        if let Some(key) = flavor_key
+            .as_ref()
+            .or(threads_key.as_ref())
+            .or(sim_key.as_ref())
+        {
+            push(syn::Error::new(
+                key.span(),
+                format!(
+                    "{}: `{key}` does not apply with `backends`: each backend is set up \
+                     by the test harness; remove `{key}`, or remove `backends`",
+                    kind.attr()
+                ),
+            ));
+        }
+        let has_sim = config
+            .backends
+            .as_ref()
+            .is_some_and(|b| b.contains(&Backend::Sim));
+        if let (Some(key), false) = (&seeds_key, has_sim) {
+            push(syn::Error::new(
+                key.span(),
+                format!(
+                    "{}: `seeds` only applies to the `sim` backend, which `{backends}` \
+                     does not list: add `sim` or remove `seeds`",
+                    kind.attr()
+                ),
+            ));
+        }
+    } else if let Some(sim) = &sim_key {
         if let Some(key) = flavor_key.as_ref().or(threads_key.as_ref()) {
             push(syn::Error::new(
                 key.span(),
@@ -623,6 +714,58 @@ fn parse_worker_threads(kind: Kind, value: &Expr) -> syn::Result<(usize, Span)> 
         ));
     }
     Ok((n, int.span()))
+}
+
+fn parse_backends(kind: Kind, value: &Expr) -> syn::Result<Vec<Backend>> {
+    let fix = "write `backends = all` or e.g. `backends = [current_thread, sim, tokio]`";
+    if kind == Kind::Main {
+        return Err(syn::Error::new_spanned(
+            value,
+            "`#[brisk::main]` runs on one runtime: `backends` is for tests \
+             (`#[brisk::test(backends = all)]`)",
+        ));
+    }
+    let one = |e: &Expr| -> syn::Result<Backend> {
+        let name = match e {
+            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        };
+        Backend::ALL
+            .into_iter()
+            .find(|b| name.as_deref() == Some(b.name()))
+            .ok_or_else(|| {
+                syn::Error::new_spanned(
+                    e,
+                    format!(
+                        "{}: unknown backend; the backends are `current_thread`, \
+                         `multi_thread`, `sim` and `tokio`: {fix}",
+                        kind.attr()
+                    ),
+                )
+            })
+    };
+    let list = match value {
+        Expr::Path(p) if p.path.is_ident("all") => Backend::ALL.to_vec(),
+        Expr::Array(arr) => arr.elems.iter().map(one).collect::<syn::Result<Vec<_>>>()?,
+        other => vec![one(other)?],
+    };
+    if list.is_empty() {
+        return Err(syn::Error::new_spanned(
+            value,
+            format!("{}: `backends = []` would run nothing: {fix}", kind.attr()),
+        ));
+    }
+    let mut seen = Vec::new();
+    for b in list {
+        if seen.contains(&b) {
+            return Err(syn::Error::new_spanned(
+                value,
+                format!("{}: backend `{}` is listed twice", kind.attr(), b.name()),
+            ));
+        }
+        seen.push(b);
+    }
+    Ok(seen)
 }
 
 fn parse_seeds(kind: Kind, value: &Expr) -> syn::Result<(u64, Span)> {
@@ -895,6 +1038,39 @@ fn generate(kind: Kind, config: &Config, func: ItemFn) -> TokenStream2 {
     };
 
     let krate = &config.krate;
+    if let Some(backends) = &config.backends {
+        let name = &sig.ident;
+        let seeds = Literal::u64_suffixed(config.seeds.map_or(1, |(n, _)| n));
+        let tests = backends.iter().map(|b| {
+            let test = Ident::new(b.name(), Span::call_site());
+            let run = match b {
+                Backend::Sim => quote! {
+                    #krate::__private::backends::sim(
+                        ::core::concat!(::core::module_path!(), "::sim"),
+                        #seeds,
+                        || #body,
+                    )
+                },
+                _ => quote!(#krate::__private::backends::#test(|| #body)),
+            };
+            quote! {
+                #test_attr
+                #(#outer_attrs)*
+                pub(super) fn #test() {
+                    #(#inner_attrs)*
+                    #run
+                }
+            }
+        });
+        return quote! {
+            #[allow(non_snake_case)]
+            #vis mod #name {
+                #[allow(unused_imports)]
+                use super::*;
+                #(#tests)*
+            }
+        };
+    }
     if config.flavor == Flavor::Sim {
         let name = &sig.ident;
         sig.output = ReturnType::Default;
@@ -1465,5 +1641,39 @@ mod tests {
         assert_eq!(closest_arg("threads"), None);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn backends_parse_all_and_lists() {
+        let all = parse_args(Kind::Test, quote!(backends = all)).unwrap();
+        assert_eq!(all.backends.unwrap().len(), 4);
+        let some = parse_args(Kind::Test, quote!(backends = [sim, tokio], seeds = 5)).unwrap();
+        assert_eq!(
+            some.backends.unwrap(),
+            [super::Backend::Sim, super::Backend::Tokio]
+        );
+        assert_eq!(some.seeds.map(|(n, _)| n), Some(5));
+    }
+
+    #[test]
+    fn backends_misuse_names_the_fix() {
+        let e = args_err(Kind::Test, quote!(backends = [current_thread, smol]));
+        assert!(
+            e.contains("unknown backend") && e.contains("`tokio`"),
+            "{e}"
+        );
+        let e = args_err(Kind::Test, quote!(backends = all, flavor = "multi_thread"));
+        assert!(e.contains("does not apply with `backends`"), "{e}");
+        let e = args_err(Kind::Test, quote!(backends = [tokio], seeds = 3));
+        assert!(
+            e.contains("`seeds` only applies to the `sim` backend"),
+            "{e}"
+        );
+        let e = args_err(Kind::Test, quote!(backends = [sim, sim]));
+        assert!(e.contains("listed twice"), "{e}");
+        let e = args_err(Kind::Main, quote!(backends = all));
+        assert!(e.contains("`backends` is for tests"), "{e}");
+        let e = args_err(Kind::Test, quote!(backend = all));
+        assert!(e.contains("backends"), "{e}");
     }
 }

@@ -24,6 +24,7 @@
 //! | [`sim_idle_hour`]   | ms/seed| the same nodes pinged once a second for one simulated hour         |
 //! | [`trace_spawn_join`](trace_overhead) | ns/op | `spawn_join` on Brisk with trace recording off and on |
 //! | [`trace_yield_many`](trace_overhead) | ns/op | `yield_many` on Brisk with trace recording off and on |
+//! | [`compat`]: `compat_spawn_join`, `compat_tcp_echo` | ns/op | `spawn_join` and `tcp_echo` with Brisk's primitives on tokio (`brisk::compat::tokio`) against tokio's own |
 //!
 //! The scenarios from `ping_pong` on through the sync ones pair each runtime
 //! with its own ecosystem's channels and locks (`crate::sync_libs`); the
@@ -39,6 +40,7 @@
 use crate::harness::Scenario;
 
 pub(crate) mod chained_spawn;
+pub(crate) mod compat;
 pub(crate) mod http_hello;
 pub(crate) mod idle_task_memory;
 pub(crate) mod mpsc;
@@ -71,7 +73,7 @@ pub(crate) const NET_NOTE: &str = "Each runtime uses its own sockets (brisk::net
 pub(crate) const SIM_NOTE: &str = "Simulators run single-threaded, one seed after another: brisk_sim and turmoil on this thread, madsim in a subprocess built with RUSTFLAGS=\"--cfg madsim\" (its simulator exists only in such a build, which replaces tokio and overrides libc's clock and randomness, so it cannot share this process), timed inside it the same way. Latency 1-10 ms: uniform on Brisk, uniform in [1 ms, 10 ms) on madsim, turmoil's exponential curve within 1-10 ms. If madsim cannot be built, it is left out and its published figures (2-core machine: 16 ms/seed busy, 35 ms/seed idle hour) are quoted.";
 
 /// Every scenario, in the order `all` runs them.
-pub(crate) const ALL: [Scenario; 18] = [
+pub(crate) const ALL: [Scenario; 20] = [
     spawn_join::SCENARIO,
     yield_many::SCENARIO,
     ping_pong::SCENARIO,
@@ -90,6 +92,8 @@ pub(crate) const ALL: [Scenario; 18] = [
     sim_idle_hour::SCENARIO,
     trace_overhead::SPAWN_JOIN,
     trace_overhead::YIELD_MANY,
+    compat::SPAWN_JOIN,
+    compat::TCP_ECHO,
 ];
 
 /// The scenario called `name`, if any.
@@ -186,6 +190,13 @@ pub(crate) mod tests {
         ] {
             check(name, 0.001);
         }
+    }
+
+    #[test]
+    fn compat_scenarios_complete() {
+        let _g = shared();
+        check("compat_spawn_join", 0.001);
+        check("compat_tcp_echo", 0.005);
     }
 
     #[test]
