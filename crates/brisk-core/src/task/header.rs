@@ -141,7 +141,10 @@ impl WaitCell {
         // at least 2-aligned, so the bit is free.
         let ptr = match crate::traced::site(location) {
             None => location as *const Location<'static> as *mut Location<'static>,
-            Some(site) => (site as *const Site as usize | SITE_TAG) as *mut Location<'static>,
+            Some(site) => (site as *const Site)
+                .map_addr(|a| a | SITE_TAG)
+                .cast::<Location<'static>>()
+                .cast_mut(),
         };
         self.location.store(ptr, Ordering::Relaxed);
     }
@@ -155,10 +158,10 @@ impl WaitCell {
         let word = self.resource.load(Ordering::Relaxed);
         let kind = ResourceKind::from_u8((word >> 56) as u8)?;
         let ptr = self.location.load(Ordering::Relaxed);
-        let (location, chain) = if ptr as usize & SITE_TAG != 0 {
+        let (location, chain) = if ptr.addr() & SITE_TAG != 0 {
             // SAFETY: tagged pointers are stored from interned `&'static Site`s
             // in `set`, which are never freed.
-            let site = unsafe { &*((ptr as usize & !SITE_TAG) as *const Site) };
+            let site = unsafe { &*ptr.map_addr(|a| a & !SITE_TAG).cast::<Site>() };
             (site.location, site.chain)
         } else {
             // SAFETY: the pointer was stored from a `&'static Location` in
