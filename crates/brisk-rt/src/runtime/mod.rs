@@ -329,6 +329,7 @@ impl Builder {
             block_on_parkers: Mutex::new(Vec::new()),
             counters: Counters::default(),
             deadlock_panic: Mutex::new(None),
+            deadlock_pending: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&shared);
         time.set_unpark(Arc::new(move || {

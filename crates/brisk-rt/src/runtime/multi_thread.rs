@@ -510,7 +510,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                     IdleAction::Park(t) => t,
                     IdleAction::Deadlock(hazard) => {
                         if let Some(p) = deliver_deadlock(&shared, hazard) {
-                            *shared.deadlock_panic.lock().unwrap() = Some(p.0);
+                            shared.set_deadlock_panic(p.0);
                             shared.unpark_block_on_threads();
                         }
                         None
@@ -575,7 +575,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         if let Some(msg) = shared.panic_stop_message() {
             super::panic_policy_stop(&msg);
         }
-        if let Some(report) = shared.deadlock_panic.lock().unwrap().take() {
+        if let Some(report) = shared.take_deadlock_panic() {
             panic!("{report}");
         }
         let turn = shared.counters.block_on_turn(|| {

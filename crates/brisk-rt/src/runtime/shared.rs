@@ -76,11 +76,36 @@ pub(crate) struct Shared {
     pub(crate) block_on_parkers: Mutex<Vec<Arc<Parker>>>,
     pub(crate) counters: Counters,
     /// A deadlock report that `block_on` must panic with (multi-thread,
-    /// with `panic_on_deadlock`).
+    /// with `panic_on_deadlock`); see `set_deadlock_panic`.
     pub(crate) deadlock_panic: Mutex<Option<String>>,
+    /// True while `deadlock_panic` holds a report, so that `block_on`'s
+    /// turns read one atomic instead of taking the lock.
+    pub(crate) deadlock_pending: AtomicBool,
 }
 
 impl Shared {
+    /// Hands a deadlock report to the `block_on` threads, which panic
+    /// with it (see `take_deadlock_panic`).
+    pub(crate) fn set_deadlock_panic(&self, report: String) {
+        let mut slot = self.deadlock_panic.lock().unwrap();
+        *slot = Some(report);
+        // Under the lock, so that a concurrent take cannot clear it after
+        // this report arrived.
+        self.deadlock_pending.store(true, Ordering::Release);
+    }
+
+    /// The deadlock report to panic with, if any: one atomic load per
+    /// `block_on` turn when there is none.
+    #[inline]
+    pub(crate) fn take_deadlock_panic(&self) -> Option<String> {
+        if !self.deadlock_pending.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut slot = self.deadlock_panic.lock().unwrap();
+        self.deadlock_pending.store(false, Ordering::Relaxed);
+        slot.take()
+    }
+
     /// Queues a task from a thread that is not one of this runtime's
     /// scheduler threads (or has no core right now).
     pub(crate) fn schedule_remote(&self, task: Notified) {
