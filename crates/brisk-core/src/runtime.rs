@@ -48,6 +48,72 @@ pub unsafe trait Schedule: Send + Sync + 'static {
     }
 }
 
+/// A [`Schedule`] as tasks store it: one pointer wide.
+///
+/// Every task keeps a counted reference to the scheduler it was spawned
+/// with. An `Arc<dyn Schedule>` is two words (data and vtable); a
+/// `ScheduleRef` wraps it once, when the backend creates its scheduler, so
+/// each task header pays one word and each spawn one reference-count
+/// increment. Backends create one per scheduler and hand out clones (see
+/// [`Backend::scheduler`]).
+///
+/// ```
+/// use brisk::runtime::ScheduleRef;
+///
+/// let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+/// let sched: &ScheduleRef = rt.handle().backend().scheduler();
+/// assert!(ScheduleRef::ptr_eq(sched, &sched.clone()));
+/// ```
+#[derive(Clone)]
+pub struct ScheduleRef(Arc<Arc<dyn Schedule>>);
+
+impl ScheduleRef {
+    /// Wraps `sched`. Do this once per scheduler and clone the result: each
+    /// call allocates.
+    pub fn new(sched: Arc<dyn Schedule>) -> ScheduleRef {
+        ScheduleRef(Arc::new(sched))
+    }
+
+    /// The scheduler as a shared trait object.
+    pub fn as_arc(&self) -> &Arc<dyn Schedule> {
+        &self.0
+    }
+
+    /// True if both refer to the same scheduler object (even through
+    /// different wrappers).
+    pub fn ptr_eq(a: &ScheduleRef, b: &ScheduleRef) -> bool {
+        ScheduleRef::is(a, &b.0)
+    }
+
+    /// True if `self` refers to `sched`.
+    pub fn is(&self, sched: &Arc<dyn Schedule>) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&*self.0), Arc::as_ptr(sched))
+    }
+}
+
+impl std::ops::Deref for ScheduleRef {
+    type Target = dyn Schedule;
+
+    #[inline]
+    fn deref(&self) -> &(dyn Schedule + 'static) {
+        &**self.0
+    }
+}
+
+impl From<Arc<dyn Schedule>> for ScheduleRef {
+    fn from(sched: Arc<dyn Schedule>) -> ScheduleRef {
+        ScheduleRef::new(sched)
+    }
+}
+
+impl fmt::Debug for ScheduleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ScheduleRef")
+            .field(&Arc::as_ptr(&*self.0).cast::<()>())
+            .finish()
+    }
+}
+
 /// A runtime, as portable code sees it.
 ///
 /// Implementations MUST:
@@ -56,14 +122,16 @@ pub unsafe trait Schedule: Send + Sync + 'static {
 /// - keep working (returning errors, never hanging) after shutdown.
 pub trait Backend: Send + Sync + 'static {
     /// The scheduler for `Send` tasks.
-    fn scheduler(&self) -> &Arc<dyn Schedule>;
+    fn scheduler(&self) -> &ScheduleRef;
 
     /// The scheduler for `!Send` tasks spawned on the calling thread, or
-    /// `None` if this thread cannot run local tasks.
-    fn local_scheduler(&self) -> Option<Arc<dyn Schedule>>;
+    /// `None` if this thread cannot run local tasks. Called on every
+    /// `spawn_local`: return a clone of a `ScheduleRef` kept per thread,
+    /// not a new one.
+    fn local_scheduler(&self) -> Option<ScheduleRef>;
 
     /// The scheduler that runs `spawn_blocking` closures.
-    fn blocking_scheduler(&self) -> &Arc<dyn Schedule>;
+    fn blocking_scheduler(&self) -> &ScheduleRef;
 
     /// The task registry.
     fn registry(&self) -> &Registry {

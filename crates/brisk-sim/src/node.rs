@@ -4,7 +4,7 @@
 
 use crate::world::World;
 use brisk_core::rand::{mix, Rng};
-use brisk_core::runtime::{Backend, Schedule};
+use brisk_core::runtime::{Backend, Schedule, ScheduleRef};
 use brisk_core::task::{JoinError, Notified, Registry, TaskRef};
 use brisk_core::time::{Instant, TimeDriver, TimerError, TimerId};
 use std::sync::Arc;
@@ -149,7 +149,7 @@ impl TimeDriver for NodeTime {
 pub(crate) struct NodeBackend {
     pub(crate) world: Arc<World>,
     pub(crate) name: Arc<str>,
-    sched: Arc<dyn Schedule>,
+    sched: ScheduleRef,
     time: Arc<dyn TimeDriver>,
     rng: Rng,
     owner: ThreadId,
@@ -163,12 +163,12 @@ impl NodeBackend {
         let seed = world.state.lock().seed;
         let name_hash = crate::buggify::fnv(name.as_bytes());
         NodeBackend {
-            sched: Arc::new(NodeSchedule {
+            sched: ScheduleRef::new(Arc::new(NodeSchedule {
                 world: world.clone(),
                 node,
                 gen,
                 registry: Registry::new(1),
-            }),
+            })),
             time: Arc::new(NodeTime {
                 world: world.clone(),
                 node,
@@ -192,17 +192,17 @@ impl NodeBackend {
 }
 
 impl Backend for NodeBackend {
-    fn scheduler(&self) -> &Arc<dyn Schedule> {
+    fn scheduler(&self) -> &ScheduleRef {
         &self.sched
     }
 
-    fn local_scheduler(&self) -> Option<Arc<dyn Schedule>> {
+    fn local_scheduler(&self) -> Option<ScheduleRef> {
         // `!Send` tasks must run on the thread that spawns them: the
         // simulation's own.
         (std::thread::current().id() == self.owner).then(|| self.sched.clone())
     }
 
-    fn blocking_scheduler(&self) -> &Arc<dyn Schedule> {
+    fn blocking_scheduler(&self) -> &ScheduleRef {
         // Blocking closures run inline on the simulation thread when their
         // task is picked, so they are scheduled like any other task.
         &self.sched

@@ -2,7 +2,7 @@
 //! its poll on the thread that polls it.
 
 use super::sched::TaskSchedule;
-use brisk_core::runtime::Schedule;
+use brisk_core::runtime::{Schedule, ScheduleRef};
 use brisk_core::task::{JoinError, Notified, Registry, TaskRef};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -13,7 +13,8 @@ use std::thread::ThreadId;
 
 thread_local! {
     /// The local queue of the `RunUntil` being polled on this thread.
-    static CURRENT: RefCell<Option<Arc<LocalQueue>>> = const { RefCell::new(None) };
+    /// With the queue's `ScheduleRef`, which `spawn_local` clones.
+    static CURRENT: RefCell<Option<(Arc<LocalQueue>, ScheduleRef)>> = const { RefCell::new(None) };
 }
 
 struct State {
@@ -147,14 +148,14 @@ unsafe impl Schedule for LocalQueue {
 }
 
 /// Makes `queue` this thread's local queue until the guard drops.
-pub(crate) fn install(queue: &Arc<LocalQueue>) -> Installed {
-    let prev = CURRENT.with(|c| c.replace(Some(queue.clone())));
+pub(crate) fn install(queue: &Arc<LocalQueue>, sched: ScheduleRef) -> Installed {
+    let prev = CURRENT.with(|c| c.replace(Some((queue.clone(), sched))));
     Installed { prev }
 }
 
 /// Restores the previous local queue.
 pub(crate) struct Installed {
-    prev: Option<Arc<LocalQueue>>,
+    prev: Option<(Arc<LocalQueue>, ScheduleRef)>,
 }
 
 impl Drop for Installed {
@@ -166,13 +167,13 @@ impl Drop for Installed {
 
 /// This thread's local queue, if a `RunUntil` of `sched`'s backend is being
 /// polled here.
-pub(crate) fn current_for(sched: &Arc<TaskSchedule>) -> Option<Arc<dyn Schedule>> {
+pub(crate) fn current_for(sched: &Arc<TaskSchedule>) -> Option<ScheduleRef> {
     CURRENT
         .try_with(|c| {
             c.borrow()
                 .as_ref()
-                .filter(|q| Arc::ptr_eq(&q.sched, sched))
-                .map(|q| q.clone() as Arc<dyn Schedule>)
+                .filter(|(q, _)| Arc::ptr_eq(&q.sched, sched))
+                .map(|(_, r)| r.clone())
         })
         .ok()
         .flatten()

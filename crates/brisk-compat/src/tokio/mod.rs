@@ -66,7 +66,7 @@ mod time;
 
 use crate::error;
 use brisk_core::context::{self, EnterGuard};
-use brisk_core::runtime::{Backend, Handle, Schedule};
+use brisk_core::runtime::{Backend, Handle, ScheduleRef};
 use brisk_core::task::Registry;
 use brisk_core::time::{clock, Instant, TimeDriver};
 use local::LocalQueue;
@@ -246,8 +246,9 @@ pub struct RunUntil<F> {
     /// Where [`enter`] was called, for the message when it has no tokio.
     called_at: &'static std::panic::Location<'static>,
     /// The queue of `spawn_local` tasks, made on the first poll, owned by the
-    /// thread of that poll.
-    local: Option<Arc<LocalQueue>>,
+    /// thread of that poll, with its `ScheduleRef` (made once, cloned into
+    /// each local task).
+    local: Option<(Arc<LocalQueue>, ScheduleRef)>,
     /// The runtime itself, for [`enter`] (made on the first poll).
     owner: Option<Runtime>,
 }
@@ -274,12 +275,16 @@ impl<F: Future> Future for RunUntil<F> {
         let _ctx = context::enter(handle.clone());
         let me = std::thread::current().id();
         match &this.local {
-            Some(q) if q.owner() == me => {}
-            Some(q) if q.used() => panic!("{}", error::ENTER_MOVED_THREADS),
-            _ => this.local = Some(LocalQueue::new(backend.sched.clone(), me)),
+            Some((q, _)) if q.owner() == me => {}
+            Some((q, _)) if q.used() => panic!("{}", error::ENTER_MOVED_THREADS),
+            _ => {
+                let q = LocalQueue::new(backend.sched.clone(), me);
+                let r = ScheduleRef::new(q.clone());
+                this.local = Some((q, r));
+            }
         }
-        let local = this.local.as_ref().expect("made above").clone();
-        let _installed = local::install(&local);
+        let (local, local_ref) = this.local.as_ref().expect("made above").clone();
+        let _installed = local::install(&local, local_ref);
         local.register(cx.waker());
         // SAFETY: see above; `future` stays where it is until it is dropped
         // in place.
@@ -310,7 +315,7 @@ impl<F> Drop for RunUntil<F> {
         // SAFETY: dropped exactly once, here, in place (pinning allows that),
         // and never used afterwards.
         unsafe { ManuallyDrop::drop(&mut self.future) };
-        if let Some(local) = self.local.take() {
+        if let Some((local, _)) = self.local.take() {
             local.close(std::thread::current().id());
         }
     }
@@ -327,8 +332,8 @@ pub(crate) struct TokioBackend {
     pub(crate) tokio: ::tokio::runtime::Handle,
     registry: Arc<Registry>,
     pub(crate) sched: Arc<sched::TaskSchedule>,
-    sched_dyn: Arc<dyn Schedule>,
-    blocking: Arc<dyn Schedule>,
+    sched_dyn: ScheduleRef,
+    blocking: ScheduleRef,
     time: Arc<dyn TimeDriver>,
     net: net::TokioNet,
 }
@@ -345,13 +350,13 @@ impl TokioBackend {
             ));
             TokioBackend {
                 registry: registry.clone(),
-                sched_dyn: sched.clone(),
+                sched_dyn: ScheduleRef::new(sched.clone()),
                 sched,
-                blocking: Arc::new(sched::BlockingSchedule::new(
+                blocking: ScheduleRef::new(Arc::new(sched::BlockingSchedule::new(
                     tokio.clone(),
                     me.clone(),
                     registry,
-                )),
+                ))),
                 time: Arc::new(time::TokioTime::new(tokio.clone())),
                 net: net::TokioNet::new(tokio.clone()),
                 tokio,
@@ -371,15 +376,15 @@ impl TokioBackend {
 }
 
 impl Backend for TokioBackend {
-    fn scheduler(&self) -> &Arc<dyn Schedule> {
+    fn scheduler(&self) -> &ScheduleRef {
         &self.sched_dyn
     }
 
-    fn local_scheduler(&self) -> Option<Arc<dyn Schedule>> {
+    fn local_scheduler(&self) -> Option<ScheduleRef> {
         local::current_for(&self.sched)
     }
 
-    fn blocking_scheduler(&self) -> &Arc<dyn Schedule> {
+    fn blocking_scheduler(&self) -> &ScheduleRef {
         &self.blocking
     }
 

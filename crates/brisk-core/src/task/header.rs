@@ -5,12 +5,11 @@ use super::instrument::TaskDiag;
 use super::state::State;
 use super::{Id, TaskKind};
 use crate::loom::{AtomicPtr, AtomicU32, AtomicU64, Ordering, UnsafeCell};
-use crate::runtime::Schedule;
+use crate::runtime::ScheduleRef;
 use crate::traced::Site;
 use crate::wait::{ResourceKind, WaitPoint};
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::Waker;
 
 /// Functions that know the concrete future type behind a header.
@@ -49,25 +48,99 @@ impl Counters {
     }
 }
 
-/// Metadata fixed at spawn, packed to four words (plus the task's console
+/// Metadata fixed at spawn, packed to three words (plus the task's console
 /// span with the `tokio-console` feature).
 pub(crate) struct Meta {
     /// The id in the low 56 bits, the `TaskKind` in the top byte.
     id_kind: u64,
-    /// The parent's id, or 0 for none.
-    parent: u64,
-    /// The name, behind a thin pointer (named tasks pay one more allocation,
-    /// unnamed ones pay one word).
-    #[allow(clippy::box_collection)] // the point: one word instead of two
-    name: Option<Box<String>>,
     /// Where the task was spawned.
     pub(crate) location: &'static Location<'static>,
+    /// The parent's id and the name, in one word (see [`ParentName`]).
+    parent_name: ParentName,
     /// The task's `runtime.spawn` span for tokio-console.
     #[cfg(feature = "tokio-console")]
     pub(crate) console: super::console::TaskSpan,
 }
 
 const KIND_SHIFT: u32 = 56;
+const ID_MASK: u64 = (1 << KIND_SHIFT) - 1;
+
+/// The rarely read part of the metadata, allocated at spawn for named tasks
+/// only (unnamed tasks keep their parent inline in [`ParentName`]).
+struct Cold {
+    name: Option<Box<str>>,
+    /// The parent's id, or 0 for none.
+    parent: u64,
+}
+
+/// The parent's id and the name in one word, immutable after spawn:
+/// - null: no parent, no name;
+/// - odd address: no name, the parent's id is `addr >> 1` (a tagged
+///   integer with no provenance, never dereferenced);
+/// - even, non-null: a pointer from `Box::into_raw` to a [`Cold`] block
+///   holding both (owned by this word, freed with it).
+///
+/// Unnamed tasks, spawned from a task or not, therefore cost one word and
+/// no allocation of their own for these two fields. (A parent id too large
+/// for the inline form, possible only where `usize` is 32 bits, goes to the
+/// cold block too.)
+struct ParentName(*mut Cold);
+
+const _: () = assert!(std::mem::align_of::<Cold>() >= 2);
+
+impl ParentName {
+    fn new(parent: Option<Id>, name: Option<&str>) -> ParentName {
+        let parent = parent.map_or(0, |p| p.0 & ID_MASK);
+        let inline = parent < (1u64 << (usize::BITS - 1));
+        match name {
+            None if parent == 0 => ParentName(std::ptr::null_mut()),
+            None if inline => {
+                ParentName(std::ptr::without_provenance_mut(((parent << 1) | 1) as usize))
+            }
+            _ => ParentName(Box::into_raw(Box::new(Cold {
+                name: name.map(Box::from),
+                parent,
+            }))),
+        }
+    }
+
+    #[inline]
+    fn cold(&self) -> Option<&Cold> {
+        if self.0.addr() & 1 == 1 {
+            return None;
+        }
+        // SAFETY: an even address is null or a pointer from `Box::into_raw`
+        // (see `new`), freed only when `self` drops.
+        unsafe { self.0.as_ref() }
+    }
+
+    fn parent(&self) -> u64 {
+        if self.0.addr() & 1 == 1 {
+            (self.0.addr() >> 1) as u64
+        } else {
+            self.cold().map_or(0, |c| c.parent)
+        }
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.cold()?.name.as_deref()
+    }
+}
+
+impl Drop for ParentName {
+    fn drop(&mut self) {
+        if self.0.addr() & 1 == 0 && !self.0.is_null() {
+            // SAFETY: as in `cold`; this is the word's one owner, dropped once.
+            drop(unsafe { Box::from_raw(self.0) });
+        }
+    }
+}
+
+// SAFETY: the word is immutable after spawn and the `Cold` block it may own
+// holds only `Send + Sync` data (a string and an integer).
+unsafe impl Send for ParentName {}
+// SAFETY: see `Send`; shared access only reads.
+unsafe impl Sync for ParentName {}
 
 impl Meta {
     pub(crate) fn new(
@@ -85,10 +158,9 @@ impl Meta {
             TaskKind::Blocking => 2,
         };
         Meta {
-            id_kind: (id.0 & ((1 << KIND_SHIFT) - 1)) | (kind << KIND_SHIFT),
-            parent: parent.map_or(0, |p| p.0),
-            name: name.map(|n| Box::new(n.to_owned())),
+            id_kind: (id.0 & ID_MASK) | (kind << KIND_SHIFT),
             location,
+            parent_name: ParentName::new(parent, name),
             #[cfg(feature = "tokio-console")]
             console,
         }
@@ -96,7 +168,7 @@ impl Meta {
 
     #[inline]
     pub(crate) fn id(&self) -> Id {
-        Id(self.id_kind & ((1 << KIND_SHIFT) - 1))
+        Id(self.id_kind & ID_MASK)
     }
 
     pub(crate) fn kind(&self) -> TaskKind {
@@ -108,11 +180,12 @@ impl Meta {
     }
 
     pub(crate) fn parent(&self) -> Option<Id> {
-        (self.parent != 0).then_some(Id(self.parent))
+        let parent = self.parent_name.parent();
+        (parent != 0).then_some(Id(parent))
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
-        self.name.as_deref().map(String::as_str)
+        self.parent_name.name()
     }
 }
 
@@ -191,17 +264,16 @@ pub(crate) struct Header {
     /// Type-specific operations.
     pub(crate) vtable: &'static Vtable,
     /// Where wakes go: the runtime's scheduler, a worker's local scheduler, or
-    /// the blocking pool.
-    pub(crate) sched: Arc<dyn Schedule>,
-    /// Id, parent, name, spawn location, kind.
+    /// the blocking pool (one word: see [`ScheduleRef`]).
+    pub(crate) sched: ScheduleRef,
+    /// Id, kind, spawn location, parent and name.
     pub(crate) meta: Meta,
-    /// The current wait-point.
-    pub(crate) wait: WaitCell,
+    /// This task's slot in its registry shard (`u32::MAX`: not listed);
+    /// guarded by that shard's lock. Placed before the four 32-bit
+    /// counters so that the five pack into three words.
+    pub(crate) registry_slot: UnsafeCell<u32>,
     /// Poll and waker counters.
     pub(crate) counters: Counters,
-    /// This task's slot in its registry shard (`u32::MAX`: not listed);
-    /// guarded by that shard's lock.
-    pub(crate) registry_slot: UnsafeCell<u32>,
     /// The `JoinHandle`'s waker; see the ground rules in `state.rs`.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     /// The task's node in the cancellation tree, if it has one.
@@ -209,10 +281,12 @@ pub(crate) struct Header {
     /// Timing and waker accounting, only when the runtime's diagnostics are
     /// on (`None`: one null word, one branch per poll).
     pub(crate) diag: Option<Box<TaskDiag>>,
+    /// The current wait-point.
+    pub(crate) wait: WaitCell,
 }
 
 impl Header {
-    pub(crate) fn new(vtable: &'static Vtable, sched: Arc<dyn Schedule>, meta: Meta) -> Header {
+    pub(crate) fn new(vtable: &'static Vtable, sched: ScheduleRef, meta: Meta) -> Header {
         let diagnostics = sched.registry().diagnostics();
         let diag = diagnostics
             .instrumented()
@@ -222,12 +296,12 @@ impl Header {
             vtable,
             sched,
             meta,
-            wait: WaitCell::new(),
-            counters: Counters::default(),
             registry_slot: UnsafeCell::new(u32::MAX),
+            counters: Counters::default(),
             join_waker: UnsafeCell::new(None),
             cancel: TaskNode::new(None),
             diag,
+            wait: WaitCell::new(),
         }
     }
 }
@@ -240,14 +314,35 @@ impl Header {
     target_pointer_width = "64"
 ))]
 mod tests {
-    /// The header was 128 bytes; diagnostics may add one word (their
-    /// optional side structure), no more.
+    /// Fifteen words: state, vtable, scheduler, id+kind, location,
+    /// parent+name, registry slot and four counters (three words), join
+    /// waker (two), cancellation node, diagnostics, wait-point (two).
     #[test]
-    fn the_header_stays_within_128_bytes_plus_one_word() {
+    fn the_header_stays_within_120_bytes() {
         assert!(
-            std::mem::size_of::<super::Header>() <= 136,
+            std::mem::size_of::<super::Header>() <= 120,
             "{}",
             std::mem::size_of::<super::Header>()
         );
+    }
+
+    /// The parent and the name survive the packing into one word, in all
+    /// four combinations, and only named tasks own a cold block.
+    #[test]
+    fn parent_and_name_share_one_word() {
+        use super::{Id, ParentName};
+        let none = ParentName::new(None, None);
+        assert!(none.0.is_null());
+        assert_eq!((none.parent(), none.name()), (0, None));
+
+        let parent = ParentName::new(Some(Id((1 << 56) - 1)), None);
+        assert_eq!(parent.0.addr() & 1, 1, "unnamed tasks keep the parent inline");
+        assert_eq!((parent.parent(), parent.name()), ((1 << 56) - 1, None));
+
+        let named = ParentName::new(None, Some("checkout"));
+        assert_eq!((named.parent(), named.name()), (0, Some("checkout")));
+
+        let both = ParentName::new(Some(Id(7)), Some(""));
+        assert_eq!((both.parent(), both.name()), (7, Some("")));
     }
 }

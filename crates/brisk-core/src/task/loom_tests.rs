@@ -82,7 +82,7 @@ where
     F: Future + 'static,
 {
     spawn_raw(
-        sched.clone() as Arc<dyn Schedule>,
+        crate::runtime::ScheduleRef::new(sched.clone() as Arc<dyn Schedule>),
         fut,
         None,
         Location::caller(),

@@ -30,7 +30,7 @@ pub mod trace;
 
 use crate::context;
 use crate::error;
-use crate::runtime::{Handle, Schedule};
+use crate::runtime::{Handle, Schedule, ScheduleRef};
 use crate::wait::WaitPoint;
 use header::{Header, Meta};
 use std::fmt;
@@ -421,7 +421,7 @@ impl<'a> TaskRef<'a> {
 
     /// True if the task was spawned with `sched` as its scheduler.
     pub fn is_scheduled_by(&self, sched: &Arc<dyn Schedule>) -> bool {
-        std::ptr::addr_eq(Arc::as_ptr(&self.header().sched), Arc::as_ptr(sched))
+        self.header().sched.is(sched)
     }
 
     /// Takes an owned reference.
@@ -746,7 +746,7 @@ impl<'a> Builder<'a> {
 ///
 /// [`BOX_FUTURE_THRESHOLD`]: crate::future::BOX_FUTURE_THRESHOLD
 pub(crate) fn spawn_raw<F>(
-    sched: Arc<dyn Schedule>,
+    sched: ScheduleRef,
     future: F,
     name: Option<&str>,
     location: &'static Location<'static>,
@@ -764,7 +764,7 @@ where
 }
 
 fn spawn_cell<F>(
-    sched: Arc<dyn Schedule>,
+    sched: ScheduleRef,
     future: F,
     name: Option<&str>,
     location: &'static Location<'static>,

@@ -10,13 +10,12 @@ use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{console, trace, JoinError, Notified};
 use crate::context;
 use crate::loom::UnsafeCell;
-use crate::runtime::Schedule;
+use crate::runtime::ScheduleRef;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 /// What the cell holds after the header: the future, then its output.
@@ -43,7 +42,7 @@ impl<F: Future> Cell<F> {
     };
 
     /// Allocates the cell and returns a pointer to its header.
-    pub(crate) fn allocate(future: F, sched: Arc<dyn Schedule>, meta: Meta) -> NonNull<Header> {
+    pub(crate) fn allocate(future: F, sched: ScheduleRef, meta: Meta) -> NonNull<Header> {
         let cell = Box::new(Cell {
             header: Header::new(&Self::VTABLE, sched, meta),
             stage: UnsafeCell::new(Stage::Running(future)),

@@ -9,7 +9,7 @@
 use super::shared::Shared;
 use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::park::{thread_mark, Parker};
-use brisk_core::runtime::Schedule;
+use brisk_core::runtime::{Schedule, ScheduleRef};
 use brisk_core::task::{JoinError, Notified, Registry, TaskRef};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 thread_local! {
     /// The local queue of the scheduler loop running on this thread.
-    static CURRENT: RefCell<Option<Arc<LocalQueue>>> = const { RefCell::new(None) };
+    /// With the queue's `ScheduleRef`, made once per queue and cloned into
+    /// each local task (kept here, not in the queue, which it points to).
+    static CURRENT: RefCell<Option<(Arc<LocalQueue>, ScheduleRef)>> = const { RefCell::new(None) };
 }
 
 pub(crate) struct LocalQueue {
@@ -47,17 +49,18 @@ impl LocalQueue {
             closed: AtomicBool::new(false),
             used: AtomicBool::new(false),
         });
-        let prev = CURRENT.with(|c| c.replace(Some(queue.clone())));
+        let sched = ScheduleRef::new(queue.clone());
+        let prev = CURRENT.with(|c| c.replace(Some((queue.clone(), sched))));
         LocalGuard { queue, prev }
     }
 
     /// The current thread's local queue, if it belongs to `shared`'s runtime.
-    pub(crate) fn current_for(shared: &Arc<Shared>) -> Option<Arc<dyn Schedule>> {
+    pub(crate) fn current_for(shared: &Arc<Shared>) -> Option<ScheduleRef> {
         CURRENT.with(|c| {
             c.borrow()
                 .as_ref()
-                .filter(|q| Arc::ptr_eq(&q.shared, shared))
-                .map(|q| q.clone() as Arc<dyn Schedule>)
+                .filter(|(q, _)| Arc::ptr_eq(&q.shared, shared))
+                .map(|(_, r)| r.clone())
         })
     }
 
@@ -140,7 +143,7 @@ unsafe impl Schedule for LocalQueue {
 /// Uninstalls the local queue and cancels its remaining tasks.
 pub(crate) struct LocalGuard {
     queue: Arc<LocalQueue>,
-    prev: Option<Arc<LocalQueue>>,
+    prev: Option<(Arc<LocalQueue>, ScheduleRef)>,
 }
 
 impl LocalGuard {

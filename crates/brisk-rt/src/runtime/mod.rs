@@ -14,7 +14,7 @@ use crate::queue::Inject;
 use crate::time::clock::os_now;
 use crate::time::driver::Driver;
 use brisk_core::context::{self, EnterGuard};
-use brisk_core::runtime::{Backend, Handle, Schedule};
+use brisk_core::runtime::{Backend, Handle, ScheduleRef};
 use brisk_core::task::{JoinHandle, TaskInfo};
 use brisk_core::time::{Instant, TimeDriver};
 use shared::{BlockingSchedule, Counters, Flavor, Shared};
@@ -345,10 +345,10 @@ impl Builder {
             RuntimeFlavor::MultiThread => format!("Brisk multi-thread runtime ({workers} workers)"),
         };
         let backend = Arc::new(RtBackend {
-            sched: shared.clone(),
-            blocking: Arc::new(BlockingSchedule {
+            sched: ScheduleRef::new(shared.clone()),
+            blocking: ScheduleRef::new(Arc::new(BlockingSchedule {
                 shared: shared.clone(),
-            }),
+            })),
             time: time.clone(),
             net: crate::io::net::NativeNet {
                 driver: shared.io.clone(),
@@ -431,8 +431,8 @@ thread_local! {
 /// The native backend, as `brisk-core` sees it.
 pub(crate) struct RtBackend {
     pub(crate) shared: Arc<Shared>,
-    sched: Arc<dyn Schedule>,
-    blocking: Arc<dyn Schedule>,
+    sched: ScheduleRef,
+    blocking: ScheduleRef,
     time: Arc<dyn TimeDriver>,
     net: crate::io::net::NativeNet,
     /// `brisk::rand`'s generator for this runtime.
@@ -441,15 +441,15 @@ pub(crate) struct RtBackend {
 }
 
 impl Backend for RtBackend {
-    fn scheduler(&self) -> &Arc<dyn Schedule> {
+    fn scheduler(&self) -> &ScheduleRef {
         &self.sched
     }
 
-    fn local_scheduler(&self) -> Option<Arc<dyn Schedule>> {
+    fn local_scheduler(&self) -> Option<ScheduleRef> {
         local::LocalQueue::current_for(&self.shared)
     }
 
-    fn blocking_scheduler(&self) -> &Arc<dyn Schedule> {
+    fn blocking_scheduler(&self) -> &ScheduleRef {
         &self.blocking
     }
 
