@@ -274,6 +274,10 @@ pub(crate) struct Header {
     pub(crate) registry_slot: UnsafeCell<u32>,
     /// Poll and waker counters.
     pub(crate) counters: Counters,
+    /// Which part of the cell's stage is live (future, output or neither;
+    /// see `raw::Stage`), guarded like the stage itself. In what would
+    /// otherwise be padding.
+    pub(crate) stage_tag: UnsafeCell<u8>,
     /// The `JoinHandle`'s waker; see the ground rules in `state.rs`.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     /// The task's node in the cancellation tree, if it has one.
@@ -298,6 +302,7 @@ impl Header {
             meta,
             registry_slot: UnsafeCell::new(u32::MAX),
             counters: Counters::default(),
+            stage_tag: UnsafeCell::new(super::raw::STAGE_RUNNING),
             join_waker: UnsafeCell::new(None),
             cancel: TaskNode::new(None),
             diag,
@@ -315,7 +320,8 @@ impl Header {
 ))]
 mod tests {
     /// Fifteen words: state, vtable, scheduler, id+kind, location,
-    /// parent+name, registry slot and four counters (three words), join
+    /// parent+name, registry slot, four counters and the stage tag (three
+    /// words), join
     /// waker (two), cancellation node, diagnostics, wait-point (two).
     #[test]
     fn the_header_stays_within_120_bytes() {

@@ -18,18 +18,35 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-/// What the cell holds after the header: the future, then its output.
+/// What the cell holds after the header: the future (from spawn until it
+/// finishes), then its output, until that is taken or dropped.
+///
+/// It is stored untagged (a [`StageSlot`]) with its tag in the header's
+/// `stage_tag` byte, which sits in padding there: `async` blocks expose no
+/// niche, so a tagged enum in the cell would cost every such task a whole
+/// word. `Stage` is what [`set_stage`] writes over the running future.
 pub(crate) enum Stage<F: Future> {
-    Running(F),
     Finished(Result<F::Output, JoinError>),
     Consumed,
+}
+
+/// Tags of the stage, kept in `Header::stage_tag`.
+pub(crate) const STAGE_RUNNING: u8 = 0;
+const STAGE_FINISHED: u8 = 1;
+const STAGE_CONSUMED: u8 = 2;
+
+/// The stage in the cell; which field is live is the header's
+/// `stage_tag` (`Consumed`: neither).
+pub(crate) union StageSlot<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, JoinError>>,
 }
 
 /// One allocation per task.
 #[repr(C)]
 pub(crate) struct Cell<F: Future> {
     pub(crate) header: Header,
-    pub(crate) stage: UnsafeCell<Stage<F>>,
+    pub(crate) stage: UnsafeCell<StageSlot<F>>,
 }
 
 impl<F: Future> Cell<F> {
@@ -44,19 +61,83 @@ impl<F: Future> Cell<F> {
     /// Allocates the cell and returns a pointer to its header.
     pub(crate) fn allocate(future: F, sched: ScheduleRef, meta: Meta) -> NonNull<Header> {
         let cell = Box::new(Cell {
+            // The header's tag starts as `STAGE_RUNNING`.
             header: Header::new(&Self::VTABLE, sched, meta),
-            stage: UnsafeCell::new(Stage::Running(future)),
+            stage: UnsafeCell::new(StageSlot {
+                future: ManuallyDrop::new(future),
+            }),
         });
         NonNull::from(Box::leak(cell)).cast()
     }
 }
 
+impl<F: Future> Drop for Cell<F> {
+    fn drop(&mut self) {
+        let ptr = NonNull::from(&mut *self).cast::<Header>();
+        // SAFETY: `&mut self`: nobody else can reach the cell, so we have
+        // exclusive access to the stage, which is dropped exactly once here.
+        unsafe { drop_live_stage::<F>(ptr) };
+    }
+}
+
 /// # Safety
 /// `ptr` points at a live `Cell<F>`.
-unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>> {
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a UnsafeCell<StageSlot<F>> {
     // SAFETY: `Cell` is `repr(C)` with the header first, so the header pointer
     // is the cell pointer; the caller guarantees the cell is a live `Cell<F>`.
     unsafe { &ptr.cast::<Cell<F>>().as_ref().stage }
+}
+
+/// The live stage's tag.
+///
+/// # Safety
+/// The caller has exclusive access to the stage (as for [`set_stage`]).
+unsafe fn stage_tag(ptr: NonNull<Header>) -> u8 {
+    // SAFETY: the tag is guarded like the stage, which the caller owns.
+    unsafe { ptr.as_ref().stage_tag.with(|t| *t) }
+}
+
+/// # Safety
+/// As for [`stage_tag`].
+unsafe fn set_stage_tag(ptr: NonNull<Header>, tag: u8) {
+    // SAFETY: as in `stage_tag`.
+    unsafe { ptr.as_ref().stage_tag.with_mut(|t| *t = tag) }
+}
+
+/// Drops the live stage in place, leaving the tag as it is.
+///
+/// # Safety
+/// `ptr` points at a live `Cell<F>`; the caller has exclusive access to the
+/// stage and does not use or drop the dropped value again.
+unsafe fn drop_live_stage<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the tag says which union field is live; the caller's
+    // exclusive access covers both.
+    unsafe {
+        match stage_tag(ptr) {
+            STAGE_RUNNING => stage::<F>(ptr).with_mut(|s| ManuallyDrop::drop(&mut (*s).future)),
+            STAGE_FINISHED => stage::<F>(ptr).with_mut(|s| ManuallyDrop::drop(&mut (*s).output)),
+            _ => {}
+        }
+    }
+}
+
+/// Writes `new` over a stage that was already dropped (or moved out).
+///
+/// # Safety
+/// As for [`drop_live_stage`]; the old stage is no longer live.
+unsafe fn write_stage<F: Future>(ptr: NonNull<Header>, new: Stage<F>) {
+    // SAFETY: exclusive access per the caller; writing a union field never
+    // drops the old contents.
+    unsafe {
+        let tag = match new {
+            Stage::Finished(output) => {
+                stage::<F>(ptr).with_mut(|s| (*s).output = ManuallyDrop::new(output));
+                STAGE_FINISHED
+            }
+            Stage::Consumed => STAGE_CONSUMED,
+        };
+        set_stage_tag(ptr, tag);
+    }
 }
 
 /// # Safety
@@ -99,10 +180,8 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
             // SAFETY: holding RUNNING gives exclusive access to the stage. The
             // future is never moved: it stays in the heap cell until dropped.
             unsafe {
-                stage::<F>(ptr).with_mut(|stage| match &mut *stage {
-                    Stage::Running(future) => Pin::new_unchecked(future).poll(&mut cx),
-                    _ => unreachable!("a task was polled after it finished"),
-                })
+                assert!(stage_tag(ptr) == STAGE_RUNNING, "a task was polled after it finished");
+                stage::<F>(ptr).with_mut(|s| Pin::new_unchecked(&mut *(*s).future).poll(&mut cx))
             }
         }));
         trace::poll_finished(header, trace);
@@ -208,12 +287,10 @@ unsafe fn set_stage<F: Future>(
     // valid and is dropped exactly once, where it is. If its drop panics,
     // drop glue still drops its remaining fields while unwinding, so it
     // counts as dropped either way.
-    let res = catch_unwind(AssertUnwindSafe(|| unsafe {
-        stage::<F>(ptr).with_mut(|s| std::ptr::drop_in_place(s))
-    }));
+    let res = catch_unwind(AssertUnwindSafe(|| unsafe { drop_live_stage::<F>(ptr) }));
     // SAFETY: as above; the slot holds a dropped value, so it is overwritten
     // without dropping it again.
-    unsafe { stage::<F>(ptr).with_mut(|s| std::ptr::write(s, new)) };
+    unsafe { write_stage::<F>(ptr, new) };
     res
 }
 
@@ -289,11 +366,14 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
 /// The task is complete, the caller is the `JoinHandle` (sole reader of the
 /// output) and `dst` points at a `Poll<Result<F::Output, JoinError>>`.
 unsafe fn read_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
-    // SAFETY: per the contract above, the stage is final and ours to take.
-    let stage =
-        unsafe { stage::<F>(ptr).with_mut(|s| std::mem::replace(&mut *s, Stage::Consumed)) };
-    let Stage::Finished(output) = stage else {
-        panic!("{}", crate::error::JOIN_HANDLE_POLLED_AFTER_COMPLETION);
+    // SAFETY: per the contract above, the stage is final and ours to take:
+    // the output is moved out and the tag marks it gone.
+    let output = unsafe {
+        if stage_tag(ptr) != STAGE_FINISHED {
+            panic!("{}", crate::error::JOIN_HANDLE_POLLED_AFTER_COMPLETION);
+        }
+        set_stage_tag(ptr, STAGE_CONSUMED);
+        stage::<F>(ptr).with_mut(|s| ManuallyDrop::take(&mut (*s).output))
     };
     // SAFETY: the caller passes a valid, initialised destination of this type.
     unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(output) };
@@ -307,15 +387,15 @@ unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
     struct MarkConsumed<F: Future>(NonNull<Header>, std::marker::PhantomData<F>);
     impl<F: Future> Drop for MarkConsumed<F> {
         fn drop(&mut self) {
-            // SAFETY: the stage was just dropped in place; overwrite it
+            // SAFETY: the stage was just dropped in place; mark it gone
             // without dropping it again.
-            unsafe { stage::<F>(self.0).with_mut(|s| std::ptr::write(s, Stage::Consumed)) };
+            unsafe { set_stage_tag(self.0, STAGE_CONSUMED) };
         }
     }
     let _mark = MarkConsumed::<F>(ptr, std::marker::PhantomData);
     // SAFETY: exclusive access per the caller's contract; dropped in place
     // (see `set_stage`).
-    unsafe { stage::<F>(ptr).with_mut(|s| std::ptr::drop_in_place(s)) };
+    unsafe { drop_live_stage::<F>(ptr) };
 }
 
 // ---- wakers ---------------------------------------------------------------
