@@ -199,6 +199,15 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
+        let header = self.header();
+        // SAFETY: only the handle ever writes the slot (the task side only
+        // reads it), so this shared read by the handle races no write.
+        let no_waker = header.join_waker.with(|w| unsafe { (*w).is_none() });
+        if no_waker && header.state.drop_join_handle_fast() {
+            // Not complete, so there is no output to drop; the slot is
+            // empty; our reference is released and was not the last.
+            return;
+        }
         /// Releases the handle's reference even if dropping the output panics.
         struct Release(NonNull<Header>);
         impl Drop for Release {
@@ -208,7 +217,6 @@ impl<T> Drop for JoinHandle<T> {
             }
         }
         let _release = Release(self.raw);
-        let header = self.header();
         let prev = header.state.unset_join_interest();
         if prev.is_complete() {
             // SAFETY: the task is complete and join interest was ours: the

@@ -236,6 +236,27 @@ impl State {
         })
     }
 
+    /// Drops a `JoinHandle` in one step where it is simplest and most
+    /// common (a detached task): the task is not complete, no join waker is
+    /// published, and the handle's reference is not the last. Clears
+    /// `JOIN_INTEREST` and releases that reference together, or returns
+    /// false and changes nothing (the caller takes the general path:
+    /// `unset_join_interest`, then a `ref_dec`).
+    pub(crate) fn drop_join_handle_fast(&self) -> bool {
+        let s = self.load();
+        if s.is_complete()
+            || s.is_join_waker_set()
+            || !s.is_join_interested()
+            || s.ref_count() < 2
+        {
+            return false;
+        }
+        let next = (s.0 & !JOIN_INTEREST) - REF_ONE;
+        self.0
+            .compare_exchange(s.0, next, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
     /// Publishes the join waker. Fails (returns the state) if the task completed.
     pub(crate) fn set_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update(|mut s| {
