@@ -58,7 +58,7 @@ pub unsafe trait Schedule: Send + Sync + 'static {
 /// [`Backend::scheduler`]).
 ///
 /// ```
-/// use brisk::runtime::ScheduleRef;
+/// use brisk_core::runtime::ScheduleRef;
 ///
 /// let rt = brisk::Runtime::builder().current_thread().build().unwrap();
 /// let sched: &ScheduleRef = rt.handle().backend().scheduler();

@@ -94,9 +94,9 @@ impl ParentName {
         let inline = parent < (1u64 << (usize::BITS - 1));
         match name {
             None if parent == 0 => ParentName(std::ptr::null_mut()),
-            None if inline => {
-                ParentName(std::ptr::without_provenance_mut(((parent << 1) | 1) as usize))
-            }
+            None if inline => ParentName(std::ptr::without_provenance_mut(
+                ((parent << 1) | 1) as usize,
+            )),
             _ => ParentName(Box::into_raw(Box::new(Cold {
                 name: name.map(Box::from),
                 parent,
@@ -342,7 +342,11 @@ mod tests {
         assert_eq!((none.parent(), none.name()), (0, None));
 
         let parent = ParentName::new(Some(Id((1 << 56) - 1)), None);
-        assert_eq!(parent.0.addr() & 1, 1, "unnamed tasks keep the parent inline");
+        assert_eq!(
+            parent.0.addr() & 1,
+            1,
+            "unnamed tasks keep the parent inline"
+        );
         assert_eq!((parent.parent(), parent.name()), ((1 << 56) - 1, None));
 
         let named = ParentName::new(None, Some("checkout"));

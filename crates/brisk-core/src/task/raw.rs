@@ -180,7 +180,10 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
             // SAFETY: holding RUNNING gives exclusive access to the stage. The
             // future is never moved: it stays in the heap cell until dropped.
             unsafe {
-                assert!(stage_tag(ptr) == STAGE_RUNNING, "a task was polled after it finished");
+                assert!(
+                    stage_tag(ptr) == STAGE_RUNNING,
+                    "a task was polled after it finished"
+                );
                 stage::<F>(ptr).with_mut(|s| Pin::new_unchecked(&mut *(*s).future).poll(&mut cx))
             }
         }));

@@ -244,10 +244,7 @@ impl State {
     /// `unset_join_interest`, then a `ref_dec`).
     pub(crate) fn drop_join_handle_fast(&self) -> bool {
         let s = self.load();
-        if s.is_complete()
-            || s.is_join_waker_set()
-            || !s.is_join_interested()
-            || s.ref_count() < 2
+        if s.is_complete() || s.is_join_waker_set() || !s.is_join_interested() || s.ref_count() < 2
         {
             return false;
         }
