@@ -200,6 +200,30 @@ impl<T> Future for JoinHandle<T> {
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         let header = self.header();
+        if header.state.load().is_complete() {
+            // `COMPLETE` is never cleared, and the task side no longer
+            // looks at join interest: the output is ours to drop, and then
+            // join interest and our reference go in one step.
+            /// Releases the reference even if dropping the output panics.
+            struct ReleaseComplete(NonNull<Header>);
+            impl Drop for ReleaseComplete {
+                fn drop(&mut self) {
+                    // SAFETY: the `JoinHandle` owned this reference; the
+                    // header is alive until it is released here.
+                    unsafe {
+                        let header = self.0.as_ref();
+                        if header.state.unset_join_interest_and_release_complete() {
+                            (header.vtable.dealloc)(self.0);
+                        }
+                    }
+                }
+            }
+            let _release = ReleaseComplete(self.raw);
+            // SAFETY: the task is complete and join interest is ours: the
+            // output is ours to drop.
+            unsafe { (header.vtable.drop_stage)(self.raw) };
+            return;
+        }
         // SAFETY: only the handle ever writes the slot (the task side only
         // reads it), so this shared read by the handle races no write.
         let no_waker = header.join_waker.with(|w| unsafe { (*w).is_none() });

@@ -254,6 +254,19 @@ impl State {
             .is_ok()
     }
 
+    /// The `JoinHandle` of a complete task is dropped (after dropping the
+    /// output, if still there): clears `JOIN_INTEREST` and releases the
+    /// handle's reference in one step. Returns true if that reference was
+    /// the last.
+    pub(crate) fn unset_join_interest_and_release_complete(&self) -> bool {
+        // The bit is set (only the handle clears it), so subtracting it
+        // clears it without borrowing from the reference count.
+        let prev = Snapshot(self.0.fetch_sub(REF_ONE | JOIN_INTEREST, Ordering::AcqRel));
+        debug_assert!(prev.is_complete() && prev.is_join_interested());
+        debug_assert!(prev.ref_count() >= 1);
+        prev.ref_count() == 1
+    }
+
     /// Publishes the join waker. Fails (returns the state) if the task completed.
     pub(crate) fn set_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update(|mut s| {
