@@ -256,7 +256,7 @@ pub mod runtime {
 /// # });
 /// ```
 pub mod task {
-    pub use brisk_core::scope::{Scope, ScopeFuture, ScopedJoinHandle, TryScope};
+    pub use brisk_core::scope::{Scope, ScopeChildInfo, ScopeFuture, ScopedJoinHandle, TryScope};
     pub use brisk_core::task::{
         id, is_cancelled, non_cancellable, spawn, spawn_blocking, spawn_local, try_id,
         waker_task_id, yield_now, AbortHandle, Builder, CancelReason, Cancelled, Id, JoinError,

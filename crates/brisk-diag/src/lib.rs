@@ -244,7 +244,9 @@ pub mod trace;
 
 pub use brisk_core::diag::{DiagConfig, Hazard, TaskTiming, POLL_HISTOGRAM_BUCKETS};
 pub use brisk_core::traced::{traced, Frame, Traced, MAX_DEPTH as MAX_CHAIN_DEPTH};
-pub use dump::{dump, try_dump, ChainFrame, Dump, Holder, TaskDump, WaitDump, WakerDump};
+pub use dump::{
+    dump, try_dump, ChainFrame, Dump, Holder, ScopeChildDump, TaskDump, WaitDump, WakerDump,
+};
 
 use brisk_core::runtime::Handle;
 

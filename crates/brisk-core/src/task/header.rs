@@ -125,7 +125,7 @@ pub(crate) struct WaitCell {
 }
 
 impl WaitCell {
-    fn new() -> WaitCell {
+    pub(crate) fn new() -> WaitCell {
         WaitCell {
             resource: AtomicU64::new(0),
             location: AtomicPtr::new(std::ptr::null_mut()),
@@ -152,6 +152,19 @@ impl WaitCell {
     #[inline]
     pub(crate) fn clear(&self) {
         self.resource.store(0, Ordering::Relaxed);
+    }
+
+    /// Copies `other`'s wait-point (a scope child keeps what it waits on
+    /// out of its task's cell). Same tearing rules as `set`: a reader may
+    /// pair the new resource with the old location for an instant.
+    #[inline]
+    pub(crate) fn copy_from(&self, other: &WaitCell) {
+        let word = other.resource.load(Ordering::Relaxed);
+        if word != 0 {
+            self.location
+                .store(other.location.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        self.resource.store(word, Ordering::Relaxed);
     }
 
     pub(crate) fn get(&self) -> Option<WaitPoint> {

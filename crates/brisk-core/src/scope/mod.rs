@@ -59,14 +59,22 @@
 //!   unchanged.
 //! - The scope joins the cancellation tree where it is first polled (the
 //!   task awaiting it), not where `scope(..)` was called.
-//! - Children show up in diagnostics as work of the scope's task: they
-//!   record their wait-points in its header; tasks they spawn are children
-//!   of that task.
+//! - Children show up in diagnostics as children of the scope's task: a
+//!   dump (`brisk::diag::dump()`) lists each live child under the task that
+//!   runs its scope, with its name, spawn location, cancellation and what
+//!   it waits on ([`ScopeChildInfo`]); tasks they spawn are children of
+//!   that task too. A scope driven directly by `block_on`, outside any
+//!   task, is not listed.
+
+pub(crate) mod diag;
+
+pub use diag::ScopeChildInfo;
 
 use crate::future::FutureSet;
 use crate::spin::SpinLock;
 use crate::task::cancel::{self, CancelReason, Cancelled, Node};
 use crate::wait::{self, ResourceKind};
+use diag::{ChildRecord, ScopeRecord};
 use std::any::Any;
 use std::convert::Infallible;
 use std::fmt;
@@ -170,6 +178,8 @@ struct Shared<'env, E> {
     /// The scope future's waker, to pick up children spawned from elsewhere.
     waker: SpinLock<Option<Waker>>,
     location: &'static Location<'static>,
+    /// The live children, for diagnostics.
+    record: Arc<ScopeRecord>,
 }
 
 struct Nodes {
@@ -192,6 +202,7 @@ impl<'env, E> Shared<'env, E> {
             }),
             waker: SpinLock::new(None),
             location,
+            record: ScopeRecord::new(location),
         })
     }
 
@@ -413,19 +424,16 @@ where
     T: Send + 'env,
 {
     let node = Node::child(&shared.nodes().children, None);
-    let label = match name {
-        Some(n) => format!("`{n}` (spawned at {location})"),
-        None => format!("spawned at {location}"),
-    };
+    let record = ChildRecord::new(name, location, node.clone());
+    shared.record.add(&record);
     let slot = Arc::new(HandleSlot::default());
     let handle = ScopedJoinHandle {
         slot: slot.clone(),
-        node: Some(node.clone()),
+        node: Some(node),
     };
     let child = ChildBoundary {
         future: Some(future),
-        node,
-        label,
+        record,
     };
     shared.push(
         Box::pin(async move {
@@ -456,12 +464,12 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// Polls one child under its own node, catching panics.
+    /// Polls one child under its own node, catching panics; keeps the
+    /// child's record (node, name, wait-point) for diagnostics.
     struct ChildBoundary<F> {
         #[pin]
         future: Option<F>,
-        node: Arc<Node>,
-        label: String,
+        record: Arc<ChildRecord>,
     }
 }
 
@@ -481,7 +489,8 @@ impl<F: Future> Future for ChildBoundary<F> {
             .as_mut()
             .as_pin_mut()
             .expect("a scope child was polled after it finished");
-        let out = cancel::poll_boundary(this.node, cx, true, |cx| {
+        let task = this.record.start_poll();
+        let out = cancel::poll_boundary(&this.record.node, cx, true, |cx| {
             match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
                 Ok(Poll::Pending) => Poll::Pending,
                 Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
@@ -489,7 +498,10 @@ impl<F: Future> Future for ChildBoundary<F> {
             }
         });
         let out = match out {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                this.record.finish_pending_poll(task);
+                return Poll::Pending;
+            }
             Poll::Ready(out) => out,
         };
         // Drop the future before reporting, so its destructors run while
@@ -498,7 +510,7 @@ impl<F: Future> Future for ChildBoundary<F> {
         Poll::Ready(match (out, dropped) {
             (Ok(Ok(v)), Ok(())) => ChildOutcome::Output(v),
             (Ok(Err(payload)), _) | (_, Err(payload)) => {
-                ChildOutcome::Panicked(payload, std::mem::take(this.label))
+                ChildOutcome::Panicked(payload, this.record.label())
             }
             (Err(c), Ok(())) => ChildOutcome::Cancelled(c),
         })
@@ -670,6 +682,8 @@ pin_project_lite::pin_project! {
         first_error: Option<E>,
         first_panic: Option<(Box<dyn Any + Send>, String)>,
         body_panic: Option<Box<dyn Any + Send>>,
+        // Whether the scope was listed with its task's registry (diagnostics).
+        listed: bool,
         _drain: DrainOnDrop<'env, E>,
         _marker: PhantomData<fn() -> M>,
     }
@@ -691,6 +705,7 @@ where
             first_error: None,
             first_panic: None,
             body_panic: None,
+            listed: false,
             _marker: PhantomData,
         }
     }
@@ -707,6 +722,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let nodes = this.shared.nodes();
+        this.shared.record.poll_in_task(this.listed);
         {
             let old = {
                 let mut w = this.shared.waker.lock();
