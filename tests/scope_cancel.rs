@@ -2,7 +2,7 @@
 
 mod support;
 
-use brisk::task::{CancelReason, Cancelled, TaskGroup};
+use brisk::task::{CancelReason, Cancelled, JoinHandle, TaskGroup};
 use brisk::time::{sleep, Instant};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -11,50 +11,67 @@ use support::{runtimes, within};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// Cancelling a task reaches its grandchildren, which only the tree links
+/// to it: their pending `sleep(1h)` stops at once — unwinding the task, or
+/// returning `Err(Cancelled)` at a `with_deadline` boundary.
 #[test]
 fn cancel_reaches_grandchildren_and_sleep_returns_promptly() {
-    for (_, rt) in runtimes() {
+    type Grandchildren = (JoinHandle<()>, JoinHandle<Result<(), Cancelled>>);
+    for (name, rt) in runtimes() {
         within(support::LIMIT, move || {
-            rt.block_on(async {
-                let (tx, rx) = std::sync::mpsc::channel::<&'static str>();
-                let started = Arc::new(AtomicUsize::new(0));
-                let s2 = started.clone();
+            rt.block_on(async move {
+                let (tx, rx) = std::sync::mpsc::channel::<Grandchildren>();
+                let sleeping = Arc::new(AtomicUsize::new(0));
+                let s = sleeping.clone();
                 let parent = brisk::spawn(async move {
-                    let tx2 = tx.clone();
-                    let s3 = s2.clone();
                     let child = brisk::spawn(async move {
-                        let tx3 = tx2.clone();
-                        let s4 = s3.clone();
-                        let grandchild = brisk::spawn(async move {
-                            s4.fetch_add(1, Ordering::SeqCst);
+                        let s2 = s.clone();
+                        let plain = brisk::spawn(async move {
+                            s2.fetch_add(1, Ordering::SeqCst);
                             sleep(HOUR).await;
-                            tx3.send("grandchild woke normally").unwrap();
                         });
-                        s3.fetch_add(1, Ordering::SeqCst);
-                        let r = grandchild.await;
-                        assert!(r.unwrap_err().is_cancelled());
-                        tx2.send("child saw grandchild cancelled").unwrap();
+                        let bounded = brisk::spawn(async move {
+                            let far = Instant::now() + 24 * HOUR;
+                            brisk::time::with_deadline(far, async {
+                                s.fetch_add(1, Ordering::SeqCst);
+                                sleep(HOUR).await;
+                            })
+                            .await
+                        });
+                        // The handles leave the tree's code: only the tree
+                        // links the grandchildren to `parent` now.
+                        tx.send((plain, bounded)).unwrap();
+                        sleep(HOUR).await;
                     });
-                    s2.fetch_add(1, Ordering::SeqCst);
                     let _ = child.await;
-                    tx.send("parent woke normally").unwrap();
                 });
-                while started.load(Ordering::SeqCst) < 3 {
+                let (plain, bounded) = loop {
+                    match rx.try_recv() {
+                        Ok(handles) => break handles,
+                        Err(_) => brisk::task::yield_now().await,
+                    }
+                };
+                while sleeping.load(Ordering::SeqCst) < 2 {
                     brisk::task::yield_now().await;
                 }
-                let t0 = Instant::now();
                 parent.cancel();
-                let err = parent.await.unwrap_err();
-                assert!(err.is_cancelled(), "{err}");
-                assert!(t0.elapsed() < Duration::from_secs(5));
-                // Give the descendants a moment to unwind; none may wake normally.
-                sleep(Duration::from_millis(20)).await;
-                let msgs: Vec<_> = rx.try_iter().collect();
-                assert!(
-                    !msgs.contains(&"grandchild woke normally")
-                        && !msgs.contains(&"parent woke normally"),
-                    "{msgs:?}"
+                // Promptly: a generous bound, far below the hour they sleep.
+                let bound = Duration::from_secs(10);
+                let err = brisk::time::timeout(bound, plain)
+                    .await
+                    .expect("the grandchild's sleep(1h) was not cancelled")
+                    .unwrap_err();
+                assert!(err.is_cancelled(), "{name}: {err}");
+                let out = brisk::time::timeout(bound, bounded)
+                    .await
+                    .expect("the grandchild's sleep(1h) was not cancelled")
+                    .expect("the grandchild itself finished normally");
+                assert_eq!(
+                    out.unwrap_err().reason(),
+                    CancelReason::Requested,
+                    "{name}"
                 );
+                assert!(parent.await.unwrap_err().is_cancelled(), "{name}");
             })
         });
     }
