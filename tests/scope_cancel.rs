@@ -66,11 +66,7 @@ fn cancel_reaches_grandchildren_and_sleep_returns_promptly() {
                     .await
                     .expect("the grandchild's sleep(1h) was not cancelled")
                     .expect("the grandchild itself finished normally");
-                assert_eq!(
-                    out.unwrap_err().reason(),
-                    CancelReason::Requested,
-                    "{name}"
-                );
+                assert_eq!(out.unwrap_err().reason(), CancelReason::Requested, "{name}");
                 assert!(parent.await.unwrap_err().is_cancelled(), "{name}");
             })
         });

@@ -41,6 +41,16 @@
 //! with the same structured lifetime — they are cancelled when the group is
 //! cancelled or dropped, and `TaskGroup::shutdown` waits for them.
 //!
+//! | started with | runs | may borrow from the caller |
+//! |---|---|---|
+//! | the scope's body, [`Scope::spawn`], [`TryScope::spawn`] | concurrently, inside the task that awaits the scope: one at a time, interleaved at their `.await`s, never in parallel | yes |
+//! | [`TaskGroup::spawn`](crate::task::TaskGroup::spawn) (a group created in the body or a child) | in parallel, as tasks on any worker of the runtime; cancelled with the group, awaited by `join_next` / `shutdown` | no (`'static`) |
+//! | `brisk::spawn` from the body or a child | in parallel, as a task; a child of the scope's node in the cancellation tree, so cancelling the scope reaches it | no (`'static`) |
+//!
+//! So on a multi-thread runtime, CPU-heavy children belong in a group (or
+//! in `spawn_blocking`); scope children are for waiting on many things at
+//! once while borrowing.
+//!
 //! # Failure and cancellation
 //! - A child that **panics** cancels the body and its siblings (they see
 //!   [`CancelReason::SiblingFailed`](crate::task::CancelReason)); once all
@@ -88,8 +98,12 @@ use std::task::{Context, Poll, Waker};
 /// Runs `body` with a [`Scope`] whose children may borrow from the caller;
 /// returns the body's output once the body and every child finished.
 ///
-/// See the [module docs](self) for what runs where, and how panics and
-/// cancellation travel.
+/// The body and the children started with [`Scope::spawn`] run
+/// **concurrently inside the task that awaits the scope**, never in
+/// parallel: that is what lets them borrow soundly. For parallel children
+/// use a [`TaskGroup`](crate::task::TaskGroup) (`'static` tasks with the same
+/// structured lifetime). See the [module docs](self) for the full table of
+/// what runs where, and how panics and cancellation travel.
 ///
 /// # Panics
 /// Re-raises the first panic of a child, naming the child.
@@ -316,6 +330,22 @@ macro_rules! common_scope_api {
     () => {
         /// Cancels the children (not the body): their Brisk operations
         /// return `Cancelled`, and the scope still waits for them.
+        ///
+        /// # Examples
+        /// ```
+        /// use std::time::Duration;
+        ///
+        /// # brisk::run(async {
+        /// let stopped = brisk::scope(|s| async move {
+        ///     let poller = s.spawn(brisk::time::sleep(Duration::from_secs(3600)));
+        ///     s.cancel(); // the body goes on; the children stop
+        ///     assert!(s.is_cancelled());
+        ///     poller.await.is_err()
+        /// })
+        /// .await;
+        /// assert!(stopped);
+        /// # });
+        /// ```
         pub fn cancel(&self) {
             self.shared.nodes().children.cancel(CancelReason::Requested);
         }
@@ -348,7 +378,24 @@ impl<'env> Scope<'env> {
         self.spawn_inner(None, future)
     }
 
-    /// Like [`spawn`](Self::spawn), with a name that a panic report uses.
+    /// Like [`spawn`](Self::spawn), with a name that a panic report and
+    /// task dumps use.
+    ///
+    /// # Examples
+    /// ```
+    /// # brisk::run(async {
+    /// let caught = brisk::spawn(async {
+    ///     brisk::scope(|s| async move {
+    ///         s.spawn_named("checkout", async { panic!("card declined") });
+    ///     })
+    ///     .await
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let message = caught.panic_message().unwrap();
+    /// assert!(message.contains("`checkout`") && message.contains("card declined"));
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn_named<F>(&self, name: &str, future: F) -> ScopedJoinHandle<F::Output>
     where
@@ -377,6 +424,19 @@ impl<'env, E: Send + 'env> TryScope<'env, E> {
     ///
     /// # Panics
     /// If the scope already finished (a clone of the `TryScope` escaped it).
+    ///
+    /// # Examples
+    /// ```
+    /// # brisk::run(async {
+    /// let sizes: Result<usize, std::num::ParseIntError> = brisk::try_scope(|s| async move {
+    ///     let a = s.spawn(async { "12".parse::<usize>() });
+    ///     let b = s.spawn(async { "30".parse::<usize>() });
+    ///     Ok(a.await.unwrap() + b.await.unwrap())
+    /// })
+    /// .await;
+    /// assert_eq!(sizes, Ok(42));
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn<F, T>(&self, future: F) -> ScopedJoinHandle<T>
     where
@@ -386,7 +446,8 @@ impl<'env, E: Send + 'env> TryScope<'env, E> {
         self.spawn_inner(None, future)
     }
 
-    /// Like [`spawn`](Self::spawn), with a name that a panic report uses.
+    /// Like [`spawn`](Self::spawn), with a name that a panic report and
+    /// task dumps use.
     #[track_caller]
     pub fn spawn_named<F, T>(&self, name: &str, future: F) -> ScopedJoinHandle<T>
     where
@@ -567,7 +628,25 @@ pub struct ScopedJoinHandle<T> {
 }
 
 impl<T> ScopedJoinHandle<T> {
-    /// Cancels this child only.
+    /// Cancels this child only; its handle then yields `Err(Cancelled)`
+    /// (unless it finished first).
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::task::CancelReason;
+    /// use std::time::Duration;
+    ///
+    /// # brisk::run(async {
+    /// brisk::scope(|s| async move {
+    ///     let slow = s.spawn(brisk::time::sleep(Duration::from_secs(3600)));
+    ///     let quick = s.spawn(async { 7 });
+    ///     slow.cancel();
+    ///     assert_eq!(slow.await.unwrap_err().reason(), CancelReason::Requested);
+    ///     assert_eq!(quick.await, Ok(7)); // the sibling is untouched
+    /// })
+    /// .await;
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         if let Some(node) = &self.node {
             node.cancel(CancelReason::Requested);
