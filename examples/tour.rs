@@ -211,8 +211,8 @@ fn main() {
             .map(|i| brisk::spawn(place_order(addr, i)))
             .collect();
         sleep(Duration::from_millis(20)).await; // requests are in flight
-        // Scope children are not tasks, but a dump lists them under the
-        // task that runs their scope: the requests in flight.
+                                                // Scope children are not tasks, but a dump lists them under the
+                                                // task that runs their scope: the requests in flight.
         let dump = brisk::diag::dump();
         if let Some(desk) = dump
             .tasks

@@ -594,8 +594,16 @@ fn spawn_accepts_futures_above_the_box_threshold() {
                     brisk::task::yield_now().await;
                     buf.iter().map(|&b| b as usize).sum::<usize>()
                 };
-                assert!(std::mem::size_of_val(&big) > brisk::future::BOX_FUTURE_THRESHOLD);
-                brisk::spawn(big).await.unwrap()
+                let size = std::mem::size_of_val(&big);
+                assert!(size > brisk::future::BOX_FUTURE_THRESHOLD);
+                let handle = brisk::spawn(big);
+                assert!(handle.task().is_future_boxed(), "spawn stored it inline");
+                assert_eq!(handle.task().future_size(), size);
+                // A future under the threshold stays in the task's cell.
+                let small = brisk::spawn(async { 1u8 });
+                assert!(!small.task().is_future_boxed());
+                assert_eq!(small.await.unwrap(), 1);
+                handle.await.unwrap()
             });
             assert_eq!(out, 7 * 4 * brisk::future::BOX_FUTURE_THRESHOLD);
         }

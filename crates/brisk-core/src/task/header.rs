@@ -26,6 +26,11 @@ pub(crate) struct Vtable {
     /// Drops the future and completes the task as cancelled. Caller holds `RUNNING`
     /// and one reference, which this consumes.
     pub(crate) cancel_in_place: unsafe fn(NonNull<Header>),
+    /// `size_of` of the future given to spawn (before any boxing).
+    pub(crate) future_size: usize,
+    /// Whether spawn moved that future into a box of its own (it was larger
+    /// than `BOX_FUTURE_THRESHOLD`).
+    pub(crate) future_boxed: bool,
 }
 
 /// Per-task counters read by diagnostics. Writers use relaxed load+store (not
