@@ -154,19 +154,25 @@ fn scope_children_are_listed_under_their_task_with_their_waits() {
                             let _g = g2.lock().await;
                         });
                         s.spawn(sleep(Duration::from_secs(3600)));
+                        // Group members are tasks: children of this task.
+                        let mut group = brisk::task::TaskGroup::new();
+                        group.spawn_named("worker", sleep(Duration::from_secs(3600)));
                         sleep(Duration::from_secs(3600)).await;
+                        group.abort_all();
                     })
                     .await
                 });
                 let dump = loop {
                     sleep(Duration::from_millis(2)).await;
                     let d = brisk::diag::dump();
-                    let ready = d.tasks.iter().any(|t| {
-                        t.name.as_deref() == Some("server")
-                            && t.state == "idle"
-                            && t.scope_children.len() == 2
-                            && t.scope_children.iter().all(|c| c.waiting_on.is_some())
-                    });
+                    let worker = d.tasks.iter().any(|t| t.name.as_deref() == Some("worker"));
+                    let ready = worker
+                        && d.tasks.iter().any(|t| {
+                            t.name.as_deref() == Some("server")
+                                && t.state == "idle"
+                                && t.scope_children.len() == 2
+                                && t.scope_children.iter().all(|c| c.waiting_on.is_some())
+                        });
                     if ready {
                         break d;
                     }
@@ -179,6 +185,8 @@ fn scope_children_are_listed_under_their_task_with_their_waits() {
                         .id
                 };
                 let task = dump.task(id_of(&dump, "server")).unwrap();
+                let worker = dump.task(id_of(&dump, "worker")).unwrap();
+                assert_eq!(worker.parent, Some(task.id), "{name}");
                 assert_eq!(task.waiting_on.as_ref().unwrap().kind, "Scope", "{name}");
                 let handler = &task.scope_children[0];
                 assert_eq!(handler.name.as_deref(), Some("handler"), "{name}");

@@ -84,7 +84,9 @@ impl ChildRecord {
     /// task being polled, if any, for [`finish_poll`](Self::finish_poll).
     #[inline]
     pub(crate) fn start_poll(&self) -> Option<NonNull<Header>> {
-        self.polls.fetch_add(1, Ordering::Relaxed);
+        // Only the task polling the scope writes it: a plain load and store.
+        let polls = self.polls.load(Ordering::Relaxed);
+        self.polls.store(polls.wrapping_add(1), Ordering::Relaxed);
         let task = crate::context::current_task_ptr()?;
         // SAFETY: the current task pointer is set only while that task is
         // being polled on this thread, so the header is alive.

@@ -919,8 +919,22 @@ pub fn id() -> Id {
 /// unless the task was aborted.
 ///
 /// ```
+/// use std::time::Duration;
+///
 /// # brisk::run(async {
 /// assert!(!brisk::task::is_cancelled());
+/// let crunch = brisk::spawn(async {
+///     // Shielded: the task is cancelled while this runs, yet it finishes.
+///     brisk::task::non_cancellable(brisk::time::sleep(Duration::from_millis(5))).await;
+///     let mut rounds = 0u64;
+///     // A synchronous loop has no cancellation point: it checks.
+///     while !brisk::task::is_cancelled() && rounds < u64::MAX {
+///         rounds += 1;
+///     }
+///     rounds
+/// });
+/// crunch.cancel();
+/// assert_eq!(crunch.await.unwrap(), 0);
 /// # });
 /// ```
 pub fn is_cancelled() -> bool {
