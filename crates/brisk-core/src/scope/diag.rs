@@ -145,10 +145,11 @@ impl ScopeRecord {
         // SAFETY: the current task pointer is set only while that task is
         // being polled on this thread, so the header is alive.
         let header = unsafe { task.as_ref() };
-        self.owner.store(header.meta.id().0, Ordering::Relaxed);
+        let id = header.meta.id();
+        self.owner.store(id.0, Ordering::Relaxed);
         if !*listed {
             *listed = true;
-            header.sched.registry().list_scope(Arc::downgrade(self));
+            header.sched.registry().list_scope(id, Arc::downgrade(self));
         }
     }
 
@@ -178,29 +179,32 @@ impl ScopeRecord {
     }
 }
 
-/// The registry's list of scopes.
+/// The registry's list of scopes, sharded by the id of the task that lists
+/// them (as the registry shards its tasks), so scopes started on different
+/// workers do not contend on one lock.
 pub(crate) struct ScopeDirectory {
-    scopes: SpinLock<Vec<Weak<ScopeRecord>>>,
+    shards: Box<[SpinLock<Vec<Weak<ScopeRecord>>>]>,
 }
 
 impl ScopeDirectory {
-    pub(crate) fn new() -> ScopeDirectory {
+    /// A directory with `shards` shards (a power of two).
+    pub(crate) fn new(shards: usize) -> ScopeDirectory {
+        debug_assert!(shards.is_power_of_two());
         ScopeDirectory {
-            scopes: SpinLock::new(Vec::new()),
+            shards: (0..shards).map(|_| SpinLock::new(Vec::new())).collect(),
         }
     }
 
-    pub(crate) fn list(&self, scope: Weak<ScopeRecord>) {
-        push_pruned(&mut self.scopes.lock(), scope);
+    pub(crate) fn list(&self, task: Id, scope: Weak<ScopeRecord>) {
+        let shard = &self.shards[(task.0 as usize) & (self.shards.len() - 1)];
+        push_pruned(&mut shard.lock(), scope);
     }
 
     pub(crate) fn children(&self) -> Vec<ScopeChildInfo> {
-        let scopes: Vec<Arc<ScopeRecord>> = self
-            .scopes
-            .lock()
-            .iter()
-            .filter_map(Weak::upgrade)
-            .collect();
+        let mut scopes: Vec<Arc<ScopeRecord>> = Vec::new();
+        for shard in self.shards.iter() {
+            scopes.extend(shard.lock().iter().filter_map(Weak::upgrade));
+        }
         let mut out = Vec::new();
         for s in scopes {
             s.snapshot(&mut out);

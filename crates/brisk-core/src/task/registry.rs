@@ -92,7 +92,7 @@ impl Registry {
             closed: AtomicBool::new(false),
             trace: TraceSink::new(),
             diagnostics: Diagnostics::new(config),
-            scopes: ScopeDirectory::new(),
+            scopes: ScopeDirectory::new(n),
         }
     }
 
@@ -217,14 +217,14 @@ impl Registry {
     }
 
     /// Lists a scope polled by one of this runtime's tasks (once per scope).
-    pub(crate) fn list_scope(&self, scope: Weak<ScopeRecord>) {
-        self.scopes.list(scope);
+    pub(crate) fn list_scope(&self, task: Id, scope: Weak<ScopeRecord>) {
+        self.scopes.list(task, scope);
     }
 
     /// A snapshot of every live child of the scopes this runtime's tasks
-    /// run, in the order the scopes were first polled and the children
-    /// spawned. Scope children are not tasks, so [`tasks`](Self::tasks)
-    /// does not list them; each one names the task that runs its scope.
+    /// run, grouped by scope, each scope's children in spawn order. Scope
+    /// children are not tasks, so [`tasks`](Self::tasks) does not list
+    /// them; each one names the task that runs its scope.
     pub fn scope_children(&self) -> Vec<ScopeChildInfo> {
         self.scopes.children()
     }
