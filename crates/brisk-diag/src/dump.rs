@@ -347,8 +347,8 @@ fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
     Ok(())
 }
 
-/// `scope child `name` cancelled, 3 polls, spawned at ... in the scope at
-/// ...; waits on ...`
+/// One scope child: its name, whether it was cancelled, its polls, where it
+/// and its scope started, and what it waits on.
 fn write_scope_child(f: &mut fmt::Formatter<'_>, c: &ScopeChildDump) -> fmt::Result {
     f.write_str("scope child")?;
     if let Some(n) = &c.name {
@@ -369,31 +369,29 @@ fn write_scope_child(f: &mut fmt::Formatter<'_>, c: &ScopeChildDump) -> fmt::Res
 }
 
 fn write_wait(f: &mut fmt::Formatter<'_>, w: &WaitDump) -> fmt::Result {
-    {
-        if w.kind == "Yield" {
-            write!(f, "; yielded at {}", w.location)?;
-        } else {
-            write!(f, "; waits on {} #{} at {}", w.kind, w.resource, w.location)?;
-        }
-        if !w.holders.is_empty() || w.more_holders > 0 {
-            f.write_str(", held by ")?;
-            for (i, h) in w.holders.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                match h {
-                    Holder::Task(id) => write!(f, "task #{id}")?,
-                    Holder::Thread => f.write_str("a thread outside any task")?,
-                }
+    if w.kind == "Yield" {
+        write!(f, "; yielded at {}", w.location)?;
+    } else {
+        write!(f, "; waits on {} #{} at {}", w.kind, w.resource, w.location)?;
+    }
+    if !w.holders.is_empty() || w.more_holders > 0 {
+        f.write_str(", held by ")?;
+        for (i, h) in w.holders.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
             }
-            if w.more_holders > 0 {
-                write!(f, " and {} more", w.more_holders)?;
+            match h {
+                Holder::Task(id) => write!(f, "task #{id}")?,
+                Holder::Thread => f.write_str("a thread outside any task")?,
             }
         }
-        for (i, frame) in w.chain.iter().enumerate() {
-            f.write_str(if i == 0 { "; in " } else { " → " })?;
-            write!(f, "{} ({})", frame.name, frame.location)?;
+        if w.more_holders > 0 {
+            write!(f, " and {} more", w.more_holders)?;
         }
+    }
+    for (i, frame) in w.chain.iter().enumerate() {
+        f.write_str(if i == 0 { "; in " } else { " → " })?;
+        write!(f, "{} ({})", frame.name, frame.location)?;
     }
     Ok(())
 }
