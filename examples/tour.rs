@@ -211,6 +211,22 @@ fn main() {
             .map(|i| brisk::spawn(place_order(addr, i)))
             .collect();
         sleep(Duration::from_millis(20)).await; // requests are in flight
+                                                // Scope children are not tasks, but a dump lists them under the
+                                                // task that runs their scope: the requests in flight.
+        let dump = brisk::diag::dump();
+        if let Some(desk) = dump
+            .tasks
+            .iter()
+            .find(|t| t.name.as_deref() == Some("order-desk"))
+        {
+            for request in &desk.scope_children {
+                let waits = request.waiting_on.as_ref().map_or("-", |w| w.kind);
+                println!(
+                    "  order-desk request in flight: spawned at {}, waits on {waits}",
+                    request.location
+                );
+            }
+        }
         let t0 = Instant::now();
         server.cancel();
         let served = timeout(Duration::from_secs(2), server)

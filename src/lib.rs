@@ -54,7 +54,8 @@
 //!   one thread, virtual time, crashes, pauses, `buggify!` fault points;
 //! - [`wait`]: what each task waits on, and who holds a contended resource;
 //!   [`diag`]: task dumps that name what each task waits on and who holds
-//!   it, the await chain through `#[brisk::traced]` functions, deadlock
+//!   it (scope children listed under the task that runs their scope), the
+//!   await chain through `#[brisk::traced]` functions, deadlock
 //!   cycles, a dump on `SIGQUIT`, a live console (`brisk-console`), a
 //!   timeline of spawns, polls and wakes for Perfetto ([`diag::trace`]),
 //!   and tasks in the unmodified `tokio-console` (feature `tokio-console`);
@@ -256,7 +257,7 @@ pub mod runtime {
 /// # });
 /// ```
 pub mod task {
-    pub use brisk_core::scope::{Scope, ScopeFuture, ScopedJoinHandle, TryScope};
+    pub use brisk_core::scope::{Scope, ScopeChildInfo, ScopeFuture, ScopedJoinHandle, TryScope};
     pub use brisk_core::task::{
         id, is_cancelled, non_cancellable, spawn, spawn_blocking, spawn_local, try_id,
         waker_task_id, yield_now, AbortHandle, Builder, CancelReason, Cancelled, Id, JoinError,

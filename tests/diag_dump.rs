@@ -126,6 +126,165 @@ fn healthy_waits_report_no_cycle_and_children_print_under_parents() {
     });
 }
 
+/// Scope children are not tasks, yet a dump lists each one under the task
+/// that runs its scope, with what it waits on, and a deadlock through a
+/// scope child is a cycle of its task.
+#[test]
+fn scope_children_are_listed_under_their_task_with_their_waits() {
+    for (name, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async move {
+                let gate = Arc::new(Mutex::new(()));
+                let inner = Arc::new(Mutex::new(()));
+                let (go, go_rx) = brisk::sync::oneshot::channel::<()>();
+                // "holder" takes `gate`, then (on `go`) waits on `inner`.
+                let (g1, i1) = (gate.clone(), inner.clone());
+                let holder = Builder::new().name("holder").spawn(async move {
+                    let _g = g1.lock().await;
+                    let _ = go_rx.await;
+                    let _i = i1.lock().await;
+                });
+                // "server": its scope's body holds `inner` while the child
+                // "handler" waits on `gate`.
+                let (g2, i2) = (gate.clone(), inner.clone());
+                let server = Builder::new().name("server").spawn(async move {
+                    brisk::scope(|s| async move {
+                        let _inner = i2.lock().await;
+                        s.spawn_named("handler", async move {
+                            let _g = g2.lock().await;
+                        });
+                        s.spawn(sleep(Duration::from_secs(3600)));
+                        // Group members are tasks: children of this task.
+                        let mut group = brisk::task::TaskGroup::new();
+                        group.spawn_named("worker", sleep(Duration::from_secs(3600)));
+                        sleep(Duration::from_secs(3600)).await;
+                        group.abort_all();
+                    })
+                    .await
+                });
+                let dump = loop {
+                    sleep(Duration::from_millis(2)).await;
+                    let d = brisk::diag::dump();
+                    let worker = d.tasks.iter().any(|t| t.name.as_deref() == Some("worker"));
+                    let ready = worker
+                        && d.tasks.iter().any(|t| {
+                            t.name.as_deref() == Some("server")
+                                && t.state == "idle"
+                                && t.scope_children.len() == 2
+                                && t.scope_children.iter().all(|c| c.waiting_on.is_some())
+                        });
+                    if ready {
+                        break d;
+                    }
+                };
+                let id_of = |d: &brisk::diag::Dump, n: &str| {
+                    d.tasks
+                        .iter()
+                        .find(|t| t.name.as_deref() == Some(n))
+                        .unwrap()
+                        .id
+                };
+                let task = dump.task(id_of(&dump, "server")).unwrap();
+                let worker = dump.task(id_of(&dump, "worker")).unwrap();
+                assert_eq!(worker.parent, Some(task.id), "{name}");
+                assert_eq!(task.waiting_on.as_ref().unwrap().kind, "Scope", "{name}");
+                let handler = &task.scope_children[0];
+                assert_eq!(handler.name.as_deref(), Some("handler"), "{name}");
+                assert!(handler.location.contains("diag_dump.rs"), "{handler:?}");
+                assert!(handler.scope_location.contains("diag_dump.rs"));
+                assert!(!handler.cancelled);
+                assert!(handler.polls >= 1);
+                let w = handler.waiting_on.as_ref().unwrap();
+                assert_eq!(w.kind, "Mutex", "{name}");
+                assert_eq!(w.holders, vec![Holder::Task(id_of(&dump, "holder"))]);
+                let sleeper = &task.scope_children[1];
+                assert_eq!(sleeper.name, None);
+                assert_eq!(sleeper.waiting_on.as_ref().unwrap().kind, "Timer");
+                assert!(dump.wait_for_cycles().is_empty(), "{dump}");
+
+                // Printed one level under the task, with the wait.
+                let text = dump.to_string();
+                let t = text.find("(server)").expect("server listed");
+                let c = text.find("scope child `handler`").expect("child listed");
+                assert!(t < c, "{text}");
+                let indent = |at: usize| {
+                    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                    text[line_start..].chars().take_while(|c| *c == ' ').count()
+                };
+                assert_eq!(indent(c), indent(t) + 2, "{text}");
+                let line = text[c..].lines().next().unwrap();
+                assert!(line.contains("waits on Mutex #"), "{line}");
+                let json = serde_json::to_string(&dump).unwrap();
+                assert!(json.contains("\"scope_children\""), "{json}");
+
+                // "holder" now waits on `inner`, held by the server's scope:
+                // server -> holder (through "handler") -> server.
+                go.send(()).unwrap();
+                let (cycle, d) = loop {
+                    sleep(Duration::from_millis(2)).await;
+                    let d = brisk::diag::dump();
+                    if let Some(c) = d.wait_for_cycles().into_iter().next() {
+                        break (c, d);
+                    }
+                };
+                let mut expected = vec![id_of(&d, "server"), id_of(&d, "holder")];
+                expected.sort();
+                assert_eq!(cycle, expected, "{name}: {d}");
+
+                server.abort();
+                holder.abort();
+                let _ = server.await;
+                let _ = holder.await;
+                let d = brisk::diag::dump();
+                assert!(d.tasks.iter().all(|t| t.scope_children.is_empty()), "{d}");
+            })
+        });
+    }
+}
+
+/// A finished scope child leaves the dump; its siblings stay.
+#[test]
+fn a_finished_scope_child_leaves_the_dump() {
+    within(support::LIMIT, || {
+        brisk::Runtime::builder()
+            .current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let (tx, rx) = brisk::sync::oneshot::channel::<()>();
+                let task = Builder::new().name("scoped").spawn(async move {
+                    brisk::scope(|s| async move {
+                        s.spawn_named("quick", async move {
+                            let _ = rx.await;
+                        });
+                        s.spawn_named("slow", sleep(Duration::from_millis(50)));
+                    })
+                    .await
+                });
+                let names = || {
+                    let d = brisk::diag::dump();
+                    d.tasks
+                        .iter()
+                        .find(|t| t.name.as_deref() == Some("scoped"))
+                        .map(|t| {
+                            t.scope_children
+                                .iter()
+                                .map(|c| c.name.clone().unwrap())
+                                .collect::<Vec<_>>()
+                        })
+                };
+                while names() != Some(vec!["quick".to_string(), "slow".to_string()]) {
+                    brisk::task::yield_now().await;
+                }
+                tx.send(()).unwrap();
+                while names() != Some(vec!["slow".to_string()]) {
+                    brisk::task::yield_now().await;
+                }
+                task.await.unwrap();
+            });
+    });
+}
+
 #[cfg(unix)]
 #[test]
 fn a_signal_prints_a_dump_from_its_own_thread_even_when_workers_are_stuck() {

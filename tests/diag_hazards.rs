@@ -355,6 +355,57 @@ fn a_deadlock_fails_block_on_with_the_dump_and_the_cycle() {
     });
 }
 
+/// The same cycle, with the second lock taken by a scope child of "left":
+/// the report lists the child under its task and still finds the cycle.
+#[test]
+fn a_deadlock_through_a_scope_child_names_the_child_and_the_cycle() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder()
+            .current_thread()
+            .deadlock_grace(Some(Duration::from_millis(50)))
+            .panic_on_deadlock(true)
+            .build()
+            .unwrap();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async {
+                let a = Arc::new(Mutex::new(()));
+                let b = Arc::new(Mutex::new(()));
+                let (a1, b1, a2, b2) = (a.clone(), b.clone(), a.clone(), b.clone());
+                let (left_tx, left_rx) = brisk::sync::oneshot::channel::<()>();
+                let (right_tx, right_rx) = brisk::sync::oneshot::channel::<()>();
+                let left = Builder::new().name("left").spawn(async move {
+                    let _ga = a1.lock().await;
+                    let _ = left_tx.send(());
+                    let _ = right_rx.await;
+                    brisk::scope(|s| async move {
+                        s.spawn_named("take-b", async move {
+                            let _gb = b1.lock().await;
+                        });
+                    })
+                    .await;
+                });
+                let right = Builder::new().name("right").spawn(async move {
+                    let _gb = b2.lock().await;
+                    let _ = right_tx.send(());
+                    let _ = left_rx.await;
+                    let _ga = a2.lock().await;
+                });
+                left.await.unwrap();
+                right.await.unwrap();
+            });
+        }))
+        .unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert!(msg.contains("deadlock"), "{msg}");
+        assert!(msg.contains("scope child `take-b`"), "{msg}");
+        assert!(
+            msg.contains("held by task #") && !msg.contains("##"),
+            "{msg}"
+        );
+        assert!(msg.contains("wait-for cycle"), "{msg}");
+    });
+}
+
 #[test]
 fn a_multi_thread_deadlock_fails_block_on_too() {
     within(LIMIT, || {

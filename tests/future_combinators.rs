@@ -150,42 +150,79 @@ fn join_all_keeps_input_order() {
     });
 }
 
+/// `n` futures that each park once (keeping their waker) and finish on
+/// their next poll; the counter counts their polls.
+fn parked_futures(
+    n: usize,
+) -> (
+    Arc<AtomicUsize>,
+    Arc<Mutex<Vec<Waker>>>,
+    impl Iterator<Item = impl Future<Output = usize>>,
+) {
+    let member_polls = Arc::new(AtomicUsize::new(0));
+    let wakers = Arc::new(Mutex::new(Vec::with_capacity(n)));
+    let (polls, parked_wakers) = (member_polls.clone(), wakers.clone());
+    let futures = (0..n).map(move |i| {
+        let polls = polls.clone();
+        let wakers = parked_wakers.clone();
+        let mut parked = false;
+        poll_fn(move |cx| {
+            polls.fetch_add(1, Ordering::Relaxed);
+            if parked {
+                Poll::Ready(i)
+            } else {
+                parked = true;
+                wakers.lock().unwrap().push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    });
+    (member_polls, wakers, futures)
+}
+
+/// Polls `all` until every member parked, wakes them all, and awaits it;
+/// checks the work was linear: two polls per member, and few outer polls.
+async fn assert_linear_in_wakes<J: Future>(
+    n: usize,
+    all: J,
+    member_polls: &AtomicUsize,
+    wakers: &Mutex<Vec<Waker>>,
+) -> J::Output {
+    let mut all = pin!(all);
+    let mut outer_polls = 0;
+    while wakers.lock().unwrap().len() < n {
+        outer_polls += 1;
+        assert!(futures::poll!(all.as_mut()).is_pending());
+    }
+    for w in wakers.lock().unwrap().drain(..) {
+        w.wake();
+    }
+    let out = all.await;
+    // Each future: one poll to park, one after its single wake.
+    assert_eq!(member_polls.load(Ordering::Relaxed), 2 * n);
+    // And the set was polled in batches, not once per member per wake.
+    assert!(outer_polls <= n / 32, "{outer_polls} outer polls");
+    out
+}
+
 #[test]
 fn join_all_polls_are_linear_in_wakes() {
     const N: usize = 10_000;
     brisk::run(async {
-        let member_polls = Arc::new(AtomicUsize::new(0));
-        let wakers = Arc::new(Mutex::new(Vec::with_capacity(N)));
-        let futures = (0..N).map(|i| {
-            let polls = member_polls.clone();
-            let wakers = wakers.clone();
-            let mut parked = false;
-            poll_fn(move |cx| {
-                polls.fetch_add(1, Ordering::Relaxed);
-                if parked {
-                    Poll::Ready(i)
-                } else {
-                    parked = true;
-                    wakers.lock().unwrap().push(cx.waker().clone());
-                    Poll::Pending
-                }
-            })
-        });
-        let mut all = pin!(join_all(futures));
-        let mut outer_polls = 0;
-        while wakers.lock().unwrap().len() < N {
-            outer_polls += 1;
-            assert!(futures::poll!(all.as_mut()).is_pending());
-        }
-        for w in wakers.lock().unwrap().drain(..) {
-            w.wake();
-        }
-        let out = all.await;
+        let (polls, wakers, futures) = parked_futures(N);
+        let out = assert_linear_in_wakes(N, join_all(futures), &polls, &wakers).await;
         assert!(out.iter().enumerate().all(|(i, &v)| i == v));
-        // Each future: one poll to park, one after its single wake.
-        assert_eq!(member_polls.load(Ordering::Relaxed), 2 * N);
-        // And the set was polled in batches, not once per member per wake.
-        assert!(outer_polls <= N / 32, "{outer_polls} outer polls");
+    });
+}
+
+#[test]
+fn try_join_all_polls_are_linear_in_wakes() {
+    const N: usize = 10_000;
+    brisk::run(async {
+        let (polls, wakers, futures) = parked_futures(N);
+        let fallible = futures.map(|f| async move { Ok::<_, ()>(f.await) });
+        let out = assert_linear_in_wakes(N, try_join_all(fallible), &polls, &wakers).await;
+        assert!(out.unwrap().iter().enumerate().all(|(i, &v)| i == v));
     });
 }
 
@@ -557,8 +594,16 @@ fn spawn_accepts_futures_above_the_box_threshold() {
                     brisk::task::yield_now().await;
                     buf.iter().map(|&b| b as usize).sum::<usize>()
                 };
-                assert!(std::mem::size_of_val(&big) > brisk::future::BOX_FUTURE_THRESHOLD);
-                brisk::spawn(big).await.unwrap()
+                let size = std::mem::size_of_val(&big);
+                assert!(size > brisk::future::BOX_FUTURE_THRESHOLD);
+                let handle = brisk::spawn(big);
+                assert!(handle.task().is_future_boxed(), "spawn stored it inline");
+                assert_eq!(handle.task().future_size(), size);
+                // A future under the threshold stays in the task's cell.
+                let small = brisk::spawn(async { 1u8 });
+                assert!(!small.task().is_future_boxed());
+                assert_eq!(small.await.unwrap(), 1);
+                handle.await.unwrap()
             });
             assert_eq!(out, 7 * 4 * brisk::future::BOX_FUTURE_THRESHOLD);
         }

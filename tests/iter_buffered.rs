@@ -168,6 +168,31 @@ async fn without_poll_progress_producers_stall_during_the_consumer() {
     assert_eq!(t.started_during_slow(), Vec::<usize>::new());
 }
 
+/// A hand-written loop keeps the producers going by awaiting its work
+/// through `drive`; awaiting it directly stalls them (the control).
+#[brisk::test]
+async fn a_hand_written_loop_keeps_producing_through_drive_and_stalls_without() {
+    for through_drive in [true, false] {
+        let t = Arc::new(Timeline::default());
+        let mut pages = iter::iter(0..ITEMS).map(|i| t.producer(i)).buffered(5);
+        while let Some(i) = pages.next().await {
+            if through_drive {
+                pages.drive(t.slow(i, SLOW)).await;
+            } else {
+                t.slow(i, SLOW).await;
+            }
+        }
+        assert_eq!(t.slow_items(), (0..ITEMS).collect::<Vec<_>>());
+        if through_drive {
+            assert!(!t.finished_during_slow().is_empty(), "drive stalled");
+            assert!(!t.started_during_slow().is_empty(), "drive did not refill");
+        } else {
+            assert_eq!(t.finished_during_slow(), Vec::<usize>::new());
+            assert_eq!(t.started_during_slow(), Vec::<usize>::new());
+        }
+    }
+}
+
 #[brisk::test]
 async fn for_each_concurrent_keeps_the_upstream_producing_while_full() {
     let t = Arc::new(Timeline::default());

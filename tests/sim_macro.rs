@@ -65,3 +65,36 @@ fn test_results_report_errors() {
     let r = brisk::sim::__private::run_seed(0, &|| async { "x".parse::<u8>().map(drop) });
     assert!(r.unwrap_err().contains("the test returned Err"));
 }
+
+#[test]
+fn a_livelocked_seed_fails_at_the_step_limit_instead_of_hanging() {
+    // `run_seed_with_limit` is what `#[brisk::test(sim)]` runs per seed (with
+    // twenty million polls, or BRISK_SIM_STEP_LIMIT); the body spins without
+    // ever letting virtual time pass.
+    let err = brisk::sim::__private::run_seed_with_limit(
+        7,
+        &|| async {
+            loop {
+                brisk::task::yield_now().await;
+            }
+            #[allow(unreachable_code)]
+            ()
+        },
+        Some(50_000),
+    )
+    .unwrap_err();
+    assert!(err.contains("step limit of 50000 task polls"), "{err}");
+    assert!(err.contains("BRISK_SIM_STEP_LIMIT"), "{err}");
+}
+
+#[test]
+fn simulated_tests_have_a_step_limit_by_default() {
+    match std::env::var("BRISK_SIM_STEP_LIMIT") {
+        Err(_) => assert_eq!(
+            brisk::sim::__private::test_step_limit(),
+            Some(brisk::sim::__private::DEFAULT_TEST_STEP_LIMIT)
+        ),
+        Ok(v) if v.trim() == "0" => assert_eq!(brisk::sim::__private::test_step_limit(), None),
+        Ok(_) => assert!(brisk::sim::__private::test_step_limit().is_some()),
+    }
+}

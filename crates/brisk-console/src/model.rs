@@ -90,6 +90,24 @@ pub struct Task {
     /// Poll durations: bucket `i` counts polls that took
     /// `[2^i, 2^(i+1))` microseconds.
     pub poll_histogram_us: Option<Vec<u64>>,
+    /// The live children of the scopes it runs (they run inside it).
+    pub scope_children: Vec<ScopeChild>,
+}
+
+/// A child of a `brisk::scope` run by a task.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ScopeChild {
+    /// Its name, if it has one.
+    pub name: Option<String>,
+    /// Where it was spawned, `file:line:column`.
+    pub location: String,
+    /// Whether it was cancelled.
+    pub cancelled: bool,
+    /// Polls so far.
+    pub polls: u64,
+    /// What it waits on.
+    pub waiting_on: Option<Wait>,
 }
 
 impl Task {

@@ -328,6 +328,26 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, app: &App, s: &Snapshot, id: u
             )));
         }
     }
+    if !t.scope_children.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Scope children (run inside this task)", BOLD));
+        for c in &t.scope_children {
+            let name = c
+                .name
+                .as_deref()
+                .map_or(String::new(), |n| format!("`{n}` "));
+            let wait = c.waiting_on.as_ref().map_or_else(
+                || "waits on nothing".to_owned(),
+                |w| format!("waits on {} at {}", w.resource_label(), w.location),
+            );
+            lines.push(Line::raw(format!(
+                "  {name}spawned at {}{}, {} polls, {wait}",
+                c.location,
+                if c.cancelled { ", cancelled" } else { "" },
+                c.polls
+            )));
+        }
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Wait chain", BOLD));
     lines.extend(chain_lines(app, s, id));

@@ -18,7 +18,9 @@ const SNAPSHOT: &str = r#"{"v":1,"seq":4,"unix_ms":0,
    "busy_us":120000,"idle_us":3000,"poll_histogram_us":[0,2,0,7,1]},
   {"id":2,"name":"holder","location":"src/holder.rs:4:9","parent":1,"kind":"task","state":"idle",
    "cancelled":false,"polls":2,"wakers":{"clones":1,"wakes":1,"drops":0},
-   "waiting_on":{"kind":"Notify","resource":20,"location":"src/holder.rs:8:13","holders":[],"more_holders":0}},
+   "waiting_on":{"kind":"Notify","resource":20,"location":"src/holder.rs:8:13","holders":[],"more_holders":0},
+   "scope_children":[{"name":"flush","location":"src/holder.rs:6:15","cancelled":false,"polls":3,
+    "waiting_on":{"kind":"Timer","resource":31,"location":"src/holder.rs:7:9","holders":[],"more_holders":0}}]},
   {"id":3,"name":"checkout","location":"src/shop.rs:30:1","parent":1,"kind":"task","state":"idle",
    "cancelled":false,"polls":7,"wakers":{"clones":2,"wakes":5,"drops":1},
    "waiting_on":{"kind":"Mutex","resource":7,"location":"src/shop.rs:33:20","holders":[{"Task":2}],"more_holders":0,
@@ -188,6 +190,21 @@ fn detail_shows_the_wait_chain_wakes_and_histogram() {
     let row = &s[row_of(&s, "8µs–16µs")];
     assert!(row.contains("█") && row.trim_end().ends_with(" 7"), "{row}");
     assert!(shows(&s, "long_poll: a poll of main took 120 ms"));
+}
+
+#[test]
+fn detail_lists_the_scope_children_of_a_task() {
+    let mut app = app();
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Detail(2));
+    let s = screen(&app);
+    let heading = row_of(&s, "Scope children");
+    let child = row_of(
+        &s,
+        "`flush` spawned at src/holder.rs:6:15, 3 polls, waits on Timer #31 at src/holder.rs:7:9",
+    );
+    assert!(heading < child);
 }
 
 #[test]

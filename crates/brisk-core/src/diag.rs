@@ -542,38 +542,60 @@ fn strongly_connected(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
 
 /// A text dump of every task of `registry` for a deadlock report: one line
 /// per task (id, name, spawn location, state, polls, wait-point and the
-/// holders of the resource it waits on), then the wait-for cycles.
+/// holders of the resource it waits on), a line under it for each child of
+/// the scopes it runs (they wait inside it), then the wait-for cycles.
 pub fn deadlock_report(registry: &crate::task::Registry) -> String {
     use std::fmt::Write as _;
     let tasks = registry.tasks();
     let mut infos: Vec<_> = tasks.iter().map(|t| t.as_ref().info()).collect();
     infos.sort_by_key(|t| t.id);
+    let mut scope_children: BTreeMap<u64, Vec<crate::scope::ScopeChildInfo>> = BTreeMap::new();
+    for c in registry.scope_children() {
+        scope_children.entry(c.task.as_u64()).or_default().push(c);
+    }
     let mut out = String::new();
     let mut edges: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+    // ", held by ..." for a wait, adding task -> holder edges.
+    let mut held_by = |out: &mut String, task: u64, wait: &Option<crate::wait::WaitPoint>| {
+        let Some(w) = wait else { return };
+        let Some(snap) = crate::wait::holders_of(w.resource) else {
+            return;
+        };
+        if snap.is_empty() {
+            return;
+        }
+        let names: Vec<String> = snap
+            .holders
+            .iter()
+            .map(|h| match h {
+                Some(id) => {
+                    edges.entry(task).or_default().insert(id.as_u64());
+                    format!("task {id}")
+                }
+                None => "a thread outside any task".to_owned(),
+            })
+            .collect();
+        let _ = write!(out, ", held by {}", names.join(", "));
+        if snap.more > 0 {
+            let _ = write!(out, " and {} more", snap.more);
+        }
+    };
     for t in &infos {
         let _ = write!(out, "  {t}");
-        if let Some(w) = &t.wait_point {
-            if let Some(snap) = crate::wait::holders_of(w.resource) {
-                if !snap.is_empty() {
-                    let names: Vec<String> = snap
-                        .holders
-                        .iter()
-                        .map(|h| match h {
-                            Some(id) => {
-                                edges.entry(t.id.as_u64()).or_default().insert(id.as_u64());
-                                format!("task #{id}")
-                            }
-                            None => "a thread outside any task".to_owned(),
-                        })
-                        .collect();
-                    let _ = write!(out, ", held by {}", names.join(", "));
-                    if snap.more > 0 {
-                        let _ = write!(out, " and {} more", snap.more);
-                    }
-                }
-            }
-        }
+        held_by(&mut out, t.id.as_u64(), &t.wait_point);
         out.push('\n');
+        for c in scope_children.get(&t.id.as_u64()).into_iter().flatten() {
+            out.push_str("    scope child");
+            if let Some(name) = &c.name {
+                let _ = write!(out, " `{name}`");
+            }
+            let _ = write!(out, " spawned at {}", c.location);
+            if let Some(w) = &c.wait_point {
+                let _ = write!(out, ", waits on {w}");
+            }
+            held_by(&mut out, t.id.as_u64(), &c.wait_point);
+            out.push('\n');
+        }
     }
     for cycle in wait_for_cycles(&edges) {
         let path: Vec<String> = cycle.iter().map(|id| format!("#{id}")).collect();

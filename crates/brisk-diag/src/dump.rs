@@ -58,6 +58,28 @@ pub struct TaskDump {
     /// `[2^i, 2^(i+1))` µs; bucket 0 also takes polls under 1 µs, and the
     /// last bucket everything longer.
     pub poll_histogram_us: Option<Vec<u64>>,
+    /// The live children of the scopes this task runs (`brisk::scope`
+    /// children are not tasks: they run inside this one), in spawn order.
+    pub scope_children: Vec<ScopeChildDump>,
+}
+
+/// A child of a `brisk::scope` run by a task, in that task's
+/// [`TaskDump::scope_children`].
+#[derive(Clone, Debug, Serialize)]
+pub struct ScopeChildDump {
+    /// The name given with `Scope::spawn_named`, if any.
+    pub name: Option<String>,
+    /// Where the child was spawned, as `file:line:column`.
+    pub location: String,
+    /// Where its scope was entered, as `file:line:column`.
+    pub scope_location: String,
+    /// True if it was cancelled.
+    pub cancelled: bool,
+    /// How many times it was polled.
+    pub polls: u64,
+    /// What it waits on, when its task is idle and it waits on a Brisk
+    /// resource.
+    pub waiting_on: Option<WaitDump>,
 }
 
 /// Waker activity of a task.
@@ -130,9 +152,28 @@ impl Dump {
     pub fn of(handle: &Handle) -> Dump {
         // Owned references first, so no registry lock is held while the
         // holder directory is read.
-        let tasks = handle.backend().registry().tasks();
+        let registry = handle.backend().registry();
+        let tasks = registry.tasks();
         let mut out: Vec<TaskDump> = tasks.iter().map(|t| TaskDump::of(t.as_ref())).collect();
         out.sort_by_key(|t| t.id);
+        for child in registry.scope_children() {
+            let Ok(i) = out.binary_search_by_key(&child.task.as_u64(), |t| t.id) else {
+                continue; // its task finished since the task list was taken
+            };
+            let task = &mut out[i];
+            let waiting_on = child
+                .wait_point
+                .filter(|_| task.state == "idle")
+                .map(WaitDump::of);
+            task.scope_children.push(ScopeChildDump {
+                name: child.name.as_deref().map(str::to_owned),
+                location: child.location.to_string(),
+                scope_location: child.scope_location.to_string(),
+                cancelled: child.cancelled,
+                polls: child.polls,
+                waiting_on,
+            });
+        }
         Dump {
             runtime: handle.backend().describe().to_owned(),
             tasks: out,
@@ -153,40 +194,11 @@ impl TaskDump {
         let info = t.info();
         let counts = t.waker_counts();
         let timing = t.timing();
-        let waiting_on = info.wait_point.and_then(|w| {
-            // A task that is running or done waits on nothing now.
-            if info.state != TaskState::Idle {
-                return None;
-            }
-            let (holders, more_holders) = match holders_of(w.resource) {
-                Some(snap) if records_holders(w.kind) => (
-                    snap.holders
-                        .iter()
-                        .map(|h| match h {
-                            Some(id) => Holder::Task(id.as_u64()),
-                            None => Holder::Thread,
-                        })
-                        .collect(),
-                    snap.more,
-                ),
-                _ => (Vec::new(), 0),
-            };
-            Some(WaitDump {
-                kind: w.kind.as_str(),
-                resource: w.resource,
-                location: w.location.to_string(),
-                holders,
-                more_holders,
-                chain: w
-                    .chain
-                    .iter()
-                    .map(|fr| ChainFrame {
-                        name: fr.name,
-                        location: format!("{}:{}:{}", fr.file, fr.line, fr.column),
-                    })
-                    .collect(),
-            })
-        });
+        // A task that is running or done waits on nothing now.
+        let waiting_on = info
+            .wait_point
+            .filter(|_| info.state == TaskState::Idle)
+            .map(WaitDump::of);
         TaskDump {
             id: info.id.as_u64(),
             name: info.name.as_deref().map(str::to_owned),
@@ -214,6 +226,7 @@ impl TaskDump {
             busy_us: timing.as_ref().map(|t| t.busy.as_micros() as u64),
             idle_us: timing.as_ref().map(|t| t.idle.as_micros() as u64),
             poll_histogram_us: timing.map(|t| t.poll_histogram.to_vec()),
+            scope_children: Vec::new(),
         }
     }
 
@@ -222,6 +235,39 @@ impl TaskDump {
         match &self.name {
             Some(n) => format!("#{} ({n})", self.id),
             None => format!("#{}", self.id),
+        }
+    }
+}
+
+impl WaitDump {
+    fn of(w: brisk_core::wait::WaitPoint) -> WaitDump {
+        let (holders, more_holders) = match holders_of(w.resource) {
+            Some(snap) if records_holders(w.kind) => (
+                snap.holders
+                    .iter()
+                    .map(|h| match h {
+                        Some(id) => Holder::Task(id.as_u64()),
+                        None => Holder::Thread,
+                    })
+                    .collect(),
+                snap.more,
+            ),
+            _ => (Vec::new(), 0),
+        };
+        WaitDump {
+            kind: w.kind.as_str(),
+            resource: w.resource,
+            location: w.location.to_string(),
+            holders,
+            more_holders,
+            chain: w
+                .chain
+                .iter()
+                .map(|fr| ChainFrame {
+                    name: fr.name,
+                    location: format!("{}:{}:{}", fr.file, fr.line, fr.column),
+                })
+                .collect(),
         }
     }
 }
@@ -261,6 +307,11 @@ impl fmt::Display for Dump {
             write!(f, "{:indent$}", "", indent = 2 + 2 * depth)?;
             write_task(f, t)?;
             writeln!(f)?;
+            for c in &t.scope_children {
+                write!(f, "{:indent$}", "", indent = 4 + 2 * depth)?;
+                write_scope_child(f, c)?;
+                writeln!(f)?;
+            }
             if let Some(kids) = children.get(&t.id) {
                 stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
             }
@@ -291,30 +342,56 @@ fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
     }
     write!(f, ", spawned at {}", t.location)?;
     if let Some(w) = &t.waiting_on {
-        if w.kind == "Yield" {
-            write!(f, "; yielded at {}", w.location)?;
-        } else {
-            write!(f, "; waits on {} #{} at {}", w.kind, w.resource, w.location)?;
-        }
-        if !w.holders.is_empty() || w.more_holders > 0 {
-            f.write_str(", held by ")?;
-            for (i, h) in w.holders.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                match h {
-                    Holder::Task(id) => write!(f, "task #{id}")?,
-                    Holder::Thread => f.write_str("a thread outside any task")?,
-                }
+        write_wait(f, w)?;
+    }
+    Ok(())
+}
+
+/// One scope child: its name, whether it was cancelled, its polls, where it
+/// and its scope started, and what it waits on.
+fn write_scope_child(f: &mut fmt::Formatter<'_>, c: &ScopeChildDump) -> fmt::Result {
+    f.write_str("scope child")?;
+    if let Some(n) = &c.name {
+        write!(f, " `{n}`")?;
+    }
+    if c.cancelled {
+        f.write_str(" cancelled")?;
+    }
+    write!(
+        f,
+        ", {} polls, spawned at {} in the scope entered at {}",
+        c.polls, c.location, c.scope_location
+    )?;
+    if let Some(w) = &c.waiting_on {
+        write_wait(f, w)?;
+    }
+    Ok(())
+}
+
+fn write_wait(f: &mut fmt::Formatter<'_>, w: &WaitDump) -> fmt::Result {
+    if w.kind == "Yield" {
+        write!(f, "; yielded at {}", w.location)?;
+    } else {
+        write!(f, "; waits on {} #{} at {}", w.kind, w.resource, w.location)?;
+    }
+    if !w.holders.is_empty() || w.more_holders > 0 {
+        f.write_str(", held by ")?;
+        for (i, h) in w.holders.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
             }
-            if w.more_holders > 0 {
-                write!(f, " and {} more", w.more_holders)?;
+            match h {
+                Holder::Task(id) => write!(f, "task #{id}")?,
+                Holder::Thread => f.write_str("a thread outside any task")?,
             }
         }
-        for (i, frame) in w.chain.iter().enumerate() {
-            f.write_str(if i == 0 { "; in " } else { " → " })?;
-            write!(f, "{} ({})", frame.name, frame.location)?;
+        if w.more_holders > 0 {
+            write!(f, " and {} more", w.more_holders)?;
         }
+    }
+    for (i, frame) in w.chain.iter().enumerate() {
+        f.write_str(if i == 0 { "; in " } else { " → " })?;
+        write!(f, "{} ({})", frame.name, frame.location)?;
     }
     Ok(())
 }

@@ -1,15 +1,16 @@
 //! The wait-for graph of a dump: task → resource → holder task.
 
-use crate::dump::{Dump, Holder};
+use crate::dump::{Dump, Holder, TaskDump, WaitDump};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 impl Dump {
-    /// Edges task → task: the first waits on a resource the second holds.
+    /// Edges task → task: the first (or a child of a scope it runs) waits
+    /// on a resource the second holds.
     fn wait_for_edges(&self) -> BTreeMap<u64, BTreeSet<u64>> {
         let mut edges: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
         for t in &self.tasks {
-            if let Some(w) = &t.waiting_on {
+            for w in waits(t) {
                 for h in &w.holders {
                     if let Holder::Task(holder) = h {
                         edges.entry(t.id).or_default().insert(*holder);
@@ -59,8 +60,11 @@ impl Dump {
                 escape(&t.location)
             );
         }
-        for t in &self.tasks {
-            let Some(w) = &t.waiting_on else { continue };
+        for (t, w) in self
+            .tasks
+            .iter()
+            .flat_map(|t| waits(t).map(move |w| (t, w)))
+        {
             if w.kind == "Yield" {
                 continue;
             }
@@ -99,6 +103,16 @@ impl Dump {
     }
 }
 
+/// What a task waits on: its own wait-point, then those of the children of
+/// the scopes it runs (which wait inside it).
+fn waits(t: &TaskDump) -> impl Iterator<Item = &WaitDump> {
+    t.waiting_on.iter().chain(
+        t.scope_children
+            .iter()
+            .filter_map(|c| c.waiting_on.as_ref()),
+    )
+}
+
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -130,6 +144,7 @@ mod tests {
             busy_us: None,
             idle_us: None,
             poll_histogram_us: None,
+            scope_children: Vec::new(),
         }
     }
 

@@ -36,6 +36,38 @@
 //! ([`Dump::to_dot`]); [`Dump::wait_for_cycles`] lists deadlocks among
 //! Brisk resources (task → resource → holder → ... → the first task).
 //!
+//! # Scope children
+//! The children of a `brisk::scope` are not tasks: they run inside the task
+//! that awaits the scope. A dump lists them under that task anyway
+//! ([`TaskDump::scope_children`]), each with its name (from
+//! `Scope::spawn_named`), spawn location and what it waits on, and the
+//! wait-for graph follows their waits (a scope child waiting on a lock
+//! makes its task wait on that lock's holder):
+//!
+//! ```
+//! use std::time::Duration;
+//! # brisk::run(async {
+//! let server = brisk::task::Builder::new().name("server").spawn(async {
+//!     brisk::scope(|s| async move {
+//!         s.spawn_named("request-1", brisk::time::sleep(Duration::from_secs(3600)));
+//!         s.spawn_named("request-2", brisk::time::sleep(Duration::from_secs(3600)));
+//!     })
+//!     .await
+//! });
+//! brisk::task::yield_now().await;
+//!
+//! let dump = brisk::diag::dump();
+//! let task = dump.tasks.iter().find(|t| t.name.as_deref() == Some("server")).unwrap();
+//! let names: Vec<_> = task.scope_children.iter().map(|c| c.name.as_deref()).collect();
+//! assert_eq!(names, [Some("request-1"), Some("request-2")]);
+//! assert_eq!(task.scope_children[0].waiting_on.as_ref().unwrap().kind, "Timer");
+//! // "#2 (server) idle, ...; waits on Scope #0 at ...
+//! //    scope child `request-1`, 1 polls, spawned at ...; waits on Timer #.. at ..."
+//! println!("{dump}");
+//! # server.abort();
+//! # });
+//! ```
+//!
 //! # Hazards
 //!
 //! The runtimes look for common async bugs while they run and report each
@@ -244,7 +276,9 @@ pub mod trace;
 
 pub use brisk_core::diag::{DiagConfig, Hazard, TaskTiming, POLL_HISTOGRAM_BUCKETS};
 pub use brisk_core::traced::{traced, Frame, Traced, MAX_DEPTH as MAX_CHAIN_DEPTH};
-pub use dump::{dump, try_dump, ChainFrame, Dump, Holder, TaskDump, WaitDump, WakerDump};
+pub use dump::{
+    dump, try_dump, ChainFrame, Dump, Holder, ScopeChildDump, TaskDump, WaitDump, WakerDump,
+};
 
 use brisk_core::runtime::Handle;
 

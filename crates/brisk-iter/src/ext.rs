@@ -255,8 +255,11 @@ pub trait AsyncIteratorExt: AsyncIterator {
     /// parallel; see the [crate docs](crate#concurrency-not-parallelism)).
     /// Through [`poll_progress`](AsyncIterator::poll_progress) they keep
     /// running, and the buffer keeps refilling from the upstream, while the
-    /// consumer is busy with an item. A finished output waiting for an
-    /// earlier future still counts towards `n`.
+    /// consumer is busy with an item: Brisk's consumers
+    /// ([`for_each`](Self::for_each), [`then`](Self::then), ...) call it;
+    /// a hand-written `while let` loop awaits its per-item work through
+    /// [`drive`](Self::drive). A finished output waiting for an earlier
+    /// future still counts towards `n`.
     ///
     /// # Panics
     /// If `n` is 0.
@@ -395,6 +398,49 @@ pub trait AsyncIteratorExt: AsyncIterator {
         ForEach::new(self, f)
     }
 
+    /// Awaits `future` while keeping the work this iterator has in flight
+    /// moving: what [`for_each`](Self::for_each) does for its closure's
+    /// futures, for a loop written by hand.
+    ///
+    /// In `while let Some(x) = it.next().await { slow(x).await }`, nothing
+    /// polls `it` while `slow(x)` runs, so the futures a
+    /// [`buffered`](Self::buffered) upstream holds stall until the next
+    /// `next()`. Write `it.drive(slow(x)).await` instead: it polls
+    /// `slow(x)` and, while that is pending, the iterator's
+    /// [`poll_progress`](AsyncIterator::poll_progress). It produces no item
+    /// (items come only from `next`).
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::iter::AsyncIteratorExt;
+    /// use std::time::Duration;
+    ///
+    /// # brisk::run(async {
+    /// let mut pages = brisk::iter::iter(1..=3u64)
+    ///     .map(|n| async move {
+    ///         brisk::time::sleep(Duration::from_millis(n)).await; // a fetch
+    ///         n
+    ///     })
+    ///     .buffered(2);
+    /// let mut stored = Vec::new();
+    /// while let Some(page) = pages.next().await {
+    ///     // The next fetches keep running while this page is stored.
+    ///     pages
+    ///         .drive(brisk::time::sleep(Duration::from_millis(2)))
+    ///         .await;
+    ///     stored.push(page);
+    /// }
+    /// assert_eq!(stored, [1, 2, 3]);
+    /// # });
+    /// ```
+    fn drive<F>(&mut self, future: F) -> Drive<'_, Self, F>
+    where
+        Self: Unpin,
+        F: Future,
+    {
+        Drive { iter: self, future }
+    }
+
     /// Runs an async closure on each item with up to `n` of the closure's
     /// futures in flight at once, and completes when the iterator has ended
     /// and every future has finished.
@@ -494,6 +540,35 @@ pub trait AsyncIteratorExt: AsyncIterator {
 }
 
 impl<I: AsyncIterator + ?Sized> AsyncIteratorExt for I {}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`AsyncIteratorExt::drive`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Drive<'a, I: ?Sized, F> {
+        iter: &'a mut I,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<I: AsyncIterator + Unpin + ?Sized, F: Future> Future for Drive<'_, I, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.future.poll(cx) {
+            return Poll::Ready(out);
+        }
+        let _ = Pin::new(&mut **this.iter).poll_progress(cx);
+        Poll::Pending
+    }
+}
+
+impl<I: ?Sized, F> std::fmt::Debug for Drive<'_, I, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Drive").finish_non_exhaustive()
+    }
+}
 
 /// The future returned by [`AsyncIteratorExt::next`].
 #[derive(Debug)]

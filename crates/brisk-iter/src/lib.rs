@@ -39,6 +39,10 @@
 //! pulling new futures and polling the ones in flight. Every adapter here
 //! forwards it, and every consumer here that awaits a future per item
 //! ([`for_each`], [`fold`], [`then`], [`for_each_concurrent`]) calls it.
+//! A loop written by hand — `while let Some(x) = it.next().await { .. }` —
+//! does the same by awaiting its per-item work through
+//! [`it.drive(work)`](AsyncIteratorExt::drive); awaited directly, that work
+//! leaves the iterator unpolled until the next `next()`.
 //! [`collect`], [`try_collect`] and [`count`] await nothing but `poll_next`
 //! itself, which already drives everything upstream.
 //!
@@ -100,7 +104,7 @@ mod sources;
 pub use adapters::{Chain, Filter, Fuse, Map, Merge, Take, Then, Zip};
 pub use buffered::{BufferUnordered, Buffered, ForEachConcurrent};
 pub use consumers::{Collect, Count, Fold, ForEach, TryCollect};
-pub use ext::{AsyncIteratorExt, Next, TryItem};
+pub use ext::{AsyncIteratorExt, Drive, Next, TryItem};
 pub use generator::{stream, try_stream, Generator, TryGenerator, Yield, Yielder};
 pub use interop::{from_stream, FromStream, IntoAsyncIter, IntoStream};
 pub use sources::{empty, from_fn, iter, once, repeat_with, Empty, FromFn, Iter, Once, RepeatWith};

@@ -158,7 +158,10 @@
 //! `seeds = N` runs it for seeds `0..N`. A failing seed prints the failure
 //! and panics with one line that replays it, for example
 //! `BRISK_SEED=0x2a cargo test my_test`; with `BRISK_SEED` set only that
-//! seed runs.
+//! seed runs. A seed that never finishes — a livelock, or a client waiting
+//! while a background task ticks forever — fails after twenty million task
+//! polls with what every task waits on, instead of hanging the test run;
+//! `BRISK_SIM_STEP_LIMIT=<polls>` raises the limit (`0`: none).
 //!
 //! ```ignore
 //! #[brisk::test(sim, seeds = 200)]

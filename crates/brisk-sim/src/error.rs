@@ -52,6 +52,11 @@ pub(crate) const BAD_SEED_VAR: &str =
     "BRISK_SEED is not a seed: write it as printed by the failing test, \
 in hex with a `0x` prefix (`BRISK_SEED=0x2a`) or in decimal (`BRISK_SEED=42`)";
 
+pub(crate) const BAD_STEP_LIMIT_VAR: &str =
+    "BRISK_SIM_STEP_LIMIT is not a number: write the step limit of `#[brisk::test(sim)]` \
+in task polls per seed, in decimal or in hex with a `0x` prefix (`BRISK_SIM_STEP_LIMIT=100000000`), \
+or `0` for no limit";
+
 pub(crate) const BAD_LATENCY: &str = "`brisk::sim::Latency::uniform(lo, hi)` was given `lo > hi`: \
 pass the smaller latency first (`Latency::fixed(d)` for a constant one)";
 

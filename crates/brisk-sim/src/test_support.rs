@@ -52,7 +52,29 @@ pub fn parse_seed(s: &str) -> Option<u64> {
     }
 }
 
-/// Runs `body` as the client of a fresh simulation seeded with `seed`.
+/// The step limit of a simulated test when `BRISK_SIM_STEP_LIMIT` is not
+/// set: twenty million task polls per seed, far above what a test that
+/// finishes needs, and a few seconds of spinning for one that never does.
+pub const DEFAULT_TEST_STEP_LIMIT: u64 = 20_000_000;
+
+/// The step limit of a simulated test: `BRISK_SIM_STEP_LIMIT` (`0`: none),
+/// or [`DEFAULT_TEST_STEP_LIMIT`].
+///
+/// # Panics
+/// When `BRISK_SIM_STEP_LIMIT` is not a number.
+pub fn test_step_limit() -> Option<u64> {
+    match std::env::var("BRISK_SIM_STEP_LIMIT") {
+        Ok(v) => match parse_seed(&v) {
+            Some(0) => None,
+            Some(limit) => Some(limit),
+            None => panic!("{} (got {v:?})", crate::error::BAD_STEP_LIMIT_VAR),
+        },
+        Err(_) => Some(DEFAULT_TEST_STEP_LIMIT),
+    }
+}
+
+/// Runs `body` as the client of a fresh simulation seeded with `seed`,
+/// stopped by [`test_step_limit`] if it never finishes.
 ///
 /// # Errors
 /// The run's error, or the body's `Err`, as text.
@@ -62,9 +84,37 @@ where
     Fut: Future + 'static,
     Fut::Output: TestOutput + 'static,
 {
-    let mut sim = Sim::builder().seed(seed).build();
+    run_seed_with_limit(seed, body, test_step_limit())
+}
+
+/// [`run_seed`] with an explicit step limit (`None`: none).
+///
+/// # Errors
+/// The run's error, or the body's `Err`, as text.
+pub fn run_seed_with_limit<F, Fut>(
+    seed: u64,
+    body: &F,
+    step_limit: Option<u64>,
+) -> Result<(), String>
+where
+    F: Fn() -> Fut,
+    Fut: Future + 'static,
+    Fut::Output: TestOutput + 'static,
+{
+    let mut builder = Sim::builder().seed(seed);
+    if let Some(limit) = step_limit {
+        builder = builder.step_limit(limit);
+    }
+    let mut sim = builder.build();
     let client = sim.client("test", body());
-    sim.run().map_err(|e: SimError| e.to_string())?;
+    sim.run().map_err(|e: SimError| match e {
+        SimError::StepLimit { limit, .. } => format!(
+            "{e}\n(a `#[brisk::test(sim)]` test stops after {limit} task polls per seed; \
+             if the test is just long, raise the limit with BRISK_SIM_STEP_LIMIT=<polls>, \
+             or 0 for none)"
+        ),
+        e => e.to_string(),
+    })?;
     client.output().into_result()
 }
 

@@ -21,7 +21,10 @@ use std::task::{Context, Poll};
 /// The futures may have different types; they run concurrently in the
 /// current task (no spawning), each polled only until it finishes. Up to 12
 /// futures; nest `join!` calls for more. Each argument may be anything that
-/// implements [`IntoFuture`], and nothing needs pinning.
+/// implements [`IntoFuture`], and nothing needs pinning. The futures are
+/// held inline, not boxed: see
+/// [`BOX_FUTURE_THRESHOLD`](crate::future::BOX_FUTURE_THRESHOLD) for where
+/// Brisk boxes large futures and why `join!` does not.
 ///
 /// # Examples
 /// ```

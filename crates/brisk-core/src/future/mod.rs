@@ -141,7 +141,8 @@ pub use set::{FutureSet, LocalFutureSet, Next, PollNext};
 ///   `Handle::spawn`): a larger future is moved into its own box before the
 ///   task cell is built, so the task cell stays small and the future is not
 ///   copied again. The check is on `size_of::<F>()`, a constant: the branch
-///   is compiled away;
+///   is compiled away. `handle.task().is_future_boxed()` (and
+///   `future_size()`) tell what spawn did with a task's future;
 /// - **`Runtime::block_on`** (and `brisk::run`, which calls it): a larger
 ///   future is boxed on entry, before it is handed to the scheduler loop.
 ///
@@ -166,7 +167,9 @@ pub use set::{FutureSet, LocalFutureSet, Next, PollNext};
 /// assert!(std::mem::size_of_val(&big) > brisk::future::BOX_FUTURE_THRESHOLD);
 /// # brisk::run(async {
 /// // Spawned on the heap, not copied through the stack.
-/// assert_eq!(brisk::spawn(big).await.unwrap(), 0);
+/// let task = brisk::spawn(big);
+/// assert!(task.task().is_future_boxed());
+/// assert_eq!(task.await.unwrap(), 0);
 /// # });
 /// ```
 pub const BOX_FUTURE_THRESHOLD: usize = if cfg!(debug_assertions) {

@@ -168,7 +168,8 @@ pub fn random_start(n: u32) -> u32 {
 ///   that lose nothing that way are allowed. To keep a future's progress
 ///   across loop iterations, pin it before the loop and pass `&mut fut`.
 /// - All the futures are created first, then polled together in the current
-///   task; nothing needs pinning. Without `biased;`, each poll starts at a
+///   task; nothing needs pinning. They are held inline, not boxed (see
+///   [`BOX_FUTURE_THRESHOLD`](crate::future::BOX_FUTURE_THRESHOLD)). Without `biased;`, each poll starts at a
 ///   pseudo-randomly chosen branch, so no branch starves the others; with
 ///   `biased;` they are polled top to bottom.
 /// - When a future finishes, its output is matched against `<pattern>`. On a

@@ -115,6 +115,24 @@ impl Cancelled {
 
     /// The `Cancelled` inside an `io::Error` returned by a Brisk I/O
     /// operation in a cancelled context, if that is what `err` is.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::task::{CancelReason, Cancelled};
+    /// use std::time::Duration;
+    ///
+    /// # brisk::run(async {
+    /// let socket = brisk::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let deadline = brisk::time::Instant::now() + Duration::from_millis(5);
+    /// let mut buf = [0u8; 16];
+    /// let received = brisk::time::with_deadline(deadline, socket.recv(&mut buf)).await;
+    /// // I/O returns its error (it does not unwind): the caller sees why.
+    /// let err = received.unwrap().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    /// let cause = Cancelled::from_io(&err).unwrap();
+    /// assert_eq!(cause.reason(), CancelReason::DeadlineExceeded);
+    /// # });
+    /// ```
     pub fn from_io(err: &std::io::Error) -> Option<Cancelled> {
         err.get_ref()?.downcast_ref::<Cancelled>().copied()
     }

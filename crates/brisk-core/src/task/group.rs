@@ -127,7 +127,26 @@ impl<T: Send + 'static> TaskGroup<T> {
     }
 
     /// Cancels every task of the group (softly; see the type docs). Tasks
-    /// spawned afterwards start cancelled.
+    /// spawned afterwards start cancelled. Their results still arrive
+    /// through [`join_next`](Self::join_next), which waits for them.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::task::TaskGroup;
+    /// use std::time::Duration;
+    ///
+    /// # brisk::run(async {
+    /// let mut group = TaskGroup::new();
+    /// for _ in 0..3 {
+    ///     group.spawn(brisk::time::sleep(Duration::from_secs(3600)));
+    /// }
+    /// group.cancel();
+    /// assert!(group.is_cancelled());
+    /// while let Some(res) = group.join_next().await {
+    ///     assert!(res.unwrap_err().is_cancelled());
+    /// }
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         self.node.cancel(CancelReason::Requested);
     }

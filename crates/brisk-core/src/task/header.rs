@@ -25,6 +25,11 @@ pub(crate) struct Vtable {
     /// Drops the future and completes the task as cancelled. Caller holds `RUNNING`
     /// and one reference, which this consumes.
     pub(crate) cancel_in_place: unsafe fn(NonNull<Header>),
+    /// `size_of` of the future given to spawn (before any boxing).
+    pub(crate) future_size: usize,
+    /// Whether spawn moved that future into a box of its own (it was larger
+    /// than `BOX_FUTURE_THRESHOLD`).
+    pub(crate) future_boxed: bool,
 }
 
 /// Per-task counters read by diagnostics. Writers use relaxed load+store (not
@@ -198,7 +203,7 @@ pub(crate) struct WaitCell {
 }
 
 impl WaitCell {
-    fn new() -> WaitCell {
+    pub(crate) fn new() -> WaitCell {
         WaitCell {
             resource: AtomicU64::new(0),
             location: AtomicPtr::new(std::ptr::null_mut()),
@@ -225,6 +230,19 @@ impl WaitCell {
     #[inline]
     pub(crate) fn clear(&self) {
         self.resource.store(0, Ordering::Relaxed);
+    }
+
+    /// Copies `other`'s wait-point (a scope child keeps what it waits on
+    /// out of its task's cell). Same tearing rules as `set`: a reader may
+    /// pair the new resource with the old location for an instant.
+    #[inline]
+    pub(crate) fn copy_from(&self, other: &WaitCell) {
+        let word = other.resource.load(Ordering::Relaxed);
+        if word != 0 {
+            self.location
+                .store(other.location.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        self.resource.store(word, Ordering::Relaxed);
     }
 
     pub(crate) fn get(&self) -> Option<WaitPoint> {

@@ -329,6 +329,29 @@ impl<'a> TaskRef<'a> {
         self.header().meta.location
     }
 
+    /// The size in bytes of the future given to spawn (`size_of` of its
+    /// type, before any boxing).
+    ///
+    /// # Examples
+    /// ```
+    /// # brisk::run(async {
+    /// let small = brisk::spawn(async { 1 });
+    /// assert!(small.task().future_size() < 64);
+    /// assert!(!small.task().is_future_boxed());
+    /// # small.await.unwrap();
+    /// # });
+    /// ```
+    pub fn future_size(&self) -> usize {
+        self.header().vtable.future_size
+    }
+
+    /// True if spawn moved the future into a box of its own because it is
+    /// larger than [`BOX_FUTURE_THRESHOLD`](crate::future::BOX_FUTURE_THRESHOLD)
+    /// (the task's allocation then holds only the box).
+    pub fn is_future_boxed(&self) -> bool {
+        self.header().vtable.future_boxed
+    }
+
     /// The task that spawned it, if it was spawned from inside a task.
     pub fn parent(&self) -> Option<Id> {
         self.header().meta.parent()
@@ -757,13 +780,13 @@ where
     F: Future + 'static,
 {
     if std::mem::size_of::<F>() > crate::future::BOX_FUTURE_THRESHOLD {
-        spawn_cell(sched, Box::pin(future), name, location, kind, parent)
+        spawn_cell::<_, raw::Boxed<F>>(sched, Box::pin(future), name, location, kind, parent)
     } else {
-        spawn_cell(sched, future, name, location, kind, parent)
+        spawn_cell::<_, raw::Inline<F>>(sched, future, name, location, kind, parent)
     }
 }
 
-fn spawn_cell<F>(
+fn spawn_cell<F, S: raw::Spawned>(
     sched: ScheduleRef,
     future: F,
     name: Option<&str>,
@@ -781,7 +804,7 @@ where
         location,
         kind,
     );
-    let raw = raw::Cell::allocate(future, sched, meta);
+    let raw = raw::Cell::allocate::<S>(future, sched, meta);
     // Three references: registry, the first `Notified`, the `JoinHandle`.
     let notified = Notified::from_raw(raw);
     let join = JoinHandle::from_raw(raw);
@@ -896,8 +919,22 @@ pub fn id() -> Id {
 /// unless the task was aborted.
 ///
 /// ```
+/// use std::time::Duration;
+///
 /// # brisk::run(async {
 /// assert!(!brisk::task::is_cancelled());
+/// let crunch = brisk::spawn(async {
+///     // Shielded: the task is cancelled while this runs, yet it finishes.
+///     brisk::task::non_cancellable(brisk::time::sleep(Duration::from_millis(5))).await;
+///     let mut rounds = 0u64;
+///     // A synchronous loop has no cancellation point: it checks.
+///     while !brisk::task::is_cancelled() && rounds < u64::MAX {
+///         rounds += 1;
+///     }
+///     rounds
+/// });
+/// crunch.cancel();
+/// assert_eq!(crunch.await.unwrap(), 0);
 /// # });
 /// ```
 pub fn is_cancelled() -> bool {

@@ -12,6 +12,7 @@ use crate::context;
 use crate::loom::UnsafeCell;
 use crate::runtime::ScheduleRef;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -49,20 +50,55 @@ pub(crate) struct Cell<F: Future> {
     pub(crate) stage: UnsafeCell<StageSlot<F>>,
 }
 
-impl<F: Future> Cell<F> {
+/// What spawn was given, for diagnostics: the future's size, and whether
+/// spawn boxed it. Only the type matters; never instantiated.
+pub(crate) trait Spawned {
+    const SIZE: usize;
+    const BOXED: bool;
+}
+
+/// The future was stored in the cell as it was given.
+pub(crate) struct Inline<F>(PhantomData<fn() -> F>);
+
+impl<F> Spawned for Inline<F> {
+    const SIZE: usize = std::mem::size_of::<F>();
+    const BOXED: bool = false;
+}
+
+/// The future (`G`) was boxed first; the cell holds the box.
+pub(crate) struct Boxed<G>(PhantomData<fn() -> G>);
+
+impl<G> Spawned for Boxed<G> {
+    const SIZE: usize = std::mem::size_of::<G>();
+    const BOXED: bool = true;
+}
+
+/// The vtable of a `Cell<F>` spawned as `S`.
+struct Vtables<F, S>(PhantomData<fn() -> (F, S)>);
+
+impl<F: Future, S: Spawned> Vtables<F, S> {
     const VTABLE: Vtable = Vtable {
         poll: poll::<F>,
         dealloc: dealloc::<F>,
         read_output: read_output::<F>,
         drop_stage: drop_stage::<F>,
         cancel_in_place: cancel_in_place::<F>,
+        future_size: S::SIZE,
+        future_boxed: S::BOXED,
     };
+}
 
-    /// Allocates the cell and returns a pointer to its header.
-    pub(crate) fn allocate(future: F, sched: ScheduleRef, meta: Meta) -> NonNull<Header> {
+impl<F: Future> Cell<F> {
+    /// Allocates the cell and returns a pointer to its header; `S` says
+    /// what spawn was given.
+    pub(crate) fn allocate<S: Spawned>(
+        future: F,
+        sched: ScheduleRef,
+        meta: Meta,
+    ) -> NonNull<Header> {
         let cell = Box::new(Cell {
             // The header's tag starts as `STAGE_RUNNING`.
-            header: Header::new(&Self::VTABLE, sched, meta),
+            header: Header::new(&Vtables::<F, S>::VTABLE, sched, meta),
             stage: UnsafeCell::new(StageSlot {
                 future: ManuallyDrop::new(future),
             }),

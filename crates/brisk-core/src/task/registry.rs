@@ -11,8 +11,11 @@ use super::trace::TraceSink;
 use super::{Id, Task, TaskRef};
 use crate::diag::{DiagConfig, Diagnostics};
 use crate::loom::{AtomicBool, AtomicU64, Ordering};
+use crate::scope::diag::{ScopeDirectory, ScopeRecord};
+use crate::scope::ScopeChildInfo;
 use crate::spin::SpinLock;
 use std::ptr::NonNull;
+use std::sync::Weak;
 
 /// A vacant slot: `(next_free << 1) | 1`; an occupied one: the header address.
 const NONE: u32 = u32::MAX;
@@ -51,6 +54,8 @@ pub struct Registry {
     closed: AtomicBool,
     trace: TraceSink,
     diagnostics: Diagnostics,
+    /// Scopes run by this runtime's tasks, for listing their children.
+    scopes: ScopeDirectory,
 }
 
 // SAFETY: the stored header pointers are only dereferenced while the shard
@@ -87,6 +92,7 @@ impl Registry {
             closed: AtomicBool::new(false),
             trace: TraceSink::new(),
             diagnostics: Diagnostics::new(config),
+            scopes: ScopeDirectory::new(n),
         }
     }
 
@@ -208,6 +214,19 @@ impl Registry {
     /// The runtime's trace recording (off unless started).
     pub fn trace(&self) -> &TraceSink {
         &self.trace
+    }
+
+    /// Lists a scope polled by one of this runtime's tasks (once per scope).
+    pub(crate) fn list_scope(&self, task: Id, scope: Weak<ScopeRecord>) {
+        self.scopes.list(task, scope);
+    }
+
+    /// A snapshot of every live child of the scopes this runtime's tasks
+    /// run, grouped by scope, each scope's children in spawn order. Scope
+    /// children are not tasks, so [`tasks`](Self::tasks) does not list
+    /// them; each one names the task that runs its scope.
+    pub fn scope_children(&self) -> Vec<ScopeChildInfo> {
+        self.scopes.children()
     }
 
     /// Owned references to every listed task.

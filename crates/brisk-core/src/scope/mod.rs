@@ -41,6 +41,16 @@
 //! with the same structured lifetime — they are cancelled when the group is
 //! cancelled or dropped, and `TaskGroup::shutdown` waits for them.
 //!
+//! | started with | runs | may borrow from the caller |
+//! |---|---|---|
+//! | the scope's body, [`Scope::spawn`], [`TryScope::spawn`] | concurrently, inside the task that awaits the scope: one at a time, interleaved at their `.await`s, never in parallel | yes |
+//! | [`TaskGroup::spawn`](crate::task::TaskGroup::spawn) (a group created in the body or a child) | in parallel, as tasks on any worker of the runtime; cancelled with the group, awaited by `join_next` / `shutdown` | no (`'static`) |
+//! | `brisk::spawn` from the body or a child | in parallel, as a task; a child of the scope's node in the cancellation tree, so cancelling the scope reaches it | no (`'static`) |
+//!
+//! So on a multi-thread runtime, CPU-heavy children belong in a group (or
+//! in `spawn_blocking`); scope children are for waiting on many things at
+//! once while borrowing.
+//!
 //! # Failure and cancellation
 //! - A child that **panics** cancels the body and its siblings (they see
 //!   [`CancelReason::SiblingFailed`](crate::task::CancelReason)); once all
@@ -59,14 +69,22 @@
 //!   unchanged.
 //! - The scope joins the cancellation tree where it is first polled (the
 //!   task awaiting it), not where `scope(..)` was called.
-//! - Children show up in diagnostics as work of the scope's task: they
-//!   record their wait-points in its header; tasks they spawn are children
-//!   of that task.
+//! - Children show up in diagnostics as children of the scope's task: a
+//!   dump (`brisk::diag::dump()`) lists each live child under the task that
+//!   runs its scope, with its name, spawn location, cancellation and what
+//!   it waits on ([`ScopeChildInfo`]); tasks they spawn are children of
+//!   that task too. A scope driven directly by `block_on`, outside any
+//!   task, is not listed.
+
+pub(crate) mod diag;
+
+pub use diag::ScopeChildInfo;
 
 use crate::future::FutureSet;
 use crate::spin::SpinLock;
 use crate::task::cancel::{self, CancelReason, Cancelled, Node};
 use crate::wait::{self, ResourceKind};
+use diag::{ChildRecord, ScopeRecord};
 use std::any::Any;
 use std::convert::Infallible;
 use std::fmt;
@@ -80,8 +98,12 @@ use std::task::{Context, Poll, Waker};
 /// Runs `body` with a [`Scope`] whose children may borrow from the caller;
 /// returns the body's output once the body and every child finished.
 ///
-/// See the [module docs](self) for what runs where, and how panics and
-/// cancellation travel.
+/// The body and the children started with [`Scope::spawn`] run
+/// **concurrently inside the task that awaits the scope**, never in
+/// parallel: that is what lets them borrow soundly. For parallel children
+/// use a [`TaskGroup`](crate::task::TaskGroup) (`'static` tasks with the same
+/// structured lifetime). See the [module docs](self) for the full table of
+/// what runs where, and how panics and cancellation travel.
 ///
 /// # Panics
 /// Re-raises the first panic of a child, naming the child.
@@ -170,6 +192,8 @@ struct Shared<'env, E> {
     /// The scope future's waker, to pick up children spawned from elsewhere.
     waker: SpinLock<Option<Waker>>,
     location: &'static Location<'static>,
+    /// The live children, for diagnostics.
+    record: Arc<ScopeRecord>,
 }
 
 struct Nodes {
@@ -192,6 +216,7 @@ impl<'env, E> Shared<'env, E> {
             }),
             waker: SpinLock::new(None),
             location,
+            record: ScopeRecord::new(location),
         })
     }
 
@@ -305,6 +330,22 @@ macro_rules! common_scope_api {
     () => {
         /// Cancels the children (not the body): their Brisk operations
         /// return `Cancelled`, and the scope still waits for them.
+        ///
+        /// # Examples
+        /// ```
+        /// use std::time::Duration;
+        ///
+        /// # brisk::run(async {
+        /// let stopped = brisk::scope(|s| async move {
+        ///     let poller = s.spawn(brisk::time::sleep(Duration::from_secs(3600)));
+        ///     s.cancel(); // the body goes on; the children stop
+        ///     assert!(s.is_cancelled());
+        ///     poller.await.is_err()
+        /// })
+        /// .await;
+        /// assert!(stopped);
+        /// # });
+        /// ```
         pub fn cancel(&self) {
             self.shared.nodes().children.cancel(CancelReason::Requested);
         }
@@ -337,7 +378,24 @@ impl<'env> Scope<'env> {
         self.spawn_inner(None, future)
     }
 
-    /// Like [`spawn`](Self::spawn), with a name that a panic report uses.
+    /// Like [`spawn`](Self::spawn), with a name that a panic report and
+    /// task dumps use.
+    ///
+    /// # Examples
+    /// ```
+    /// # brisk::run(async {
+    /// let caught = brisk::spawn(async {
+    ///     brisk::scope(|s| async move {
+    ///         s.spawn_named("checkout", async { panic!("card declined") });
+    ///     })
+    ///     .await
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let message = caught.panic_message().unwrap();
+    /// assert!(message.contains("`checkout`") && message.contains("card declined"));
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn_named<F>(&self, name: &str, future: F) -> ScopedJoinHandle<F::Output>
     where
@@ -366,6 +424,19 @@ impl<'env, E: Send + 'env> TryScope<'env, E> {
     ///
     /// # Panics
     /// If the scope already finished (a clone of the `TryScope` escaped it).
+    ///
+    /// # Examples
+    /// ```
+    /// # brisk::run(async {
+    /// let sizes: Result<usize, std::num::ParseIntError> = brisk::try_scope(|s| async move {
+    ///     let a = s.spawn(async { "12".parse::<usize>() });
+    ///     let b = s.spawn(async { "30".parse::<usize>() });
+    ///     Ok(a.await.unwrap() + b.await.unwrap())
+    /// })
+    /// .await;
+    /// assert_eq!(sizes, Ok(42));
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn<F, T>(&self, future: F) -> ScopedJoinHandle<T>
     where
@@ -375,7 +446,8 @@ impl<'env, E: Send + 'env> TryScope<'env, E> {
         self.spawn_inner(None, future)
     }
 
-    /// Like [`spawn`](Self::spawn), with a name that a panic report uses.
+    /// Like [`spawn`](Self::spawn), with a name that a panic report and
+    /// task dumps use.
     #[track_caller]
     pub fn spawn_named<F, T>(&self, name: &str, future: F) -> ScopedJoinHandle<T>
     where
@@ -413,19 +485,16 @@ where
     T: Send + 'env,
 {
     let node = Node::child(&shared.nodes().children, None);
-    let label = match name {
-        Some(n) => format!("`{n}` (spawned at {location})"),
-        None => format!("spawned at {location}"),
-    };
+    let record = ChildRecord::new(name, location, node.clone());
+    shared.record.add(&record);
     let slot = Arc::new(HandleSlot::default());
     let handle = ScopedJoinHandle {
         slot: slot.clone(),
-        node: Some(node.clone()),
+        node: Some(node),
     };
     let child = ChildBoundary {
         future: Some(future),
-        node,
-        label,
+        record,
     };
     shared.push(
         Box::pin(async move {
@@ -456,12 +525,12 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// Polls one child under its own node, catching panics.
+    /// Polls one child under its own node, catching panics; keeps the
+    /// child's record (node, name, wait-point) for diagnostics.
     struct ChildBoundary<F> {
         #[pin]
         future: Option<F>,
-        node: Arc<Node>,
-        label: String,
+        record: Arc<ChildRecord>,
     }
 }
 
@@ -481,7 +550,8 @@ impl<F: Future> Future for ChildBoundary<F> {
             .as_mut()
             .as_pin_mut()
             .expect("a scope child was polled after it finished");
-        let out = cancel::poll_boundary(this.node, cx, true, |cx| {
+        let task = this.record.start_poll();
+        let out = cancel::poll_boundary(&this.record.node, cx, true, |cx| {
             match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
                 Ok(Poll::Pending) => Poll::Pending,
                 Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
@@ -489,7 +559,10 @@ impl<F: Future> Future for ChildBoundary<F> {
             }
         });
         let out = match out {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                this.record.finish_pending_poll(task);
+                return Poll::Pending;
+            }
             Poll::Ready(out) => out,
         };
         // Drop the future before reporting, so its destructors run while
@@ -498,7 +571,7 @@ impl<F: Future> Future for ChildBoundary<F> {
         Poll::Ready(match (out, dropped) {
             (Ok(Ok(v)), Ok(())) => ChildOutcome::Output(v),
             (Ok(Err(payload)), _) | (_, Err(payload)) => {
-                ChildOutcome::Panicked(payload, std::mem::take(this.label))
+                ChildOutcome::Panicked(payload, this.record.label())
             }
             (Err(c), Ok(())) => ChildOutcome::Cancelled(c),
         })
@@ -555,7 +628,25 @@ pub struct ScopedJoinHandle<T> {
 }
 
 impl<T> ScopedJoinHandle<T> {
-    /// Cancels this child only.
+    /// Cancels this child only; its handle then yields `Err(Cancelled)`
+    /// (unless it finished first).
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::task::CancelReason;
+    /// use std::time::Duration;
+    ///
+    /// # brisk::run(async {
+    /// brisk::scope(|s| async move {
+    ///     let slow = s.spawn(brisk::time::sleep(Duration::from_secs(3600)));
+    ///     let quick = s.spawn(async { 7 });
+    ///     slow.cancel();
+    ///     assert_eq!(slow.await.unwrap_err().reason(), CancelReason::Requested);
+    ///     assert_eq!(quick.await, Ok(7)); // the sibling is untouched
+    /// })
+    /// .await;
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         if let Some(node) = &self.node {
             node.cancel(CancelReason::Requested);
@@ -670,6 +761,8 @@ pin_project_lite::pin_project! {
         first_error: Option<E>,
         first_panic: Option<(Box<dyn Any + Send>, String)>,
         body_panic: Option<Box<dyn Any + Send>>,
+        // Whether the scope was listed with its task's registry (diagnostics).
+        listed: bool,
         _drain: DrainOnDrop<'env, E>,
         _marker: PhantomData<fn() -> M>,
     }
@@ -691,6 +784,7 @@ where
             first_error: None,
             first_panic: None,
             body_panic: None,
+            listed: false,
             _marker: PhantomData,
         }
     }
@@ -707,6 +801,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let nodes = this.shared.nodes();
+        this.shared.record.poll_in_task(this.listed);
         {
             let old = {
                 let mut w = this.shared.waker.lock();
