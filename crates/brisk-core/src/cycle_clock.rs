@@ -17,7 +17,12 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// A clock started at some moment: [`CycleClock::now_ns`] counts from it.
-#[derive(Debug)]
+///
+/// Every clock made by [`CycleClock::new`] is a copy of one process-wide
+/// clock, so readings of different runtimes compare (a thread that runs
+/// polls of two runtimes one after the other shares its last reading; see
+/// `diag::PollRun`).
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct CycleClock {
     epoch: Instant,
     tsc: Option<Tsc>,
@@ -32,16 +37,19 @@ struct Tsc {
 }
 
 impl CycleClock {
-    /// A clock whose zero is now.
+    /// The process-wide clock, whose zero is the first call.
     pub(crate) fn new() -> CycleClock {
-        let tsc = calibration().map(|ns_per_tick| Tsc {
-            start: ticks(),
-            ns_per_tick,
-        });
-        CycleClock {
-            epoch: Instant::now(),
-            tsc,
-        }
+        static CLOCK: OnceLock<CycleClock> = OnceLock::new();
+        *CLOCK.get_or_init(|| {
+            let tsc = calibration().map(|ns_per_tick| Tsc {
+                start: ticks(),
+                ns_per_tick,
+            });
+            CycleClock {
+                epoch: Instant::now(),
+                tsc,
+            }
+        })
     }
 
     /// Nanoseconds since the clock was made.

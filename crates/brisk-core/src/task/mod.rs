@@ -385,7 +385,10 @@ impl<'a> TaskRef<'a> {
         let header = self.header();
         let diag = header.diag.as_deref()?;
         let d = header.sched.registry().diagnostics();
-        d.config().task_timing.then(|| diag.timing(d.now_ns()))
+        let polls = header.counters.polls.load(crate::loom::Ordering::Relaxed);
+        d.config()
+            .task_timing
+            .then(|| diag.timing(d.now_ns(), polls))
     }
 
     /// For backends that detect hazards themselves (a monitor thread that

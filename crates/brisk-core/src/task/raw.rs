@@ -83,7 +83,6 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
 
     Counters::bump(&header.counters.polls);
     let instrumented = instrument_start(header);
-    header.wait.clear();
     // SAFETY: the reference held by the `Notified` outlives the waker borrow,
     // and `ManuallyDrop` keeps this non-owning waker from releasing a reference.
     let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(ptr)) });
@@ -91,7 +90,8 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
 
     // The task context stays set while the future is dropped after `Ready`,
     // so its destructors see the same `task::id()` as its polls did.
-    let mut task_guard = Some(context::enter_task(ptr));
+    // Entering it clears the wait-point (after `instrument_start` read it).
+    let mut task_guard = Some(context::enter_poll(ptr));
     let result = {
         // SAFETY: we hold RUNNING until after this block, where the guard ends.
         let _console = unsafe { console::enter_poll(header) };

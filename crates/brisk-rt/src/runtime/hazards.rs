@@ -276,4 +276,15 @@ impl super::Builder {
         self.diag.on_hazard = Some(std::sync::Arc::new(f));
         self
     }
+
+    /// Turns off the diagnostics that are always on — the task registry
+    /// and the wait-points — so that `brisk-bench --registry` can measure
+    /// what they cost. Not for programs: tasks are then invisible to
+    /// dumps, the console and deadlock reports, and a task still pending at
+    /// shutdown is leaked instead of cancelled.
+    #[doc(hidden)]
+    pub fn untracked_for_benchmarks(&mut self) -> &mut Self {
+        self.diag.set_untracked_for_benchmarks();
+        self
+    }
 }
