@@ -214,9 +214,7 @@ pub(crate) struct Header {
 impl Header {
     pub(crate) fn new(vtable: &'static Vtable, sched: Arc<dyn Schedule>, meta: Meta) -> Header {
         let diagnostics = sched.registry().diagnostics();
-        let diag = diagnostics
-            .instrumented()
-            .then(|| TaskDiag::new(diagnostics, diagnostics.now_ns()));
+        let diag = diagnostics.instrumented().then(TaskDiag::marker);
         Header {
             state: State::new(),
             vtable,

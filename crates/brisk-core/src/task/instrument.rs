@@ -3,9 +3,13 @@
 //! steps around a poll that fill it and look for hazards.
 //!
 //! Ground rules:
-//! - The structure is allocated at spawn, before any waker of the task
-//!   exists, and freed with the cell; a task spawned while diagnostics are
-//!   off never gets one. It is kept small: what only slow polls and
+//! - The record lives in the task's own allocation, in the [`PREFIX`] bytes
+//!   right before the header (`raw::Instrumented`), so it costs no
+//!   allocation of its own and sits next to the header in memory; the
+//!   header's `diag` field holds the zero-sized [`TaskDiag`] marker that
+//!   says it is there. It is written at spawn, before any waker of the task
+//!   exists, and dropped with the cell; a task spawned while diagnostics
+//!   are off has neither marker nor record. What only slow polls and
 //!   cancelled tasks need (`Cold`) is allocated the first time one happens.
 //! - Timing fields and `cold` are written only by the holder of `RUNNING`
 //!   (one writer at a time, relaxed load + store; `cold` is published with
@@ -31,16 +35,77 @@ use crate::wait::WaitPoint;
 use std::ptr::NonNull;
 use std::time::Duration;
 
-/// Bits of `TaskDiag::reported`: each hazard is reported once per task.
+/// Bits of `Record::reported`: each hazard is reported once per task.
 const REPORTED_LONG_POLL: u8 = 1 << 0;
 const REPORTED_LOST_WAKER: u8 = 1 << 1;
 const REPORTED_CANCELLED_RUNNING: u8 = 1 << 2;
 
+/// In a task's header: the task's cell carries a [`Record`] in front of it.
+/// Zero-sized, so the `Box` holding it allocates nothing.
+pub(crate) struct TaskDiag;
+
+impl TaskDiag {
+    /// The marker for a task of a runtime whose diagnostics are on.
+    pub(crate) fn marker() -> Box<TaskDiag> {
+        Box::new(TaskDiag)
+    }
+}
+
+/// Bytes in front of the header of an instrumented task: a [`Record`],
+/// padded. A multiple of every alignment up to its own value, so the cell
+/// that follows starts exactly here whatever its alignment (up to this
+/// value; tasks whose cell is aligned more are not instrumented).
+pub(crate) const PREFIX: usize = 64;
+
+/// The record and its padding, as laid out before the header.
+#[repr(C)]
+pub(crate) struct Prefix {
+    record: Record,
+    _pad: std::mem::MaybeUninit<[u8; PREFIX - std::mem::size_of::<Record>()]>,
+}
+
+const _: () = assert!(std::mem::size_of::<Prefix>() == PREFIX);
+
+impl Prefix {
+    /// A fresh record for a task spawned now (`now_ns`) on a runtime with
+    /// `diagnostics`, which must belong to the registry of the scheduler
+    /// the task stores (the `Schedule` contract keeps it alive as long as
+    /// the task).
+    pub(crate) fn new(diagnostics: &Diagnostics, now_ns: u64) -> Prefix {
+        Prefix {
+            record: Record {
+                diagnostics: NonNull::from(diagnostics),
+                spawned_ns: now_ns,
+                busy_ns: AtomicU64::new(0),
+                poll_start_ns: AtomicU64::new(0),
+                live_wakers: AtomicU64::new(0),
+                cold: AtomicPtr::new(std::ptr::null_mut()),
+                reported: AtomicU8::new(0),
+            },
+            _pad: std::mem::MaybeUninit::uninit(),
+        }
+    }
+}
+
+/// The record of the task at `ptr`, if it has one.
+///
+/// # Safety
+/// `ptr` points at the live header of a task cell (with the provenance of
+/// the whole allocation, as every task pointer has), and the record is not
+/// used after the cell is freed (`'a`).
+#[inline]
+pub(crate) unsafe fn record<'a>(ptr: NonNull<Header>) -> Option<&'a Record> {
+    // SAFETY: the header is alive per the contract.
+    unsafe { ptr.as_ref() }.diag.as_ref()?;
+    // SAFETY: a header with the marker is the `cell` of a `raw::Instrumented`,
+    // which starts `PREFIX` bytes after the `Prefix` whose first field is
+    // the record (both `repr(C)`); the record lives as long as the cell.
+    Some(unsafe { &*ptr.as_ptr().byte_sub(PREFIX).cast::<Record>() })
+}
+
 /// What a task records when its runtime's diagnostics are on: what every
-/// poll touches (56 bytes: one allocator block of 64 bytes; not aligned to
-/// a cache line on purpose, since over-aligned allocations take the
-/// allocator's slow path).
-pub(crate) struct TaskDiag {
+/// poll touches, in 56 bytes.
+pub(crate) struct Record {
     /// The runtime's diagnostics (in its registry), kept here so a poll
     /// does not ask the scheduler for them through a virtual call.
     diagnostics: NonNull<Diagnostics>,
@@ -68,14 +133,14 @@ struct Cold {
 }
 
 // SAFETY: `diagnostics` points into the runtime's registry, which is
-// `Sync` and outlives the task (see `TaskDiag::diagnostics`); `cold` is
-// owned by the structure and only shared as `&Cold` (atomics); every other
+// `Sync` and outlives the task (see `Record::diagnostics`); `cold` is
+// owned by the record and only shared as `&Cold` (atomics); every other
 // field is an atomic.
-unsafe impl Send for TaskDiag {}
+unsafe impl Send for Record {}
 // SAFETY: as for `Send`.
-unsafe impl Sync for TaskDiag {}
+unsafe impl Sync for Record {}
 
-impl Drop for TaskDiag {
+impl Drop for Record {
     fn drop(&mut self) {
         let cold = self.cold.load(Ordering::Acquire);
         if !cold.is_null() {
@@ -86,21 +151,7 @@ impl Drop for TaskDiag {
     }
 }
 
-impl TaskDiag {
-    /// `diagnostics` must belong to the registry of the scheduler the task
-    /// stores (the `Schedule` contract keeps it alive as long as the task).
-    pub(crate) fn new(diagnostics: &Diagnostics, now_ns: u64) -> Box<TaskDiag> {
-        Box::new(TaskDiag {
-            diagnostics: NonNull::from(diagnostics),
-            spawned_ns: now_ns,
-            busy_ns: AtomicU64::new(0),
-            poll_start_ns: AtomicU64::new(0),
-            live_wakers: AtomicU64::new(0),
-            cold: AtomicPtr::new(std::ptr::null_mut()),
-            reported: AtomicU8::new(0),
-        })
-    }
-
+impl Record {
     /// The runtime's diagnostics.
     #[inline]
     fn diagnostics(&self) -> &Diagnostics {
@@ -212,7 +263,7 @@ pub(crate) struct PollStart {
 /// Harness step before an instrumented poll: note the time and the
 /// wait-point the task resumes from. The caller holds `RUNNING`.
 #[inline]
-pub(crate) fn poll_started(header: &Header, diag: &TaskDiag) -> PollStart {
+pub(crate) fn poll_started(header: &Header, diag: &Record) -> PollStart {
     let start_ns = diag::poll_clock_start(diag.diagnostics());
     diag.poll_start_ns.store(start_ns, Ordering::Relaxed);
     PollStart {
@@ -229,12 +280,7 @@ pub(crate) fn poll_started(header: &Header, diag: &TaskDiag) -> PollStart {
 /// A fast poll of a task whose runtime checks no hazard per poll costs one
 /// clock read and three stores; everything else is on the slow paths.
 #[inline]
-pub(crate) fn poll_finished(
-    ptr: NonNull<Header>,
-    diag: &TaskDiag,
-    start: PollStart,
-    pending: bool,
-) {
+pub(crate) fn poll_finished(ptr: NonNull<Header>, diag: &Record, start: PollStart, pending: bool) {
     let d = diag.diagnostics();
     let end_ns = diag::poll_clock_end(d);
     let took = end_ns.saturating_sub(start.start_ns);
@@ -253,7 +299,7 @@ pub(crate) fn poll_finished(
 /// bucket, and the long-poll check.
 #[cold]
 #[inline(never)]
-fn slow_poll(ptr: NonNull<Header>, diag: &TaskDiag, took: u64, wait_before: Option<WaitPoint>) {
+fn slow_poll(ptr: NonNull<Header>, diag: &Record, took: u64, wait_before: Option<WaitPoint>) {
     let bucket = diag::poll_histogram_bucket(took / 1_000);
     if bucket > 0 {
         let counter = &diag.cold_or_init().histogram[bucket];
@@ -276,7 +322,7 @@ fn slow_poll(ptr: NonNull<Header>, diag: &TaskDiag, took: u64, wait_before: Opti
 /// The per-poll hazard checks: a cancelled task that keeps running, and a
 /// lost waker.
 #[inline(never)]
-fn check_hazards(ptr: NonNull<Header>, diag: &TaskDiag, end_ns: u64, pending: bool) {
+fn check_hazards(ptr: NonNull<Header>, diag: &Record, end_ns: u64, pending: bool) {
     // SAFETY: the caller holds a reference to the task, keeping it alive.
     let header = unsafe { ptr.as_ref() };
     let task = TaskRef::new(ptr);
@@ -312,7 +358,7 @@ fn check_hazards(ptr: NonNull<Header>, diag: &TaskDiag, end_ns: u64, pending: bo
 /// True if no waker of the task exists (other than its own cancellation
 /// waker) and nothing woke it during the poll. Called by the holder of
 /// `RUNNING`, before the task goes idle.
-fn has_no_waker(ptr: NonNull<Header>, header: &Header, diag: &TaskDiag) -> bool {
+fn has_no_waker(ptr: NonNull<Header>, header: &Header, diag: &Record) -> bool {
     let live = diag.live_wakers();
     let live = match live {
         l if l <= 0 => 0,
@@ -339,10 +385,11 @@ fn has_no_waker(ptr: NonNull<Header>, header: &Header, diag: &TaskDiag) -> bool 
 
 #[cfg(all(test, not(loom), target_pointer_width = "64"))]
 mod tests {
-    /// Every poll touches the structure: it stays within one 64-byte
-    /// allocator block.
+    /// Every poll touches the record: it stays within one cache line's
+    /// worth of bytes, and the marker in the header allocates nothing.
     #[test]
-    fn the_task_record_fits_one_allocator_block() {
-        assert!(std::mem::size_of::<super::TaskDiag>() <= 56);
+    fn the_task_record_is_small_and_the_marker_free() {
+        assert!(std::mem::size_of::<super::Record>() <= 56);
+        assert_eq!(std::mem::size_of::<super::TaskDiag>(), 0);
     }
 }
