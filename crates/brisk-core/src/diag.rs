@@ -190,7 +190,7 @@ pub struct DiagConfig {
     /// How many hazards the log keeps (the oldest are dropped first).
     pub log_capacity: usize,
     /// False: no task registry and no wait-points (benchmarks only).
-    tracked: bool,
+    pub(crate) tracked: bool,
 }
 
 impl Default for DiagConfig {
