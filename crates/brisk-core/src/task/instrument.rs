@@ -256,7 +256,8 @@ impl Record {
 /// What the harness remembers from the start of an instrumented poll.
 pub(crate) struct PollStart {
     start_ns: u64,
-    /// The wait-point the task resumes from (cleared for the poll).
+    /// The wait-point the task resumes from (cleared for the poll), when
+    /// long polls are reported.
     wait_before: Option<WaitPoint>,
 }
 
@@ -268,7 +269,12 @@ pub(crate) fn poll_started(header: &Header, diag: &Record) -> PollStart {
     diag.poll_start_ns.store(start_ns, Ordering::Relaxed);
     PollStart {
         start_ns,
-        wait_before: header.wait.get(),
+        // Only a long-poll report names it.
+        wait_before: if diag.diagnostics().config().long_poll.is_some() {
+            header.wait.get()
+        } else {
+            None
+        },
     }
 }
 
