@@ -142,11 +142,12 @@ impl MtState {
         self.remotes.len()
     }
 
-    /// Polls of each worker.
+    /// Polls of each worker (a poll still running counts: its task may
+    /// already have woken a reader of these counts).
     pub(crate) fn worker_polls(&self) -> Vec<u64> {
         self.remotes
             .iter()
-            .map(|r| r.poll_seq.load(Ordering::Relaxed) / 2)
+            .map(|r| r.poll_seq.load(Ordering::Relaxed).div_ceil(2))
             .collect()
     }
 
@@ -162,7 +163,7 @@ impl MtState {
     pub(crate) fn counters(&self) -> (u64, u64, u64) {
         self.remotes.iter().fold((0, 0, 0), |(p, s, k), r| {
             (
-                p + r.poll_seq.load(Ordering::Relaxed) / 2,
+                p + r.poll_seq.load(Ordering::Relaxed).div_ceil(2),
                 s + r.steals.load(Ordering::Relaxed),
                 k + r.parks.load(Ordering::Relaxed),
             )
