@@ -335,3 +335,28 @@ fn a_signal_prints_a_dump_from_its_own_thread_even_when_workers_are_stuck() {
         assert!(text.contains("(stuck-worker)"), "{text}");
     });
 }
+
+/// The benchmark-only switch turns the registry and the wait-points off:
+/// tasks run and finish, but no dump lists them.
+#[test]
+fn an_untracked_runtime_lists_no_task_and_records_no_wait() {
+    for current in [true, false] {
+        let mut b = brisk::Runtime::builder();
+        if current {
+            b.current_thread();
+        } else {
+            b.multi_thread().worker_threads(2);
+        }
+        let rt = b.untracked_for_benchmarks().build().unwrap();
+        let sum = rt.block_on(async {
+            let (tx, rx) = brisk::sync::oneshot::channel::<u32>();
+            let waiter = brisk::spawn(async move { rx.await.unwrap() + 1 });
+            brisk::task::yield_now().await;
+            assert!(brisk::diag::dump().tasks.is_empty());
+            tx.send(41).unwrap();
+            waiter.await.unwrap()
+        });
+        assert_eq!(sum, 42);
+        assert!(rt.shutdown_timeout(Duration::from_secs(5)).is_clean());
+    }
+}

@@ -542,6 +542,51 @@ fn the_dump_shows_busy_and_idle_time_and_a_poll_histogram() {
     });
 }
 
+/// Polls of a run share clock readings, but a worker that slept between
+/// two polls reads the clock again: the sleep never counts as busy time.
+fn a_sleeping_worker_adds_no_busy_time(current: bool) {
+    within(LIMIT, move || {
+        let (b, _rx) = builder(current);
+        let rt = { b }.build().unwrap();
+        rt.block_on(async {
+            let (slept_tx, slept_rx) = brisk::sync::oneshot::channel::<()>();
+            let (go_tx, go_rx) = brisk::sync::oneshot::channel::<()>();
+            let t = Builder::new().name("sleeper").spawn(async move {
+                for _ in 0..3 {
+                    brisk::time::sleep(Duration::from_millis(100)).await;
+                }
+                slept_tx.send(()).unwrap();
+                go_rx.await.unwrap();
+            });
+            slept_rx.await.unwrap();
+            let dump = brisk::diag::dump();
+            let s = dump
+                .tasks
+                .iter()
+                .find(|t| t.name.as_deref() == Some("sleeper"))
+                .unwrap();
+            // Each sleep parks the worker for at least 100 ms; counted as
+            // busy time, one alone would reach that.
+            assert!(s.busy_us.unwrap() < 100_000, "{s:?}");
+            assert!(s.idle_us.unwrap() >= 300_000, "{s:?}");
+            let hist = s.poll_histogram_us.as_ref().unwrap();
+            assert_eq!(hist[16..].iter().sum::<u64>(), 0, "{hist:?}");
+            go_tx.send(()).unwrap();
+            t.await.unwrap();
+        });
+    });
+}
+
+#[test]
+fn a_sleeping_worker_adds_no_busy_time_current_thread() {
+    a_sleeping_worker_adds_no_busy_time(true);
+}
+
+#[test]
+fn a_sleeping_worker_adds_no_busy_time_multi_thread() {
+    a_sleeping_worker_adds_no_busy_time(false);
+}
+
 #[test]
 fn without_timing_the_fields_are_none() {
     let rt = brisk::Runtime::builder()

@@ -134,12 +134,16 @@ pub(crate) enum Run {
 impl Run {
     /// What this scenario runs on, in the order of the first pass (for the
     /// simulators: those available, see [`SimKind::available`]); with
-    /// `timing`, Brisk's flavours with diagnostics off and on instead of
-    /// Brisk and its peers.
-    pub(crate) fn contenders_for(&self, timing: bool) -> Vec<Contender> {
+    /// [`Compare::Timing`] or [`Compare::Registry`], Brisk's flavours with
+    /// and without the diagnostics in question instead of Brisk and its
+    /// peers.
+    pub(crate) fn contenders_for(&self, compare: Compare) -> Vec<Contender> {
         match self {
-            Run::Runtime(_) if timing => RuntimeKind::TIMING.map(Contender::Runtime).to_vec(),
-            Run::Runtime(_) => RuntimeKind::ALL.map(Contender::Runtime).to_vec(),
+            Run::Runtime(_) => match compare {
+                Compare::Peers => RuntimeKind::ALL.map(Contender::Runtime).to_vec(),
+                Compare::Timing => RuntimeKind::TIMING.map(Contender::Runtime).to_vec(),
+                Compare::Registry => RuntimeKind::REGISTRY.map(Contender::Runtime).to_vec(),
+            },
             Run::Compat(_) => vec![
                 Contender::Runtime(RuntimeKind::BriskOnTokio),
                 Contender::Runtime(RuntimeKind::TokioMt),
@@ -175,6 +179,19 @@ impl Run {
             }
         }
     }
+}
+
+/// What a run of the runtime scenarios compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Compare {
+    /// Brisk's flavours against tokio and smol.
+    Peers,
+    /// Brisk's flavours with diagnostics off, with per-poll timing only,
+    /// and with timing and every hazard detector (`--timing`).
+    Timing,
+    /// Brisk's flavours as built by default, and without their task
+    /// registry and wait-points (`--registry`).
+    Registry,
 }
 
 /// A peer's published figure, quoted where the peer cannot run alongside.
@@ -411,30 +428,26 @@ impl Summary {
             self.passes
         )
         .expect("write to String");
-        let timing: Vec<String> = self
-            .contenders()
-            .filter_map(|k| match k {
-                Contender::Runtime(t) => t.untimed().map(|u| (t, u)),
-                Contender::Simulator(_) | Contender::Diag(_) => None,
-            })
-            .map(|(t, u)| {
-                let (on, off) = (
-                    self.median_of(Contender::Runtime(t)),
-                    self.median_of(Contender::Runtime(u)),
-                );
-                let ratio = self.unit.cost(on) / self.unit.cost(off);
-                format!(
-                    "\"{}\":{}",
-                    Contender::Runtime(u).flavor(),
-                    json_num(ratio, 3)
-                )
-            })
-            .collect();
-        if !timing.is_empty() {
-            // Cost with per-poll timing and the hazard detectors on, over
-            // the cost with them off, per flavour.
+        // Cost with a diagnostics feature over the cost without it, per
+        // flavour, grouped by feature (see `RuntimeKind::overhead`).
+        let mut overheads: Vec<(&str, Vec<String>)> = Vec::new();
+        for k in self.contenders() {
+            let Contender::Runtime(k) = k else { continue };
+            let Some((key, with, without)) = k.overhead() else {
+                continue;
+            };
+            let ratio = self.unit.cost(self.median_of(Contender::Runtime(with)))
+                / self.unit.cost(self.median_of(Contender::Runtime(without)));
+            let flavor = Contender::Runtime(without.base()).flavor();
+            let entry = format!("\"{flavor}\":{}", json_num(ratio, 3));
+            match overheads.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.push(entry),
+                None => overheads.push((key, vec![entry])),
+            }
+        }
+        for (key, entries) in overheads {
             s.pop();
-            write!(s, ",\"timing_ratio\":{{{}}}}}", timing.join(",")).expect("write to String");
+            write!(s, ",\"{key}\":{{{}}}}}", entries.join(",")).expect("write to String");
         }
         if let (Some(r), Some(ratio)) = (self.reference, self.ratio_vs_reference()) {
             s.pop();
@@ -495,9 +508,9 @@ pub(crate) fn run_scenario(
     scenario: &Scenario,
     passes: usize,
     scale: f64,
-    timing: bool,
+    compare: Compare,
 ) -> Summary {
-    let contenders = scenario.run.contenders_for(timing);
+    let contenders = scenario.run.contenders_for(compare);
     let mut samples: Vec<(Contender, Vec<f64>)> =
         contenders.iter().map(|k| (*k, Vec::new())).collect();
     for pass in 0..passes {
@@ -693,7 +706,7 @@ mod tests {
     }
 
     #[test]
-    fn a_timing_run_reports_the_cost_ratio_per_flavour() {
+    fn a_timing_run_reports_the_cost_ratios_per_flavour() {
         let s = Summary {
             scenario: "spawn_join",
             unit: Unit::NsPerOp,
@@ -702,7 +715,7 @@ mod tests {
             passes: 5,
             samples: RuntimeKind::TIMING
                 .into_iter()
-                .zip([100.0, 110.0, 200.0, 210.0])
+                .zip([100.0, 105.0, 110.0, 200.0, 204.0, 210.0])
                 .map(|(k, v)| (Contender::Runtime(k), vec![v; 5]))
                 .collect(),
         };
@@ -712,14 +725,39 @@ mod tests {
             "{json}"
         );
         assert!(json.contains("\"brisk_ct_timed\":110.0"), "{json}");
+        assert!(json.contains("\"brisk_mt_timing\":204.0"), "{json}");
         assert!(
-            json.ends_with(",\"timing_ratio\":{\"ct\":1.100,\"mt\":1.050}}"),
+            json.ends_with(
+                ",\"timing_ratio\":{\"ct\":1.050,\"mt\":1.020},\
+                 \"detectors_ratio\":{\"ct\":1.100,\"mt\":1.050}}"
+            ),
             "{json}"
         );
-        // A normal run has no timing ratio.
-        assert!(!summary([1.0, 2.0, 3.0, 4.0, 5.0])
-            .to_json()
-            .contains("timing_ratio"));
+        // A normal run has no overhead ratios.
+        let plain = summary([1.0, 2.0, 3.0, 4.0, 5.0]).to_json();
+        assert!(!plain.contains("_ratio\":{"), "{plain}");
+    }
+
+    #[test]
+    fn a_registry_run_reports_the_default_over_the_bare_flavour() {
+        let s = Summary {
+            scenario: "yield_many",
+            unit: Unit::NsPerOp,
+            note: None,
+            reference: None,
+            passes: 5,
+            samples: RuntimeKind::REGISTRY
+                .into_iter()
+                .zip([103.0, 100.0, 204.0, 200.0])
+                .map(|(k, v)| (Contender::Runtime(k), vec![v; 5]))
+                .collect(),
+        };
+        let json = s.to_json();
+        assert!(json.contains("\"brisk_ct_bare\":100.0"), "{json}");
+        assert!(
+            json.ends_with(",\"registry_ratio\":{\"ct\":1.030,\"mt\":1.020}}"),
+            "{json}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! simulator against madsim and turmoil.
 //!
 //! ```text
-//! cargo run --release -p brisk-bench -- <scenario ...|all> [--passes N]
+//! cargo run --release -p brisk-bench -- <scenario ...|all> [--passes N] [--timing|--registry]
 //! BRISK_BENCH_SCALE=0.01 cargo run --release -p brisk-bench -- all --passes 5
 //! ```
 //!
@@ -53,6 +53,18 @@
 //! debug build). The JSON line is the same, with the timed flavours under
 //! `peers`, plus `"timing_ratio":{"ct":..,"mt":..}`: the cost with
 //! diagnostics on over the cost with them off (1.05 = 5 % slower).
+//! Each flavour also runs a third time with per-poll timing alone
+//! (`brisk_ct_timing`, `brisk_mt_timing`: no hazard detector), whose ratio
+//! to the flavour with diagnostics off is `"timing_ratio"`; the ratio of
+//! the fully instrumented flavour is `"detectors_ratio"`.
+//!
+//! `--registry` measures what the diagnostics that are always on cost —
+//! the task registry (every live task listed, for dumps and shutdown) and
+//! the wait-points (what each task waits on): each Brisk flavour runs as
+//! built by default and without them (`brisk_ct_bare`, `brisk_mt_bare`,
+//! built with the runtime builder's hidden `untracked_for_benchmarks`),
+//! interleaved. The JSON line adds `"registry_ratio":{"ct":..,"mt":..}`:
+//! the default's cost over the bare flavour's.
 
 #![warn(clippy::missing_docs_in_private_items)]
 
@@ -66,11 +78,11 @@ mod scenarios;
 mod simulators;
 mod sync_libs;
 
-use harness::{Scenario, Summary, MIN_PASSES};
+use harness::{Compare, Scenario, Summary, MIN_PASSES};
 use std::process::ExitCode;
 
 /// Command-line usage.
-const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N]
+const USAGE: &str = "usage: brisk-bench <scenario ...|all> [--passes N] [--timing|--registry]
 
 scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            timers_unpolled idle_task_memory mpsc mutex_uncontended
@@ -79,8 +91,12 @@ scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            trace_yield_many compat_spawn_join compat_tcp_echo (or: all)
 --passes N  passes per scenario (default and minimum 5)
 --timing    run each Brisk flavour with diagnostics off (the release
-            default) and fully on (per-poll timing and every hazard
-            detector), interleaved; the JSON line adds \"timing_ratio\"
+            default), with per-poll timing only, and fully on (timing and
+            every hazard detector), interleaved; the JSON line adds
+            \"timing_ratio\" and \"detectors_ratio\"
+--registry  run each Brisk flavour as built by default and without its
+            task registry and wait-points, interleaved; the JSON line adds
+            \"registry_ratio\"
 env BRISK_BENCH_SCALE=F  multiply every scenario's size by F (default 1.0)
 env BRISK_BENCH_MADSIM=off  do not build and run madsim (quote its published figures)";
 
@@ -91,8 +107,8 @@ struct Args {
     scenarios: Vec<Scenario>,
     /// Passes per scenario.
     passes: usize,
-    /// Brisk with diagnostics off and on, instead of Brisk and its peers.
-    timing: bool,
+    /// What the runtime scenarios compare.
+    compare: Compare,
 }
 
 /// Parses the arguments (without the program name).
@@ -102,11 +118,19 @@ struct Args {
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut passes = MIN_PASSES;
-    let mut timing = false;
+    let mut compare = Compare::Peers;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        if arg == "--timing" {
-            timing = true;
+        let mode = match arg.as_str() {
+            "--timing" => Some(Compare::Timing),
+            "--registry" => Some(Compare::Registry),
+            _ => None,
+        };
+        if let Some(mode) = mode {
+            if compare != Compare::Peers && compare != mode {
+                return Err("--timing and --registry cannot be combined".to_owned());
+            }
+            compare = mode;
             continue;
         }
         let passes_value = if arg == "--passes" {
@@ -146,13 +170,17 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     if scenarios.is_empty() {
         return Err(USAGE.to_owned());
     }
-    if timing {
+    if compare != Compare::Peers {
         if let Some(s) = scenarios
             .iter()
             .find(|s| !matches!(s.run, harness::Run::Runtime(_)))
         {
+            let flag = match compare {
+                Compare::Timing => "--timing",
+                _ => "--registry",
+            };
             return Err(format!(
-                "--timing compares Brisk runtimes on the runtime scenarios; {:?} is not one",
+                "{flag} compares Brisk runtimes on the runtime scenarios; {:?} is not one",
                 s.name
             ));
         }
@@ -160,7 +188,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     Ok(Args {
         scenarios,
         passes,
-        timing,
+        compare,
     })
 }
 
@@ -189,7 +217,7 @@ fn main() -> ExitCode {
     let summaries: Vec<Summary> = args
         .scenarios
         .iter()
-        .map(|s| harness::run_scenario(s, args.passes, scale, args.timing))
+        .map(|s| harness::run_scenario(s, args.passes, scale, args.compare))
         .collect();
     println!();
     print!("{}", harness::table(&summaries));
@@ -227,9 +255,13 @@ mod tests {
     #[test]
     fn timing_runs_only_runtime_scenarios() {
         let a = parse(&["spawn_join", "--timing"]).unwrap();
-        assert!(a.timing);
-        assert!(!parse(&["spawn_join"]).unwrap().timing);
+        assert_eq!(a.compare, Compare::Timing);
+        assert_eq!(parse(&["spawn_join"]).unwrap().compare, Compare::Peers);
         assert!(parse(&["sim_udp_echo", "--timing"]).is_err());
+        let r = parse(&["tcp_echo", "--registry"]).unwrap();
+        assert_eq!(r.compare, Compare::Registry);
+        assert!(parse(&["sim_udp_echo", "--registry"]).is_err());
+        assert!(parse(&["tcp_echo", "--registry", "--timing"]).is_err());
     }
 
     #[test]

@@ -66,12 +66,23 @@ pub(crate) enum RuntimeKind {
     TokioMt,
     /// smol's `StaticExecutor`, single-threaded on the main thread.
     Smol,
+    /// `BriskCt` with per-poll timing on and every hazard detector off
+    /// (`--timing` runs only).
+    BriskCtTiming,
+    /// `BriskMt` with per-poll timing on and every hazard detector off
+    /// (`--timing` runs only).
+    BriskMtTiming,
     /// `BriskCt` with per-poll timing and every hazard detector on
     /// (`--timing` runs only).
     BriskCtTimed,
     /// `BriskMt` with per-poll timing and every hazard detector on
     /// (`--timing` runs only).
     BriskMtTimed,
+    /// `BriskCt` without its always-on diagnostics: no task registry, no
+    /// wait-points (`--registry` runs only).
+    BriskCtBare,
+    /// `BriskMt` without its always-on diagnostics (`--registry` runs only).
+    BriskMtBare,
     /// Brisk's primitives on a multi-thread tokio runtime, through
     /// `brisk::compat::tokio` (the `compat_*` scenarios only).
     BriskOnTokio,
@@ -88,12 +99,24 @@ impl RuntimeKind {
     ];
 
     /// The runtimes of a `--timing` run: each Brisk flavour with its
-    /// diagnostics as built by default in release (off) and fully on.
-    pub(crate) const TIMING: [RuntimeKind; 4] = [
+    /// diagnostics as built by default in release (off), with per-poll
+    /// timing only, and fully on.
+    pub(crate) const TIMING: [RuntimeKind; 6] = [
         RuntimeKind::BriskCt,
+        RuntimeKind::BriskCtTiming,
         RuntimeKind::BriskCtTimed,
         RuntimeKind::BriskMt,
+        RuntimeKind::BriskMtTiming,
         RuntimeKind::BriskMtTimed,
+    ];
+
+    /// The runtimes of a `--registry` run: each Brisk flavour as built by
+    /// default (task registry and wait-points on) and without them.
+    pub(crate) const REGISTRY: [RuntimeKind; 4] = [
+        RuntimeKind::BriskCt,
+        RuntimeKind::BriskCtBare,
+        RuntimeKind::BriskMt,
+        RuntimeKind::BriskMtBare,
     ];
 
     /// The runtime's name in the table and the JSON (`brisk_ct`, ...).
@@ -105,17 +128,40 @@ impl RuntimeKind {
             RuntimeKind::TokioMt => "tokio_mt",
             RuntimeKind::Smol => "smol",
             RuntimeKind::BriskOnTokio => "brisk_on_tokio",
+            RuntimeKind::BriskCtTiming => "brisk_ct_timing",
+            RuntimeKind::BriskMtTiming => "brisk_mt_timing",
             RuntimeKind::BriskCtTimed => "brisk_ct_timed",
             RuntimeKind::BriskMtTimed => "brisk_mt_timed",
+            RuntimeKind::BriskCtBare => "brisk_ct_bare",
+            RuntimeKind::BriskMtBare => "brisk_mt_bare",
         }
     }
 
-    /// For a timed Brisk flavour, the untimed one it is compared with.
-    pub(crate) fn untimed(self) -> Option<RuntimeKind> {
+    /// For a Brisk flavour that differs from a default one only in its
+    /// diagnostics: the JSON key of the ratio, the flavour with the
+    /// diagnostics in question and the one without (the ratio is the cost
+    /// of the first over the cost of the second).
+    pub(crate) fn overhead(self) -> Option<(&'static str, RuntimeKind, RuntimeKind)> {
+        use RuntimeKind::*;
         match self {
-            RuntimeKind::BriskCtTimed => Some(RuntimeKind::BriskCt),
-            RuntimeKind::BriskMtTimed => Some(RuntimeKind::BriskMt),
+            BriskCtTiming => Some(("timing_ratio", self, BriskCt)),
+            BriskMtTiming => Some(("timing_ratio", self, BriskMt)),
+            BriskCtTimed => Some(("detectors_ratio", self, BriskCt)),
+            BriskMtTimed => Some(("detectors_ratio", self, BriskMt)),
+            BriskCtBare => Some(("registry_ratio", BriskCt, self)),
+            BriskMtBare => Some(("registry_ratio", BriskMt, self)),
             _ => None,
+        }
+    }
+
+    /// The default Brisk flavour a diagnostics variant is built from
+    /// (`BriskCt` or `BriskMt`); any other runtime itself.
+    pub(crate) fn base(self) -> RuntimeKind {
+        use RuntimeKind::*;
+        match self {
+            BriskCtTiming | BriskCtTimed | BriskCtBare => BriskCt,
+            BriskMtTiming | BriskMtTimed | BriskMtBare => BriskMt,
+            other => other,
         }
     }
 
@@ -168,19 +214,43 @@ impl RuntimeKind {
                     .expect("build tokio multi-thread runtime"),
             ),
             RuntimeKind::Smol => Inner::Smol(Box::leak(Box::new(StaticExecutor::new()))),
-            RuntimeKind::BriskCtTimed | RuntimeKind::BriskMtTimed => {
+            RuntimeKind::BriskCtTiming
+            | RuntimeKind::BriskMtTiming
+            | RuntimeKind::BriskCtTimed
+            | RuntimeKind::BriskMtTimed
+            | RuntimeKind::BriskCtBare
+            | RuntimeKind::BriskMtBare => {
+                use RuntimeKind::*;
                 let mut b = brisk::Runtime::builder();
-                if self == RuntimeKind::BriskCtTimed {
+                if matches!(self, BriskCtTiming | BriskCtTimed | BriskCtBare) {
                     b.current_thread();
                 } else {
                     b.multi_thread().worker_threads(workers);
                 }
-                // Everything a debug build turns on, with the debug defaults.
-                b.task_timing(true)
-                    .long_poll_threshold(Some(std::time::Duration::from_millis(100)))
-                    .detect_lost_wakers(true)
-                    .cancelled_running_threshold(Some(std::time::Duration::from_secs(5)));
-                Inner::Brisk(b.build().expect("build timed brisk runtime"))
+                // The release defaults, stated: nothing measured per poll.
+                b.task_timing(false)
+                    .long_poll_threshold(None)
+                    .detect_lost_wakers(false)
+                    .cancelled_running_threshold(None);
+                match self {
+                    BriskCtTiming | BriskMtTiming => {
+                        b.task_timing(true);
+                    }
+                    BriskCtTimed | BriskMtTimed => {
+                        // Everything a debug build turns on, with the debug
+                        // defaults.
+                        b.task_timing(true)
+                            .long_poll_threshold(Some(std::time::Duration::from_millis(100)))
+                            .detect_lost_wakers(true)
+                            .cancelled_running_threshold(Some(std::time::Duration::from_secs(5)));
+                    }
+                    _ => {
+                        // Every task of the scenarios finishes before the
+                        // runtime shuts down, which this mode requires.
+                        b.untracked_for_benchmarks();
+                    }
+                }
+                Inner::Brisk(b.build().expect("build brisk runtime"))
             }
         };
         Runtime { kind: self, inner }

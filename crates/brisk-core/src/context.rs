@@ -31,6 +31,9 @@ struct Context {
     /// True when no runtime is current or the current one reads the system
     /// clock (so `Instant::now` may skip the runtime lookup).
     system_clock: Cell<bool>,
+    /// False when the current runtime keeps no wait-points (see
+    /// `DiagConfig::set_untracked_for_benchmarks`).
+    track_waits: Cell<bool>,
 }
 
 /// The budget value meaning "not in a task: no limit".
@@ -51,6 +54,7 @@ thread_local! {
             budget: Cell::new(UNCONSTRAINED),
             scheduler_thread: Cell::new(false),
             system_clock: Cell::new(true),
+            track_waits: Cell::new(true),
         }
     };
 }
@@ -61,15 +65,18 @@ thread_local! {
 /// the previous context is restored.
 pub fn enter(handle: Handle) -> EnterGuard {
     let system = handle.backend().uses_system_clock();
-    let (prev, prev_system) = CONTEXT.with(|c| {
+    let track = handle.backend().registry().diagnostics().tracks_tasks();
+    let (prev, prev_system, prev_track) = CONTEXT.with(|c| {
         (
             c.handle.replace(Some(handle)),
             c.system_clock.replace(system),
+            c.track_waits.replace(track),
         )
     });
     EnterGuard {
         prev,
         prev_system,
+        prev_track,
         _not_send: std::marker::PhantomData,
     }
 }
@@ -85,6 +92,7 @@ pub(crate) fn uses_system_clock() -> bool {
 pub struct EnterGuard {
     prev: Option<Handle>,
     prev_system: bool,
+    prev_track: bool,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
@@ -92,9 +100,11 @@ impl Drop for EnterGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
         let prev_system = self.prev_system;
+        let prev_track = self.prev_track;
         let _ = CONTEXT.try_with(|c| {
             *c.handle.borrow_mut() = prev;
             c.system_clock.set(prev_system);
+            c.track_waits.set(prev_track);
         });
     }
 }
@@ -164,6 +174,26 @@ pub(crate) struct TaskGuard {
     prev_unwind: bool,
     prev_shields: u32,
     prev_budget: u16,
+}
+
+/// [`enter_task`] for a poll: also clears the task's wait-point (the poll
+/// records a new one if it returns `Pending` at a leaf), unless the runtime
+/// keeps none.
+#[inline]
+pub(crate) fn enter_poll(ptr: NonNull<Header>) -> TaskGuard {
+    CONTEXT.with(|c| {
+        if c.track_waits.get() {
+            // SAFETY: the caller polls the task, so it holds a reference.
+            unsafe { ptr.as_ref() }.wait.clear();
+        }
+        TaskGuard {
+            prev: c.task.replace(Some(ptr)),
+            prev_node: c.node.replace(None),
+            prev_unwind: c.unwind.replace(false),
+            prev_shields: c.shields.replace(0),
+            prev_budget: c.budget.replace(BUDGET),
+        }
+    })
 }
 
 #[inline]
@@ -345,6 +375,15 @@ pub(crate) fn with_current_task<R>(f: impl FnOnce(TaskRef<'_>) -> R) -> Option<R
 #[inline]
 pub(crate) fn current_task_ptr() -> Option<NonNull<Header>> {
     CONTEXT.try_with(|c| c.task.get()).ok().flatten()
+}
+
+/// The task being polled on this thread, if its runtime keeps wait-points.
+#[inline]
+pub(crate) fn current_task_for_wait() -> Option<NonNull<Header>> {
+    CONTEXT
+        .try_with(|c| c.track_waits.get().then(|| c.task.get()).flatten())
+        .ok()
+        .flatten()
 }
 
 pub(crate) fn current_task_id() -> Option<Id> {

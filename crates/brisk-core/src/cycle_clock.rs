@@ -17,7 +17,12 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// A clock started at some moment: [`CycleClock::now_ns`] counts from it.
-#[derive(Debug)]
+///
+/// Every clock made by [`CycleClock::new`] is a copy of one process-wide
+/// clock, so readings of different runtimes compare (a thread that runs
+/// polls of two runtimes one after the other shares its last reading; see
+/// `diag::PollRun`).
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct CycleClock {
     epoch: Instant,
     tsc: Option<Tsc>,
@@ -32,21 +37,30 @@ struct Tsc {
 }
 
 impl CycleClock {
-    /// A clock whose zero is now.
+    /// The process-wide clock, whose zero is the first call.
     pub(crate) fn new() -> CycleClock {
-        let tsc = calibration().map(|ns_per_tick| Tsc {
-            start: ticks(),
-            ns_per_tick,
-        });
-        CycleClock {
-            epoch: Instant::now(),
-            tsc,
-        }
+        static CLOCK: OnceLock<CycleClock> = OnceLock::new();
+        *CLOCK.get_or_init(|| {
+            let tsc = calibration().map(|ns_per_tick| Tsc {
+                start: ticks(),
+                ns_per_tick,
+            });
+            CycleClock {
+                epoch: Instant::now(),
+                tsc,
+            }
+        })
     }
 
-    /// Nanoseconds since the clock was made.
+    /// Nanoseconds since the clock was made. Under loom, always 0: a model
+    /// must explore the same atomic operations on every run, and a poll's
+    /// measured length decides whether its slow path (with atomics of its
+    /// own) runs.
     #[inline]
     pub(crate) fn now_ns(&self) -> u64 {
+        if cfg!(loom) {
+            return 0;
+        }
         match self.tsc {
             Some(t) => {
                 let elapsed = ticks().saturating_sub(t.start);

@@ -189,6 +189,8 @@ pub struct DiagConfig {
     pub on_hazard: Option<HazardCallback>,
     /// How many hazards the log keeps (the oldest are dropped first).
     pub log_capacity: usize,
+    /// False: no task registry and no wait-points (benchmarks only).
+    pub(crate) tracked: bool,
 }
 
 impl Default for DiagConfig {
@@ -208,11 +210,29 @@ impl Default for DiagConfig {
             panic_on_deadlock: false,
             on_hazard: None,
             log_capacity: 256,
+            tracked: true,
         }
     }
 }
 
 impl DiagConfig {
+    /// Turns off the diagnostics that are otherwise always on — the task
+    /// registry and the wait-points — so that a benchmark can measure what
+    /// they cost. Not for programs: unlisted tasks are invisible to dumps,
+    /// the console and deadlock reports, and are not cancelled at shutdown
+    /// (a task still pending then is leaked). Every task must finish before
+    /// the runtime shuts down.
+    #[doc(hidden)]
+    pub fn set_untracked_for_benchmarks(&mut self) {
+        self.tracked = false;
+    }
+
+    /// False after [`set_untracked_for_benchmarks`](Self::set_untracked_for_benchmarks).
+    #[doc(hidden)]
+    pub fn tracks_tasks(&self) -> bool {
+        self.tracked
+    }
+
     /// True if tasks carry the per-task side structure: needed for timing,
     /// long polls measured by the harness, lost wakers and cancelled tasks
     /// that keep running.
@@ -235,6 +255,7 @@ impl fmt::Debug for DiagConfig {
             .field("panic_on_deadlock", &self.panic_on_deadlock)
             .field("on_hazard", &self.on_hazard.is_some())
             .field("log_capacity", &self.log_capacity)
+            .field("tracked", &self.tracked)
             .finish()
     }
 }
@@ -243,15 +264,30 @@ impl fmt::Debug for DiagConfig {
 pub struct Diagnostics {
     config: DiagConfig,
     instrumented: bool,
+    /// A poll at least this long takes the slow path (histogram bucket
+    /// above 0, long-poll check).
+    slow_poll_ns: u64,
+    /// True if a finished poll checks for hazards (lost waker, cancelled
+    /// but running).
+    checks_per_poll: bool,
     clock: crate::cycle_clock::CycleClock,
     log: Mutex<VecDeque<Hazard>>,
 }
 
+/// Polls shorter than this land in histogram bucket 0, which is not
+/// stored (see `POLL_HISTOGRAM_BUCKETS`).
+const FIRST_BUCKET_NS: u64 = 2_000;
+
 impl Diagnostics {
     /// Diagnostics with `config`.
     pub fn new(config: DiagConfig) -> Diagnostics {
+        let long_poll_ns = config.long_poll.map_or(u64::MAX, |t| {
+            u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)
+        });
         Diagnostics {
             instrumented: config.instrumented(),
+            slow_poll_ns: FIRST_BUCKET_NS.min(long_poll_ns),
+            checks_per_poll: config.lost_waker || config.cancelled_running.is_some(),
             config,
             clock: crate::cycle_clock::CycleClock::new(),
             log: Mutex::new(VecDeque::new()),
@@ -263,9 +299,26 @@ impl Diagnostics {
         &self.config
     }
 
+    /// False when the runtime keeps no task registry and no wait-points
+    /// (see `DiagConfig::set_untracked_for_benchmarks`).
+    #[doc(hidden)]
+    pub fn tracks_tasks(&self) -> bool {
+        self.config.tracked
+    }
+
     #[inline]
     pub(crate) fn instrumented(&self) -> bool {
         self.instrumented
+    }
+
+    #[inline]
+    pub(crate) fn slow_poll_ns(&self) -> u64 {
+        self.slow_poll_ns
+    }
+
+    #[inline]
+    pub(crate) fn checks_per_poll(&self) -> bool {
+        self.checks_per_poll
     }
 
     /// Nanoseconds of the monotonic clock since this runtime started
@@ -312,6 +365,110 @@ impl fmt::Debug for Diagnostics {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+/// `POLL_CLOCK` outside a [`PollRun`].
+const NOT_IN_RUN: u64 = u64::MAX;
+
+thread_local! {
+    /// Inside a [`PollRun`]: the clock reading that ended the last poll on
+    /// this thread (0: none yet, or the run was paused). Outside:
+    /// `NOT_IN_RUN`.
+    static POLL_CLOCK: std::cell::Cell<u64> = const { std::cell::Cell::new(NOT_IN_RUN) };
+}
+
+/// A run of consecutive task polls on this thread, during which the clock
+/// reading that ends one instrumented poll also starts the next: per-poll
+/// timing then reads the clock once per poll instead of twice.
+///
+/// A backend makes one around its loop of "take the next task, poll it",
+/// and calls [`pause`](PollRun::pause) whenever the thread does anything
+/// else in between that may take a while (drives timers or I/O, steals,
+/// parks): the time between two polls of a run is counted as part of the
+/// second one, so it must stay short (a queue pop). Nothing changes outside
+/// a run, and a run costs nothing when the runtime's tasks are not
+/// instrumented ([`DiagConfig::instrumented`]).
+///
+/// ```
+/// use brisk_core::diag::{DiagConfig, Diagnostics, PollRun};
+/// let diagnostics = Diagnostics::new(DiagConfig::default());
+/// let run = PollRun::enter(&diagnostics);
+/// // ... poll tasks ...
+/// run.pause(); // about to drive timers: the next poll reads the clock
+/// ```
+#[must_use = "the run ends when the guard is dropped"]
+pub struct PollRun {
+    /// The value to restore, or `None` if the run is inactive.
+    prev: Option<u64>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl PollRun {
+    /// Starts a run on this thread for tasks of the runtime whose
+    /// diagnostics are `diagnostics` (inactive unless they are instrumented).
+    #[inline]
+    pub fn enter(diagnostics: &Diagnostics) -> PollRun {
+        let prev = if diagnostics.instrumented() {
+            POLL_CLOCK.try_with(|c| c.replace(0)).ok()
+        } else {
+            None
+        };
+        PollRun {
+            prev,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    /// The thread did something other than polling: the next poll reads
+    /// the clock for its start.
+    #[inline]
+    pub fn pause(&self) {
+        if self.prev.is_some() {
+            let _ = POLL_CLOCK.try_with(|c| c.set(0));
+        }
+    }
+}
+
+impl Drop for PollRun {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(prev) = self.prev {
+            let _ = POLL_CLOCK.try_with(|c| c.set(prev));
+        }
+    }
+}
+
+impl fmt::Debug for PollRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PollRun")
+            .field("active", &self.prev.is_some())
+            .finish()
+    }
+}
+
+/// The start of an instrumented poll: the end of the previous poll of the
+/// current [`PollRun`], or a fresh reading.
+#[inline]
+pub(crate) fn poll_clock_start(d: &Diagnostics) -> u64 {
+    let last = POLL_CLOCK.try_with(|c| c.get()).unwrap_or(NOT_IN_RUN);
+    if last == 0 || last == NOT_IN_RUN {
+        d.now_ns()
+    } else {
+        last
+    }
+}
+
+/// The end of an instrumented poll (a fresh reading), kept as the start of
+/// the next poll when inside a [`PollRun`].
+#[inline]
+pub(crate) fn poll_clock_end(d: &Diagnostics) -> u64 {
+    let now = d.now_ns();
+    let _ = POLL_CLOCK.try_with(|c| {
+        if c.get() != NOT_IN_RUN {
+            c.set(now);
+        }
+    });
+    now
 }
 
 /// Number of buckets of a poll-duration histogram: bucket `i` counts polls

@@ -138,7 +138,7 @@ pub fn set(kind: ResourceKind, resource: u64, location: &'static Location<'stati
 /// cancelled code (a scope waiting for its children).
 #[inline]
 pub(crate) fn record(kind: ResourceKind, resource: u64, location: &'static Location<'static>) {
-    if let Some(ptr) = crate::context::current_task_ptr() {
+    if let Some(ptr) = crate::context::current_task_for_wait() {
         // SAFETY: the current task pointer is set only while that task is
         // being polled on this thread, so the header is alive.
         unsafe { ptr.as_ref() }.wait.set(kind, resource, location);

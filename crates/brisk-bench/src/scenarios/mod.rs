@@ -125,7 +125,7 @@ pub(crate) mod tests {
     /// Runs `scenario` once on every runtime (or simulator) at `scale`.
     fn check(name: &str, scale: f64) {
         let scenario = find(name).expect("known scenario");
-        for kind in scenario.run.contenders_for(false) {
+        for kind in scenario.run.contenders_for(crate::harness::Compare::Peers) {
             let value = scenario.run.run_on(kind, scale);
             assert!(
                 value.is_finite() && value > 0.0,
@@ -228,7 +228,7 @@ pub(crate) mod tests {
         use crate::simulators::{Echo, SimKind};
         let _g = shared();
         let scenario = find("sim_idle_hour").expect("known scenario");
-        for on in scenario.run.contenders_for(false) {
+        for on in scenario.run.contenders_for(crate::harness::Compare::Peers) {
             if on == Contender::Simulator(SimKind::Turmoil) {
                 continue;
             }

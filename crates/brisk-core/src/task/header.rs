@@ -1,7 +1,6 @@
 //! The task header: the type-erased front of every task allocation.
 
 use super::cancel::TaskNode;
-use super::instrument::TaskDiag;
 use super::state::State;
 use super::{Id, TaskKind};
 use crate::loom::{AtomicPtr, AtomicU32, AtomicU64, Ordering, UnsafeCell};
@@ -296,13 +295,14 @@ pub(crate) struct Header {
     /// see `raw::Stage`), guarded like the stage itself. In what would
     /// otherwise be padding.
     pub(crate) stage_tag: UnsafeCell<u8>,
+    /// Whether the cell carries a diagnostics record in front of it (the
+    /// runtime's diagnostics were on at spawn; see `instrument`). Fixed at
+    /// spawn; one branch per poll. Also in what would otherwise be padding.
+    pub(crate) instrumented: bool,
     /// The `JoinHandle`'s waker; see the ground rules in `state.rs`.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     /// The task's node in the cancellation tree, if it has one.
     pub(crate) cancel: TaskNode,
-    /// Timing and waker accounting, only when the runtime's diagnostics are
-    /// on (`None`: one null word, one branch per poll).
-    pub(crate) diag: Option<Box<TaskDiag>>,
     /// The current wait-point.
     pub(crate) wait: WaitCell,
 }
@@ -310,9 +310,7 @@ pub(crate) struct Header {
 impl Header {
     pub(crate) fn new(vtable: &'static Vtable, sched: ScheduleRef, meta: Meta) -> Header {
         let diagnostics = sched.registry().diagnostics();
-        let diag = diagnostics
-            .instrumented()
-            .then(|| TaskDiag::new(diagnostics, diagnostics.now_ns()));
+        let instrumented = diagnostics.instrumented();
         Header {
             state: State::new(),
             vtable,
@@ -323,7 +321,7 @@ impl Header {
             stage_tag: UnsafeCell::new(super::raw::STAGE_RUNNING),
             join_waker: UnsafeCell::new(None),
             cancel: TaskNode::new(None),
-            diag,
+            instrumented,
             wait: WaitCell::new(),
         }
     }
@@ -337,14 +335,14 @@ impl Header {
     target_pointer_width = "64"
 ))]
 mod tests {
-    /// Fifteen words: state, vtable, scheduler, id+kind, location,
-    /// parent+name, registry slot, four counters and the stage tag (three
-    /// words), join
-    /// waker (two), cancellation node, diagnostics, wait-point (two).
+    /// Fourteen words: state, vtable, scheduler, id+kind, location,
+    /// parent+name, registry slot, four counters, the stage tag and the
+    /// diagnostics flag (three words), join waker (two), cancellation node,
+    /// wait-point (two).
     #[test]
-    fn the_header_stays_within_120_bytes() {
+    fn the_header_stays_within_112_bytes() {
         assert!(
-            std::mem::size_of::<super::Header>() <= 120,
+            std::mem::size_of::<super::Header>() <= 112,
             "{}",
             std::mem::size_of::<super::Header>()
         );

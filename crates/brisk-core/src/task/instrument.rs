@@ -3,75 +3,146 @@
 //! steps around a poll that fill it and look for hazards.
 //!
 //! Ground rules:
-//! - The structure is allocated at spawn, before any waker of the task
-//!   exists, and freed with the cell; a task spawned while diagnostics are
-//!   off never gets one.
-//! - Timing fields are written only by the holder of `RUNNING` (one writer
-//!   at a time, relaxed load + store) and read by diagnostics from any
-//!   thread.
-//! - `live_wakers` counts wakers from our vtable exactly (read-modify-write):
-//!   +1 per clone, -1 per drop and per by-value wake. A by-value wake sets
-//!   `NOTIFIED` *before* it counts its waker gone, so a poller that reads
-//!   zero live wakers and then finds `NOTIFIED` clear knows that no waker
-//!   was woken since it last could have been (both `SeqCst`).
+//! - The record lives in the task's own allocation, in the [`PREFIX`] bytes
+//!   right before the header (`raw::Instrumented`), so it costs no
+//!   allocation of its own and sits next to the header in memory; the
+//!   header's `instrumented` flag (a byte in what would otherwise be
+//!   padding) says it is there. It is written at spawn, before any waker of
+//!   the task exists, and dropped with the cell; a task spawned while
+//!   diagnostics are off has neither flag nor record. What only slow polls and
+//!   cancelled tasks need (`Cold`) is allocated the first time one happens.
+//! - Timing fields and `cold` are written only by the holder of `RUNNING`
+//!   (one writer at a time, relaxed load + store; `cold` is published with
+//!   `Release`) and read by diagnostics from any thread.
+//! - A poll's start is the end of the previous poll on the same thread when
+//!   the backend marks a run of consecutive polls (`diag::PollRun`): one
+//!   clock read per poll instead of two.
+//! - `live_wakers` counts wakers from our vtable exactly (read-modify-write,
+//!   relaxed): +1 per clone, -1 per drop and per by-value wake. A by-value
+//!   wake sets `NOTIFIED`, then issues a `Release` fence, then counts its
+//!   waker gone. The check loads the count and then issues an `Acquire`
+//!   fence: if it read a count that includes the decrement (or any later
+//!   change), the fences synchronise and the check sees `NOTIFIED`. So a
+//!   poller that reads zero live wakers and then finds `NOTIFIED` clear
+//!   knows that no waker was woken since it last could have been.
 
 use super::header::Header;
 use super::TaskKind;
 use super::TaskRef;
 use crate::diag::{self, Diagnostics, POLL_HISTOGRAM_BUCKETS};
-use crate::loom::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use crate::loom::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use crate::wait::WaitPoint;
 use std::ptr::NonNull;
 use std::time::Duration;
 
-/// Bits of `TaskDiag::reported`: each hazard is reported once per task.
+/// Bits of `Record::reported`: each hazard is reported once per task.
 const REPORTED_LONG_POLL: u8 = 1 << 0;
 const REPORTED_LOST_WAKER: u8 = 1 << 1;
 const REPORTED_CANCELLED_RUNNING: u8 = 1 << 2;
 
-/// What a task records when its runtime's diagnostics are on.
-pub(crate) struct TaskDiag {
+/// Bytes in front of the header of an instrumented task: a [`Record`],
+/// padded. A multiple of every alignment up to its own value, so the cell
+/// that follows starts exactly here whatever its alignment (up to this
+/// value; tasks whose cell is aligned more are not instrumented).
+pub(crate) const PREFIX: usize = 64;
+
+/// The record and its padding, as laid out before the header.
+#[repr(C)]
+pub(crate) struct Prefix {
+    record: Record,
+    _pad: std::mem::MaybeUninit<[u8; PREFIX - std::mem::size_of::<Record>()]>,
+}
+
+const _: () = assert!(std::mem::size_of::<Prefix>() == PREFIX);
+
+impl Prefix {
+    /// A fresh record for a task spawned now (`now_ns`) on a runtime with
+    /// `diagnostics`, which must belong to the registry of the scheduler
+    /// the task stores (the `Schedule` contract keeps it alive as long as
+    /// the task).
+    pub(crate) fn new(diagnostics: &Diagnostics, now_ns: u64) -> Prefix {
+        Prefix {
+            record: Record {
+                diagnostics: NonNull::from(diagnostics),
+                spawned_ns: now_ns,
+                busy_ns: AtomicU64::new(0),
+                poll_start_ns: AtomicU64::new(0),
+                live_wakers: AtomicU64::new(0),
+                cold: AtomicPtr::new(std::ptr::null_mut()),
+                reported: AtomicU8::new(0),
+            },
+            _pad: std::mem::MaybeUninit::uninit(),
+        }
+    }
+}
+
+/// The record of the task at `ptr`, if it has one.
+///
+/// # Safety
+/// `ptr` points at the live header of a task cell (with the provenance of
+/// the whole allocation, as every task pointer has), and the record is not
+/// used after the cell is freed (`'a`).
+#[inline]
+pub(crate) unsafe fn record<'a>(ptr: NonNull<Header>) -> Option<&'a Record> {
+    // SAFETY: the header is alive per the contract.
+    if !unsafe { ptr.as_ref() }.instrumented {
+        return None;
+    }
+    // SAFETY: a header with the flag set is the `cell` of a `raw::Instrumented`,
+    // which starts `PREFIX` bytes after the `Prefix` whose first field is
+    // the record (both `repr(C)`); the record lives as long as the cell.
+    Some(unsafe { &*ptr.as_ptr().byte_sub(PREFIX).cast::<Record>() })
+}
+
+/// What a task records when its runtime's diagnostics are on: what every
+/// poll touches, in 56 bytes.
+pub(crate) struct Record {
     /// The runtime's diagnostics (in its registry), kept here so a poll
     /// does not ask the scheduler for them through a virtual call.
     diagnostics: NonNull<Diagnostics>,
-    /// Monotonic nanoseconds (since the runtime's epoch) at spawn.
+    /// Monotonic nanoseconds (see `Diagnostics::now_ns`) at spawn.
     spawned_ns: u64,
     /// Nanoseconds spent inside finished polls.
     busy_ns: AtomicU64,
     /// Start of the poll running now, or 0.
     poll_start_ns: AtomicU64,
-    histogram: [AtomicU32; POLL_HISTOGRAM_BUCKETS],
     /// Live wakers, as a wrapping two's-complement count.
     live_wakers: AtomicU64,
-    /// When a poll first ended with the task cancelled, or 0.
-    cancelled_ns: AtomicU64,
+    /// What slow polls and cancelled tasks record; null until needed.
+    cold: AtomicPtr<Cold>,
     /// `REPORTED_*` bits.
     reported: AtomicU8,
 }
 
+/// The part of a task's record that fast polls never touch.
+struct Cold {
+    /// Polls per histogram bucket, except bucket 0 (polls under 2 µs), which
+    /// is the task's poll count minus the others.
+    histogram: [AtomicU32; POLL_HISTOGRAM_BUCKETS],
+    /// When a poll first ended with the task cancelled, or 0.
+    cancelled_ns: AtomicU64,
+}
+
 // SAFETY: `diagnostics` points into the runtime's registry, which is
-// `Sync` and outlives the task (see `TaskDiag::diagnostics`); every other
+// `Sync` and outlives the task (see `Record::diagnostics`); `cold` is
+// owned by the record and only shared as `&Cold` (atomics); every other
 // field is an atomic.
-unsafe impl Send for TaskDiag {}
+unsafe impl Send for Record {}
 // SAFETY: as for `Send`.
-unsafe impl Sync for TaskDiag {}
+unsafe impl Sync for Record {}
 
-impl TaskDiag {
-    /// `diagnostics` must belong to the registry of the scheduler the task
-    /// stores (the `Schedule` contract keeps it alive as long as the task).
-    pub(crate) fn new(diagnostics: &Diagnostics, now_ns: u64) -> Box<TaskDiag> {
-        Box::new(TaskDiag {
-            diagnostics: NonNull::from(diagnostics),
-            spawned_ns: now_ns,
-            busy_ns: AtomicU64::new(0),
-            poll_start_ns: AtomicU64::new(0),
-            histogram: std::array::from_fn(|_| AtomicU32::new(0)),
-            live_wakers: AtomicU64::new(0),
-            cancelled_ns: AtomicU64::new(0),
-            reported: AtomicU8::new(0),
-        })
+impl Drop for Record {
+    fn drop(&mut self) {
+        let cold = self.cold.load(Ordering::Acquire);
+        if !cold.is_null() {
+            // SAFETY: `cold` was leaked from a `Box` by `cold_or_init` and
+            // is freed only here, by the structure's owner.
+            drop(unsafe { Box::from_raw(cold) });
+        }
     }
+}
 
+impl Record {
     /// The runtime's diagnostics.
     #[inline]
     fn diagnostics(&self) -> &Diagnostics {
@@ -81,21 +152,51 @@ impl TaskDiag {
         unsafe { self.diagnostics.as_ref() }
     }
 
+    /// The cold part, if a slow poll or a cancellation made one.
+    fn cold(&self) -> Option<&Cold> {
+        // SAFETY: a non-null pointer was published (`Release`) after the
+        // `Cold` was initialised and stays valid until the structure drops.
+        unsafe { self.cold.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// The cold part, made now if there is none. Only the holder of
+    /// `RUNNING` calls this (the only writer of `cold`).
+    #[cold]
+    fn cold_or_init(&self) -> &Cold {
+        if let Some(cold) = self.cold() {
+            return cold;
+        }
+        let cold = Box::into_raw(Box::new(Cold {
+            histogram: std::array::from_fn(|_| AtomicU32::new(0)),
+            cancelled_ns: AtomicU64::new(0),
+        }));
+        self.cold.store(cold, Ordering::Release);
+        // SAFETY: just made; freed only when the structure drops.
+        unsafe { &*cold }
+    }
+
     /// A waker of the task was cloned (called before the clone exists).
     #[inline]
     pub(crate) fn waker_cloned(&self) {
-        self.live_wakers.fetch_add(1, Ordering::SeqCst);
+        self.live_wakers.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A waker of the task was dropped, or consumed by a wake (called after
     /// the wake published `NOTIFIED`).
     #[inline]
     pub(crate) fn waker_gone(&self) {
-        self.live_wakers.fetch_sub(1, Ordering::SeqCst);
+        // Orders a by-value wake's `NOTIFIED` before the decrement for a
+        // checker that reads it (see the ground rules).
+        fence(Ordering::Release);
+        self.live_wakers.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// The live-waker count, for the lost-waker check: everything a wake
+    /// did before its decrement is visible after this returns.
     fn live_wakers(&self) -> i64 {
-        self.live_wakers.load(Ordering::SeqCst) as i64
+        let live = self.live_wakers.load(Ordering::Relaxed) as i64;
+        fence(Ordering::Acquire);
+        live
     }
 
     /// True the first time a hazard of `kind` is claimed; `None` for a
@@ -115,8 +216,9 @@ impl TaskDiag {
         self.reported.fetch_or(bit, Ordering::Relaxed) & bit == 0
     }
 
-    /// Busy time, idle time and histogram as of `now_ns`.
-    pub(crate) fn timing(&self, now_ns: u64) -> diag::TaskTiming {
+    /// Busy time, idle time and histogram as of `now_ns`, for a task that
+    /// has been polled `polls` times (counting a poll running now).
+    pub(crate) fn timing(&self, now_ns: u64, polls: u32) -> diag::TaskTiming {
         let start = self.poll_start_ns.load(Ordering::Relaxed);
         let running = if start != 0 {
             now_ns.saturating_sub(start)
@@ -125,12 +227,19 @@ impl TaskDiag {
         };
         let busy = self.busy_ns.load(Ordering::Relaxed) + running;
         let alive = now_ns.saturating_sub(self.spawned_ns);
+        let mut histogram = [0u64; POLL_HISTOGRAM_BUCKETS];
+        if let Some(cold) = self.cold() {
+            for (h, c) in histogram.iter_mut().zip(&cold.histogram).skip(1) {
+                *h = c.load(Ordering::Relaxed) as u64;
+            }
+        }
+        // Finished polls that went to no other bucket were under 2 µs.
+        let finished = (polls as u64).saturating_sub((start != 0) as u64);
+        histogram[0] = finished.saturating_sub(histogram.iter().sum());
         diag::TaskTiming {
             busy: Duration::from_nanos(busy),
             idle: Duration::from_nanos(alive.saturating_sub(busy)),
-            poll_histogram: std::array::from_fn(|i| {
-                self.histogram[i].load(Ordering::Relaxed) as u64
-            }),
+            poll_histogram: histogram,
         }
     }
 }
@@ -138,18 +247,25 @@ impl TaskDiag {
 /// What the harness remembers from the start of an instrumented poll.
 pub(crate) struct PollStart {
     start_ns: u64,
-    /// The wait-point the task resumes from (cleared for the poll).
+    /// The wait-point the task resumes from (cleared for the poll), when
+    /// long polls are reported.
     wait_before: Option<WaitPoint>,
 }
 
 /// Harness step before an instrumented poll: note the time and the
 /// wait-point the task resumes from. The caller holds `RUNNING`.
-pub(crate) fn poll_started(header: &Header, diag: &TaskDiag) -> PollStart {
-    let start_ns = diag.diagnostics().now_ns();
+#[inline]
+pub(crate) fn poll_started(header: &Header, diag: &Record) -> PollStart {
+    let start_ns = diag::poll_clock_start(diag.diagnostics());
     diag.poll_start_ns.store(start_ns, Ordering::Relaxed);
     PollStart {
         start_ns,
-        wait_before: header.wait.get(),
+        // Only a long-poll report names it.
+        wait_before: if diag.diagnostics().config().long_poll.is_some() {
+            header.wait.get()
+        } else {
+            None
+        },
     }
 }
 
@@ -157,40 +273,68 @@ pub(crate) fn poll_started(header: &Header, diag: &TaskDiag) -> PollStart {
 /// a long poll, a cancelled task still running and (if the poll returned
 /// `Pending` and the task goes idle) a lost waker. The caller still holds
 /// `RUNNING` and a reference.
-pub(crate) fn poll_finished(
-    ptr: NonNull<Header>,
-    diag: &TaskDiag,
-    start: PollStart,
-    pending: bool,
-) {
-    // SAFETY: the caller holds a reference to the task, keeping it alive.
-    let header = unsafe { ptr.as_ref() };
+///
+/// A fast poll of a task whose runtime checks no hazard per poll costs one
+/// clock read and three stores; everything else is on the slow paths.
+#[inline]
+pub(crate) fn poll_finished(ptr: NonNull<Header>, diag: &Record, start: PollStart, pending: bool) {
     let d = diag.diagnostics();
-    let end_ns = d.now_ns();
+    let end_ns = diag::poll_clock_end(d);
     let took = end_ns.saturating_sub(start.start_ns);
     diag.poll_start_ns.store(0, Ordering::Relaxed);
     let busy = &diag.busy_ns;
     busy.store(busy.load(Ordering::Relaxed) + took, Ordering::Relaxed);
-    let bucket = &diag.histogram[diag::poll_histogram_bucket(took / 1_000)];
-    bucket.store(bucket.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    if took >= d.slow_poll_ns() {
+        slow_poll(ptr, diag, took, start.wait_before);
+    }
+    if d.checks_per_poll() {
+        check_hazards(ptr, diag, end_ns, pending);
+    }
+}
 
+/// A poll of 2 µs or more (or over the long-poll threshold): its histogram
+/// bucket, and the long-poll check.
+#[cold]
+#[inline(never)]
+fn slow_poll(ptr: NonNull<Header>, diag: &Record, took: u64, wait_before: Option<WaitPoint>) {
+    let bucket = diag::poll_histogram_bucket(took / 1_000);
+    if bucket > 0 {
+        let counter = &diag.cold_or_init().histogram[bucket];
+        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
     let task = TaskRef::new(ptr);
     if task.kind() == TaskKind::Blocking {
-        // A blocking job is one long "poll" by design; it never waits.
+        // A blocking job is one long "poll" by design.
         return;
     }
-    let config = d.config();
-    if let Some(threshold) = config.long_poll {
+    let d = diag.diagnostics();
+    if let Some(threshold) = d.config().long_poll {
         let took = Duration::from_nanos(took);
         if took > threshold && diag.claim_report(REPORTED_LONG_POLL) {
-            d.report(diag::long_poll(task, took, threshold, start.wait_before));
+            d.report(diag::long_poll(task, took, threshold, wait_before));
         }
     }
+}
+
+/// The per-poll hazard checks: a cancelled task that keeps running, and a
+/// lost waker.
+#[inline(never)]
+fn check_hazards(ptr: NonNull<Header>, diag: &Record, end_ns: u64, pending: bool) {
+    // SAFETY: the caller holds a reference to the task, keeping it alive.
+    let header = unsafe { ptr.as_ref() };
+    let task = TaskRef::new(ptr);
+    if task.kind() == TaskKind::Blocking {
+        // A blocking job never waits, and runs once.
+        return;
+    }
+    let d = diag.diagnostics();
+    let config = d.config();
     let cancelled = task.is_cancelled();
     if let (Some(limit), true) = (config.cancelled_running, cancelled) {
-        let since = diag.cancelled_ns.load(Ordering::Relaxed);
+        let cold = diag.cold_or_init();
+        let since = cold.cancelled_ns.load(Ordering::Relaxed);
         if since == 0 {
-            diag.cancelled_ns.store(end_ns, Ordering::Relaxed);
+            cold.cancelled_ns.store(end_ns, Ordering::Relaxed);
         } else {
             let for_ = Duration::from_nanos(end_ns.saturating_sub(since));
             if for_ > limit && diag.claim_report(REPORTED_CANCELLED_RUNNING) {
@@ -211,7 +355,7 @@ pub(crate) fn poll_finished(
 /// True if no waker of the task exists (other than its own cancellation
 /// waker) and nothing woke it during the poll. Called by the holder of
 /// `RUNNING`, before the task goes idle.
-fn has_no_waker(ptr: NonNull<Header>, header: &Header, diag: &TaskDiag) -> bool {
+fn has_no_waker(ptr: NonNull<Header>, header: &Header, diag: &Record) -> bool {
     let live = diag.live_wakers();
     let live = match live {
         l if l <= 0 => 0,
@@ -219,8 +363,9 @@ fn has_no_waker(ptr: NonNull<Header>, header: &Header, diag: &TaskDiag) -> bool 
             // The task's own cancellation node keeps a waker that fires only
             // on cancellation: it does not count. Re-read the count after
             // looking at the node: a node published meanwhile (a racing
-            // `JoinHandle::cancel`) cloned its waker first, so the count
-            // moved and the task is not reported.
+            // `JoinHandle::cancel`) cloned its waker before publishing
+            // itself, so the re-read sees the clone and the task is not
+            // reported.
             let own = header.cancel.get().is_some_and(|node| node.wakes(ptr));
             if own && diag.live_wakers() == 1 {
                 0
@@ -233,4 +378,14 @@ fn has_no_waker(ptr: NonNull<Header>, header: &Header, diag: &TaskDiag) -> bool 
     // A waker woken by value during the poll published `NOTIFIED` before it
     // counted itself gone (see the ground rules).
     live == 0 && !header.state.load_seqcst().is_notified()
+}
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    /// Every poll touches the record: it stays within one cache line's
+    /// worth of bytes.
+    #[test]
+    fn the_task_record_is_small() {
+        assert!(std::mem::size_of::<super::Record>() <= 56);
+    }
 }

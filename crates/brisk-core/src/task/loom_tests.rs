@@ -848,13 +848,24 @@ impl Future for HandOff {
     }
 }
 
+/// How the other thread of a lost-waker model uses the waker it takes.
+#[derive(Clone, Copy)]
+enum Fire {
+    /// `wake()`.
+    ByValue,
+    /// `wake_by_ref()`, then drop.
+    ByRefThenDrop,
+    /// Clone it, drop the original, wake the clone by value.
+    CloneThenWake,
+}
+
 /// The poller checks for a lost waker after the future returned `Pending`
-/// while another thread takes the only waker and wakes it by value (which
-/// may happen before, during or after the check): a task that was woken is
-/// never reported, whatever the interleaving.
-#[test]
-fn loom_lost_waker_check_vs_wake_by_value() {
-    check("lost_waker_check_vs_wake_by_value", BOUND, || {
+/// while another thread takes the only waker and wakes it (`how`), which
+/// may happen before, during or after the check: a task that was woken is
+/// never reported, whatever the interleaving. The waker counts are relaxed
+/// read-modify-writes; the fences around them are what this checks.
+fn lost_waker_check_vs_wake(name: &str, how: Fire) {
+    check(name, BOUND, move || {
         let race = Race::new();
         let config = crate::diag::DiagConfig {
             lost_waker: true,
@@ -879,7 +890,15 @@ fn loom_lost_waker_check_vs_wake_by_value() {
             race.spawn(move || {
                 let waker = slot.lock().unwrap().take();
                 if let Some(w) = waker {
-                    w.wake();
+                    match how {
+                        Fire::ByValue => w.wake(),
+                        Fire::ByRefThenDrop => fire(w, true),
+                        Fire::CloneThenWake => {
+                            let w2 = w.clone();
+                            drop(w);
+                            w2.wake();
+                        }
+                    }
                 }
             })
         };
@@ -896,4 +915,22 @@ fn loom_lost_waker_check_vs_wake_by_value() {
         drop(join);
         assert_freed(sched);
     });
+}
+
+#[test]
+fn loom_lost_waker_check_vs_wake_by_value() {
+    lost_waker_check_vs_wake("lost_waker_check_vs_wake_by_value", Fire::ByValue);
+}
+
+#[test]
+fn loom_lost_waker_check_vs_wake_by_ref_then_drop() {
+    lost_waker_check_vs_wake(
+        "lost_waker_check_vs_wake_by_ref_then_drop",
+        Fire::ByRefThenDrop,
+    );
+}
+
+#[test]
+fn loom_lost_waker_check_vs_clone_then_wake() {
+    lost_waker_check_vs_wake("lost_waker_check_vs_clone_then_wake", Fire::CloneThenWake);
 }

@@ -406,9 +406,13 @@ impl<'a> TaskRef<'a> {
     /// builds). Durations come from the monotonic clock, not the runtime's.
     pub fn timing(&self) -> Option<crate::diag::TaskTiming> {
         let header = self.header();
-        let diag = header.diag.as_deref()?;
+        // SAFETY: a `TaskRef` holds a reference for its lifetime.
+        let diag = unsafe { instrument::record(self.raw) }?;
         let d = header.sched.registry().diagnostics();
-        d.config().task_timing.then(|| diag.timing(d.now_ns()))
+        let polls = header.counters.polls.load(crate::loom::Ordering::Relaxed);
+        d.config()
+            .task_timing
+            .then(|| diag.timing(d.now_ns(), polls))
     }
 
     /// For backends that detect hazards themselves (a monitor thread that
@@ -416,7 +420,8 @@ impl<'a> TaskRef<'a> {
     /// claimed for this task, `Some(false)` after that, `None` if the task
     /// keeps no per-task record (its runtime's diagnostics are off).
     pub fn claim_hazard(&self, kind: &str) -> Option<bool> {
-        self.header().diag.as_deref()?.claim_kind(kind)
+        // SAFETY: a `TaskRef` holds a reference for its lifetime.
+        unsafe { instrument::record(self.raw) }?.claim_kind(kind)
     }
 
     /// Waker clones, wakes and drops counted for this task (approximate under

@@ -73,6 +73,15 @@ impl<G> Spawned for Boxed<G> {
     const BOXED: bool = true;
 }
 
+/// The allocation of a task whose runtime's diagnostics are on: the
+/// task's record, then the cell (see `instrument`). Task pointers point at
+/// `cell`, exactly `instrument::PREFIX` bytes in.
+#[repr(C)]
+struct Instrumented<F: Future> {
+    prefix: instrument::Prefix,
+    cell: Cell<F>,
+}
+
 /// The vtable of a `Cell<F>` spawned as `S`.
 struct Vtables<F, S>(PhantomData<fn() -> (F, S)>);
 
@@ -89,21 +98,44 @@ impl<F: Future, S: Spawned> Vtables<F, S> {
 }
 
 impl<F: Future> Cell<F> {
-    /// Allocates the cell and returns a pointer to its header; `S` says
-    /// what spawn was given.
+    /// Where the cell starts in an `Instrumented` allocation.
+    const INSTRUMENTED_OFFSET: usize = std::mem::offset_of!(Instrumented<F>, cell);
+
+    /// Allocates the cell (with the task's record in front of it when the
+    /// runtime's diagnostics are on) and returns a pointer to its header;
+    /// `S` says what spawn was given.
     pub(crate) fn allocate<S: Spawned>(
         future: F,
         sched: ScheduleRef,
         meta: Meta,
     ) -> NonNull<Header> {
-        let cell = Box::new(Cell {
-            // The header's tag starts as `STAGE_RUNNING`.
-            header: Header::new(&Vtables::<F, S>::VTABLE, sched, meta),
-            stage: UnsafeCell::new(StageSlot {
-                future: ManuallyDrop::new(future),
-            }),
+        // The header's tag starts as `STAGE_RUNNING`.
+        let mut header = Header::new(&Vtables::<F, S>::VTABLE, sched, meta);
+        if header.instrumented && Self::INSTRUMENTED_OFFSET != instrument::PREFIX {
+            // A cell aligned to more than `PREFIX` bytes cannot follow the
+            // record at that distance: such a (rare) task is not
+            // instrumented.
+            header.instrumented = false;
+        }
+        let stage = UnsafeCell::new(StageSlot {
+            future: ManuallyDrop::new(future),
         });
-        NonNull::from(Box::leak(cell)).cast()
+        if !header.instrumented {
+            let cell = Box::new(Cell { header, stage });
+            return NonNull::from(Box::leak(cell)).cast();
+        }
+        let d = header.sched.registry().diagnostics();
+        let prefix = instrument::Prefix::new(d, d.now_ns());
+        let raw = Box::into_raw(Box::new(Instrumented {
+            prefix,
+            cell: Cell { header, stage },
+        }));
+        // SAFETY: `raw` is a fresh, valid allocation; the field pointer
+        // keeps the provenance of the whole allocation, which `dealloc` and
+        // `instrument::record` use to reach the prefix.
+        let cell = unsafe { std::ptr::addr_of_mut!((*raw).cell) };
+        // SAFETY: derived from a non-null `Box` pointer.
+        unsafe { NonNull::new_unchecked(cell) }.cast()
     }
 }
 
@@ -198,8 +230,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     }
 
     Counters::bump(&header.counters.polls);
-    let instrumented = instrument_start(header);
-    header.wait.clear();
+    // SAFETY: the `Notified`'s reference keeps the cell alive.
+    let record = unsafe { instrument::record(ptr) };
+    let instrumented = record.map(|r| instrument::poll_started(header, r));
     // SAFETY: the reference held by the `Notified` outlives the waker borrow,
     // and `ManuallyDrop` keeps this non-owning waker from releasing a reference.
     let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(ptr)) });
@@ -207,7 +240,8 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
 
     // The task context stays set while the future is dropped after `Ready`,
     // so its destructors see the same `task::id()` as its polls did.
-    let mut task_guard = Some(context::enter_task(ptr));
+    // Entering it clears the wait-point (after `instrument_start` read it).
+    let mut task_guard = Some(context::enter_poll(ptr));
     let result = {
         // SAFETY: we hold RUNNING until after this block, where the guard ends.
         let _console = unsafe { console::enter_poll(header) };
@@ -235,8 +269,13 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     if !matches!(result, Ok(Poll::Ready(_))) {
         unwound = task_guard.take().is_some_and(context::TaskGuard::leave);
     }
-    if let Some(start) = instrumented {
-        instrument_finish(ptr, start, matches!(result, Ok(Poll::Pending)) && !unwound);
+    if let (Some(start), Some(record)) = (instrumented, record) {
+        instrument_finish(
+            ptr,
+            record,
+            start,
+            matches!(result, Ok(Poll::Pending)) && !unwound,
+        );
     }
     match result {
         Ok(Poll::Pending) if unwound => {
@@ -284,26 +323,17 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     }
 }
 
-/// Per-poll instrumentation, before the poll: `None` (one predictable
-/// branch) unless the runtime's diagnostics are on.
-#[inline(always)]
-fn instrument_start(header: &Header) -> Option<instrument::PollStart> {
-    header
-        .diag
-        .as_ref()
-        .map(|diag| instrument::poll_started(header, diag))
-}
-
 /// Per-poll instrumentation, after the poll: timing and hazard checks.
 /// The caller holds RUNNING and a reference; `pending` means the task
 /// returned `Pending` and will go idle (not unwinding for cancellation).
 #[inline(never)]
-fn instrument_finish(ptr: NonNull<Header>, start: instrument::PollStart, pending: bool) {
-    // SAFETY: the caller holds a reference, which keeps the cell alive.
-    let header = unsafe { ptr.as_ref() };
-    if let Some(diag) = &header.diag {
-        instrument::poll_finished(ptr, diag, start, pending);
-    }
+fn instrument_finish(
+    ptr: NonNull<Header>,
+    record: &instrument::Record,
+    start: instrument::PollStart,
+    pending: bool,
+) {
+    instrument::poll_finished(ptr, record, start, pending);
 }
 
 /// Replaces the stage, dropping the old one **in place** inside
@@ -396,9 +426,23 @@ unsafe fn complete(ptr: NonNull<Header>) {
 /// # Safety
 /// The reference count is zero: the caller is the last party with access.
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: the cell was allocated by `Cell::allocate` as a `Box<Cell<F>>`,
-    // and no reference to it remains.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+    // SAFETY: the caller is the last party with access; the header is alive.
+    if unsafe { ptr.as_ref() }.instrumented {
+        // SAFETY: `Cell::allocate` made this cell the `cell` field of a
+        // `Box<Instrumented<F>>`, `PREFIX` bytes in, and handed out a pointer
+        // with the provenance of the whole allocation; no reference remains.
+        drop(unsafe {
+            Box::from_raw(
+                ptr.as_ptr()
+                    .byte_sub(instrument::PREFIX)
+                    .cast::<Instrumented<F>>(),
+            )
+        });
+    } else {
+        // SAFETY: the cell was allocated by `Cell::allocate` as a
+        // `Box<Cell<F>>`, and no reference to it remains.
+        drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+    }
 }
 
 /// # Safety
@@ -469,8 +513,11 @@ unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
     header.state.ref_inc();
     Counters::bump(&header.counters.waker_clones);
     console::waker_op(&header.meta, console::WAKER_CLONE);
-    if let Some(diag) = &header.diag {
-        diag.waker_cloned();
+    // SAFETY: the waker's reference keeps the cell alive during the call;
+    // waker pointers carry the provenance of the whole allocation.
+    if let Some(record) = unsafe { instrument::record(NonNull::new_unchecked(ptr as *mut Header)) }
+    {
+        record.waker_cloned();
     }
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
@@ -478,7 +525,9 @@ unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
 unsafe fn waker_wake(ptr: *const ()) {
     // SAFETY: this waker owns a reference.
     let header = unsafe { header(ptr) };
-    if let Some(diag) = &header.diag {
+    // SAFETY: as in `waker_clone`.
+    if let Some(record) = unsafe { instrument::record(NonNull::new_unchecked(ptr as *mut Header)) }
+    {
         // Instrumented: publish the wake first, then count this waker gone,
         // then release its reference (the order lost-waker detection
         // relies on; see `instrument`).
@@ -486,7 +535,7 @@ unsafe fn waker_wake(ptr: *const ()) {
         trace::woken(header, false);
         // SAFETY: our own reference keeps the header alive for both calls.
         unsafe { wake_by_ref(ptr) };
-        diag.waker_gone();
+        record.waker_gone();
         if header.state.ref_dec() {
             // SAFETY: the count reached zero; the pointer came from a header.
             unsafe { (header.vtable.dealloc)(NonNull::new_unchecked(ptr as *mut Header)) }
@@ -539,8 +588,10 @@ unsafe fn waker_drop(ptr: *const ()) {
     let header = unsafe { header(ptr) };
     Counters::bump(&header.counters.waker_drops);
     console::waker_op(&header.meta, console::WAKER_DROP);
-    if let Some(diag) = &header.diag {
-        diag.waker_gone();
+    // SAFETY: as in `waker_clone`.
+    if let Some(record) = unsafe { instrument::record(NonNull::new_unchecked(ptr as *mut Header)) }
+    {
+        record.waker_gone();
     }
     if header.state.ref_dec() {
         // SAFETY: the count reached zero; the pointer came from a header.

@@ -52,6 +52,9 @@ pub struct Registry {
     mask: u64,
     next_task_id: AtomicU64,
     closed: AtomicBool,
+    /// False when tasks are not listed (benchmarks only; see
+    /// `DiagConfig::set_untracked_for_benchmarks`).
+    tracked: bool,
     trace: TraceSink,
     diagnostics: Diagnostics,
     /// Scopes run by this runtime's tasks, for listing their children.
@@ -90,6 +93,7 @@ impl Registry {
             mask: n as u64 - 1,
             next_task_id: AtomicU64::new(1),
             closed: AtomicBool::new(false),
+            tracked: config.tracks_tasks(),
             trace: TraceSink::new(),
             diagnostics: Diagnostics::new(config),
             scopes: ScopeDirectory::new(n),
@@ -129,6 +133,11 @@ impl Registry {
 
     /// Lists a new task. Returns false if the registry is closed.
     pub(crate) fn insert(&self, ptr: NonNull<Header>) -> bool {
+        if !self.tracked {
+            // Not listed: the registry's reference is released by
+            // `complete` all the same.
+            return !self.closed.load(Ordering::Acquire);
+        }
         // SAFETY: the caller holds a reference to the task.
         let header = unsafe { ptr.as_ref() };
         let mut shard = self.shard(header.meta.id()).lock();
@@ -156,6 +165,9 @@ impl Registry {
 
     /// Unlists a task if it is listed.
     pub(crate) fn remove(&self, ptr: NonNull<Header>) {
+        if !self.tracked {
+            return;
+        }
         // SAFETY: the caller holds a reference to the task.
         let header = unsafe { ptr.as_ref() };
         let mut shard = self.shard(header.meta.id()).lock();

@@ -12,6 +12,7 @@ use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
 use crate::loom::{Mutex, Ordering};
 use crate::park::{Parker, ThreadWaker};
+use brisk_core::diag::PollRun;
 use brisk_core::task::Notified;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -223,6 +224,8 @@ fn drive<F: Future>(
         }
 
         let mut ran = 0;
+        // Consecutive polls share clock readings (per-poll timing).
+        let run = PollRun::enter(shared.registry.diagnostics());
         while ran < event_interval {
             let task = {
                 let mut core = driving.core.borrow_mut();
@@ -241,6 +244,7 @@ fn drive<F: Future>(
             task.run();
             ran += 1;
         }
+        drop(run);
         shared
             .counters
             .polls

@@ -24,6 +24,7 @@ use crate::io::IoDriver;
 use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::park::{Parker, ThreadWaker};
 use crate::queue::{self, Local, Steal};
+use brisk_core::diag::PollRun;
 use brisk_core::task::Notified;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -141,11 +142,12 @@ impl MtState {
         self.remotes.len()
     }
 
-    /// Polls of each worker.
+    /// Polls of each worker (a poll still running counts: its task may
+    /// already have woken a reader of these counts).
     pub(crate) fn worker_polls(&self) -> Vec<u64> {
         self.remotes
             .iter()
-            .map(|r| r.poll_seq.load(Ordering::Relaxed) / 2)
+            .map(|r| r.poll_seq.load(Ordering::Relaxed).div_ceil(2))
             .collect()
     }
 
@@ -161,7 +163,7 @@ impl MtState {
     pub(crate) fn counters(&self) -> (u64, u64, u64) {
         self.remotes.iter().fold((0, 0, 0), |(p, s, k), r| {
             (
-                p + r.poll_seq.load(Ordering::Relaxed) / 2,
+                p + r.poll_seq.load(Ordering::Relaxed).div_ceil(2),
                 s + r.steals.load(Ordering::Relaxed),
                 k + r.parks.load(Ordering::Relaxed),
             )
@@ -288,6 +290,9 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
     let event_interval = shared.config.event_interval;
     let global_interval = shared.config.global_queue_interval;
 
+    // Polls of tasks taken from our own queues one after the other share
+    // clock readings (per-poll timing); anything else pauses the run.
+    let run = PollRun::enter(shared.registry.diagnostics());
     while !state.stop.load(Ordering::Acquire) {
         // 1. Next task from our own queues.
         let (task, maintenance) = {
@@ -307,6 +312,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
         if maintenance {
             shared.time.process();
             shared.io.poll_now();
+            run.pause();
         }
         if let Some(task) = task {
             // A worker woken as a searcher that found work here must stop
@@ -322,6 +328,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
         }
 
         // 2. The inject queue, then steal.
+        run.pause();
         let found = {
             let mut guard = ctx.core.borrow_mut();
             let core = guard.as_mut().expect("worker core present");
@@ -356,6 +363,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
         }
     }
     state.cores.lock().unwrap()[index] = core;
+    drop(run);
     drop(local);
 }
 
