@@ -87,6 +87,11 @@ pub(crate) struct Core {
     tick: u32,
     rng: u32,
     searching: bool,
+    /// Set while the worker sleeps (in the reactor or on its condition
+    /// variable): tasks that its own reactor turn wakes are queued here
+    /// without waking anyone; the worker looks after them, and wakes one
+    /// sleeper for the surplus, once it is out of the sleeper list.
+    parked: bool,
 }
 
 /// Set on a worker thread.
@@ -119,6 +124,7 @@ impl MtState {
                 tick: 0,
                 rng: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
                 searching: false,
+                parked: false,
             })));
         }
         MtState {
@@ -190,6 +196,7 @@ impl MtState {
                         // costs only parallelism, never liveness, because
                         // this worker runs its own queue.
                         if queued_before
+                            && !core.parked
                             && self.idle.num_sleeping.load(Ordering::Relaxed) != 0
                             && self.idle.num_searching.load(Ordering::Relaxed) == 0
                         {
@@ -460,7 +467,9 @@ fn park(
             None
         };
         bump(&remote.parks);
+        set_parked(ctx, true);
         remote.parker.park(timeout);
+        set_parked(ctx, false);
         if duty {
             shared.time.clear_planned_wake();
             state.timer_duty.store(false, Ordering::SeqCst);
@@ -470,17 +479,36 @@ fn park(
     // Leave the sleeper list. If a notifier already took us off it, it
     // counted us as a searcher.
     let mut sleepers = state.idle.sleepers.lock().unwrap();
+    let mut guard = ctx.core.borrow_mut();
+    let core = guard.as_mut().expect("worker core present");
     if let Some(pos) = sleepers.iter().position(|&i| i == index) {
         sleepers.swap_remove(pos);
         state.idle.num_sleeping.fetch_sub(1, Ordering::SeqCst);
     } else {
-        let mut guard = ctx.core.borrow_mut();
-        guard.as_mut().expect("worker core present").searching = true;
+        core.searching = true;
     }
     drop(sleepers);
+    // Our reactor turn may have queued several tasks here without waking
+    // anybody (see `Core::parked`): one is ours to run, the rest can be
+    // stolen. A searcher needs no help; it wakes the next one when it
+    // finds work (`leave_searching`).
+    let surplus = !core.searching && core.local.len() > 1;
+    drop(guard);
+    if surplus {
+        state.notify_parked();
+    }
     if state.monitor_idle.swap(false, Ordering::SeqCst) {
         state.monitor_parker.unpark();
     }
+}
+
+/// Marks the worker as asleep (or awake again) for `MtState::schedule`.
+fn set_parked(ctx: &WorkerCtx, parked: bool) {
+    ctx.core
+        .borrow_mut()
+        .as_mut()
+        .expect("worker core present")
+        .parked = parked;
 }
 
 /// The monitor thread: long-poll rescue and timers while workers are busy.
