@@ -125,11 +125,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
             arg.strip_prefix("--only=").map(str::to_owned)
         };
         if let Some(v) = only_value {
-            only.extend(
-                v.split(',')
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned),
-            );
+            only.extend(v.split(',').filter(|n| !n.is_empty()).map(str::to_owned));
             if only.is_empty() {
                 return Err("--only needs a list of contenders".to_owned());
             }

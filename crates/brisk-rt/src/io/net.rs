@@ -433,9 +433,11 @@ impl TcpStreamIo for Evented<mio::net::TcpStream> {
         // SAFETY: `ptr` is valid for writes of `len` bytes (it is `buf`,
         // borrowed mutably for this whole call); uninitialised memory may be
         // written to.
-        let n = ready!(self.poll_transfer_drained(cx, Direction::Read, len, |_| unsafe {
-            self.recv_raw(ptr, len)
-        }))?;
+        let n = ready!(
+            self.poll_transfer_drained(cx, Direction::Read, len, |_| unsafe {
+                self.recv_raw(ptr, len)
+            })
+        )?;
         // SAFETY: `recv` initialised the first `n <= len` bytes of `buf`,
         // which stays mutably borrowed for `'a`.
         Poll::Ready(Ok(unsafe {
