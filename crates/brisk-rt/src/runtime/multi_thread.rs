@@ -65,6 +65,11 @@ struct Remote {
     polling: AtomicU64,
 }
 
+/// Polls started so far, by a worker's `poll_seq` (odd while in a poll).
+fn polls_started(poll_seq: &AtomicU64) -> u64 {
+    poll_seq.load(Ordering::Relaxed).div_ceil(2)
+}
+
 /// Adds one to a counter only its owner thread writes (no read-modify-write).
 #[inline]
 fn bump(counter: &AtomicU64) {
@@ -147,11 +152,13 @@ impl MtState {
         self.remotes.len()
     }
 
-    /// Polls of each worker.
+    /// Polls of each worker, counted from their start: a task that
+    /// finished and woke its awaiter is counted even if its worker has not
+    /// yet closed the poll (`poll_seq` still odd).
     pub(crate) fn worker_polls(&self) -> Vec<u64> {
         self.remotes
             .iter()
-            .map(|r| r.poll_seq.load(Ordering::Relaxed) / 2)
+            .map(|r| polls_started(&r.poll_seq))
             .collect()
     }
 
@@ -167,7 +174,7 @@ impl MtState {
     pub(crate) fn counters(&self) -> (u64, u64, u64) {
         self.remotes.iter().fold((0, 0, 0), |(p, s, k), r| {
             (
-                p + r.poll_seq.load(Ordering::Relaxed) / 2,
+                p + polls_started(&r.poll_seq),
                 s + r.steals.load(Ordering::Relaxed),
                 k + r.parks.load(Ordering::Relaxed),
             )
