@@ -14,8 +14,10 @@
 //! (ping-pong between two tasks stays on one warm worker). Instead a monitor
 //! thread, awake only while some worker is, checks every millisecond for a
 //! worker stuck in one poll with tasks queued behind it and wakes a sleeper to
-//! steal them: one long poll never stalls the tasks queued behind it. The
-//! monitor also fires timers when every worker is busy.
+//! steal them: one long poll never stalls the tasks queued behind it. While
+//! every worker keeps finishing its polls, the checks back off to every 4 ms
+//! (see `run_monitor`). The monitor also fires timers when every worker is
+//! busy.
 
 use super::hazards::{deliver_deadlock, DeadlockWatch, IdleAction, StuckPoll};
 use super::local::LocalQueue;
@@ -518,11 +520,25 @@ fn set_parked(ctx: &WorkerCtx, parked: bool) {
         .parked = parked;
 }
 
+/// How far the monitor stretches its check interval while every worker
+/// keeps finishing its polls and turning the reactor (see `run_monitor`).
+const MONITOR_BACKOFF: u32 = 4;
+
 /// The monitor thread: long-poll rescue and timers while workers are busy.
+///
+/// It checks every `monitor_interval` (1 ms) while a check finds a worker
+/// still inside the poll it was in at the previous check, or finds the
+/// reactor unturned since then. While every check finds each worker past
+/// the poll it saw before and the reactor driven by the workers, the wait
+/// doubles, up to `MONITOR_BACKOFF` intervals: each wake-up preempts a busy
+/// worker when there are no spare cores, and there is nothing to rescue.
+/// A poll that turns long is then seen within `MONITOR_BACKOFF + 1`
+/// intervals instead of 2, and the interval is back to one from there on.
 pub(crate) fn run_monitor(shared: Arc<Shared>) {
     let state = mt(&shared);
     let n = state.remotes.len();
     let interval = shared.config.monitor_interval;
+    let mut wait = interval;
     let mut last_seq = vec![0u64; n];
     let mut last_turns = shared.io.turns().wrapping_sub(1);
     let mut stuck = vec![StuckPoll::default(); n];
@@ -555,9 +571,10 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             }
             state.monitor_idle.store(false, Ordering::SeqCst);
             shared.time.process();
+            wait = interval;
             continue;
         }
-        state.monitor_parker.park(Some(interval));
+        state.monitor_parker.park(Some(wait));
         shared.time.process();
         // Readiness while every worker is busy in a long poll: only if no
         // worker turned the reactor since the last check (a parked worker
@@ -565,6 +582,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
         // Polling anyway would take the events from the workers and send
         // each woken task through the inject queue, waking a sleeper.
         let turns = shared.io.turns();
+        let mut healthy = turns != last_turns;
         if turns == last_turns {
             shared.io.poll_now();
         }
@@ -574,6 +592,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             let task = remote.polling.load(Ordering::Relaxed);
             stuck[i].check(&shared, seq, task, &mut stuck_reported);
             let stuck = seq % 2 == 1 && seq == last_seq[i];
+            healthy &= !stuck;
             last_seq[i] = seq;
             if stuck && !remote.steal.is_empty() {
                 // A worker is inside one poll since the last check with tasks
@@ -585,6 +604,11 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                 }
             }
         }
+        wait = if healthy {
+            (wait * 2).min(interval * MONITOR_BACKOFF)
+        } else {
+            interval
+        };
     }
 }
 
