@@ -503,14 +503,19 @@ pub(crate) fn start_watchdog() {
 }
 
 /// Runs `scenario` for `passes` interleaved passes at size multiplier
-/// `scale` and returns every sample.
+/// `scale` and returns every sample. A non-empty `only` keeps just the
+/// contenders of those names.
 pub(crate) fn run_scenario(
     scenario: &Scenario,
     passes: usize,
     scale: f64,
     compare: Compare,
+    only: &[String],
 ) -> Summary {
-    let contenders = scenario.run.contenders_for(compare);
+    let mut contenders = scenario.run.contenders_for(compare);
+    if !only.is_empty() {
+        contenders.retain(|c| only.iter().any(|o| o == c.name()));
+    }
     let mut samples: Vec<(Contender, Vec<f64>)> =
         contenders.iter().map(|k| (*k, Vec::new())).collect();
     for pass in 0..passes {
@@ -543,6 +548,26 @@ pub(crate) fn run_scenario(
         passes,
         samples,
     }
+}
+
+/// One line per contender of `s`: its median and spread (for `--only` runs,
+/// which have no ratio to show).
+pub(crate) fn medians(s: &Summary) -> String {
+    let mut out = String::new();
+    for (kind, _) in &s.samples {
+        writeln!(
+            out,
+            "{:<18} {:<14} {:.prec$} {} ±{:.0}%",
+            s.scenario,
+            kind.name(),
+            s.median_of(*kind),
+            s.unit.label(),
+            s.spread_of(*kind),
+            prec = s.unit.decimals()
+        )
+        .expect("write to String");
+    }
+    out
 }
 
 /// The results table (medians, with ± half the min–max range in %).

@@ -46,6 +46,11 @@
 //! `BRISK_BENCH_SCALE` (a positive float, default 1.0) multiplies every
 //! scenario's size, for quick smoke runs.
 //!
+//! `--only NAME[,NAME...]` runs only the named contenders (`brisk_ct`,
+//! `tokio_mt`, ...), for profiling one of them under `perf` or
+//! `strace -c -f`; it prints each one's median instead of the table and the
+//! JSON lines, which compare Brisk with its peers.
+//!
 //! `--timing` measures what Brisk's diagnostics cost: instead of the peers,
 //! each Brisk flavour runs twice per pass, interleaved, with its diagnostics
 //! as a release build has them (off) and fully on (`brisk_ct_timed`,
@@ -90,6 +95,8 @@ scenarios: spawn_join yield_many ping_pong chained_spawn timers_poll
            http_hello sim_udp_echo sim_idle_hour trace_spawn_join
            trace_yield_many compat_spawn_join compat_tcp_echo (or: all)
 --passes N  passes per scenario (default and minimum 5)
+--only A,B  run only the named contenders (e.g. brisk_ct,tokio_ct), to
+            profile them; prints medians instead of the table and JSON
 --timing    run each Brisk flavour with diagnostics off (the release
             default), with per-poll timing only, and fully on (timing and
             every hazard detector), interleaved; the JSON line adds
@@ -109,6 +116,8 @@ struct Args {
     passes: usize,
     /// What the runtime scenarios compare.
     compare: Compare,
+    /// Contenders to run (by name); empty: all of them.
+    only: Vec<String>,
 }
 
 /// Parses the arguments (without the program name).
@@ -119,6 +128,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut passes = MIN_PASSES;
     let mut compare = Compare::Peers;
+    let mut only = Vec::new();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mode = match arg.as_str() {
@@ -131,6 +141,18 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
                 return Err("--timing and --registry cannot be combined".to_owned());
             }
             compare = mode;
+            continue;
+        }
+        let only_value = if arg == "--only" {
+            Some(args.next().ok_or("--only needs a list of contenders")?)
+        } else {
+            arg.strip_prefix("--only=").map(str::to_owned)
+        };
+        if let Some(v) = only_value {
+            only.extend(v.split(',').filter(|n| !n.is_empty()).map(str::to_owned));
+            if only.is_empty() {
+                return Err("--only needs a list of contenders".to_owned());
+            }
             continue;
         }
         let passes_value = if arg == "--passes" {
@@ -185,10 +207,29 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
             ));
         }
     }
+    if !only.is_empty() {
+        for s in &scenarios {
+            let names: Vec<&str> = s
+                .run
+                .contenders_for(compare)
+                .into_iter()
+                .map(|c| c.name())
+                .collect();
+            if !names.iter().any(|n| only.iter().any(|o| o == n)) {
+                return Err(format!(
+                    "--only {}: none of them runs {:?} (its contenders: {})",
+                    only.join(","),
+                    s.name,
+                    names.join(", ")
+                ));
+            }
+        }
+    }
     Ok(Args {
         scenarios,
         passes,
         compare,
+        only,
     })
 }
 
@@ -217,8 +258,16 @@ fn main() -> ExitCode {
     let summaries: Vec<Summary> = args
         .scenarios
         .iter()
-        .map(|s| harness::run_scenario(s, args.passes, scale, args.compare))
+        .map(|s| harness::run_scenario(s, args.passes, scale, args.compare, &args.only))
         .collect();
+    if !args.only.is_empty() {
+        // A partial set has no Brisk-versus-peer ratio: medians only.
+        println!();
+        for s in &summaries {
+            print!("{}", harness::medians(s));
+        }
+        return ExitCode::SUCCESS;
+    }
     println!();
     print!("{}", harness::table(&summaries));
     println!();
@@ -262,6 +311,17 @@ mod tests {
         assert_eq!(r.compare, Compare::Registry);
         assert!(parse(&["sim_udp_echo", "--registry"]).is_err());
         assert!(parse(&["tcp_echo", "--registry", "--timing"]).is_err());
+    }
+
+    #[test]
+    fn only_picks_contenders_by_name() {
+        let a = parse(&["tcp_echo", "--only", "brisk_ct,tokio_ct"]).unwrap();
+        assert_eq!(a.only, ["brisk_ct", "tokio_ct"]);
+        assert!(parse(&["tcp_echo"]).unwrap().only.is_empty());
+        assert_eq!(parse(&["tcp_echo", "--only=smol"]).unwrap().only, ["smol"]);
+        assert!(parse(&["tcp_echo", "--only", "madsim"]).is_err());
+        assert!(parse(&["tcp_echo", "--only", ","]).is_err());
+        assert!(parse(&["tcp_echo", "--only"]).is_err());
     }
 
     #[test]

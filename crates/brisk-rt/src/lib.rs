@@ -38,6 +38,15 @@
 //! else: registration, readiness and the hand-off between a parked
 //! scheduler thread and the reactor are ours, because parking *in* the
 //! reactor is what lets a single thread both sleep and wait for I/O.
+//! Readiness is edge-triggered and trusted: a TCP read or write that moves
+//! fewer bytes than asked clears it, and so does a read that fills its
+//! buffer when the kernel reports the receive queue empty (Linux's
+//! `TCP_INQ`, asked for on every accepted and connected stream), so a
+//! request/response exchange costs one read and one write per side, with
+//! no read that fails with `WouldBlock`. A worker of the multi-thread
+//! scheduler that drives the reactor while it sleeps queues the tasks its
+//! turn wakes on itself and wakes no other worker for them until it is up
+//! again; then it wakes one sleeper if it holds more than one task.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]

@@ -2,9 +2,10 @@
 //! thread parks first (it sleeps in `epoll_wait` instead of on a condition
 //! variable; on a multi-thread runtime only workers do, never a `block_on`
 //! thread), polled without blocking by busy workers every few ticks and, when
-//! no worker turned it for a millisecond (every worker stuck in a long poll),
-//! by the monitor thread, so readiness is noticed within about a millisecond
-//! even then.
+//! no worker turned it since the monitor's last check (every worker stuck in
+//! a long poll), by the monitor thread, so readiness is noticed within a few
+//! milliseconds even then (the monitor checks every 1 to 4 ms, see
+//! `multi_thread::run_monitor`).
 //!
 //! Ground rules:
 //! - Only the holder of `core` (a `try_lock`) calls `mio::Poll::poll`.

@@ -834,7 +834,8 @@ pub struct RuntimeMetrics {
     pub inject_queue_depth: usize,
     /// Tasks waiting in each worker's local queue.
     pub local_queue_depths: Vec<usize>,
-    /// Task polls so far.
+    /// Task polls so far (a poll counts from its start, so a task whose
+    /// completion the caller has seen is always counted).
     pub polls: u64,
     /// Task polls so far, per worker (one entry for current-thread).
     pub worker_polls: Vec<u64>,

@@ -14,8 +14,10 @@
 //! (ping-pong between two tasks stays on one warm worker). Instead a monitor
 //! thread, awake only while some worker is, checks every millisecond for a
 //! worker stuck in one poll with tasks queued behind it and wakes a sleeper to
-//! steal them: one long poll never stalls the tasks queued behind it. The
-//! monitor also fires timers when every worker is busy.
+//! steal them: one long poll never stalls the tasks queued behind it. While
+//! every worker keeps finishing its polls, the checks back off to every 4 ms
+//! (see `run_monitor`). The monitor also fires timers when every worker is
+//! busy.
 
 use super::hazards::{deliver_deadlock, DeadlockWatch, IdleAction, StuckPoll};
 use super::local::LocalQueue;
@@ -66,6 +68,11 @@ struct Remote {
     polling: AtomicU64,
 }
 
+/// Polls started so far, by a worker's `poll_seq` (odd while in a poll).
+fn polls_started(poll_seq: &AtomicU64) -> u64 {
+    poll_seq.load(Ordering::Relaxed).div_ceil(2)
+}
+
 /// Adds one to a counter only its owner thread writes (no read-modify-write).
 #[inline]
 fn bump(counter: &AtomicU64) {
@@ -88,6 +95,11 @@ pub(crate) struct Core {
     tick: u32,
     rng: u32,
     searching: bool,
+    /// Set while the worker sleeps (in the reactor or on its condition
+    /// variable): tasks that its own reactor turn wakes are queued here
+    /// without waking anyone; the worker looks after them, and wakes one
+    /// sleeper for the surplus, once it is out of the sleeper list.
+    parked: bool,
 }
 
 /// Set on a worker thread.
@@ -120,6 +132,7 @@ impl MtState {
                 tick: 0,
                 rng: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
                 searching: false,
+                parked: false,
             })));
         }
         MtState {
@@ -142,12 +155,13 @@ impl MtState {
         self.remotes.len()
     }
 
-    /// Polls of each worker (a poll still running counts: its task may
-    /// already have woken a reader of these counts).
+    /// Polls of each worker, counted from their start: a task that
+    /// finished and woke its awaiter is counted even if its worker has not
+    /// yet closed the poll (`poll_seq` still odd).
     pub(crate) fn worker_polls(&self) -> Vec<u64> {
         self.remotes
             .iter()
-            .map(|r| r.poll_seq.load(Ordering::Relaxed).div_ceil(2))
+            .map(|r| polls_started(&r.poll_seq))
             .collect()
     }
 
@@ -163,7 +177,7 @@ impl MtState {
     pub(crate) fn counters(&self) -> (u64, u64, u64) {
         self.remotes.iter().fold((0, 0, 0), |(p, s, k), r| {
             (
-                p + r.poll_seq.load(Ordering::Relaxed).div_ceil(2),
+                p + polls_started(&r.poll_seq),
                 s + r.steals.load(Ordering::Relaxed),
                 k + r.parks.load(Ordering::Relaxed),
             )
@@ -192,6 +206,7 @@ impl MtState {
                         // costs only parallelism, never liveness, because
                         // this worker runs its own queue.
                         if queued_before
+                            && !core.parked
                             && self.idle.num_sleeping.load(Ordering::Relaxed) != 0
                             && self.idle.num_searching.load(Ordering::Relaxed) == 0
                         {
@@ -468,7 +483,9 @@ fn park(
             None
         };
         bump(&remote.parks);
+        set_parked(ctx, true);
         remote.parker.park(timeout);
+        set_parked(ctx, false);
         if duty {
             shared.time.clear_planned_wake();
             state.timer_duty.store(false, Ordering::SeqCst);
@@ -478,24 +495,57 @@ fn park(
     // Leave the sleeper list. If a notifier already took us off it, it
     // counted us as a searcher.
     let mut sleepers = state.idle.sleepers.lock().unwrap();
+    let mut guard = ctx.core.borrow_mut();
+    let core = guard.as_mut().expect("worker core present");
     if let Some(pos) = sleepers.iter().position(|&i| i == index) {
         sleepers.swap_remove(pos);
         state.idle.num_sleeping.fetch_sub(1, Ordering::SeqCst);
     } else {
-        let mut guard = ctx.core.borrow_mut();
-        guard.as_mut().expect("worker core present").searching = true;
+        core.searching = true;
     }
     drop(sleepers);
+    // Our reactor turn may have queued several tasks here without waking
+    // anybody (see `Core::parked`): one is ours to run, the rest can be
+    // stolen. A searcher needs no help; it wakes the next one when it
+    // finds work (`leave_searching`).
+    let surplus = !core.searching && core.local.len() > 1;
+    drop(guard);
+    if surplus {
+        state.notify_parked();
+    }
     if state.monitor_idle.swap(false, Ordering::SeqCst) {
         state.monitor_parker.unpark();
     }
 }
 
+/// Marks the worker as asleep (or awake again) for `MtState::schedule`.
+fn set_parked(ctx: &WorkerCtx, parked: bool) {
+    ctx.core
+        .borrow_mut()
+        .as_mut()
+        .expect("worker core present")
+        .parked = parked;
+}
+
+/// How far the monitor stretches its check interval while every worker
+/// keeps finishing its polls and turning the reactor (see `run_monitor`).
+const MONITOR_BACKOFF: u32 = 4;
+
 /// The monitor thread: long-poll rescue and timers while workers are busy.
+///
+/// It checks every `monitor_interval` (1 ms) while a check finds a worker
+/// still inside the poll it was in at the previous check, or finds the
+/// reactor unturned since then. While every check finds each worker past
+/// the poll it saw before and the reactor driven by the workers, the wait
+/// doubles, up to `MONITOR_BACKOFF` intervals: each wake-up preempts a busy
+/// worker when there are no spare cores, and there is nothing to rescue.
+/// A poll that turns long is then seen within `MONITOR_BACKOFF + 1`
+/// intervals instead of 2, and the interval is back to one from there on.
 pub(crate) fn run_monitor(shared: Arc<Shared>) {
     let state = mt(&shared);
     let n = state.remotes.len();
     let interval = shared.config.monitor_interval;
+    let mut wait = interval;
     let mut last_seq = vec![0u64; n];
     let mut last_turns = shared.io.turns().wrapping_sub(1);
     let mut stuck = vec![StuckPoll::default(); n];
@@ -528,9 +578,10 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             }
             state.monitor_idle.store(false, Ordering::SeqCst);
             shared.time.process();
+            wait = interval;
             continue;
         }
-        state.monitor_parker.park(Some(interval));
+        state.monitor_parker.park(Some(wait));
         shared.time.process();
         // Readiness while every worker is busy in a long poll: only if no
         // worker turned the reactor since the last check (a parked worker
@@ -538,6 +589,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
         // Polling anyway would take the events from the workers and send
         // each woken task through the inject queue, waking a sleeper.
         let turns = shared.io.turns();
+        let mut healthy = turns != last_turns;
         if turns == last_turns {
             shared.io.poll_now();
         }
@@ -547,6 +599,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             let task = remote.polling.load(Ordering::Relaxed);
             stuck[i].check(&shared, seq, task, &mut stuck_reported);
             let stuck = seq % 2 == 1 && seq == last_seq[i];
+            healthy &= !stuck;
             last_seq[i] = seq;
             if stuck && !remote.steal.is_empty() {
                 // A worker is inside one poll since the last check with tasks
@@ -558,6 +611,11 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                 }
             }
         }
+        wait = if healthy {
+            (wait * 2).min(interval * MONITOR_BACKOFF)
+        } else {
+            interval
+        };
     }
 }
 
