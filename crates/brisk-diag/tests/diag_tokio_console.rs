@@ -223,23 +223,34 @@ fn tokio_console_lists_brisk_tasks() {
             .into_inner();
         let mut seen = Seen::default();
 
-        // The console counts a wake by value as a waker drop too (the
-        // waker is consumed), so its drops are Brisk's drops plus those.
-        let expect = |dump: &brisk::diag::TaskDump, by_value_wakes: u64| {
+        // Polls and wakes must match Brisk's own counts exactly. The console
+        // counts a wake by value as a waker drop too (the waker is
+        // consumed), so its drops are Brisk's drops plus those. Clones and
+        // drops must cover every waker this test made and woke, and may not
+        // exceed Brisk's counts; they may fall short of them by what the
+        // console's event pipeline sheds under load (seen once on a loaded
+        // CI machine: one clone missing), so they are bounded, not equal.
+        let expect = |dump: &brisk::diag::TaskDump, made: u64, by_value_wakes: u64| {
             let dump = dump.clone();
             move |s: &Stats| {
                 polls(s) == dump.polls
                     && s.wakes == dump.wakers.wakes
-                    && s.waker_clones == dump.wakers.clones
-                    && s.waker_drops == dump.wakers.drops + by_value_wakes
+                    && (made..=dump.wakers.clones).contains(&s.waker_clones)
+                    && (by_value_wakes..=dump.wakers.drops + by_value_wakes)
+                        .contains(&s.waker_drops)
             }
         };
-        let yielder_ok = expect(&yielder_dump, 0);
-        let pinged_ok = expect(&pinged_dump, 3);
+        // The yielder's waker is cloned once, by its oneshot receiver; the
+        // pinged task's three times by `Pings` (and once by its receiver).
+        let yielder_ok = expect(&yielder_dump, 1, 0);
+        let pinged_ok = expect(&pinged_dump, 3, 3);
         watch_until(
             &mut stream,
             &mut seen,
-            "yielder and pinged with Brisk's counts",
+            &format!(
+                "yielder and pinged with Brisk's counts (Brisk: yielder {:?}, pinged {:?})",
+                yielder_dump.wakers, pinged_dump.wakers
+            ),
             |s| {
                 s.task("yielder").is_some_and(|(_, st)| yielder_ok(st))
                     && s.task("pinged").is_some_and(|(_, st)| pinged_ok(st))
