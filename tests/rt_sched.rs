@@ -199,3 +199,124 @@ fn long_poll_rescue_survives_a_worker_woken_through_the_shared_queue() {
         }
     });
 }
+
+/// A task woken by the running task goes to its worker's LIFO slot; when
+/// that task then blocks its worker in one long poll, the woken task must be
+/// stolen from the slot and run while the long poll is still going.
+#[test]
+fn a_task_woken_into_the_lifo_slot_behind_a_long_poll_is_stolen() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let ran_during_stall = rt.block_on(async {
+            brisk::spawn(async {
+                let flag = Arc::new(AtomicBool::new(false));
+                let waker = Arc::new(std::sync::Mutex::new(None::<std::task::Waker>));
+                let (f, w) = (flag.clone(), waker.clone());
+                let _waiter = brisk::spawn(std::future::poll_fn(move |cx| {
+                    let mut slot = w.lock().unwrap();
+                    if slot.is_some() {
+                        *slot = Some(cx.waker().clone());
+                        return std::task::Poll::Pending;
+                    }
+                    if f.load(Ordering::SeqCst) {
+                        return std::task::Poll::Ready(());
+                    }
+                    *slot = Some(cx.waker().clone());
+                    std::task::Poll::Pending
+                }));
+                // Let the waiter register its waker (it may run on either worker).
+                let waker = loop {
+                    if let Some(w) = waker.lock().unwrap().take() {
+                        break w;
+                    }
+                    brisk::task::yield_now().await;
+                };
+                flag.store(true, Ordering::SeqCst);
+                // Woken from this poll, on this worker: into its LIFO slot.
+                waker.wake();
+                let started = std::time::Instant::now();
+                while !_waiter.is_finished() && started.elapsed() < Duration::from_secs(20) {
+                    std::hint::spin_loop();
+                }
+                _waiter.is_finished()
+            })
+            .await
+            .unwrap()
+        });
+        assert!(
+            ran_during_stall,
+            "the task in the stuck worker's LIFO slot never ran"
+        );
+    });
+}
+
+/// Two tasks that wake each other on every poll pass each other through the
+/// LIFO slot; the cap on slot polls in a row must still let a task waiting in
+/// the same worker's queue run (one worker, so nobody can steal it).
+#[test]
+fn tasks_ping_ponging_through_the_lifo_slot_do_not_starve_the_queue() {
+    struct PingPong {
+        me: Arc<std::sync::Mutex<Option<std::task::Waker>>>,
+        other: Arc<std::sync::Mutex<Option<std::task::Waker>>>,
+        stop: Arc<AtomicBool>,
+    }
+    impl std::future::Future for PingPong {
+        type Output = ();
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.stop.load(Ordering::SeqCst) {
+                if let Some(w) = self.other.lock().unwrap().take() {
+                    w.wake();
+                }
+                return std::task::Poll::Ready(());
+            }
+            *self.me.lock().unwrap() = Some(cx.waker().clone());
+            if let Some(w) = self.other.lock().unwrap().take() {
+                w.wake();
+            }
+            std::task::Poll::Pending
+        }
+    }
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder()
+            .multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        rt.block_on(async move {
+            brisk::spawn(async move {
+                let a = Arc::new(std::sync::Mutex::new(None));
+                let b = Arc::new(std::sync::Mutex::new(None));
+                let ping = brisk::spawn(PingPong {
+                    me: a.clone(),
+                    other: b.clone(),
+                    stop: s.clone(),
+                });
+                let pong = brisk::spawn(PingPong {
+                    me: b,
+                    other: a,
+                    stop: s.clone(),
+                });
+                // Each yield puts this task at the back of the queue, behind
+                // the ping-pong: it only comes back if the pair lets it.
+                for _ in 0..20 {
+                    brisk::task::yield_now().await;
+                }
+                s.store(true, Ordering::SeqCst);
+                ping.await.unwrap();
+                pong.await.unwrap();
+            })
+            .await
+            .unwrap();
+        });
+        assert!(stop.load(Ordering::SeqCst));
+    });
+}

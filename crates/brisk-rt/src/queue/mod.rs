@@ -11,6 +11,9 @@
 //!   [`Steal::steal_into`], or a batch of the [`Inject`] queue with
 //!   [`Inject::pop_batch_into`].
 //! * Tasks spawned from outside the runtime go to the [`Inject`] queue.
+//! * Next to its queue, every worker has a one-task [`Lifo`] slot for the
+//!   task that the running task woke last: it runs next, ahead of the queue.
+//!   Other workers take it with [`LifoSteal::steal`], like the queue.
 //!
 //! The local queue is lock-free (one compare-and-swap per pop or steal); the
 //! inject queue takes a lock for every change, but [`Inject::is_empty`] and
@@ -18,13 +21,15 @@
 //! cheaply.
 //!
 //! Concurrency primitives come from [`crate::loom`], so under `--cfg loom`
-//! the `loom_tests` models in each file check these queues exhaustively
+//! the `loom_tests` models in each file check these queues (and the slot) exhaustively
 //! (with a local capacity of 4 instead of 256 so that overflow is reached).
 
 mod inject;
+mod lifo;
 mod local;
 
 pub(crate) use inject::Inject;
+pub(crate) use lifo::{lifo, Lifo, LifoSteal};
 #[cfg(test)]
 pub(crate) use local::LOCAL_QUEUE_CAPACITY;
 pub(crate) use local::{local, Local, Steal};

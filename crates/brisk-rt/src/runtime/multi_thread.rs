@@ -4,6 +4,15 @@
 //! tasks from it FIFO; tasks woken from outside go to the shared inject queue.
 //! An idle worker steals half of a busy worker's queue.
 //!
+//! The LIFO slot: a task that the task being polled wakes (or spawns) on its
+//! own worker goes to that worker's one-task LIFO slot instead of the back of
+//! the queue, and runs right after the current poll, while the data the two
+//! share is still in the cache; a task already in the slot moves to the back
+//! of the queue. Yielding tasks skip the slot. At most `MAX_LIFO_POLLS`
+//! slot tasks run in a row: the last one's wakes go to the queue, so two
+//! tasks waking each other cannot starve the rest. The slot is stealable like
+//! the queue, and the monitor's long-poll rescue covers it.
+//!
 //! Waking idle workers (the "no lost wake-up" rule): a worker that queues work
 //! while there are sleepers and no searchers unparks one sleeper, which starts
 //! as a searcher. The last searcher to give up re-checks every queue after it
@@ -25,7 +34,7 @@ use super::shared::{Flavor, Shared};
 use crate::io::IoDriver;
 use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::park::{Parker, ThreadWaker};
-use crate::queue::{self, Local, Steal};
+use crate::queue::{self, Lifo, LifoSteal, Local, Steal};
 use brisk_core::diag::PollRun;
 use brisk_core::task::Notified;
 use std::cell::{Cell, RefCell};
@@ -55,6 +64,8 @@ pub(crate) struct MtState {
 #[repr(align(128))]
 struct Remote {
     steal: Steal<Notified>,
+    /// Steals the worker's LIFO slot.
+    lifo: LifoSteal<Notified>,
     parker: Arc<Parker>,
     /// Incremented before and after every poll (odd: inside a poll), so it
     /// also counts polls. Single writer: the worker.
@@ -88,10 +99,19 @@ struct Idle {
     num_sleeping: AtomicUsize,
 }
 
+/// Slot tasks a worker runs in a row after a task from its queues; the last
+/// one's wakes go to the queue (see the module docs).
+const MAX_LIFO_POLLS: u32 = 3;
+
 /// A worker's private state.
 pub(crate) struct Core {
     index: usize,
     local: Local<Notified>,
+    /// The task to run next (see the module docs).
+    lifo: Lifo<Notified>,
+    /// Set while this worker polls a task and may still run one from the
+    /// slot after it: only then do its wakes go to the slot.
+    lifo_enabled: bool,
     tick: u32,
     rng: u32,
     searching: bool,
@@ -118,8 +138,10 @@ impl MtState {
         let mut cores = Vec::with_capacity(workers);
         for index in 0..workers {
             let (local, steal) = queue::local();
+            let (lifo, lifo_steal) = queue::lifo();
             remotes.push(Remote {
                 steal,
+                lifo: lifo_steal,
                 parker: Arc::new(Parker::with_io(Some(io.clone()))),
                 poll_seq: AtomicU64::new(0),
                 steals: AtomicU64::new(0),
@@ -129,6 +151,8 @@ impl MtState {
             cores.push(Some(Box::new(Core {
                 index,
                 local,
+                lifo,
+                lifo_enabled: false,
                 tick: 0,
                 rng: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
                 searching: false,
@@ -184,13 +208,16 @@ impl MtState {
         })
     }
 
-    /// Tasks in each worker's local queue.
+    /// Tasks in each worker's local queue (its LIFO slot included).
     pub(crate) fn local_depths(&self) -> Vec<usize> {
-        self.remotes.iter().map(|r| r.steal.len()).collect()
+        self.remotes
+            .iter()
+            .map(|r| r.steal.len() + usize::from(!r.lifo.is_empty()))
+            .collect()
     }
 
     #[inline]
-    pub(crate) fn schedule(&self, shared: &Shared, task: Notified, _yielded: bool) {
+    pub(crate) fn schedule(&self, shared: &Shared, task: Notified, yielded: bool) {
         let ctx = WORKER.with(|w| w.get());
         // SAFETY: `WORKER` points at the `WorkerCtx` on the stack of this
         // thread's worker loop and is reset before that frame returns.
@@ -199,13 +226,26 @@ impl MtState {
                 if let Ok(mut core) = ctx.core.try_borrow_mut() {
                     if let Some(core) = core.as_mut() {
                         let queued_before = !core.local.is_empty();
-                        core.local.push_back_or_overflow(task, &shared.inject);
-                        // Surplus work and a sleeping worker: wake it to
+                        if core.lifo_enabled && !yielded {
+                            match core.lifo.push(task) {
+                                // Displaced (or the slot is being stolen):
+                                // the queue takes it.
+                                Some(other) => {
+                                    core.local.push_back_or_overflow(other, &shared.inject)
+                                }
+                                None if !queued_before => return,
+                                None => {}
+                            }
+                        } else {
+                            core.local.push_back_or_overflow(task, &shared.inject);
+                        }
+                        // Surplus work (more than the one task this worker
+                        // runs next) and a sleeping worker: wake it to
                         // steal. The relaxed pre-check keeps the common case
                         // (everyone busy) free of fences; a missed wake here
                         // costs only parallelism, never liveness, because
-                        // this worker runs its own queue.
-                        if queued_before
+                        // this worker runs its own queue and slot.
+                        if (queued_before || !core.lifo.is_empty())
                             && !core.parked
                             && self.idle.num_sleeping.load(Ordering::Relaxed) != 0
                             && self.idle.num_searching.load(Ordering::Relaxed) == 0
@@ -260,13 +300,18 @@ impl MtState {
     }
 
     fn work_anywhere(&self, shared: &Shared) -> bool {
-        !shared.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
+        !shared.inject.is_empty()
+            || self
+                .remotes
+                .iter()
+                .any(|r| !r.steal.is_empty() || !r.lifo.is_empty())
     }
 
     /// Drops every task still queued (after the workers stopped).
     pub(crate) fn drain(&self) {
         let mut cores = self.cores.lock().unwrap();
         for core in cores.iter_mut().flatten() {
+            drop(core.lifo.pop());
             while let Some(t) = core.local.pop() {
                 drop(t);
             }
@@ -338,7 +383,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
                 leave_searching(state, core);
             }
             drop(guard);
-            run_task(remote, task);
+            run_task_then_lifo(&ctx, remote, task);
             continue;
         }
 
@@ -350,7 +395,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
             find_work(&shared, state, core)
         };
         if let Some(task) = found {
-            run_task(remote, task);
+            run_task_then_lifo(&ctx, remote, task);
             continue;
         }
 
@@ -370,6 +415,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
     // when `local` drops (on this thread, as they require).
     let mut core = ctx.core.borrow_mut().take();
     if let Some(core) = core.as_mut() {
+        drop(core.lifo.pop());
         while let Some(task) = core.local.pop() {
             drop(task);
         }
@@ -380,6 +426,41 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
     state.cores.lock().unwrap()[index] = core;
     drop(run);
     drop(local);
+}
+
+/// Runs `task`, then what it put in the LIFO slot, and so on, up to
+/// `MAX_LIFO_POLLS` slot tasks (one scheduler tick for all of them).
+#[inline]
+fn run_task_then_lifo(ctx: &WorkerCtx, remote: &Remote, task: Notified) {
+    set_lifo_enabled(ctx, true);
+    run_task(remote, task);
+    let mut lifo_polls = 0;
+    loop {
+        let next = {
+            let mut guard = ctx.core.borrow_mut();
+            let core = guard.as_mut().expect("worker core present");
+            let next = core.lifo.pop();
+            lifo_polls += 1;
+            // The last slot task in a row (or none): its wakes go to the
+            // queue, behind the tasks waiting there.
+            if next.is_none() || lifo_polls == MAX_LIFO_POLLS {
+                core.lifo_enabled = false;
+            }
+            next
+        };
+        match next {
+            Some(task) => run_task(remote, task),
+            None => return,
+        }
+    }
+}
+
+fn set_lifo_enabled(ctx: &WorkerCtx, enabled: bool) {
+    ctx.core
+        .borrow_mut()
+        .as_mut()
+        .expect("worker core present")
+        .lifo_enabled = enabled;
 }
 
 #[inline]
@@ -420,7 +501,12 @@ fn find_work(shared: &Shared, state: &MtState, core: &mut Core) -> Option<Notifi
                 if victim == core.index {
                     continue;
                 }
-                if let Some(t) = state.remotes[victim].steal.steal_into(&mut core.local) {
+                let victim = &state.remotes[victim];
+                if let Some(t) = victim
+                    .steal
+                    .steal_into(&mut core.local)
+                    .or_else(|| victim.lifo.steal())
+                {
                     bump(&state.remotes[core.index].steals);
                     found = Some(t);
                     break;
@@ -467,7 +553,7 @@ fn park(
             state.idle.num_searching.fetch_sub(1, Ordering::SeqCst);
         }
         fence(Ordering::SeqCst);
-        core.local.is_empty()
+        core.local.is_empty() && core.lifo.is_empty()
     };
     let must_stay = !local_empty
         || !local.queue().is_empty()
@@ -601,9 +687,10 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             let stuck = seq % 2 == 1 && seq == last_seq[i];
             healthy &= !stuck;
             last_seq[i] = seq;
-            if stuck && !remote.steal.is_empty() {
+            if stuck && (!remote.steal.is_empty() || !remote.lifo.is_empty()) {
                 // A worker is inside one poll since the last check with tasks
-                // queued behind it: make sure somebody steals them.
+                // queued behind it (or in its LIFO slot): make sure somebody
+                // steals them.
                 state.notify_parked();
                 if state.idle.num_searching.load(Ordering::SeqCst) == 0 {
                     // Nobody could be woken (all busy): nothing more to do;
