@@ -109,9 +109,6 @@ pub(crate) struct Core {
     local: Local<Notified>,
     /// The task to run next (see the module docs).
     lifo: Lifo<Notified>,
-    /// Set while this worker polls a task and may still run one from the
-    /// slot after it: only then do its wakes go to the slot.
-    lifo_enabled: bool,
     tick: u32,
     rng: u32,
     searching: bool,
@@ -126,6 +123,12 @@ pub(crate) struct Core {
 struct WorkerCtx {
     shared: *const Shared,
     core: RefCell<Option<Box<Core>>>,
+    /// Set while this worker polls a task and may still run one from the
+    /// LIFO slot after it: only then do its wakes go to the slot.
+    lifo_enabled: Cell<bool>,
+    /// A wake during the current poll filled the slot (it may have been
+    /// stolen since): lets a poll that filled nothing skip the slot.
+    lifo_pushed: Cell<bool>,
 }
 
 thread_local! {
@@ -152,7 +155,6 @@ impl MtState {
                 index,
                 local,
                 lifo,
-                lifo_enabled: false,
                 tick: 0,
                 rng: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
                 searching: false,
@@ -226,7 +228,8 @@ impl MtState {
                 if let Ok(mut core) = ctx.core.try_borrow_mut() {
                     if let Some(core) = core.as_mut() {
                         let queued_before = !core.local.is_empty();
-                        if core.lifo_enabled && !yielded {
+                        if ctx.lifo_enabled.get() && !yielded {
+                            ctx.lifo_pushed.set(true);
                             match core.lifo.push(task) {
                                 // Displaced (or the slot is being stolen):
                                 // the queue takes it.
@@ -337,6 +340,8 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
     let ctx = WorkerCtx {
         shared: &*shared,
         core: RefCell::new(Some(core)),
+        lifo_enabled: Cell::new(false),
+        lifo_pushed: Cell::new(false),
     };
     struct Reset(*const WorkerCtx);
     impl Drop for Reset {
@@ -432,35 +437,27 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
 /// `MAX_LIFO_POLLS` slot tasks (one scheduler tick for all of them).
 #[inline]
 fn run_task_then_lifo(ctx: &WorkerCtx, remote: &Remote, task: Notified) {
-    set_lifo_enabled(ctx, true);
+    ctx.lifo_enabled.set(true);
     run_task(remote, task);
     let mut lifo_polls = 0;
-    loop {
-        let next = {
-            let mut guard = ctx.core.borrow_mut();
-            let core = guard.as_mut().expect("worker core present");
-            let next = core.lifo.pop();
-            lifo_polls += 1;
-            // The last slot task in a row (or none): its wakes go to the
-            // queue, behind the tasks waiting there.
-            if next.is_none() || lifo_polls == MAX_LIFO_POLLS {
-                core.lifo_enabled = false;
-            }
-            next
-        };
-        match next {
-            Some(task) => run_task(remote, task),
-            None => return,
+    while ctx.lifo_pushed.replace(false) {
+        let next = ctx
+            .core
+            .borrow_mut()
+            .as_mut()
+            .expect("worker core present")
+            .lifo
+            .pop();
+        let Some(next) = next else { break };
+        lifo_polls += 1;
+        if lifo_polls == MAX_LIFO_POLLS {
+            // The last slot task in a row: its wakes go to the queue, behind
+            // the tasks waiting there.
+            ctx.lifo_enabled.set(false);
         }
+        run_task(remote, next);
     }
-}
-
-fn set_lifo_enabled(ctx: &WorkerCtx, enabled: bool) {
-    ctx.core
-        .borrow_mut()
-        .as_mut()
-        .expect("worker core present")
-        .lifo_enabled = enabled;
+    ctx.lifo_enabled.set(false);
 }
 
 #[inline]
