@@ -832,7 +832,8 @@ pub struct RuntimeMetrics {
     pub alive_tasks: usize,
     /// Tasks waiting in the shared inject queue.
     pub inject_queue_depth: usize,
-    /// Tasks waiting in each worker's local queue.
+    /// Tasks waiting in each worker's local queue (on a multi-thread
+    /// runtime, the task in the worker's LIFO slot counts too).
     pub local_queue_depths: Vec<usize>,
     /// Task polls so far (a poll counts from its start, so a task whose
     /// completion the caller has seen is always counted).
