@@ -85,17 +85,35 @@ fn calibration() -> Option<u64> {
         if !tsc_is_clocksource() {
             return None;
         }
-        let (i0, t0) = (Instant::now(), ticks());
+        let (i0, t0) = paired_reading();
         // Spin rather than sleep: a sleep on a busy machine could last far
         // longer, which is harmless, but a spin bounds the start-up cost.
         while i0.elapsed() < Duration::from_millis(1) {
             std::hint::spin_loop();
         }
-        let (ns, t1) = (i0.elapsed().as_nanos(), ticks());
+        let (i1, t1) = paired_reading();
+        let ns = i1.duration_since(i0).as_nanos();
         let ticks = t1.checked_sub(t0).filter(|&d| d > 0)?;
         let ratio = (ns << 32) / ticks as u128;
         u64::try_from(ratio).ok().filter(|&r| r > 0)
     })
+}
+
+/// An `Instant` and the counter read at (nearly) the same moment: of a few
+/// tries, the one whose counter readings around `Instant::now` are closest,
+/// so that a preemption between the two clocks cannot skew the ratio.
+fn paired_reading() -> (Instant, u64) {
+    let mut best = (Instant::now(), ticks(), u64::MAX);
+    for _ in 0..16 {
+        let before = ticks();
+        let now = Instant::now();
+        let after = ticks();
+        let width = after.wrapping_sub(before);
+        if width < best.2 {
+            best = (now, before + width / 2, width);
+        }
+    }
+    (best.0, best.1)
 }
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux", not(loom), not(miri)))]

@@ -289,6 +289,9 @@ pub(crate) struct Header {
     /// guarded by that shard's lock. Placed before the four 32-bit
     /// counters so that the five pack into three words.
     pub(crate) registry_slot: UnsafeCell<u32>,
+    /// The registry shard the task is listed in; written once at spawn,
+    /// before the task is published. In what would otherwise be padding.
+    pub(crate) registry_shard: UnsafeCell<u16>,
     /// Poll and waker counters.
     pub(crate) counters: Counters,
     /// Which part of the cell's stage is live (future, output or neither;
@@ -317,6 +320,7 @@ impl Header {
             sched,
             meta,
             registry_slot: UnsafeCell::new(u32::MAX),
+            registry_shard: UnsafeCell::new(0),
             counters: Counters::default(),
             stage_tag: UnsafeCell::new(super::raw::STAGE_RUNNING),
             join_waker: UnsafeCell::new(None),

@@ -45,7 +45,7 @@ use std::task::{Context, Poll};
 pub use cancel::{non_cancellable, CancelReason, Cancelled, NonCancellable};
 pub use group::{JoinNext, TaskGroup};
 pub use join::{AbortHandle, JoinError, JoinHandle};
-pub use registry::Registry;
+pub use registry::{OwnerGuard, Registry};
 
 /// A task's id, unique within its runtime for the runtime's lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -262,7 +262,7 @@ impl fmt::Debug for Task {
 ///
 /// # Safety
 /// The caller owns the reference.
-unsafe fn release(raw: NonNull<Header>) {
+pub(crate) unsafe fn release(raw: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the header alive until `ref_dec`.
     unsafe {
         let header = raw.as_ref();

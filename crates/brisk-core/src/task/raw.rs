@@ -6,6 +6,7 @@
 
 use super::header::{Counters, Header, Meta, Vtable};
 use super::instrument;
+use super::registry::Unlisted;
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{console, trace, JoinError, Notified};
 use crate::context;
@@ -416,8 +417,13 @@ unsafe fn complete(ptr: NonNull<Header>) {
             });
         }
     }));
-    header.sched.registry().remove(ptr);
-    if header.state.ref_dec_twice() {
+    // Ours and the registry's references go now, or later with the batch
+    // the registry unlists the task in.
+    let last = match header.sched.registry().remove(ptr) {
+        Unlisted::ReleaseBoth => header.state.ref_dec_twice(),
+        Unlisted::Kept => false,
+    };
+    if last {
         // SAFETY: the count reached zero.
         unsafe { (header.vtable.dealloc)(ptr) };
     }

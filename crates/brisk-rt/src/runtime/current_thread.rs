@@ -198,6 +198,9 @@ fn drive<F: Future>(
         }
     }
     let _reset = Reset(DRIVING.with(|d| d.replace(&driving)));
+    // Tasks spawned and completed while this thread drives are listed and
+    // unlisted in batches, through a registry shard of its own.
+    let _owner = shared.registry.enter_owner();
     let event_interval = shared.config.event_interval;
     let global_interval = shared.config.global_queue_interval;
 
@@ -266,6 +269,9 @@ fn drive<F: Future>(
         }
         if idle {
             since_io = 0;
+            // What finished leaves the registry before we look for a
+            // deadlock or sleep.
+            shared.registry.flush_local();
             let mut timeout = shared.time.park_timeout();
             match deadlock.idle(shared, timeout, progress) {
                 IdleAction::Park(t) => timeout = t,

@@ -316,7 +316,9 @@ impl Builder {
             }
         };
         let shared = Arc::new(Shared {
-            registry: brisk_core::task::Registry::with_diagnostics(workers * 4, self.diag.clone()),
+            // Workers (or the current-thread driver) and up to two
+            // `block_on` threads own a shard each; other threads share two.
+            registry: brisk_core::task::Registry::with_owners(2, workers + 2, self.diag.clone()),
             inject: Inject::new(),
             time: time.clone(),
             io: io_driver,
@@ -692,13 +694,19 @@ impl Runtime {
             Flavor::CurrentThread(ct) => ct.unpark(),
             Flavor::MultiThread(mt) => mt.unpark_all(),
         }
-        // 3. Wait for them to leave the registry.
+        // 3. Wait for them to leave the registry. A spawn that raced the
+        //    close on a worker may still have been listed: cancel it too.
         while !s.registry.is_empty() {
             let now = os_now();
             if now >= deadline {
                 break;
             }
             std::thread::sleep((deadline - now).min(Duration::from_millis(1)));
+            for task in s.registry.tasks() {
+                if !task.as_ref().is_cancelled() {
+                    task.shutdown();
+                }
+            }
         }
         // 4. Whatever is still listed did not finish.
         let unfinished: Vec<TaskInfo> = s

@@ -336,6 +336,9 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
         return;
     };
     crate::time::driver::set_thread_shard(index);
+    // Tasks this worker spawns and completes are listed and unlisted in
+    // batches, through a registry shard of its own.
+    let owner = shared.registry.enter_owner();
     let local = LocalQueue::install(shared.clone(), state.remotes[index].parker.clone());
     let ctx = WorkerCtx {
         shared: &*shared,
@@ -431,6 +434,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
     state.cores.lock().unwrap()[index] = core;
     drop(run);
     drop(local);
+    drop(owner);
 }
 
 /// Runs `task`, then what it put in the LIFO slot, and so on, up to
@@ -537,6 +541,9 @@ fn park(
     local: &super::local::LocalGuard,
 ) {
     let remote = &state.remotes[index];
+    // What finished here leaves the registry before we sleep, so that a
+    // quiet runtime lists exactly its live tasks.
+    shared.registry.flush_local();
 
     // Register as a sleeper, then stop searching, then look once more: the
     // fence pairs with the one in `notify_parked`.
@@ -720,6 +727,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     shared.block_on_parkers.lock().unwrap().push(parker.clone());
     let _unregister = super::UnregisterParker(shared, parker.clone());
     let local = LocalQueue::install(shared.clone(), parker.clone());
+    // Tasks the future spawns are listed in batches, through a registry
+    // shard of this thread's own while one is free.
+    let _owner = shared.registry.enter_owner();
     let event_interval = shared.config.event_interval;
     loop {
         if let Some(msg) = shared.panic_stop_message() {
@@ -753,6 +763,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             return out;
         }
         if local.queue().is_empty() && !main.woken.load(Ordering::Acquire) {
+            shared.registry.flush_local();
             parker.park(None);
         }
     }
