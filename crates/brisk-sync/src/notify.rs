@@ -342,12 +342,14 @@ impl Notify {
             Phase::Waiting(key) => {
                 let mut list = self.waiters.lock();
                 if list.is_queued(key) {
-                    if let Some(waker) = waker {
-                        list.update_waker(key, waker);
-                    }
+                    let replaced = waker.and_then(|waker| list.update_waker(key, waker));
+                    drop(list);
+                    drop(replaced);
                     return Poll::Pending;
                 }
-                list.remove(key);
+                let removed = list.remove(key);
+                // Serving took the waker out; there is nothing to drop here.
+                debug_assert!(removed.waker.is_none());
                 w.phase = Phase::Done;
                 Poll::Ready(())
             }
@@ -396,15 +398,17 @@ impl Notify {
         let Phase::Waiting(key) = w.phase else { return };
         w.phase = Phase::Done;
         let mut list = self.waiters.lock();
-        let (queued, served) = list.remove(key);
-        if queued {
+        let removed = list.remove(key);
+        if removed.queued {
             if list.is_empty() {
                 let s = self.state.load(Ordering::Acquire);
                 debug_assert_eq!(status(s), WAITING);
                 // Only lock holders change `state` while it is `WAITING`.
                 self.state.store(with_status(s, EMPTY), Ordering::Release);
             }
-        } else if served == Served::One {
+            drop(list);
+            drop(removed.waker);
+        } else if removed.data == Served::One {
             let waker = self.notify_one_locked(&mut list);
             drop(list);
             if let Some(w) = waker {

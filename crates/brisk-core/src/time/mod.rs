@@ -188,6 +188,8 @@ impl Sleep {
 
     /// Polls the sleep by `&mut` (it is `Unpin`).
     pub fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // The cancellation point; the wait-points below only record (see
+        // `wait::record`).
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
@@ -212,7 +214,7 @@ impl Sleep {
                     Ok(None) => Poll::Ready(()),
                     Ok(Some(id)) => {
                         let shown = driver.resource_id(id);
-                        wait::set(ResourceKind::Timer, shown, self.location);
+                        wait::record(ResourceKind::Timer, shown, self.location);
                         self.state = SleepState::Registered(driver, id, shown);
                         return Poll::Pending;
                     }
@@ -229,7 +231,7 @@ impl Sleep {
                     Poll::Ready(())
                 }
                 Ok(Poll::Pending) => {
-                    wait::set(ResourceKind::Timer, *shown, self.location);
+                    wait::record(ResourceKind::Timer, *shown, self.location);
                     return Poll::Pending;
                 }
                 Err(_) => panic!(
