@@ -587,6 +587,92 @@ impl fmt::Debug for OwnedNotified {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Notify;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    /// A waker whose drop notifies the `Notify` it waits on (taking its
+    /// waiter lock) and records whether that lock was held at the time.
+    struct Probe {
+        notify: Arc<Notify>,
+        dropped: Arc<AtomicBool>,
+        under_lock: Arc<AtomicBool>,
+    }
+
+    impl Wake for Probe {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.dropped.store(true, Ordering::SeqCst);
+            if self.notify.waiters.is_locked() {
+                // Notifying now would spin on our own lock forever.
+                self.under_lock.store(true, Ordering::SeqCst);
+            } else {
+                self.notify.notify_waiters();
+            }
+        }
+    }
+
+    fn probe(notify: &Arc<Notify>) -> (Waker, Arc<AtomicBool>, Arc<AtomicBool>) {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let under_lock = Arc::new(AtomicBool::new(false));
+        let waker = Waker::from(Arc::new(Probe {
+            notify: notify.clone(),
+            dropped: dropped.clone(),
+            under_lock: under_lock.clone(),
+        }));
+        (waker, dropped, under_lock)
+    }
+
+    #[test]
+    fn a_replaced_waker_is_dropped_outside_the_lock() {
+        let notify = Arc::new(Notify::new());
+        let (waker, dropped, under_lock) = probe(&notify);
+        let mut fut = Box::pin(notify.notified());
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        // Polled again by another task: the probe is replaced and dropped,
+        // and its `notify_waiters` serves this very future.
+        let _ = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(
+            !under_lock.load(Ordering::SeqCst),
+            "the replaced waker was dropped while the waiter lock was held"
+        );
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_ready());
+    }
+
+    #[test]
+    fn a_dropped_waiter_drops_its_waker_outside_the_lock() {
+        let notify = Arc::new(Notify::new());
+        let (waker, dropped, under_lock) = probe(&notify);
+        let mut fut = Box::pin(notify.notified());
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        drop(fut);
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(
+            !under_lock.load(Ordering::SeqCst),
+            "the waker was dropped while the waiter lock was held"
+        );
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::Notify;
