@@ -16,7 +16,8 @@ use std::sync::{Arc, Weak};
 #[repr(u8)]
 #[non_exhaustive]
 pub enum ResourceKind {
-    /// A timer (`sleep`, `timeout`, `interval`).
+    /// A timer (`sleep`, `timeout`, `interval`); the id is the number its
+    /// driver gives it for people (see [`crate::time::TimerId`]).
     Timer = 1,
     /// Another task's completion (`JoinHandle`); the id is the task id. The
     /// wait-point's location is the `.await` when user code awaits the
