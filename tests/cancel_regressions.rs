@@ -272,3 +272,38 @@ fn shielded_branch_finishes_before_its_cancelled_sibling_unwinds() {
         });
     }
 }
+
+// `wait::set` is the only cancellation point of `yield_now` and of leaves that
+// do not call `coop::poll_proceed`: a cancelled task that only yields, or only
+// waits through such a leaf, still stops.
+#[test]
+fn wait_set_is_a_cancellation_point_for_yield_and_hand_written_leaves() {
+    within(LIM, || {
+        rt().block_on(async {
+            let yielder = brisk::spawn(async {
+                loop {
+                    brisk::task::yield_now().await;
+                }
+            });
+            let leaf = brisk::spawn(async {
+                loop {
+                    std::future::poll_fn(|cx| {
+                        brisk::wait::set(
+                            brisk::wait::ResourceKind::Other,
+                            0,
+                            std::panic::Location::caller(),
+                        );
+                        cx.waker().wake_by_ref();
+                        Poll::<()>::Pending
+                    })
+                    .await;
+                }
+            });
+            brisk::task::yield_now().await;
+            yielder.cancel();
+            leaf.cancel();
+            assert!(yielder.await.unwrap_err().is_cancelled());
+            assert!(leaf.await.unwrap_err().is_cancelled());
+        })
+    });
+}

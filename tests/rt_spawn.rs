@@ -317,6 +317,13 @@ fn wait_points_name_what_a_task_waits_on() {
             let id = other.id();
             (brisk::spawn(async move { other.await.is_ok() }), id)
         };
+        // A task whose future is another task's handle: Brisk's own code
+        // polls the handle.
+        let forwarder = {
+            let other = brisk::spawn(std::future::pending::<()>());
+            let spawned_at = other.task().location();
+            (brisk::spawn(other), spawned_at)
+        };
         for _ in 0..3 {
             brisk::task::yield_now().await;
         }
@@ -334,8 +341,19 @@ fn wait_points_name_what_a_task_waits_on() {
         assert_eq!(wait.kind, brisk::wait::ResourceKind::Task);
         assert_eq!(wait.resource, joiner.1.as_u64());
         assert!(wait.to_string().starts_with("Task #"), "{wait}");
+        // Awaited directly: the wait is at the `.await`.
+        assert_eq!(wait.location.file(), file!(), "{wait}");
+        // Polled by Brisk: the wait is at the awaited task's spawn.
+        let wait = forwarder
+            .0
+            .task()
+            .wait_point()
+            .expect("forwarder waits on a task");
+        assert_eq!(wait.kind, brisk::wait::ResourceKind::Task);
+        assert_eq!(wait.location, forwarder.1, "{wait}");
         sleeper.abort();
         joiner.0.abort();
+        forwarder.0.abort();
     });
 }
 

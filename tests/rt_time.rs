@@ -135,3 +135,32 @@ fn instant_now_reads_the_runtime_clock() {
     let inside = rt.block_on(async { Instant::now() });
     assert!(inside >= outside);
 }
+
+#[test]
+fn timer_wait_points_show_small_ids_that_match_the_dump() {
+    within(LIMIT, || {
+        let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+        rt.block_on(async {
+            // Arm and drop timers first, so the wheel reuses their slots.
+            for _ in 0..3 {
+                sleep(Duration::from_millis(1)).await;
+            }
+            let sleeper = brisk::spawn(sleep(Duration::from_secs(3600)));
+            let wait = loop {
+                if let Some(w) = sleeper.task().wait_point() {
+                    break w;
+                }
+                brisk::task::yield_now().await;
+            };
+            assert_eq!(wait.kind, brisk::wait::ResourceKind::Timer);
+            assert!(
+                (1..=16).contains(&wait.resource),
+                "a timer's id is a small number: {wait}"
+            );
+            let dump = brisk::diag::dump().to_string();
+            let shown = format!("Timer #{} at", wait.resource);
+            assert!(dump.contains(&shown), "the dump shows {shown:?}:\n{dump}");
+            sleeper.abort();
+        });
+    });
+}

@@ -6,7 +6,15 @@
 //! implements that contract on other runtimes, so such code runs unchanged
 //! inside an application built on them.
 //!
-//! - [`tokio`] (feature `tokio`): Brisk tasks on tokio's worker threads,
+// The module exists only with its feature, and so may a link to it.
+#![cfg_attr(
+    feature = "tokio",
+    doc = "- [`tokio`] (feature `tokio`): Brisk tasks on tokio's worker threads,"
+)]
+#![cfg_attr(
+    not(feature = "tokio"),
+    doc = "- `tokio` (feature `tokio`, off in this build): Brisk tasks on tokio's worker threads,"
+)]
 //!   Brisk timers on tokio's timers, Brisk sockets on tokio's reactor,
 //!   `spawn_blocking` and `brisk::fs` on tokio's blocking pool. Reach it as
 //!   `brisk::compat::tokio` with the facade's `tokio-compat` feature.

@@ -45,6 +45,13 @@ impl<T> SpinLock<T> {
         SpinGuard { lock: self }
     }
 
+    /// True while a guard exists. The answer may be stale as soon as it is
+    /// read; it is meant for assertions and tests (for example, that no
+    /// waker runs while the lock is held).
+    pub fn is_locked(&self) -> bool {
+        self.locked.load(Ordering::Relaxed)
+    }
+
     #[cold]
     fn lock_slow(&self) {
         let mut spins = 0u32;

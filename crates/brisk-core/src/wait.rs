@@ -16,9 +16,14 @@ use std::sync::{Arc, Weak};
 #[repr(u8)]
 #[non_exhaustive]
 pub enum ResourceKind {
-    /// A timer (`sleep`, `timeout`, `interval`).
+    /// A timer (`sleep`, `timeout`, `interval`); the id is the number its
+    /// driver gives it for people (see [`crate::time::TimerId`]).
     Timer = 1,
-    /// Another task's completion (`JoinHandle`); the id is the task id.
+    /// Another task's completion (`JoinHandle`); the id is the task id. The
+    /// wait-point's location is the `.await` when user code awaits the
+    /// handle directly, else (Brisk's own code polls it: the handle spawned
+    /// as a task, `timeout`, `join_all`, ...) where the awaited task was
+    /// spawned.
     Task = 2,
     /// `yield_now`: runnable again right away.
     Yield = 3,
@@ -93,7 +98,9 @@ pub struct WaitPoint {
     pub kind: ResourceKind,
     /// The resource's id (for `Task`, the awaited task's id).
     pub resource: u64,
-    /// Where the wait happens.
+    /// Where the wait happens: the leaf future's `#[track_caller]` location
+    /// (for `sleep`, `lock`, `recv`, ... the call that made the future). For
+    /// [`ResourceKind::Task`], see there.
     pub location: &'static Location<'static>,
     /// The `#[brisk::traced]` functions the wait happens in, outermost
     /// first (empty when none; see [`crate::traced`]).
@@ -135,7 +142,14 @@ pub fn set(kind: ResourceKind, resource: u64, location: &'static Location<'stati
 }
 
 /// [`set`] without the cancellation point: for waits that must go on in
-/// cancelled code (a scope waiting for its children).
+/// cancelled code (a scope waiting for its children), and for leaves that
+/// passed `coop::poll_proceed` earlier in the same poll (`Sleep`,
+/// `JoinHandle`). For those a second check would be redundant: code
+/// cancelled after `poll_proceed` is woken by the cancellation, and its next
+/// poll stops at `poll_proceed`.
+///
+/// `set` itself keeps its check: it is the only cancellation point of
+/// `yield_now` and of hand-written leaves that do not call `poll_proceed`.
 #[inline]
 pub(crate) fn record(kind: ResourceKind, resource: u64, location: &'static Location<'static>) {
     if let Some(ptr) = crate::context::current_task_for_wait() {
@@ -143,6 +157,17 @@ pub(crate) fn record(kind: ResourceKind, resource: u64, location: &'static Locat
         // being polled on this thread, so the header is alive.
         unsafe { ptr.as_ref() }.wait.set(kind, resource, location);
     }
+}
+
+/// True for a location in brisk-core's own sources: a wait-point there
+/// would point into the runtime rather than at the user's code.
+pub(crate) fn is_core_location(location: &Location<'_>) -> bool {
+    // This file is `<src>/wait.rs`, and every brisk-core source is under
+    // `<src>/`; both paths come from the same build of this crate, so they
+    // agree however the build spells (or remaps) them.
+    const THIS_FILE: &str = file!();
+    let src = &THIS_FILE[..THIS_FILE.len() - "wait.rs".len()];
+    location.file().starts_with(src)
 }
 
 /// A fresh resource id, for primitives that want to appear in dumps.

@@ -168,10 +168,14 @@ impl Barrier {
             Phase::Waiting(key) => {
                 let mut st = self.state.lock();
                 if st.waiters.is_queued(key) {
-                    st.waiters.update_waker(key, cx.waker());
+                    let replaced = st.waiters.update_waker(key, cx.waker());
+                    drop(st);
+                    drop(replaced);
                     return Poll::Pending;
                 }
-                st.waiters.remove(key);
+                let removed = st.waiters.remove(key);
+                // The trip served us and took the waker out.
+                debug_assert!(removed.waker.is_none());
                 *phase = Phase::Done;
                 Poll::Ready(BarrierWaitResult { leader: false })
             }
@@ -182,10 +186,12 @@ impl Barrier {
         let Phase::Waiting(key) = *phase else { return };
         *phase = Phase::Done;
         let mut st = self.state.lock();
-        let (queued, ()) = st.waiters.remove(key);
-        if queued {
+        let removed = st.waiters.remove(key);
+        if removed.queued {
             st.arrived -= 1;
         }
+        drop(st);
+        drop(removed.waker);
     }
 }
 

@@ -48,7 +48,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 struct Slot<T> {
     /// Number of the message in `val` (meaningless while `rem == 0`).
@@ -137,15 +137,21 @@ impl<T> Ring<T> {
     }
 }
 
-/// Queues `key` (or refreshes its waker) in `list`.
-fn register(list: &mut WaitList<()>, key: &mut Option<Key>, cx: &Context<'_>) {
+/// Queues `key` (or refreshes its waker) in `list`. Returns a waker to drop
+/// once the lock is released.
+#[must_use = "drop the replaced waker after releasing the lock"]
+fn register(list: &mut WaitList<()>, key: &mut Option<Key>, cx: &Context<'_>) -> Option<Waker> {
     match *key {
         Some(k) if list.is_queued(k) => list.update_waker(k, cx.waker()),
         Some(k) => {
-            list.remove(k);
+            let removed = list.remove(k);
             *key = Some(list.push_back(cx.waker(), ()));
+            removed.waker
         }
-        None => *key = Some(list.push_back(cx.waker(), ())),
+        None => {
+            *key = Some(list.push_back(cx.waker(), ()));
+            None
+        }
     }
 }
 
@@ -528,11 +534,12 @@ impl<T: Clone> Receiver<T> {
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut ring = self.shared.ring.lock();
         let r = ring.try_recv(&mut self.next);
+        let mut removed = None;
         if !matches!(r, Err(TryRecvError::Empty)) {
-            if let Some(k) = self.key.take() {
-                ring.rx_waiters.remove(k);
-            }
+            removed = self.key.take().map(|k| ring.rx_waiters.remove(k));
         }
+        drop(ring);
+        drop(removed);
         r
     }
 
@@ -569,15 +576,16 @@ impl<T: Clone> Receiver<T> {
             Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
             Err(TryRecvError::Closed) => Err(RecvError::Closed),
             Err(TryRecvError::Empty) => {
-                register(&mut ring.rx_waiters, &mut self.key, cx);
+                let replaced = register(&mut ring.rx_waiters, &mut self.key, cx);
                 drop(ring);
+                drop(replaced);
                 self.shared.res.wait_here(location);
                 return Poll::Pending;
             }
         };
-        if let Some(k) = self.key.take() {
-            ring.rx_waiters.remove(k);
-        }
+        let removed = self.key.take().map(|k| ring.rx_waiters.remove(k));
+        drop(ring);
+        drop(removed);
         Poll::Ready(r)
     }
 }
@@ -657,9 +665,7 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut ring: SpinGuard<'_, Ring<T>> = self.shared.ring.lock();
-        if let Some(k) = self.key.take() {
-            ring.rx_waiters.remove(k);
-        }
+        let removed = self.key.take().map(|k| ring.rx_waiters.remove(k));
         // Give up our share of every kept message we had not read.
         let mut dropped = Vec::new();
         for pos in self.next.max(ring.oldest())..ring.tail {
@@ -677,6 +683,7 @@ impl<T> Drop for Receiver<T> {
             WakeList::new()
         };
         drop(ring);
+        drop(removed);
         drop(dropped);
         wakes.wake_all();
     }
@@ -726,7 +733,10 @@ impl<T: Clone> Future for Recv<'_, T> {
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
         if let Some(k) = self.rx.key.take() {
-            self.rx.shared.ring.lock().rx_waiters.remove(k);
+            // The guard is a temporary of this statement; the waker is
+            // dropped after it.
+            let removed = self.rx.shared.ring.lock().rx_waiters.remove(k);
+            drop(removed);
         }
     }
 }
@@ -752,13 +762,14 @@ impl<T> Future for Closed<'_, T> {
         let this = &mut *self;
         let mut ring = this.shared.ring.lock();
         if ring.rx_count == 0 {
-            if let Some(k) = this.key.take() {
-                ring.tx_waiters.remove(k);
-            }
+            let removed = this.key.take().map(|k| ring.tx_waiters.remove(k));
+            drop(ring);
+            drop(removed);
             return Poll::Ready(());
         }
-        register(&mut ring.tx_waiters, &mut this.key, cx);
+        let replaced = register(&mut ring.tx_waiters, &mut this.key, cx);
         drop(ring);
+        drop(replaced);
         this.shared.res.wait_here(this.location);
         Poll::Pending
     }
@@ -767,7 +778,10 @@ impl<T> Future for Closed<'_, T> {
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
-            self.shared.ring.lock().tx_waiters.remove(k);
+            // The guard is a temporary of this statement; the waker is
+            // dropped after it.
+            let removed = self.shared.ring.lock().tx_waiters.remove(k);
+            drop(removed);
         }
     }
 }

@@ -342,12 +342,14 @@ impl Notify {
             Phase::Waiting(key) => {
                 let mut list = self.waiters.lock();
                 if list.is_queued(key) {
-                    if let Some(waker) = waker {
-                        list.update_waker(key, waker);
-                    }
+                    let replaced = waker.and_then(|waker| list.update_waker(key, waker));
+                    drop(list);
+                    drop(replaced);
                     return Poll::Pending;
                 }
-                list.remove(key);
+                let removed = list.remove(key);
+                // Serving took the waker out; there is nothing to drop here.
+                debug_assert!(removed.waker.is_none());
                 w.phase = Phase::Done;
                 Poll::Ready(())
             }
@@ -396,15 +398,17 @@ impl Notify {
         let Phase::Waiting(key) = w.phase else { return };
         w.phase = Phase::Done;
         let mut list = self.waiters.lock();
-        let (queued, served) = list.remove(key);
-        if queued {
+        let removed = list.remove(key);
+        if removed.queued {
             if list.is_empty() {
                 let s = self.state.load(Ordering::Acquire);
                 debug_assert_eq!(status(s), WAITING);
                 // Only lock holders change `state` while it is `WAITING`.
                 self.state.store(with_status(s, EMPTY), Ordering::Release);
             }
-        } else if served == Served::One {
+            drop(list);
+            drop(removed.waker);
+        } else if removed.data == Served::One {
             let waker = self.notify_one_locked(&mut list);
             drop(list);
             if let Some(w) = waker {
@@ -580,6 +584,92 @@ impl fmt::Debug for OwnedNotified {
             "OwnedNotified({:?}, {:?})",
             self.notify.res, self.waiter.phase
         )
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Notify;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    /// A waker whose drop notifies the `Notify` it waits on (taking its
+    /// waiter lock) and records whether that lock was held at the time.
+    struct Probe {
+        notify: Arc<Notify>,
+        dropped: Arc<AtomicBool>,
+        under_lock: Arc<AtomicBool>,
+    }
+
+    impl Wake for Probe {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.dropped.store(true, Ordering::SeqCst);
+            if self.notify.waiters.is_locked() {
+                // Notifying now would spin on our own lock forever.
+                self.under_lock.store(true, Ordering::SeqCst);
+            } else {
+                self.notify.notify_waiters();
+            }
+        }
+    }
+
+    fn probe(notify: &Arc<Notify>) -> (Waker, Arc<AtomicBool>, Arc<AtomicBool>) {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let under_lock = Arc::new(AtomicBool::new(false));
+        let waker = Waker::from(Arc::new(Probe {
+            notify: notify.clone(),
+            dropped: dropped.clone(),
+            under_lock: under_lock.clone(),
+        }));
+        (waker, dropped, under_lock)
+    }
+
+    #[test]
+    fn a_replaced_waker_is_dropped_outside_the_lock() {
+        let notify = Arc::new(Notify::new());
+        let (waker, dropped, under_lock) = probe(&notify);
+        let mut fut = Box::pin(notify.notified());
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        // Polled again by another task: the probe is replaced and dropped,
+        // and its `notify_waiters` serves this very future.
+        let _ = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(
+            !under_lock.load(Ordering::SeqCst),
+            "the replaced waker was dropped while the waiter lock was held"
+        );
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_ready());
+    }
+
+    #[test]
+    fn a_dropped_waiter_drops_its_waker_outside_the_lock() {
+        let notify = Arc::new(Notify::new());
+        let (waker, dropped, under_lock) = probe(&notify);
+        let mut fut = Box::pin(notify.notified());
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        drop(fut);
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(
+            !under_lock.load(Ordering::SeqCst),
+            "the waker was dropped while the waiter lock was held"
+        );
     }
 }
 

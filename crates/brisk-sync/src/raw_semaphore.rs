@@ -146,12 +146,17 @@ impl RawSemaphore {
         let mut list = self.waiters.lock();
         if let Some(key) = st.key {
             if list.is_queued(key) {
-                list.update_waker(key, cx.waker());
+                let replaced = list.update_waker(key, cx.waker());
+                drop(list);
+                drop(replaced);
                 return Poll::Pending;
             }
             // Served: either all permits arrived, or the semaphore closed.
             st.key = None;
-            let (_, missing) = list.remove(key);
+            let removed = list.remove(key);
+            // Serving took the waker out; there is nothing to drop here.
+            debug_assert!(removed.waker.is_none());
+            let missing = removed.data;
             if missing == 0 {
                 return Poll::Ready(Ok(()));
             }
@@ -201,13 +206,16 @@ impl RawSemaphore {
     pub(crate) fn drop_acquire(&self, st: &mut AcquireState) {
         let Some(key) = st.key.take() else { return };
         let mut list = self.waiters.lock();
-        let (queued, missing) = list.remove(key);
-        let collected = st.n - missing;
-        if queued && list.is_empty() && collected == 0 {
+        let removed = list.remove(key);
+        let collected = st.n - removed.data;
+        if removed.queued && list.is_empty() && collected == 0 {
             self.clear_waiters_locked();
+            drop(list);
+            drop(removed.waker);
             return;
         }
         let wakes = self.release_locked(collected, list);
+        drop(removed.waker);
         wakes.wake_all();
     }
 
@@ -343,6 +351,98 @@ impl RawSemaphore {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{AcquireState, RawSemaphore};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    /// A waker whose drop releases a permit, as a waker that owns a guard
+    /// would, and records whether the waiter lock was held at that moment.
+    struct ReleasingWaker {
+        sem: Arc<RawSemaphore>,
+        dropped_under_lock: Arc<AtomicBool>,
+        dropped: Arc<AtomicBool>,
+    }
+
+    impl Wake for ReleasingWaker {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    impl Drop for ReleasingWaker {
+        fn drop(&mut self) {
+            self.dropped.store(true, Ordering::SeqCst);
+            if self.sem.waiters.is_locked() {
+                // Releasing now would spin on our own lock forever.
+                self.dropped_under_lock.store(true, Ordering::SeqCst);
+            } else {
+                self.sem.release(1);
+            }
+        }
+    }
+
+    /// Queues a waiter whose only waker is a [`ReleasingWaker`]; returns the
+    /// waiter and the (dropped under lock, dropped) flags.
+    fn queue_waiter(sem: &Arc<RawSemaphore>) -> (AcquireState, Arc<AtomicBool>, Arc<AtomicBool>) {
+        let under_lock = Arc::new(AtomicBool::new(false));
+        let dropped = Arc::new(AtomicBool::new(false));
+        let waker = Waker::from(Arc::new(ReleasingWaker {
+            sem: sem.clone(),
+            dropped_under_lock: under_lock.clone(),
+            dropped: dropped.clone(),
+        }));
+        let mut st = AcquireState::new(1);
+        let mut cx = Context::from_waker(&waker);
+        assert!(sem.poll_acquire(&mut st, &mut cx).is_pending());
+        drop(waker);
+        assert!(!dropped.load(Ordering::SeqCst), "the list holds a clone");
+        (st, under_lock, dropped)
+    }
+
+    #[test]
+    fn a_dropped_waiter_drops_its_waker_outside_the_lock() {
+        let sem = Arc::new(RawSemaphore::new(0));
+        let (mut st, under_lock, dropped) = queue_waiter(&sem);
+        sem.drop_acquire(&mut st);
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(
+            !under_lock.load(Ordering::SeqCst),
+            "the waker was dropped while the waiter lock was held"
+        );
+        // The waker's drop released a permit, which nobody waits for.
+        assert_eq!(sem.available_permits(), 1);
+        assert!(!sem.has_waiters());
+    }
+
+    #[test]
+    fn a_replaced_waker_is_dropped_outside_the_lock() {
+        let sem = Arc::new(RawSemaphore::new(0));
+        let (mut st, under_lock, dropped) = queue_waiter(&sem);
+        // Polled again with another task's waker: the old one is replaced.
+        let other = Waker::from(Arc::new(NoopWake));
+        let mut cx = Context::from_waker(&other);
+        // The old waker's drop releases a permit, which serves this very
+        // waiter: it is ready on the next poll.
+        assert!(sem.poll_acquire(&mut st, &mut cx).is_pending());
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(
+            !under_lock.load(Ordering::SeqCst),
+            "the replaced waker was dropped while the waiter lock was held"
+        );
+        assert_eq!(sem.poll_acquire(&mut st, &mut cx), Poll::Ready(Ok(())));
+        st.mark_done();
+        sem.release(1);
+        assert_eq!(sem.available_permits(), 1);
+    }
+
+    struct NoopWake;
+
+    impl Wake for NoopWake {
+        fn wake(self: Arc<Self>) {}
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::{AcquireState, RawSemaphore};
@@ -426,6 +526,45 @@ mod loom_tests {
             sem.release(1);
             sem.drop_acquire(&mut big);
             sem.release(1);
+            assert_eq!(sem.available_permits(), 2);
+            assert!(!sem.has_waiters());
+        });
+    }
+
+    /// A waker that holds a permit and releases it when dropped (as a waker
+    /// owning a guard would).
+    struct ReleasingWaker(Arc<RawSemaphore>);
+
+    impl std::task::Wake for ReleasingWaker {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+
+    impl Drop for ReleasingWaker {
+        fn drop(&mut self) {
+            self.0.release(1);
+        }
+    }
+
+    /// A queued waiter leaves while a holder releases, and its waker's drop
+    /// releases a permit of its own: wherever the waker is dropped (by the
+    /// waiter leaving, or by the releaser after waking it), it is dropped
+    /// outside the waiter lock, so its release neither spins on that lock
+    /// nor loses a permit.
+    #[test]
+    fn loom_waker_drop_releases_a_permit() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(2));
+            // One permit for the holder, one owned by the waker.
+            sem.try_acquire(2).unwrap();
+            let waker = Waker::from(std::sync::Arc::new(ReleasingWaker(sem.clone())));
+            let mut st = AcquireState::new(1);
+            let mut cx = Context::from_waker(&waker);
+            assert!(sem.poll_acquire(&mut st, &mut cx).is_pending());
+            drop(waker);
+            let s = sem.clone();
+            let releaser = thread::spawn(move || s.release(1));
+            sem.drop_acquire(&mut st);
+            releaser.join().unwrap();
             assert_eq!(sem.available_permits(), 2);
             assert!(!sem.has_waiters());
         });

@@ -10,6 +10,12 @@
 //!   waker out so it can be woken after the lock is released.
 //! - Slots are kept in a vector with a free list: no allocation per wait once
 //!   the list has grown to the largest number of simultaneous waiters.
+//! - No waker is woken or dropped inside the lock: a waker's `wake` or `drop`
+//!   may run any code, including code that takes this same lock again (a
+//!   waker whose drop releases a permit). Every method that takes a waker
+//!   out of a slot ([`serve`](WaitList::serve),
+//!   [`update_waker`](WaitList::update_waker), [`remove`](WaitList::remove))
+//!   hands it back to the caller, who wakes or drops it after unlocking.
 
 use std::task::Waker;
 
@@ -56,7 +62,7 @@ impl<T: Default> WaitList<T> {
     }
 
     /// Number of queued waiters.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -117,11 +123,13 @@ impl<T: Default> WaitList<T> {
     }
 
     /// Replaces a queued waiter's waker unless it would wake the same task.
-    pub(crate) fn update_waker(&mut self, key: Key, waker: &Waker) {
+    /// Returns the replaced waker, to drop after the lock is released.
+    #[must_use = "drop the replaced waker after releasing the lock"]
+    pub(crate) fn update_waker(&mut self, key: Key, waker: &Waker) -> Option<Waker> {
         let slot = self.slot_mut(key);
         match &mut slot.waker {
-            Some(w) if w.will_wake(waker) => {}
-            w => *w = Some(waker.clone()),
+            Some(w) if w.will_wake(waker) => None,
+            w => w.replace(waker.clone()),
         }
     }
 
@@ -132,7 +140,7 @@ impl<T: Default> WaitList<T> {
     }
 
     /// The queued waiter after `key`.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn next(&self, key: Key) -> Option<Key> {
         let n = self.slot(key).next;
         (n != NIL).then_some(Key(n))
@@ -158,6 +166,7 @@ impl<T: Default> WaitList<T> {
 
     /// Serves a queued waiter: unlinks it, marks it done and returns its
     /// waker for waking after the lock is released.
+    #[must_use = "wake the served waiter after releasing the lock"]
     pub(crate) fn serve(&mut self, key: Key) -> Option<Waker> {
         debug_assert!(self.is_queued(key));
         self.unlink(key);
@@ -172,8 +181,10 @@ impl<T: Default> WaitList<T> {
     }
 
     /// Frees the slot `key` (its owner is done with it), unlinking it if it is
-    /// still queued. Returns whether it was still queued, and its payload.
-    pub(crate) fn remove(&mut self, key: Key) -> (bool, T) {
+    /// still queued. Returns whether it was still queued, its payload, and
+    /// the waker it still held, to drop after the lock is released.
+    #[must_use = "drop the removed waker after releasing the lock"]
+    pub(crate) fn remove(&mut self, key: Key) -> Removed<T> {
         let queued = self.is_queued(key);
         if queued {
             self.unlink(key);
@@ -183,11 +194,27 @@ impl<T: Default> WaitList<T> {
         debug_assert!(slot.state != SlotState::Free, "waiter slot freed twice");
         slot.state = SlotState::Free;
         slot.next = free;
-        slot.waker = None;
+        let waker = slot.waker.take();
         let data = std::mem::take(&mut slot.data);
         self.free = key.0;
-        (queued, data)
+        Removed {
+            queued,
+            data,
+            waker,
+        }
     }
+}
+
+/// A slot freed by [`WaitList::remove`].
+#[must_use = "drop `waker` after releasing the lock"]
+pub(crate) struct Removed<T> {
+    /// The waiter was still queued (nobody served it).
+    pub(crate) queued: bool,
+    /// Its payload.
+    pub(crate) data: T,
+    /// The waker it still held (only a queued waiter holds one). Dropping
+    /// it may run any code: do it after releasing the lock.
+    pub(crate) waker: Option<Waker>,
 }
 
 /// Wakers collected under a lock, woken after it is released.
@@ -243,13 +270,20 @@ mod tests {
         let b = list.push_back(w, 2);
         let c = list.push_back(w, 3);
         assert_eq!(list.len(), 3);
-        assert_eq!(list.remove(b), (true, 2));
+        let removed = list.remove(b);
+        assert_eq!((removed.queued, removed.data), (true, 2));
+        assert!(
+            removed.waker.is_some(),
+            "a queued waiter's waker comes back"
+        );
         assert_eq!(list.front(), Some(a));
         assert_eq!(list.next(a), Some(c));
-        list.serve(a);
+        let _woken = list.serve(a);
         assert!(!list.is_queued(a));
         assert_eq!(list.front(), Some(c));
-        assert_eq!(list.remove(a), (false, 1));
+        let removed = list.remove(a);
+        assert_eq!((removed.queued, removed.data), (false, 1));
+        assert!(removed.waker.is_none(), "serving took the waker");
         // Freed slots are reused.
         let d = list.push_back(w, 4);
         assert!(d == a || d == b);

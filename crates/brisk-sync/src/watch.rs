@@ -49,7 +49,7 @@ use std::ops::Deref;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 // The value's lock. brisk-core's loom shim has no reader-writer lock, so the
 // swap happens here: loom's model under `--cfg loom`, std's otherwise.
@@ -102,22 +102,31 @@ impl<T> Shared<T> {
     }
 
     /// Queues `key` (or refreshes its waker) in `list`, which is locked.
-    fn register(list: &mut WaitList<()>, key: &mut Option<Key>, cx: &Context<'_>) {
+    /// Returns a waker to drop once the lock is released.
+    #[must_use = "drop the replaced waker after releasing the lock"]
+    fn register(list: &mut WaitList<()>, key: &mut Option<Key>, cx: &Context<'_>) -> Option<Waker> {
         match *key {
             Some(k) if list.is_queued(k) => list.update_waker(k, cx.waker()),
             Some(k) => {
                 // Served but not finished (e.g. re-opened by a new
                 // receiver): queue again.
-                list.remove(k);
+                let removed = list.remove(k);
                 *key = Some(list.push_back(cx.waker(), ()));
+                removed.waker
             }
-            None => *key = Some(list.push_back(cx.waker(), ())),
+            None => {
+                *key = Some(list.push_back(cx.waker(), ()));
+                None
+            }
         }
     }
 
     fn unregister(list: &SpinLock<WaitList<()>>, key: &mut Option<Key>) {
         if let Some(k) = key.take() {
-            list.lock().remove(k);
+            // The guard is a temporary of this statement; the waker is
+            // dropped after it.
+            let removed = list.lock().remove(k);
+            drop(removed);
         }
     }
 }
@@ -155,13 +164,14 @@ impl Cursor {
         }
         let mut list = shared.rx_waiters.lock();
         if let Some(r) = self.check(shared.state.load(Ordering::Acquire)) {
-            if let Some(k) = self.key.take() {
-                list.remove(k);
-            }
+            let removed = self.key.take().map(|k| list.remove(k));
+            drop(list);
+            drop(removed);
             return Poll::Ready(r);
         }
-        Shared::<T>::register(&mut list, &mut self.key, cx);
+        let replaced = Shared::<T>::register(&mut list, &mut self.key, cx);
         drop(list);
+        drop(replaced);
         shared.res.wait_here(location);
         Poll::Pending
     }
@@ -822,13 +832,14 @@ impl<T> Future for Closed<'_, T> {
         }
         let mut list = shared.tx_waiters.lock();
         if shared.rx_count.load(Ordering::Acquire) == 0 {
-            if let Some(k) = this.key.take() {
-                list.remove(k);
-            }
+            let removed = this.key.take().map(|k| list.remove(k));
+            drop(list);
+            drop(removed);
             return Poll::Ready(());
         }
-        Shared::<T>::register(&mut list, &mut this.key, cx);
+        let replaced = Shared::<T>::register(&mut list, &mut this.key, cx);
         drop(list);
+        drop(replaced);
         shared.res.wait_here(this.location);
         Poll::Pending
     }

@@ -176,6 +176,13 @@ impl<T> JoinHandle<T> {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
+    /// While the task runs, the awaiting task's wait-point names it
+    /// ([`ResourceKind::Task`](crate::wait::ResourceKind::Task), its id) and
+    /// where the wait happens: the `.await` when your code awaits the handle
+    /// directly; where Brisk's own code polls it for you (the handle spawned
+    /// as a task of its own, inside `timeout`, `join_all`, `race`, ...),
+    /// the place the awaited task was spawned, which is also where this
+    /// handle was made.
     #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if crate::coop::poll_proceed(cx).is_pending() {
@@ -187,10 +194,18 @@ impl<T> Future for JoinHandle<T> {
             // only reader of the output; `out` has the matching type.
             unsafe { (self.header().vtable.read_output)(self.raw, &mut out as *mut _ as *mut ()) };
         } else {
-            crate::wait::set(
+            let header = self.header();
+            let caller = Location::caller();
+            let location = if crate::wait::is_core_location(caller) {
+                header.meta.location
+            } else {
+                caller
+            };
+            // `poll_proceed` above was the cancellation point: only record.
+            crate::wait::record(
                 crate::wait::ResourceKind::Task,
-                self.id().0,
-                Location::caller(),
+                header.meta.id().0,
+                location,
             );
         }
         out

@@ -55,9 +55,31 @@ pub trait TimeDriver: Send + Sync + 'static {
 
     /// Disarms the timer and frees its slot. The id is invalid afterwards.
     fn cancel(&self, id: TimerId);
+
+    /// The number that stands for timer `id` wherever a wait on it is shown:
+    /// the resource id of its wait-point, so `Timer #3` in a task dump, a
+    /// hazard report, the console or a trace export is the same timer.
+    ///
+    /// It MUST be unique among the driver's armed (and fired, not yet
+    /// cancelled) timers, and SHOULD be small: a person reads it. The default
+    /// is the id itself, for drivers whose ids are already small numbers.
+    fn resource_id(&self, id: TimerId) -> u64 {
+        id.0
+    }
 }
 
 /// An armed timer, as numbered by its driver.
+///
+/// The value is the driver's own handle (it may pack a shard, a slot and a
+/// generation, as the native driver's does) and is not meant for people;
+/// dumps and the console show [`TimeDriver::resource_id`] instead. The
+/// backends number timers as follows:
+/// - native runtime: the timer's slot in the runtime's timer wheels,
+///   counting from 1 (`slot × shards + shard + 1`), unique among the
+///   runtime's live timers and reused once a timer is dropped, like a file
+///   descriptor;
+/// - simulator and tokio backend: the order in which timers were armed,
+///   counting from 1, never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TimerId(pub u64);
 
@@ -117,7 +139,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 enum SleepState {
     Unregistered,
-    Registered(Arc<dyn TimeDriver>, TimerId),
+    /// The driver, the timer, and the timer's resource id for wait-points.
+    Registered(Arc<dyn TimeDriver>, TimerId, u64),
     Elapsed,
 }
 
@@ -153,7 +176,7 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         match &self.state {
-            SleepState::Registered(driver, id) => {
+            SleepState::Registered(driver, id, _) => {
                 if driver.reset(*id, deadline).is_err() {
                     panic!("{}", error::TIMER_AFTER_SHUTDOWN);
                 }
@@ -165,6 +188,8 @@ impl Sleep {
 
     /// Polls the sleep by `&mut` (it is `Unpin`).
     pub fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // The cancellation point; the wait-points below only record (see
+        // `wait::record`).
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
@@ -188,8 +213,9 @@ impl Sleep {
                 match driver.register(self.deadline, cx.waker()) {
                     Ok(None) => Poll::Ready(()),
                     Ok(Some(id)) => {
-                        wait::set(ResourceKind::Timer, id.0, self.location);
-                        self.state = SleepState::Registered(driver, id);
+                        let shown = driver.resource_id(id);
+                        wait::record(ResourceKind::Timer, shown, self.location);
+                        self.state = SleepState::Registered(driver, id, shown);
                         return Poll::Pending;
                     }
                     Err(_) => panic!(
@@ -199,13 +225,13 @@ impl Sleep {
                     ),
                 }
             }
-            SleepState::Registered(driver, id) => match driver.poll(*id, cx.waker()) {
+            SleepState::Registered(driver, id, shown) => match driver.poll(*id, cx.waker()) {
                 Ok(Poll::Ready(())) => {
                     driver.cancel(*id);
                     Poll::Ready(())
                 }
                 Ok(Poll::Pending) => {
-                    wait::set(ResourceKind::Timer, id.0, self.location);
+                    wait::record(ResourceKind::Timer, *shown, self.location);
                     return Poll::Pending;
                 }
                 Err(_) => panic!(
@@ -229,7 +255,7 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let SleepState::Registered(driver, id) = &self.state {
+        if let SleepState::Registered(driver, id, _) = &self.state {
             driver.cancel(*id);
         }
     }

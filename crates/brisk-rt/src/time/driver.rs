@@ -255,10 +255,53 @@ impl TimeDriver for Driver {
         Ok(())
     }
 
+    /// The timer's slot across all wheels, counting from 1: slot `i` of
+    /// shard `s` is `i × shards + s + 1`. Unique among live timers (a slot
+    /// holds one entry at a time) and small: it grows with the number of
+    /// timers armed at once, not with the number ever armed.
+    fn resource_id(&self, id: TimerId) -> u64 {
+        let (shard, key) = Self::split(id);
+        u64::from(key.index()) * self.shards.len() as u64 + shard as u64 + 1
+    }
+
     fn cancel(&self, id: TimerId) {
         let (shard, key) = Self::split(id);
         let removed = self.shards[shard].lock().unwrap().remove(key);
         // The entry's waker (if any) drops here, outside the lock.
         drop(removed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A timer's resource id is its slot across the shards, counting from 1,
+    /// whatever generation the slot is in.
+    #[test]
+    fn resource_ids_are_small_slot_numbers() {
+        let driver = Driver::new(2);
+        let far = driver.clock_now() + Duration::from_secs(3600);
+        let waker = Waker::noop();
+        let arm = |shard: usize| {
+            set_thread_shard(shard);
+            driver.register(far, waker).unwrap().expect("armed")
+        };
+        // Recycle slot 0 of shard 0 a few times: its generation moves on.
+        for _ in 0..3 {
+            let id = arm(0);
+            driver.cancel(id);
+        }
+        let a = arm(0);
+        assert!(a.0 >= 1 << 32, "the handle carries the slot's generation");
+        let b = arm(0);
+        let c = arm(1);
+        assert_eq!(driver.resource_id(a), 1);
+        assert_eq!(driver.resource_id(c), 2);
+        assert_eq!(driver.resource_id(b), 3);
+        for id in [a, b, c] {
+            driver.cancel(id);
+        }
+        set_thread_shard(0);
     }
 }

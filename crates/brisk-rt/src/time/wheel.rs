@@ -131,6 +131,12 @@ impl TimerKey {
         u64::from(self.index) | u64::from(self.generation) << 32
     }
 
+    /// The entry's slot in the slab: unique among the wheel's live entries,
+    /// reused once an entry is removed.
+    pub(crate) fn index(self) -> u32 {
+        self.index
+    }
+
     /// Unpacks a key made by [`to_raw`](Self::to_raw).
     ///
     /// Any other value gives a key the wheel treats as stale or unknown (a value

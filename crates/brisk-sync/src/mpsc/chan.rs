@@ -200,24 +200,31 @@ impl<T> Chan<T> {
     ) -> Poll<()> {
         let mut sh = self.shared.lock();
         if sh.rx_closed {
-            if let Some(k) = key.take() {
-                sh.closed_waiters.remove(k);
-            }
+            let removed = key.take().map(|k| sh.closed_waiters.remove(k));
+            drop(sh);
+            drop(removed);
             return Poll::Ready(());
         }
-        match *key {
+        let replaced = match *key {
             // Served only by `close_rx`, which set `rx_closed` first.
             Some(k) => sh.closed_waiters.update_waker(k, cx.waker()),
-            None => *key = Some(sh.closed_waiters.push_back(cx.waker(), ())),
-        }
+            None => {
+                *key = Some(sh.closed_waiters.push_back(cx.waker(), ()));
+                None
+            }
+        };
         drop(sh);
+        drop(replaced);
         self.res.wait_here(location);
         Poll::Pending
     }
 
     fn drop_closed(&self, key: &mut Option<Key>) {
         if let Some(k) = key.take() {
-            self.shared.lock().closed_waiters.remove(k);
+            // The guard is a temporary of this statement; the waker is
+            // dropped after it.
+            let removed = self.shared.lock().closed_waiters.remove(k);
+            drop(removed);
         }
     }
 }
