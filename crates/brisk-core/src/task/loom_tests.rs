@@ -48,8 +48,21 @@ unsafe impl Schedule for MockSched {
 
 impl MockSched {
     fn new() -> Arc<MockSched> {
+        MockSched::with_registry(Registry::new(1))
+    }
+
+    /// A scheduler whose registry has one shard a thread can own.
+    fn with_owner_shard() -> Arc<MockSched> {
+        MockSched::with_registry(Registry::with_owners(
+            1,
+            1,
+            crate::diag::DiagConfig::default(),
+        ))
+    }
+
+    fn with_registry(registry: Registry) -> Arc<MockSched> {
         Arc::new(MockSched {
-            registry: Registry::new(1),
+            registry,
             queue: Mutex::new(VecDeque::new()),
             _track: loom::alloc::Track::new(()),
         })
@@ -933,4 +946,64 @@ fn loom_lost_waker_check_vs_wake_by_ref_then_drop() {
 #[test]
 fn loom_lost_waker_check_vs_clone_then_wake() {
     lost_waker_check_vs_wake("lost_waker_check_vs_clone_then_wake", Fire::CloneThenWake);
+}
+
+// ---- the registry's owner paths ----------------------------------------------
+
+/// A task spawned by a shard's owner (listed in a reserved slot without the
+/// lock) and completed by the owner (batched unlisting, when the guard
+/// drops), while a reader lists the registry and holds references. The cell
+/// is freed once, the registry ends empty, and the reader never sees a freed
+/// task.
+#[test]
+fn loom_registry_owner_spawns_and_completes_vs_reader() {
+    loom::model(|| {
+        let sched = MockSched::with_owner_shard();
+        let reader = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                for task in sched.registry.tasks() {
+                    // The reference keeps the header alive after the lock.
+                    let _ = task.as_ref().name();
+                }
+            })
+        };
+        {
+            let owner = sched.registry.enter_owner().expect("a free shard");
+            let join = spawn(&sched, async { 1 });
+            assert!(sched.run_one());
+            drop(join);
+            drop(owner);
+        }
+        reader.join().unwrap();
+        assert_freed(sched);
+    });
+}
+
+/// A task spawned by a shard's owner and completed by another thread
+/// (locked unlisting of a slot the owner filled without the lock), while the
+/// owner lists the registry. Freed once, the registry ends empty.
+#[test]
+fn loom_registry_owner_spawns_other_completes() {
+    loom::model(|| {
+        let sched = MockSched::with_owner_shard();
+        let runner;
+        {
+            let owner = sched.registry.enter_owner().expect("a free shard");
+            let join = spawn(&sched, async { 1 });
+            runner = {
+                let sched = sched.clone();
+                thread::spawn(move || {
+                    sched.run_one();
+                })
+            };
+            for task in sched.registry.tasks() {
+                let _ = task.as_ref().name();
+            }
+            drop(join);
+            drop(owner);
+        }
+        runner.join().unwrap();
+        assert_freed(sched);
+    });
 }

@@ -55,7 +55,7 @@ const NONE: u32 = u32::MAX;
 const RESERVED: usize = usize::MAX;
 
 /// Slots an owner reserves at a time; completions it unlists at a time.
-const BATCH: usize = 32;
+const BATCH: usize = if cfg!(loom) { 2 } else { 32 };
 
 /// Task ids an owner thread reserves at a time.
 const ID_BLOCK: u64 = 64;
@@ -255,6 +255,9 @@ pub struct OwnerGuard<'a> {
 
 impl Drop for OwnerGuard<'_> {
     fn drop(&mut self) {
+        // The buffers are the owner's until `owned` is cleared. Releasing
+        // references cannot drop the registry here: the guard borrows it.
+        self.registry.flush_dead_of(self.shard);
         let shard = &self.registry.shards[self.shard].0;
         {
             let mut slab = shard.slab.lock();
@@ -267,10 +270,7 @@ impl Drop for OwnerGuard<'_> {
             shard.reserve_len.store(0, Ordering::Relaxed);
         }
         OWNER.with(|o| o.set(self.prev));
-        // Last: the flush may release the final reference to the runtime.
-        let registry = self.registry;
         shard.owned.store(false, Ordering::Release);
-        registry.flush_dead_of(self.shard);
     }
 }
 
