@@ -695,16 +695,21 @@ impl Runtime {
             Flavor::MultiThread(mt) => mt.unpark_all(),
         }
         // 3. Wait for them to leave the registry. A spawn that raced the
-        //    close on a worker may still have been listed: cancel it too.
+        //    close on a worker may still have been listed: sweep again,
+        //    after 1, 2, 4, 8... waits (a sweep reads every slot).
+        let mut waits: u32 = 0;
         while !s.registry.is_empty() {
             let now = os_now();
             if now >= deadline {
                 break;
             }
             std::thread::sleep((deadline - now).min(Duration::from_millis(1)));
-            for task in s.registry.tasks() {
-                if !task.as_ref().is_cancelled() {
-                    task.shutdown();
+            waits += 1;
+            if waits.is_power_of_two() {
+                for task in s.registry.tasks() {
+                    if !task.as_ref().is_cancelled() {
+                        task.shutdown();
+                    }
                 }
             }
         }
