@@ -286,12 +286,10 @@ pub(crate) struct Header {
     /// Id, kind, spawn location, parent and name.
     pub(crate) meta: Meta,
     /// This task's slot in its registry shard (`u32::MAX`: not listed);
-    /// guarded by that shard's lock. Placed before the four 32-bit
-    /// counters so that the five pack into three words.
+    /// written once at spawn, before the task is published, then guarded by
+    /// that shard's lock. It, the four 32-bit counters, the stage tag, the
+    /// diagnostics flag and the shard pack into three words.
     pub(crate) registry_slot: UnsafeCell<u32>,
-    /// The registry shard the task is listed in; written once at spawn,
-    /// before the task is published. In what would otherwise be padding.
-    pub(crate) registry_shard: UnsafeCell<u16>,
     /// Poll and waker counters.
     pub(crate) counters: Counters,
     /// Which part of the cell's stage is live (future, output or neither;
@@ -302,6 +300,11 @@ pub(crate) struct Header {
     /// runtime's diagnostics were on at spawn; see `instrument`). Fixed at
     /// spawn; one branch per poll. Also in what would otherwise be padding.
     pub(crate) instrumented: bool,
+    /// The registry shard the task is listed in; written once at spawn,
+    /// before the task is published. In the last two bytes that would
+    /// otherwise be padding (slot, counters, tag, flag and shard fill
+    /// three words).
+    pub(crate) registry_shard: UnsafeCell<u16>,
     /// The `JoinHandle`'s waker; see the ground rules in `state.rs`.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     /// The task's node in the cancellation tree, if it has one.
