@@ -969,7 +969,8 @@ fn loom_registry_owner_spawns_and_completes_vs_reader() {
             })
         };
         {
-            let owner = sched.registry.enter_owner().expect("a free shard");
+            // SAFETY: the guard is dropped below, on this thread.
+            let owner = unsafe { sched.registry.enter_owner() }.expect("a free shard");
             let join = spawn(&sched, async { 1 });
             assert!(sched.run_one());
             drop(join);
@@ -989,7 +990,8 @@ fn loom_registry_owner_spawns_other_completes() {
         let sched = MockSched::with_owner_shard();
         let runner;
         {
-            let owner = sched.registry.enter_owner().expect("a free shard");
+            // SAFETY: the guard is dropped below, on this thread.
+            let owner = unsafe { sched.registry.enter_owner() }.expect("a free shard");
             let join = spawn(&sched, async { 1 });
             runner = {
                 let sched = sched.clone();

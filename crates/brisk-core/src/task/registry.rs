@@ -330,7 +330,13 @@ impl Registry {
     ///
     /// Dropping the guard unlists what its thread finished and returns its
     /// reserved slots.
-    pub fn enter_owner(&self) -> Option<OwnerGuard<'_>> {
+    ///
+    /// # Safety
+    /// The guard must be dropped, on this thread, before the registry is:
+    /// not leaked (`mem::forget`). A leaked guard leaves the thread marked
+    /// as the owner of a shard of this address, which a registry allocated
+    /// there later would take for a claim of its own.
+    pub unsafe fn enter_owner(&self) -> Option<OwnerGuard<'_>> {
         if self.owned_shard().is_some() {
             return None;
         }

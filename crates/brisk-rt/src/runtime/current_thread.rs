@@ -200,7 +200,8 @@ fn drive<F: Future>(
     let _reset = Reset(DRIVING.with(|d| d.replace(&driving)));
     // Tasks spawned and completed while this thread drives are listed and
     // unlisted in batches, through a registry shard of its own.
-    let _owner = shared.registry.enter_owner();
+    // SAFETY: the guard lives in this frame and is dropped at its end.
+    let _owner = unsafe { shared.registry.enter_owner() };
     let event_interval = shared.config.event_interval;
     let global_interval = shared.config.global_queue_interval;
 

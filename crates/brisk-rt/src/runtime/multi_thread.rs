@@ -338,7 +338,8 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize) {
     crate::time::driver::set_thread_shard(index);
     // Tasks this worker spawns and completes are listed and unlisted in
     // batches, through a registry shard of its own.
-    let owner = shared.registry.enter_owner();
+    // SAFETY: the guard lives in this frame and is dropped at its end.
+    let owner = unsafe { shared.registry.enter_owner() };
     let local = LocalQueue::install(shared.clone(), state.remotes[index].parker.clone());
     let ctx = WorkerCtx {
         shared: &*shared,
@@ -729,7 +730,8 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     let local = LocalQueue::install(shared.clone(), parker.clone());
     // Tasks the future spawns are listed in batches, through a registry
     // shard of this thread's own while one is free.
-    let _owner = shared.registry.enter_owner();
+    // SAFETY: the guard lives in this frame and is dropped at its end.
+    let _owner = unsafe { shared.registry.enter_owner() };
     let event_interval = shared.config.event_interval;
     loop {
         if let Some(msg) = shared.panic_stop_message() {
