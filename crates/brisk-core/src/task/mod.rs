@@ -262,7 +262,7 @@ impl fmt::Debug for Task {
 ///
 /// # Safety
 /// The caller owns the reference.
-pub(crate) unsafe fn release(raw: NonNull<Header>) {
+unsafe fn release(raw: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the header alive until `ref_dec`.
     unsafe {
         let header = raw.as_ref();
