@@ -180,8 +180,8 @@ impl ScopeRecord {
 }
 
 /// The registry's list of scopes, sharded by the id of the task that lists
-/// them (as the registry shards its tasks), so scopes started on different
-/// workers do not contend on one lock.
+/// them, so that scopes started by different tasks rarely contend on one
+/// lock.
 pub(crate) struct ScopeDirectory {
     shards: Box<[SpinLock<Vec<Weak<ScopeRecord>>>]>,
 }

@@ -47,7 +47,9 @@ pub use group::{JoinNext, TaskGroup};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use registry::{OwnerGuard, Registry};
 
-/// A task's id, unique within its runtime for the runtime's lifetime.
+/// A task's id, unique within its runtime for the runtime's lifetime, and
+/// never 0. Ids grow over time but are not in spawn order across threads:
+/// each scheduler thread takes them in blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id(pub(crate) u64);
 
