@@ -590,62 +590,37 @@ impl fmt::Debug for OwnedNotified {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::Notify;
+    use crate::waiters::drop_probe::{probe, Seen};
     use std::future::Future;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::pin::Pin;
     use std::sync::Arc;
-    use std::task::{Context, Wake, Waker};
+    use std::task::{Context, Waker};
 
-    /// A waker whose drop notifies the `Notify` it waits on (taking its
-    /// waiter lock) and records whether that lock was held at the time.
-    struct Probe {
-        notify: Arc<Notify>,
-        dropped: Arc<AtomicBool>,
-        under_lock: Arc<AtomicBool>,
-    }
-
-    impl Wake for Probe {
-        fn wake(self: Arc<Self>) {}
-    }
-
-    impl Drop for Probe {
-        fn drop(&mut self) {
-            self.dropped.store(true, Ordering::SeqCst);
-            if self.notify.waiters.is_locked() {
-                // Notifying now would spin on our own lock forever.
-                self.under_lock.store(true, Ordering::SeqCst);
-            } else {
-                self.notify.notify_waiters();
-            }
-        }
-    }
-
-    fn probe(notify: &Arc<Notify>) -> (Waker, Arc<AtomicBool>, Arc<AtomicBool>) {
-        let dropped = Arc::new(AtomicBool::new(false));
-        let under_lock = Arc::new(AtomicBool::new(false));
-        let waker = Waker::from(Arc::new(Probe {
-            notify: notify.clone(),
-            dropped: dropped.clone(),
-            under_lock: under_lock.clone(),
-        }));
-        (waker, dropped, under_lock)
-    }
-
-    #[test]
-    fn a_replaced_waker_is_dropped_outside_the_lock() {
-        let notify = Arc::new(Notify::new());
-        let (waker, dropped, under_lock) = probe(&notify);
+    /// A `notified()` future polled once with a waker whose drop notifies
+    /// the same `Notify` (taking its waiter lock); the list holds the only
+    /// clone of that waker.
+    fn pending_with_probe(notify: &Arc<Notify>) -> (Pin<Box<impl Future + '_>>, Seen) {
+        let (n1, n2) = (notify.clone(), notify.clone());
+        let (waker, seen) = probe(move || n1.waiters.is_locked(), move || n2.notify_waiters());
         let mut fut = Box::pin(notify.notified());
         assert!(fut
             .as_mut()
             .poll(&mut Context::from_waker(&waker))
             .is_pending());
         drop(waker);
+        (fut, seen)
+    }
+
+    #[test]
+    fn a_replaced_waker_is_dropped_outside_the_lock() {
+        let notify = Arc::new(Notify::new());
+        let (mut fut, seen) = pending_with_probe(&notify);
         // Polled again by another task: the probe is replaced and dropped,
         // and its `notify_waiters` serves this very future.
         let _ = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
-        assert!(dropped.load(Ordering::SeqCst));
+        assert!(seen.dropped());
         assert!(
-            !under_lock.load(Ordering::SeqCst),
+            !seen.under_lock(),
             "the replaced waker was dropped while the waiter lock was held"
         );
         assert!(fut
@@ -657,17 +632,11 @@ mod tests {
     #[test]
     fn a_dropped_waiter_drops_its_waker_outside_the_lock() {
         let notify = Arc::new(Notify::new());
-        let (waker, dropped, under_lock) = probe(&notify);
-        let mut fut = Box::pin(notify.notified());
-        assert!(fut
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
-        drop(waker);
+        let (fut, seen) = pending_with_probe(&notify);
         drop(fut);
-        assert!(dropped.load(Ordering::SeqCst));
+        assert!(seen.dropped());
         assert!(
-            !under_lock.load(Ordering::SeqCst),
+            !seen.under_lock(),
             "the waker was dropped while the waiter lock was held"
         );
     }

@@ -354,60 +354,32 @@ impl RawSemaphore {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::{AcquireState, RawSemaphore};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use crate::waiters::drop_probe::{probe, Seen};
     use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
+    use std::task::{Context, Poll, Waker};
 
-    /// A waker whose drop releases a permit, as a waker that owns a guard
-    /// would, and records whether the waiter lock was held at that moment.
-    struct ReleasingWaker {
-        sem: Arc<RawSemaphore>,
-        dropped_under_lock: Arc<AtomicBool>,
-        dropped: Arc<AtomicBool>,
-    }
-
-    impl Wake for ReleasingWaker {
-        fn wake(self: Arc<Self>) {}
-    }
-
-    impl Drop for ReleasingWaker {
-        fn drop(&mut self) {
-            self.dropped.store(true, Ordering::SeqCst);
-            if self.sem.waiters.is_locked() {
-                // Releasing now would spin on our own lock forever.
-                self.dropped_under_lock.store(true, Ordering::SeqCst);
-            } else {
-                self.sem.release(1);
-            }
-        }
-    }
-
-    /// Queues a waiter whose only waker is a [`ReleasingWaker`]; returns the
-    /// waiter and the (dropped under lock, dropped) flags.
-    fn queue_waiter(sem: &Arc<RawSemaphore>) -> (AcquireState, Arc<AtomicBool>, Arc<AtomicBool>) {
-        let under_lock = Arc::new(AtomicBool::new(false));
-        let dropped = Arc::new(AtomicBool::new(false));
-        let waker = Waker::from(Arc::new(ReleasingWaker {
-            sem: sem.clone(),
-            dropped_under_lock: under_lock.clone(),
-            dropped: dropped.clone(),
-        }));
+    /// Queues a waiter whose only waker releases a permit when dropped (as
+    /// a waker that owns a guard would); returns the waiter and what the
+    /// waker will have seen.
+    fn queue_waiter(sem: &Arc<RawSemaphore>) -> (AcquireState, Seen) {
+        let (s1, s2) = (sem.clone(), sem.clone());
+        let (waker, seen) = probe(move || s1.waiters.is_locked(), move || s2.release(1));
         let mut st = AcquireState::new(1);
         let mut cx = Context::from_waker(&waker);
         assert!(sem.poll_acquire(&mut st, &mut cx).is_pending());
         drop(waker);
-        assert!(!dropped.load(Ordering::SeqCst), "the list holds a clone");
-        (st, under_lock, dropped)
+        assert!(!seen.dropped(), "the list holds a clone");
+        (st, seen)
     }
 
     #[test]
     fn a_dropped_waiter_drops_its_waker_outside_the_lock() {
         let sem = Arc::new(RawSemaphore::new(0));
-        let (mut st, under_lock, dropped) = queue_waiter(&sem);
+        let (mut st, seen) = queue_waiter(&sem);
         sem.drop_acquire(&mut st);
-        assert!(dropped.load(Ordering::SeqCst));
+        assert!(seen.dropped());
         assert!(
-            !under_lock.load(Ordering::SeqCst),
+            !seen.under_lock(),
             "the waker was dropped while the waiter lock was held"
         );
         // The waker's drop released a permit, which nobody waits for.
@@ -418,28 +390,21 @@ mod tests {
     #[test]
     fn a_replaced_waker_is_dropped_outside_the_lock() {
         let sem = Arc::new(RawSemaphore::new(0));
-        let (mut st, under_lock, dropped) = queue_waiter(&sem);
+        let (mut st, seen) = queue_waiter(&sem);
         // Polled again with another task's waker: the old one is replaced.
-        let other = Waker::from(Arc::new(NoopWake));
-        let mut cx = Context::from_waker(&other);
+        let mut cx = Context::from_waker(Waker::noop());
         // The old waker's drop releases a permit, which serves this very
         // waiter: it is ready on the next poll.
         assert!(sem.poll_acquire(&mut st, &mut cx).is_pending());
-        assert!(dropped.load(Ordering::SeqCst));
+        assert!(seen.dropped());
         assert!(
-            !under_lock.load(Ordering::SeqCst),
+            !seen.under_lock(),
             "the replaced waker was dropped while the waiter lock was held"
         );
         assert_eq!(sem.poll_acquire(&mut st, &mut cx), Poll::Ready(Ok(())));
         st.mark_done();
         sem.release(1);
         assert_eq!(sem.available_permits(), 1);
-    }
-
-    struct NoopWake;
-
-    impl Wake for NoopWake {
-        fn wake(self: Arc<Self>) {}
     }
 }
 

@@ -257,6 +257,70 @@ impl WakeList {
     }
 }
 
+/// A waker that takes a primitive's waiter lock in its drop, for testing
+/// that no waker is dropped inside that lock.
+#[cfg(all(test, not(loom)))]
+pub(crate) mod drop_probe {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    /// What the probe saw when it was dropped.
+    #[derive(Clone, Default)]
+    pub(crate) struct Seen {
+        dropped: Arc<AtomicBool>,
+        under_lock: Arc<AtomicBool>,
+    }
+
+    impl Seen {
+        pub(crate) fn dropped(&self) -> bool {
+            self.dropped.load(Ordering::SeqCst)
+        }
+
+        /// The waiter lock was held when the probe was dropped.
+        pub(crate) fn under_lock(&self) -> bool {
+            self.under_lock.load(Ordering::SeqCst)
+        }
+    }
+
+    struct Probe {
+        locked: Box<dyn Fn() -> bool + Send + Sync>,
+        act: Box<dyn Fn() + Send + Sync>,
+        seen: Seen,
+    }
+
+    impl Wake for Probe {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.seen.dropped.store(true, Ordering::SeqCst);
+            if (self.locked)() {
+                // Acting now would spin on our own lock forever.
+                self.seen.under_lock.store(true, Ordering::SeqCst);
+            } else {
+                (self.act)();
+            }
+        }
+    }
+
+    /// A waker whose drop runs `act` (which takes the waiter lock), unless
+    /// `locked` says that lock is held then; and what it will have seen.
+    pub(crate) fn probe(
+        locked: impl Fn() -> bool + Send + Sync + 'static,
+        act: impl Fn() + Send + Sync + 'static,
+    ) -> (Waker, Seen) {
+        let seen = Seen::default();
+        let waker = Waker::from(Arc::new(Probe {
+            locked: Box::new(locked),
+            act: Box::new(act),
+            seen: seen.clone(),
+        }));
+        (waker, seen)
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
