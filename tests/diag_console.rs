@@ -22,11 +22,7 @@ fn task<'a>(snapshot: &'a Value, name: &str) -> Option<&'a Value> {
 #[test]
 fn a_client_sees_named_tasks_and_the_holder_of_a_mutex() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         let lock = Arc::new(Mutex::new(0));
         let (held_tx, held_rx) = std::sync::mpsc::channel();
         let release = Arc::new(brisk::sync::Notify::new());

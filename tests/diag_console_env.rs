@@ -15,11 +15,7 @@ fn brisk_console_env_var_starts_the_server_with_metrics() {
     within(LIMIT, || {
         let addr = free_addr();
         std::env::set_var("BRISK_CONSOLE", &addr);
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         std::env::remove_var("BRISK_CONSOLE");
         let _task = brisk::task::Builder::new()
             .name("sleeper")

@@ -67,11 +67,7 @@ fn echo_round_trip_on_both_flavours() {
 #[test]
 fn many_concurrent_connections_on_multi_thread() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         rt.block_on(async {
             const N: usize = 200;
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -696,11 +692,7 @@ fn connections_release_their_registrations() {
 #[test]
 fn a_hundred_thousand_connections_leak_no_registration() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         let start = std::time::Instant::now();
         churn(&rt, 100_000, 64);
         eprintln!("multi_thread: 100,000 connections in {:?}", start.elapsed());
@@ -747,11 +739,7 @@ fn many_tasks_accept_on_one_listener() {
 fn io_keeps_flowing_after_block_on_returns() {
     use std::io::{Read, Write};
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         rt.spawn(async move {

@@ -81,11 +81,7 @@ fn outside_a_runtime_is_unsupported() {
 #[test]
 fn several_receivers_on_one_socket_all_get_datagrams() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         rt.block_on(async {
             let (tx, rx) = UnixDatagram::pair().unwrap();
             let rx = std::sync::Arc::new(rx);

@@ -16,18 +16,10 @@ use support::within;
 /// its reserve while spawning.
 const CHILDREN: usize = 70;
 
-fn multi_thread() -> brisk::Runtime {
-    brisk::Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn tasks_spawned_on_workers_are_listed_before_their_first_poll_and_leave_when_finished() {
     within(support::LIMIT, || {
-        let rt = multi_thread();
+        let rt = support::multi_thread(2);
         let go = Arc::new(Notify::new());
         let go2 = go.clone();
         let (ids_tx, ids_rx) = std::sync::mpsc::channel();
@@ -75,7 +67,7 @@ fn tasks_spawned_on_workers_are_listed_before_their_first_poll_and_leave_when_fi
 #[test]
 fn task_ids_are_unique_when_workers_spawn_at_once() {
     within(support::LIMIT, || {
-        let rt = multi_thread();
+        let rt = support::multi_thread(2);
         let ids = rt.block_on(async {
             let spawners: Vec<_> = (0..4)
                 .map(|_| {
@@ -109,7 +101,7 @@ fn a_quiet_runtime_lists_no_finished_task() {
     within(support::LIMIT, || {
         for rt in [
             brisk::Runtime::builder().current_thread().build().unwrap(),
-            multi_thread(),
+            support::multi_thread(2),
         ] {
             rt.block_on(async {
                 let hs: Vec<_> = (0..100)

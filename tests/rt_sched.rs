@@ -14,11 +14,7 @@ use support::{within, LIMIT};
 #[test]
 fn work_queued_behind_a_long_poll_is_stolen() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         let ran_during_stall = rt.block_on(async {
             brisk::spawn(async {
                 let flag = Arc::new(AtomicBool::new(false));
@@ -46,11 +42,7 @@ fn work_queued_behind_a_long_poll_is_stolen() {
 #[test]
 fn timers_fire_while_a_worker_is_stuck() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         let fired = rt.block_on(async {
             let flag = Arc::new(AtomicBool::new(false));
             let f = flag.clone();
@@ -100,11 +92,7 @@ fn remote_wakeups_are_not_starved_by_yielding_tasks() {
 #[test]
 fn multi_thread_spreads_work_and_finishes_everything() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
         rt.block_on(async move {
@@ -206,11 +194,7 @@ fn long_poll_rescue_survives_a_worker_woken_through_the_shared_queue() {
 #[test]
 fn a_task_woken_into_the_lifo_slot_behind_a_long_poll_is_stolen() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         let ran_during_stall = rt.block_on(async {
             brisk::spawn(async {
                 let flag = Arc::new(AtomicBool::new(false));

@@ -45,11 +45,7 @@ fn shutdown_cancels_idle_tasks_and_reports_clean() {
 #[test]
 fn shutdown_reports_a_task_stuck_in_a_poll_with_name_and_location() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         let (started_tx, started) = std::sync::mpsc::channel();
         let line = line!() + 4; // the line of `.spawn(` below
         let _h = brisk::task::Builder::new()

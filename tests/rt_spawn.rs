@@ -144,11 +144,7 @@ fn spawn_local_runs_non_send_futures_on_both_flavours() {
 
 #[test]
 fn spawn_local_inside_a_worker_task_stays_on_that_worker() {
-    let rt = brisk::Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = support::multi_thread(2);
     rt.block_on(async {
         brisk::spawn(async {
             let here = std::thread::current().id();
@@ -252,11 +248,7 @@ fn two_runtimes_in_parallel_threads_are_independent() {
     let threads: Vec<_> = (0..4)
         .map(|i| {
             std::thread::spawn(move || {
-                let rt = brisk::Runtime::builder()
-                    .multi_thread()
-                    .worker_threads(2)
-                    .build()
-                    .unwrap();
+                let rt = support::multi_thread(2);
                 rt.block_on(async move {
                     let h = brisk::spawn(async move {
                         brisk::time::sleep(Duration::from_millis(2)).await;
@@ -363,11 +355,7 @@ brisk::task_local! {
 
 #[test]
 fn task_local_values_follow_the_task_across_threads() {
-    let rt = brisk::Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = support::multi_thread(2);
     rt.block_on(async {
         let handles: Vec<_> = (0..20u64)
             .map(|i| {

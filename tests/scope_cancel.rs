@@ -394,11 +394,7 @@ fn task_group_collects_results_and_shuts_down_gracefully() {
 #[test]
 fn task_group_members_run_in_parallel() {
     use std::sync::atomic::AtomicBool;
-    let rt = brisk::Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = support::multi_thread(2);
     within(support::LIMIT, move || {
         rt.block_on(async {
             let flags = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);

@@ -51,11 +51,7 @@ fn a_zero_capacity_panics_with_the_fix() {
 #[test]
 fn messages_from_each_sender_arrive_in_order() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = support::multi_thread(2);
         rt.block_on(async {
             let (tx, mut rx) = mpsc::channel(4);
             for p in 0..4u32 {

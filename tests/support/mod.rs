@@ -34,15 +34,17 @@ pub fn runtimes() -> Vec<(&'static str, brisk::Runtime)> {
             "current_thread",
             brisk::Runtime::builder().current_thread().build().unwrap(),
         ),
-        (
-            "multi_thread",
-            brisk::Runtime::builder()
-                .multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
+        ("multi_thread", multi_thread(2)),
     ]
+}
+
+/// A multi-thread runtime with `workers` workers.
+pub fn multi_thread(workers: usize) -> brisk::Runtime {
+    brisk::Runtime::builder()
+        .multi_thread()
+        .worker_threads(workers)
+        .build()
+        .unwrap()
 }
 
 pub const LIMIT: Duration = Duration::from_secs(60);
