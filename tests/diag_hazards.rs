@@ -325,15 +325,19 @@ async fn lock_cycle() {
     right.await.unwrap();
 }
 
+/// A runtime that fails `block_on` with the report 50 ms into a deadlock.
+fn panicking_on_deadlock(builder: &mut brisk::runtime::Builder) -> brisk::Runtime {
+    builder
+        .deadlock_grace(Some(Duration::from_millis(50)))
+        .panic_on_deadlock(true)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn a_deadlock_fails_block_on_with_the_dump_and_the_cycle() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .current_thread()
-            .deadlock_grace(Some(Duration::from_millis(50)))
-            .panic_on_deadlock(true)
-            .build()
-            .unwrap();
+        let rt = panicking_on_deadlock(brisk::Runtime::builder().current_thread());
         let handle = rt.handle().clone();
         let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             rt.block_on(lock_cycle());
@@ -360,12 +364,7 @@ fn a_deadlock_fails_block_on_with_the_dump_and_the_cycle() {
 #[test]
 fn a_deadlock_through_a_scope_child_names_the_child_and_the_cycle() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .current_thread()
-            .deadlock_grace(Some(Duration::from_millis(50)))
-            .panic_on_deadlock(true)
-            .build()
-            .unwrap();
+        let rt = panicking_on_deadlock(brisk::Runtime::builder().current_thread());
         let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             rt.block_on(async {
                 let a = Arc::new(Mutex::new(()));
@@ -409,13 +408,7 @@ fn a_deadlock_through_a_scope_child_names_the_child_and_the_cycle() {
 #[test]
 fn a_multi_thread_deadlock_fails_block_on_too() {
     within(LIMIT, || {
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .deadlock_grace(Some(Duration::from_millis(50)))
-            .panic_on_deadlock(true)
-            .build()
-            .unwrap();
+        let rt = panicking_on_deadlock(brisk::Runtime::builder().multi_thread().worker_threads(2));
         let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             rt.block_on(lock_cycle());
         }))
