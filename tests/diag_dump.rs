@@ -11,6 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::{runtimes, within};
 
+/// The indentation (in spaces) of the line of `text` that holds byte `at`.
+fn indent(text: &str, at: usize) -> usize {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..].chars().take_while(|c| *c == ' ').count()
+}
+
 #[test]
 fn dump_names_waits_holders_and_the_deadlock_cycle() {
     for (name, rt) in runtimes() {
@@ -102,11 +108,7 @@ fn healthy_waits_report_no_cycle_and_children_print_under_parents() {
                 let c = text.find("(child)").expect("child listed");
                 assert!(p < c, "{text}");
                 // The child is indented one level deeper than its parent.
-                let indent = |at: usize| {
-                    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-                    text[line_start..].chars().take_while(|c| *c == ' ').count()
-                };
-                assert_eq!(indent(c), indent(p) + 2, "{text}");
+                assert_eq!(indent(&text, c), indent(&text, p) + 2, "{text}");
                 let child = dump
                     .tasks
                     .iter()
@@ -207,11 +209,7 @@ fn scope_children_are_listed_under_their_task_with_their_waits() {
                 let t = text.find("(server)").expect("server listed");
                 let c = text.find("scope child `handler`").expect("child listed");
                 assert!(t < c, "{text}");
-                let indent = |at: usize| {
-                    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-                    text[line_start..].chars().take_while(|c| *c == ' ').count()
-                };
-                assert_eq!(indent(c), indent(t) + 2, "{text}");
+                assert_eq!(indent(&text, c), indent(&text, t) + 2, "{text}");
                 let line = text[c..].lines().next().unwrap();
                 assert!(line.contains("waits on Mutex #"), "{line}");
                 let json = serde_json::to_string(&dump).unwrap();
