@@ -289,8 +289,8 @@ impl std::fmt::Debug for OwnerGuard<'_> {
 }
 
 impl Registry {
-    /// Creates a registry with about `shards` shared shards and no shards
-    /// to own, and the default diagnostics ([`DiagConfig::default`]).
+    /// Creates a registry with `shards` shared shards (at least one) and no
+    /// shards to own, and the default diagnostics ([`DiagConfig::default`]).
     pub fn new(shards: usize) -> Registry {
         Registry::with_diagnostics(shards, DiagConfig::default())
     }
