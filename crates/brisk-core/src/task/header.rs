@@ -286,8 +286,8 @@ pub(crate) struct Header {
     /// Id, kind, spawn location, parent and name.
     pub(crate) meta: Meta,
     /// This task's slot in its registry shard (`u32::MAX`: not listed);
-    /// written once at spawn, before the task is published, then guarded by
-    /// that shard's lock. It, the four 32-bit counters, the stage tag, the
+    /// written once at spawn, before the task is published, then only
+    /// read. It, the four 32-bit counters, the stage tag, the
     /// diagnostics flag and the shard pack into three words.
     pub(crate) registry_slot: UnsafeCell<u32>,
     /// Poll and waker counters.

@@ -1009,3 +1009,42 @@ fn loom_registry_owner_spawns_other_completes() {
         assert_freed(sched);
     });
 }
+
+/// Two owners: a task spawned by one is completed by the other, whose
+/// flush vacates the slot without the lock and hands it back to the
+/// spawner's shard, while the spawner keeps spawning (its refill takes the
+/// slot back if it was handed back by then) and lists the registry. Every
+/// cell is freed once and the registry ends empty.
+#[test]
+fn loom_registry_slot_handed_back_between_owners() {
+    loom::model(|| {
+        let sched = MockSched::with_registry(Registry::with_owners(
+            1,
+            2,
+            crate::diag::DiagConfig::default(),
+        ));
+        // SAFETY: the guard is dropped below, on this thread.
+        let owner = unsafe { sched.registry.enter_owner() }.expect("a free shard");
+        let first = spawn(&sched, async { 1 });
+        let other = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                // SAFETY: the guard is dropped below, on this thread.
+                let owner = unsafe { sched.registry.enter_owner() }.expect("a second shard");
+                // Runs `first`, the only task queued when this thread starts.
+                assert!(sched.run_one());
+                drop(owner);
+            })
+        };
+        // Two slots are taken at a time under loom: the third spawn refills.
+        let second = spawn(&sched, async { 2 });
+        let third = spawn(&sched, async { 3 });
+        let listed = sched.registry.tasks().len();
+        assert!((2..=3).contains(&listed), "{listed} tasks listed");
+        other.join().unwrap();
+        drop((first, second, third));
+        sched.drain();
+        drop(owner);
+        assert_freed(sched);
+    });
+}

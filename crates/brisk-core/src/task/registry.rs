@@ -6,29 +6,39 @@
 //!
 //! - **Shards are owned.** A scheduler thread (a worker, a current-thread
 //!   driver, a `block_on` caller) claims a shard for as long as it runs
-//!   ([`Registry::enter_owner`]). It reserves slab slots `BATCH` at a time
-//!   under the shard's lock; a spawn then takes a reserved slot and an id
-//!   from a reserved block (one shared `fetch_add` per `ID_BLOCK` spawns),
-//!   and lists the task with one release store, without the lock.
+//!   ([`Registry::enter_owner`]). It keeps a private chain of its shard's
+//!   vacant slots: a spawn takes the chain's first slot and an id from a
+//!   reserved block (one shared `fetch_add` per `ID_BLOCK` spawns), and
+//!   lists the task with one release store, without the lock. When the
+//!   chain runs out, the owner takes, under the lock, every slot the
+//!   other threads handed back to the shard, or `BATCH` fresh ones.
 //! - **Removal is batched.** A task completing on an owner thread goes into
 //!   that thread's *dead* buffer (owner-private; it keeps the registry's
 //!   reference and the completer's meanwhile); once per `DEAD_BATCH`
 //!   completions, or before the thread sleeps ([`Registry::flush_local`]),
-//!   the batch is unlisted, one lock per shard it touches, and the
-//!   references are released. A finished task thus outlives its completion
-//!   by at most one batch, and is skipped by readers meanwhile.
+//!   the batch is unlisted and the references are released. A finished
+//!   task thus outlives its completion by at most one batch, and is
+//!   skipped by readers meanwhile.
+//! - **Locks are held for a few instructions.** Unlisting vacates the
+//!   slots without the lock, linking them into a chain; then one lock per
+//!   shard hands the chain to the shard's owner (or keeps it, for the
+//!   owner's own slots), and waits out any reader that saw the tasks,
+//!   before their references go. Nothing that may miss the cache (a slot
+//!   another core wrote) happens under a lock that a spawner and two
+//!   completers share.
 //! - **Everyone else locks.** Threads that own no shard (blocking threads,
 //!   foreign threads, a third `block_on` caller) list and unlist under the
 //!   lock of a shared shard.
 //!
-//! Slabs are chunked: chunks never move, so an owner writes its reserved
-//! slots while a reader iterates under the lock, and slots are atomics.
-//! Readers (dumps, shutdown) lock one shard at a time. A task's shard and
-//! slot live in its header (`registry_shard`, `registry_slot`), written
-//! once at spawn, before the task is published; completion reads them and
-//! touches no other task's header (unlike an intrusive list), so it stays
-//! cheap when many tasks are alive, and nothing writes a task's header
-//! from another thread while it runs.
+//! A shard's slots live in chunks that double in size and never move
+//! (`Slots`), so a slot is found from its index without the lock, an owner
+//! writes its slots while a reader iterates under the lock, and slots are
+//! atomics. Readers (dumps, shutdown) lock one shard at a time. A task's
+//! shard and slot live in its header (`registry_shard`, `registry_slot`),
+//! written once at spawn, before the task is published; completion reads
+//! them and touches no other task's header (unlike an intrusive list), so
+//! it stays cheap when many tasks are alive, and nothing writes a task's
+//! header from another thread while it runs.
 //!
 //! Why ours: no crate offers a concurrent set with an owner fast path and
 //! stable, cheap iteration under a per-shard lock; and the registry is on
@@ -38,7 +48,7 @@ use super::header::Header;
 use super::trace::TraceSink;
 use super::{Id, Task, TaskRef};
 use crate::diag::{DiagConfig, Diagnostics};
-use crate::loom::{AtomicBool, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
+use crate::loom::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
 use crate::scope::diag::{ScopeDirectory, ScopeRecord};
 use crate::scope::ScopeChildInfo;
 use crate::spin::SpinLock;
@@ -48,14 +58,11 @@ use std::ptr::NonNull;
 use std::sync::Weak;
 
 /// A task's `registry_slot` when it is not listed; also the end of a
-/// slab's free list.
+/// chain of vacant slots.
 const NONE: u32 = u32::MAX;
 
-/// A slot an owner reserved and has not used yet (vacant to readers: odd).
-const RESERVED: usize = usize::MAX;
-
-/// Slots an owner reserves at a time.
-const BATCH: usize = if cfg!(loom) { 2 } else { 32 };
+/// Slots an owner takes at a time when its shard has no vacant ones.
+const BATCH: u32 = if cfg!(loom) { 2 } else { 32 };
 
 /// Completions an owner unlists at a time. Small: the batch's cells are
 /// freed together, and a per-thread allocator cache holds only a few
@@ -66,98 +73,150 @@ const DEAD_BATCH: usize = if cfg!(loom) { 2 } else { 6 };
 /// Task ids an owner thread reserves at a time.
 const ID_BLOCK: u64 = 64;
 
-/// Slots per slab chunk (small under loom, whose atomics are costly).
+/// Slots in a shard's first chunk; each later chunk doubles the total.
 const CHUNK: usize = if cfg!(loom) { 4 } else { 1024 };
 
-/// One shard's slots, in chunks that never move. A slot holds a listed
-/// task's header address (even), or is vacant: `(next_free << 1) | 1`, or
-/// `RESERVED`.
-struct Slab {
-    chunks: Vec<Box<[AtomicUsize]>>,
-    /// Slots ever handed out: `0..end`.
-    end: u32,
-    /// Head of the free list.
-    free: u32,
-    /// Slots holding a task or reserved by the owner.
-    taken: usize,
-    closed: bool,
+/// Chunks a shard can have: enough for every `u32` slot index (fewer under
+/// loom, whose atomics are costly).
+const MAX_CHUNKS: usize = if cfg!(loom) {
+    4
+} else {
+    33 - CHUNK.trailing_zeros() as usize
+};
+
+/// A vacant slot's value: odd, with the next vacant slot of its chain.
+#[inline]
+fn vacant(next: u32) -> usize {
+    ((next as usize) << 1) | 1
 }
 
-impl Slab {
-    fn slot(&self, i: u32) -> &AtomicUsize {
-        &self.chunks[i as usize / CHUNK][i as usize % CHUNK]
+/// The next slot of a vacant slot's chain.
+#[inline]
+fn next_vacant(value: usize) -> u32 {
+    debug_assert_eq!(value & 1, 1, "a listed slot is not in a vacant chain");
+    (value >> 1) as u32
+}
+
+/// A shard's slots, in chunks that never move, so that a slot is found
+/// without the shard's lock: chunk 0 holds `CHUNK` slots, chunk `k ≥ 1`
+/// holds `CHUNK << (k - 1)` (slots `CHUNK << (k - 1)` up to `CHUNK << k`).
+/// A slot holds a listed task's header address (even) or is vacant (odd,
+/// see [`vacant`]). Chunks are added under the shard's lock.
+struct Slots {
+    chunks: [AtomicPtr<AtomicUsize>; MAX_CHUNKS],
+}
+
+impl Slots {
+    fn new() -> Slots {
+        Slots {
+            chunks: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
+        }
     }
 
-    fn get(&self, i: u32) -> Option<NonNull<Header>> {
-        // Acquire: owners fill reserved slots without the lock.
-        let v = self.slot(i).load(Ordering::Acquire);
-        if v & 1 == 1 {
-            None
+    /// Slot `i`'s chunk and its place there.
+    #[inline]
+    fn locate(i: u32) -> (usize, usize) {
+        let q = i as usize / CHUNK;
+        if q == 0 {
+            return (0, i as usize);
+        }
+        let k = (usize::BITS - q.leading_zeros()) as usize;
+        (k, i as usize - (CHUNK << (k - 1)))
+    }
+
+    fn chunk_len(k: usize) -> usize {
+        if k == 0 {
+            CHUNK
         } else {
-            NonNull::new(v as *mut Header)
+            CHUNK << (k - 1)
         }
     }
 
-    /// Takes a vacant slot (the lock is held).
-    fn take(&mut self) -> u32 {
-        self.taken += 1;
-        if self.free != NONE {
-            let i = self.free;
-            self.free = (self.slot(i).load(Ordering::Relaxed) >> 1) as u32;
-            return i;
-        }
-        let i = self.end;
+    /// Slot `i`, which was handed out (`i < end` of the shard's slab, as
+    /// seen under its lock or by the owner that took it).
+    #[inline]
+    fn get(&self, i: u32) -> &AtomicUsize {
+        let (k, at) = Slots::locate(i);
+        let base = self.chunks[k].load(Ordering::Acquire);
+        debug_assert!(!base.is_null() && at < Slots::chunk_len(k));
+        // SAFETY: slot `i` was handed out, so its chunk was allocated
+        // (before the lock release that published `i`) and holds
+        // `chunk_len(k) > at` slots; chunks live as long as `self`.
+        unsafe { &*base.add(at) }
+    }
+
+    /// Makes sure slot `i` exists (the shard's lock is held).
+    fn grow_to(&self, i: u32) {
+        let (k, _) = Slots::locate(i);
         assert!(
-            i < NONE,
-            "more than 2^32 - 1 live tasks in one registry shard"
+            k < MAX_CHUNKS,
+            "Registry: more live tasks in one shard than it can hold ({i})"
         );
-        if i as usize == self.chunks.len() * CHUNK {
-            self.chunks
-                .push((0..CHUNK).map(|_| AtomicUsize::new(RESERVED)).collect());
-        }
-        self.end += 1;
-        i
-    }
-
-    /// Makes slot `i` vacant (the lock is held).
-    fn give_back(&mut self, i: u32) {
-        self.slot(i)
-            .store(((self.free as usize) << 1) | 1, Ordering::Relaxed);
-        self.free = i;
-        self.taken -= 1;
-    }
-
-    /// Unlists `header`'s task (this shard's lock is held through `&mut self`).
-    fn unlist(&mut self, ptr: NonNull<Header>, header: &Header) {
-        // SAFETY: after spawn, `registry_slot` is only written under the
-        // lock of the task's shard, which the caller holds.
-        let index = header
-            .registry_slot
-            .with_mut(|s| unsafe { std::mem::replace(&mut *s, NONE) });
-        if index != NONE {
-            debug_assert_eq!(
-                self.slot(index).load(Ordering::Relaxed),
-                ptr.as_ptr() as usize
-            );
-            self.give_back(index);
+        if self.chunks[k].load(Ordering::Relaxed).is_null() {
+            let chunk: Box<[AtomicUsize]> = (0..Slots::chunk_len(k))
+                .map(|_| AtomicUsize::new(vacant(NONE)))
+                .collect();
+            self.chunks[k].store(Box::into_raw(chunk).cast(), Ordering::Release);
         }
     }
 
-    /// Calls `f` with every listed task (the lock is held).
-    fn for_each(&self, mut f: impl FnMut(NonNull<Header>)) {
-        for i in 0..self.end {
-            if let Some(ptr) = self.get(i) {
-                f(ptr);
+    /// Calls `f` with each of slots `0..end` that lists a task.
+    fn for_each_listed(&self, end: u32, mut f: impl FnMut(NonNull<Header>)) {
+        let mut first = 0usize;
+        for (k, chunk) in self.chunks.iter().enumerate() {
+            if first >= end as usize {
+                break;
+            }
+            let len = Slots::chunk_len(k).min(end as usize - first);
+            let base = chunk.load(Ordering::Acquire);
+            for at in 0..len {
+                // SAFETY: slots below `end` exist (see `get`).
+                let v = unsafe { &*base.add(at) }.load(Ordering::Acquire);
+                if v & 1 == 0 {
+                    if let Some(ptr) = NonNull::new(v as *mut Header) {
+                        f(ptr);
+                    }
+                }
+            }
+            first += Slots::chunk_len(k);
+        }
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        for (k, chunk) in self.chunks.iter().enumerate() {
+            let base = chunk.load(Ordering::Relaxed);
+            if !base.is_null() {
+                let len = Slots::chunk_len(k);
+                // SAFETY: allocated by `grow_to` as a boxed slice of `len`.
+                drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, len)) });
             }
         }
     }
 }
 
+/// The part of a shard that its lock guards.
+struct Slab {
+    /// Slots ever handed out: `0..end`.
+    end: u32,
+    /// The shared chain of vacant slots: its head, tail and length.
+    free: u32,
+    free_tail: u32,
+    free_len: usize,
+    /// Slots handed out and not in the shared chain: listing a task, or
+    /// in the owner's chain.
+    taken: usize,
+    closed: bool,
+}
+
 struct Shard {
     slab: SpinLock<Slab>,
-    /// Owner-private: reserved slots (the slot and its index), the last
-    /// `reserve_len` of which are unused.
-    reserve: UnsafeCell<[(*const AtomicUsize, u32); BATCH]>,
+    slots: Slots,
+    /// Owner-private: the owner's chain of vacant slots (head and tail),
+    /// `reserve_len` long. Only the owner takes from it, so a spawn lists
+    /// its task without the lock.
+    chain: UnsafeCell<(u32, u32)>,
     /// Written by the owner only; read by `len`.
     reserve_len: AtomicUsize,
     /// Owner-private: finished tasks (of any shard) waiting to be unlisted.
@@ -174,19 +233,64 @@ impl Shard {
     fn new() -> Shard {
         Shard {
             slab: SpinLock::new(Slab {
-                chunks: Vec::new(),
                 end: 0,
                 free: NONE,
+                free_tail: NONE,
+                free_len: 0,
                 taken: 0,
                 closed: false,
             }),
-            reserve: UnsafeCell::new([(std::ptr::null(), NONE); BATCH]),
+            slots: Slots::new(),
+            chain: UnsafeCell::new((NONE, NONE)),
             reserve_len: AtomicUsize::new(0),
             dead: UnsafeCell::new([std::ptr::null_mut(); DEAD_BATCH]),
             dead_len: AtomicUsize::new(0),
             owned: AtomicBool::new(false),
             ids: UnsafeCell::new((0, 0)),
         }
+    }
+
+    /// A slot never handed out before (the lock is held through `slab`).
+    fn fresh(&self, slab: &mut Slab) -> u32 {
+        let i = slab.end;
+        assert!(
+            i < NONE,
+            "Registry: more than 2^32 - 1 live tasks in one shard"
+        );
+        self.slots.grow_to(i);
+        slab.end += 1;
+        i
+    }
+
+    /// Takes a vacant slot from the shared chain, or a fresh one (locked).
+    fn take(&self, slab: &mut Slab) -> u32 {
+        slab.taken += 1;
+        if slab.free != NONE {
+            let i = slab.free;
+            slab.free = next_vacant(self.slots.get(i).load(Ordering::Relaxed));
+            slab.free_len -= 1;
+            return i;
+        }
+        self.fresh(slab)
+    }
+
+    /// Puts the chain `head..=tail` of `n` slots, vacated (linked to each
+    /// other) by the caller, into the shared chain (locked).
+    fn give_back(&self, slab: &mut Slab, head: u32, tail: u32, n: usize) {
+        self.slots
+            .get(tail)
+            .store(vacant(slab.free), Ordering::Relaxed);
+        if slab.free == NONE {
+            slab.free_tail = tail;
+        }
+        slab.free = head;
+        slab.free_len += n;
+        slab.taken -= n;
+    }
+
+    /// Calls `f` with every listed task (the lock is held through `slab`).
+    fn for_each(&self, slab: &Slab, f: impl FnMut(NonNull<Header>)) {
+        self.slots.for_each_listed(slab.end, f);
     }
 }
 
@@ -265,14 +369,14 @@ impl Drop for OwnerGuard<'_> {
         // references cannot drop the registry here: the guard borrows it.
         self.registry.flush_dead_of(self.shard);
         let shard = &self.registry.shards[self.shard].0;
-        {
+        let n = shard.reserve_len.load(Ordering::Relaxed);
+        if n > 0 {
+            // SAFETY: the chain is private to the owner, this thread.
+            let (head, tail) = shard.chain.with(|c| unsafe { *c });
             let mut slab = shard.slab.lock();
-            let unused = shard.reserve_len.load(Ordering::Relaxed);
-            // SAFETY: the reserve is private to the owner, this thread.
-            let reserve = shard.reserve.with(|r| unsafe { *r });
-            for &(_, index) in &reserve[..unused] {
-                slab.give_back(index);
-            }
+            shard.give_back(&mut slab, head, tail, n);
+            // SAFETY: as above.
+            shard.chain.with_mut(|c| unsafe { *c = (NONE, NONE) });
             shard.reserve_len.store(0, Ordering::Relaxed);
         }
         OWNER.with(|o| o.set(self.prev));
@@ -388,9 +492,10 @@ impl Registry {
     pub fn with_task<R>(&self, id: u64, f: impl FnOnce(TaskRef<'_>) -> R) -> Option<R> {
         let id = Id(id);
         for shard in self.shards.iter() {
-            let slab = shard.0.slab.lock();
+            let shard = &shard.0;
+            let slab = shard.slab.lock();
             let mut found = None;
-            slab.for_each(|ptr| {
+            shard.for_each(&slab, |ptr| {
                 if found.is_none() && TaskRef::new(ptr).id() == id {
                     found = Some(ptr);
                 }
@@ -455,17 +560,17 @@ impl Registry {
             }
             let mut unused = shard.reserve_len.load(Ordering::Relaxed);
             if unused == 0 {
-                self.refill(shard);
-                unused = BATCH;
+                unused = self.refill(shard);
             }
-            // SAFETY: the reserve is private to the owner, this thread.
-            let (slot, index) = shard.reserve.with(|r| unsafe { (*r)[unused - 1] });
+            // SAFETY: the chain is private to the owner, this thread.
+            let index = shard.chain.with(|c| unsafe { (*c).0 });
+            let slot = shard.slots.get(index);
+            let next = next_vacant(slot.load(Ordering::Relaxed));
             // SAFETY: as for `registry_shard` above.
             header.registry_slot.with_mut(|f| unsafe { *f = index });
-            // SAFETY: reserved slots point into chunks of this shard's slab,
-            // which never move or shrink while the registry lives; nobody
-            // else writes a reserved slot.
-            unsafe { &*slot }.store(ptr.as_ptr() as usize, Ordering::Release);
+            slot.store(ptr.as_ptr() as usize, Ordering::Release);
+            // SAFETY: as above.
+            shard.chain.with_mut(|c| unsafe { (*c).0 = next });
             shard.reserve_len.store(unused - 1, Ordering::Relaxed);
             return true;
         }
@@ -473,28 +578,43 @@ impl Registry {
         if slab.closed {
             return false;
         }
-        let index = slab.take();
-        slab.slot(index)
+        let index = shard.take(&mut slab);
+        shard
+            .slots
+            .get(index)
             .store(ptr.as_ptr() as usize, Ordering::Release);
         // SAFETY: as for `registry_shard` above.
         header.registry_slot.with_mut(|f| unsafe { *f = index });
         true
     }
 
-    /// Reserves `BATCH` slots for the owner of `shard` (owner thread only).
+    /// Gives the owner of `shard` (this thread) a chain of vacant slots:
+    /// every slot in the shared chain, else `BATCH` fresh ones. Returns
+    /// the chain's length.
     #[cold]
-    fn refill(&self, shard: &Shard) {
+    fn refill(&self, shard: &Shard) -> usize {
         let mut slab = shard.slab.lock();
-        let mut reserve = [(std::ptr::null::<AtomicUsize>(), NONE); BATCH];
-        for entry in reserve.iter_mut() {
-            let index = slab.take();
-            let slot = slab.slot(index);
-            slot.store(RESERVED, Ordering::Relaxed);
-            *entry = (slot as *const AtomicUsize, index);
-        }
-        // SAFETY: the reserve is private to the owner, this thread.
-        shard.reserve.with_mut(|r| unsafe { *r = reserve });
-        shard.reserve_len.store(BATCH, Ordering::Relaxed);
+        let (chain, n) = if slab.free != NONE {
+            let chain = ((slab.free, slab.free_tail), slab.free_len);
+            slab.free = NONE;
+            slab.free_tail = NONE;
+            slab.free_len = 0;
+            chain
+        } else {
+            let head = slab.end;
+            for k in 0..BATCH {
+                let i = shard.fresh(&mut slab);
+                let next = if k + 1 < BATCH { i + 1 } else { NONE };
+                shard.slots.get(i).store(vacant(next), Ordering::Relaxed);
+            }
+            ((head, head + BATCH - 1), BATCH as usize)
+        };
+        slab.taken += n;
+        // SAFETY: the chain is private to the owner, this thread.
+        shard.chain.with_mut(|c| unsafe { *c = chain });
+        // Under the lock, as `len` reads `taken` and `reserve_len`.
+        shard.reserve_len.store(n, Ordering::Relaxed);
+        n
     }
 
     /// Unlists a finished task, whose caller (the thread that completed it)
@@ -517,20 +637,26 @@ impl Registry {
             }
             return Unlisted::Kept;
         }
-        // SAFETY: the caller holds a reference to the task.
-        let header = unsafe { ptr.as_ref() };
-        self.shards[self.shard_of(ptr)]
-            .0
-            .slab
-            .lock()
-            .unlist(ptr, header);
+        let shard = &self.shards[self.shard_of(ptr)].0;
+        let index = slot_of(ptr);
+        if index != NONE {
+            let mut slab = shard.slab.lock();
+            let slot = shard.slots.get(index);
+            debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr() as usize);
+            shard.give_back(&mut slab, index, index, 1);
+        }
         Unlisted::ReleaseBoth
     }
 
     /// Unlists the dead buffer of shard `own`, whose owner is this thread,
-    /// one lock per shard it touches, then releases the references. Touches
-    /// nothing of the registry after the first release: a released task
-    /// may have held the last handle on its runtime.
+    /// then releases the references. Touches nothing of the registry after
+    /// the first release: a released task may have held the last handle on
+    /// its runtime.
+    ///
+    /// The slots are vacated without their shard's lock, each shard's
+    /// linked into a chain; the lock is then taken once per shard, to hand
+    /// another shard's chain back, and so that no reader that saw one of
+    /// these tasks is still looking at it when its references go.
     fn flush_dead_of(&self, own: usize) {
         let shard = &self.shards[own].0;
         let len = shard.dead_len.load(Ordering::Relaxed);
@@ -543,7 +669,9 @@ impl Registry {
         while remaining > 0 {
             // SAFETY: dead entries hold references.
             let s = self.shard_of(unsafe { NonNull::new_unchecked(pending[0]) });
-            let mut slab = self.shards[s].0.slab.lock();
+            let home = &self.shards[s].0;
+            // The chain vacated so far: its head, its tail and its length.
+            let mut chain: Option<(u32, u32, usize)> = None;
             let mut i = 0;
             while i < remaining {
                 // SAFETY: as above.
@@ -556,9 +684,42 @@ impl Registry {
                 // finished task for a moment but never misses a live one.
                 remaining -= 1;
                 shard.dead_len.store(remaining, Ordering::Relaxed);
-                // SAFETY: as above.
-                slab.unlist(ptr, unsafe { ptr.as_ref() });
                 pending.swap(i, remaining);
+                let index = slot_of(ptr);
+                if index == NONE {
+                    continue;
+                }
+                let slot = home.slots.get(index);
+                debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr() as usize);
+                chain = Some(match chain {
+                    None => {
+                        slot.store(vacant(NONE), Ordering::Relaxed);
+                        (index, index, 1)
+                    }
+                    Some((head, tail, n)) => {
+                        slot.store(vacant(head), Ordering::Relaxed);
+                        (index, tail, n + 1)
+                    }
+                });
+            }
+            let Some((head, tail, n)) = chain else {
+                continue;
+            };
+            if s == own {
+                // Its own slots join the owner's chain, for its next spawns.
+                let unused = shard.reserve_len.load(Ordering::Relaxed);
+                // SAFETY: the chain is private to the owner, this thread.
+                shard.chain.with_mut(|c| unsafe {
+                    let (old, old_tail) = if unused == 0 { (NONE, tail) } else { *c };
+                    home.slots.get(tail).store(vacant(old), Ordering::Relaxed);
+                    *c = (head, old_tail);
+                });
+                shard.reserve_len.store(unused + n, Ordering::Relaxed);
+                // Wait out any reader that saw these tasks listed.
+                drop(home.slab.lock());
+            } else {
+                let mut slab = home.slab.lock();
+                home.give_back(&mut slab, head, tail, n);
             }
         }
         for &p in &pending[..len] {
@@ -625,8 +786,9 @@ impl Registry {
     /// the call instead.
     pub fn for_each(&self, mut f: impl FnMut(TaskRef<'_>)) {
         for shard in self.shards.iter() {
-            let slab = shard.0.slab.lock();
-            slab.for_each(|ptr| {
+            let shard = &shard.0;
+            let slab = shard.slab.lock();
+            shard.for_each(&slab, |ptr| {
                 // Listed tasks are alive: the registry holds a reference.
                 let task = TaskRef::new(ptr);
                 if !is_finished(task) {
@@ -674,6 +836,15 @@ pub(crate) enum Unlisted {
 /// A finished task may stay listed until its owner's next flush.
 fn is_finished(task: TaskRef<'_>) -> bool {
     task.header().state.load().is_complete()
+}
+
+/// A task's slot in its shard, `NONE` if it was never listed.
+fn slot_of(ptr: NonNull<Header>) -> u32 {
+    // SAFETY: callers hold a reference to the task; the field is written
+    // once, at spawn, before the task is published.
+    unsafe { ptr.as_ref() }
+        .registry_slot
+        .with(|s| unsafe { *s })
 }
 
 /// The shared shard for the current thread (one that owns none): spread by
