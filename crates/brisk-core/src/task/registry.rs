@@ -566,6 +566,11 @@ impl Registry {
             let index = shard.chain.with(|c| unsafe { (*c).0 });
             let slot = shard.slots.get(index);
             let next = next_vacant(slot.load(Ordering::Relaxed));
+            if next != NONE {
+                // The next spawn's slot, which another thread may have
+                // vacated: in cache by then.
+                prefetch(shard.slots.get(next));
+            }
             // SAFETY: as for `registry_shard` above.
             header.registry_slot.with_mut(|f| unsafe { *f = index });
             slot.store(ptr.as_ptr() as usize, Ordering::Release);
@@ -634,6 +639,13 @@ impl Registry {
             shard.dead_len.store(len + 1, Ordering::Relaxed);
             if len + 1 == DEAD_BATCH {
                 self.flush_dead_of(own);
+            } else {
+                // The flush will vacate its slot, which its spawner wrote,
+                // maybe on another core: in cache by then.
+                let index = slot_of(ptr);
+                if index != NONE {
+                    prefetch(self.shards[self.shard_of(ptr)].0.slots.get(index));
+                }
             }
             return Unlisted::Kept;
         }
@@ -836,6 +848,20 @@ pub(crate) enum Unlisted {
 /// A finished task may stay listed until its owner's next flush.
 fn is_finished(task: TaskRef<'_>) -> bool {
     task.header().state.load().is_complete()
+}
+
+/// Asks the CPU to bring `slot`'s cache line in, without waiting for it.
+#[inline(always)]
+fn prefetch(slot: &AtomicUsize) {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    // SAFETY: a prefetch has no effect on memory; the address is a live slot.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (slot as *const AtomicUsize).cast(),
+        );
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    let _ = slot;
 }
 
 /// A task's slot in its shard, `NONE` if it was never listed.
