@@ -100,8 +100,9 @@ fn next_vacant(value: usize) -> u32 {
 /// A shard's slots, in chunks that never move, so that a slot is found
 /// without the shard's lock: chunk 0 holds `CHUNK` slots, chunk `k ≥ 1`
 /// holds `CHUNK << (k - 1)` (slots `CHUNK << (k - 1)` up to `CHUNK << k`).
-/// A slot holds a listed task's header address (even) or is vacant (odd,
-/// see [`vacant`]). Chunks are added under the shard's lock.
+/// A slot holds a listed task's header address (even), or is vacant: odd
+/// (see [`vacant`]), or zero (never handed out). Chunks are added under the
+/// shard's lock.
 struct Slots {
     chunks: [AtomicPtr<AtomicUsize>; MAX_CHUNKS],
 }
@@ -153,9 +154,14 @@ impl Slots {
             "Registry: more live tasks in one shard than it can hold ({i})"
         );
         if self.chunks[k].load(Ordering::Relaxed).is_null() {
-            let chunk: Box<[AtomicUsize]> = (0..Slots::chunk_len(k))
-                .map(|_| AtomicUsize::new(vacant(NONE)))
-                .collect();
+            let len = Slots::chunk_len(k);
+            // Zeroed (a null slot lists nothing), so that a large chunk's
+            // pages are only touched as its slots are handed out.
+            #[cfg(not(loom))]
+            // SAFETY: all-zero bytes are a valid `AtomicUsize` (zero).
+            let chunk = unsafe { Box::<[AtomicUsize]>::new_zeroed_slice(len).assume_init() };
+            #[cfg(loom)]
+            let chunk: Box<[AtomicUsize]> = (0..len).map(|_| AtomicUsize::new(0)).collect();
             self.chunks[k].store(Box::into_raw(chunk).cast(), Ordering::Release);
         }
     }
