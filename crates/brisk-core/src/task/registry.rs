@@ -158,11 +158,20 @@ impl Slots {
             // Zeroed (a null slot lists nothing), so that a large chunk's
             // pages are only touched as its slots are handed out.
             #[cfg(not(loom))]
-            // SAFETY: all-zero bytes are a valid `AtomicUsize` (zero).
-            let chunk = unsafe { Box::<[AtomicUsize]>::new_zeroed_slice(len).assume_init() };
+            let chunk = {
+                let layout = std::alloc::Layout::array::<AtomicUsize>(len)
+                    .expect("Registry: a slot chunk fits in memory");
+                // SAFETY: the layout is not zero-sized (`len >= CHUNK`).
+                let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<AtomicUsize>();
+                if ptr.is_null() {
+                    std::alloc::handle_alloc_error(layout);
+                }
+                ptr
+            };
             #[cfg(loom)]
-            let chunk: Box<[AtomicUsize]> = (0..len).map(|_| AtomicUsize::new(0)).collect();
-            self.chunks[k].store(Box::into_raw(chunk).cast(), Ordering::Release);
+            let chunk = Box::into_raw((0..len).map(|_| AtomicUsize::new(0)).collect::<Box<[_]>>())
+                .cast::<AtomicUsize>();
+            self.chunks[k].store(chunk, Ordering::Release);
         }
     }
 
@@ -195,7 +204,9 @@ impl Drop for Slots {
             let base = chunk.load(Ordering::Relaxed);
             if !base.is_null() {
                 let len = Slots::chunk_len(k);
-                // SAFETY: allocated by `grow_to` as a boxed slice of `len`.
+                // SAFETY: allocated by `grow_to` as an array of `len` slots
+                // (all-zero bytes are a valid `AtomicUsize`), the layout of
+                // a boxed slice of `len`.
                 drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, len)) });
             }
         }
