@@ -804,13 +804,10 @@ fn spawn_cell<F, S: raw::Spawned>(
 where
     F: Future + 'static,
 {
-    let meta = Meta::new(
-        sched.registry().next_task_id(),
-        context::current_task_id(),
-        name,
-        location,
-        kind,
-    );
+    let registry = sched.registry();
+    let ticket = registry.ticket();
+    let registry: *const Registry = registry;
+    let meta = Meta::new(ticket.id, context::current_task_id(), name, location, kind);
     let raw = raw::Cell::allocate::<S>(future, sched, meta);
     // Three references: registry, the first `Notified`, the `JoinHandle`.
     let notified = Notified::from_raw(raw);
@@ -826,7 +823,10 @@ where
             header.cancel.init_child(raw, &parent);
         }
     }
-    if header.sched.registry().insert(raw) {
+    // SAFETY: `Schedule` returns the same registry for every call, alive
+    // as long as any task that stores the scheduler; this one does, and
+    // our references keep it alive.
+    if unsafe { &*registry }.insert(raw, ticket) {
         trace::spawned(header);
         header.sched.schedule(notified);
     } else {

@@ -24,8 +24,8 @@
 //!   shard hands the chain to the shard's owner (or keeps it, for the
 //!   owner's own slots), and waits out any reader that saw the tasks,
 //!   before their references go. Nothing that may miss the cache (a slot
-//!   another core wrote) happens under a lock that a spawner and two
-//!   completers share.
+//!   another core wrote) happens under a lock that the shard's spawner and
+//!   the threads completing its tasks share.
 //! - **Everyone else locks.** Threads that own no shard (blocking threads,
 //!   foreign threads, a third `block_on` caller) list and unlist under the
 //!   lock of a shared shard.
@@ -528,7 +528,25 @@ impl Registry {
     /// Hands out the next task id (unique within this runtime, never 0).
     #[inline]
     pub fn next_task_id(&self) -> Id {
-        if let Some(s) = self.owned_shard() {
+        self.id_for(self.owned_shard())
+    }
+
+    /// What a spawn needs from the registry before its task exists: an id,
+    /// and the shard this thread owns (looked up once per spawn).
+    #[inline]
+    pub(crate) fn ticket(&self) -> Ticket {
+        let owned = self.owned_shard();
+        Ticket {
+            id: self.id_for(owned),
+            owned,
+        }
+    }
+
+    /// The next task id, from the block of shard `owned` if this thread
+    /// owns it.
+    #[inline]
+    fn id_for(&self, owned: Option<usize>) -> Id {
+        if let Some(s) = owned {
             // SAFETY: the id block is private to the owner, this thread.
             return self.shards[s].0.ids.with_mut(|ids| unsafe {
                 let (next, end) = &mut *ids;
@@ -553,9 +571,9 @@ impl Registry {
             .with(|s| unsafe { *s }) as usize
     }
 
-    /// Lists a new task, which is not published yet. Returns false if the
-    /// registry is closed.
-    pub(crate) fn insert(&self, ptr: NonNull<Header>) -> bool {
+    /// Lists a new task, which is not published yet, with the ticket this
+    /// thread took for it. Returns false if the registry is closed.
+    pub(crate) fn insert(&self, ptr: NonNull<Header>, ticket: Ticket) -> bool {
         if !self.tracked {
             // Not listed: the registry's reference is released by
             // `complete` all the same.
@@ -563,7 +581,7 @@ impl Registry {
         }
         // SAFETY: the caller holds a reference to the task.
         let header = unsafe { ptr.as_ref() };
-        let owned = self.owned_shard();
+        let owned = ticket.owned;
         let s = owned.unwrap_or_else(|| foreign_shard(self.shared));
         // SAFETY: the task is not published yet, so nobody else reads the
         // field; its publication orders this write before every later read.
@@ -851,6 +869,14 @@ impl Registry {
         self.for_each(|t| out.push(t.to_task()));
         out
     }
+}
+
+/// What a spawn took from [`Registry::ticket`]: its task's id, and the
+/// shard its thread owns. Used on that thread, for that spawn only.
+#[derive(Clone, Copy)]
+pub(crate) struct Ticket {
+    pub(crate) id: Id,
+    owned: Option<usize>,
 }
 
 /// What [`Registry::remove`] leaves to its caller.
