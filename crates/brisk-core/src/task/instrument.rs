@@ -46,14 +46,19 @@ const REPORTED_CANCELLED_RUNNING: u8 = 1 << 2;
 /// value; tasks whose cell is aligned more are not instrumented).
 pub(crate) const PREFIX: usize = 64;
 
-/// The record and its padding, as laid out before the header.
+/// The record and its padding, as laid out before the header: the record
+/// last, so that the fields every poll touches (at its end) sit right
+/// before the header, usually on the header's first cache line.
 #[repr(C)]
 pub(crate) struct Prefix {
-    record: Record,
     _pad: std::mem::MaybeUninit<[u8; PREFIX - std::mem::size_of::<Record>()]>,
+    record: Record,
 }
 
 const _: () = assert!(std::mem::size_of::<Prefix>() == PREFIX);
+
+/// Bytes from the record's start to the header.
+const RECORD_BACK: usize = PREFIX - std::mem::offset_of!(Prefix, record);
 
 impl Prefix {
     /// A fresh record for a task spawned now (`now_ns`) on a runtime with
@@ -62,16 +67,16 @@ impl Prefix {
     /// the task).
     pub(crate) fn new(diagnostics: &Diagnostics, now_ns: u64) -> Prefix {
         Prefix {
+            _pad: std::mem::MaybeUninit::uninit(),
             record: Record {
-                diagnostics: NonNull::from(diagnostics),
+                reported: AtomicU8::new(0),
                 spawned_ns: now_ns,
+                cold: AtomicPtr::new(std::ptr::null_mut()),
+                live_wakers: AtomicU64::new(0),
+                diagnostics: NonNull::from(diagnostics),
                 busy_ns: AtomicU64::new(0),
                 poll_start_ns: AtomicU64::new(0),
-                live_wakers: AtomicU64::new(0),
-                cold: AtomicPtr::new(std::ptr::null_mut()),
-                reported: AtomicU8::new(0),
             },
-            _pad: std::mem::MaybeUninit::uninit(),
         }
     }
 }
@@ -89,29 +94,31 @@ pub(crate) unsafe fn record<'a>(ptr: NonNull<Header>) -> Option<&'a Record> {
         return None;
     }
     // SAFETY: a header with the flag set is the `cell` of a `raw::Instrumented`,
-    // which starts `PREFIX` bytes after the `Prefix` whose first field is
-    // the record (both `repr(C)`); the record lives as long as the cell.
-    Some(unsafe { &*ptr.as_ptr().byte_sub(PREFIX).cast::<Record>() })
+    // which starts right after the `Prefix` whose last field is the record
+    // (both `repr(C)`), `RECORD_BACK` bytes long; the record lives as long
+    // as the cell.
+    Some(unsafe { &*ptr.as_ptr().byte_sub(RECORD_BACK).cast::<Record>() })
 }
 
-/// What a task records when its runtime's diagnostics are on: what every
-/// poll touches, in 56 bytes.
+/// What a task records when its runtime's diagnostics are on, in 56 bytes:
+/// the fields every poll or waker touches last, nearest the header.
+#[repr(C)]
 pub(crate) struct Record {
+    /// `REPORTED_*` bits.
+    reported: AtomicU8,
+    /// Monotonic nanoseconds (see `Diagnostics::now_ns`) at spawn.
+    spawned_ns: u64,
+    /// What slow polls and cancelled tasks record; null until needed.
+    cold: AtomicPtr<Cold>,
+    /// Live wakers, as a wrapping two's-complement count.
+    live_wakers: AtomicU64,
     /// The runtime's diagnostics (in its registry), kept here so a poll
     /// does not ask the scheduler for them through a virtual call.
     diagnostics: NonNull<Diagnostics>,
-    /// Monotonic nanoseconds (see `Diagnostics::now_ns`) at spawn.
-    spawned_ns: u64,
     /// Nanoseconds spent inside finished polls.
     busy_ns: AtomicU64,
     /// Start of the poll running now, or 0.
     poll_start_ns: AtomicU64,
-    /// Live wakers, as a wrapping two's-complement count.
-    live_wakers: AtomicU64,
-    /// What slow polls and cancelled tasks record; null until needed.
-    cold: AtomicPtr<Cold>,
-    /// `REPORTED_*` bits.
-    reported: AtomicU8,
 }
 
 /// The part of a task's record that fast polls never touch.
