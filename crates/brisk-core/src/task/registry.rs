@@ -84,17 +84,26 @@ const MAX_CHUNKS: usize = if cfg!(loom) {
     33 - CHUNK.trailing_zeros() as usize
 };
 
-/// A vacant slot's value: odd, with the next vacant slot of its chain.
+/// A slot: a listed task's header (even address), a vacant slot's link
+/// (odd, see [`vacant`]), or null (never handed out).
+type Slot = AtomicPtr<Header>;
+
+/// A vacant slot's value: an odd address with no provenance (never
+/// dereferenced), holding the next vacant slot of its chain.
 #[inline]
-fn vacant(next: u32) -> usize {
-    ((next as usize) << 1) | 1
+fn vacant(next: u32) -> *mut Header {
+    std::ptr::without_provenance_mut(((next as usize) << 1) | 1)
 }
 
 /// The next slot of a vacant slot's chain.
 #[inline]
-fn next_vacant(value: usize) -> u32 {
-    debug_assert_eq!(value & 1, 1, "a listed slot is not in a vacant chain");
-    (value >> 1) as u32
+fn next_vacant(value: *mut Header) -> u32 {
+    debug_assert_eq!(
+        value.addr() & 1,
+        1,
+        "a listed slot is not in a vacant chain"
+    );
+    (value.addr() >> 1) as u32
 }
 
 /// A shard's slots, in chunks that never move, so that a slot is found
@@ -104,7 +113,7 @@ fn next_vacant(value: usize) -> u32 {
 /// (see [`vacant`]), or zero (never handed out). Chunks are added under the
 /// shard's lock.
 struct Slots {
-    chunks: [AtomicPtr<AtomicUsize>; MAX_CHUNKS],
+    chunks: [AtomicPtr<Slot>; MAX_CHUNKS],
 }
 
 impl Slots {
@@ -136,7 +145,7 @@ impl Slots {
     /// Slot `i`, which was handed out (`i < end` of the shard's slab, as
     /// seen under its lock or by the owner that took it).
     #[inline]
-    fn get(&self, i: u32) -> &AtomicUsize {
+    fn get(&self, i: u32) -> &Slot {
         let (k, at) = Slots::locate(i);
         let base = self.chunks[k].load(Ordering::Acquire);
         debug_assert!(!base.is_null() && at < Slots::chunk_len(k));
@@ -159,18 +168,22 @@ impl Slots {
             // pages are only touched as its slots are handed out.
             #[cfg(not(loom))]
             let chunk = {
-                let layout = std::alloc::Layout::array::<AtomicUsize>(len)
+                let layout = std::alloc::Layout::array::<Slot>(len)
                     .expect("Registry: a slot chunk fits in memory");
                 // SAFETY: the layout is not zero-sized (`len >= CHUNK`).
-                let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<AtomicUsize>();
+                let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<Slot>();
                 if ptr.is_null() {
                     std::alloc::handle_alloc_error(layout);
                 }
                 ptr
             };
             #[cfg(loom)]
-            let chunk = Box::into_raw((0..len).map(|_| AtomicUsize::new(0)).collect::<Box<[_]>>())
-                .cast::<AtomicUsize>();
+            let chunk = Box::into_raw(
+                (0..len)
+                    .map(|_| Slot::new(std::ptr::null_mut()))
+                    .collect::<Box<[_]>>(),
+            )
+            .cast::<Slot>();
             self.chunks[k].store(chunk, Ordering::Release);
         }
     }
@@ -187,8 +200,8 @@ impl Slots {
             for at in 0..len {
                 // SAFETY: slots below `end` exist (see `get`).
                 let v = unsafe { &*base.add(at) }.load(Ordering::Acquire);
-                if v & 1 == 0 {
-                    if let Some(ptr) = NonNull::new(v as *mut Header) {
+                if v.addr() & 1 == 0 {
+                    if let Some(ptr) = NonNull::new(v) {
                         f(ptr);
                     }
                 }
@@ -205,7 +218,7 @@ impl Drop for Slots {
             if !base.is_null() {
                 let len = Slots::chunk_len(k);
                 // SAFETY: allocated by `grow_to` as an array of `len` slots
-                // (all-zero bytes are a valid `AtomicUsize`), the layout of
+                // (all-zero bytes are a valid, null `Slot`), the layout of
                 // a boxed slice of `len`.
                 drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, len)) });
             }
@@ -608,7 +621,7 @@ impl Registry {
             }
             // SAFETY: as for `registry_shard` above.
             header.registry_slot.with_mut(|f| unsafe { *f = index });
-            slot.store(ptr.as_ptr() as usize, Ordering::Release);
+            slot.store(ptr.as_ptr(), Ordering::Release);
             // SAFETY: as above.
             shard.chain.with_mut(|c| unsafe { (*c).0 = next });
             shard.reserve_len.store(unused - 1, Ordering::Relaxed);
@@ -622,7 +635,7 @@ impl Registry {
         shard
             .slots
             .get(index)
-            .store(ptr.as_ptr() as usize, Ordering::Release);
+            .store(ptr.as_ptr(), Ordering::Release);
         // SAFETY: as for `registry_shard` above.
         header.registry_slot.with_mut(|f| unsafe { *f = index });
         true
@@ -689,7 +702,7 @@ impl Registry {
         if index != NONE {
             let mut slab = shard.slab.lock();
             let slot = shard.slots.get(index);
-            debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr() as usize);
+            debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr());
             shard.give_back(&mut slab, index, index, 1);
         }
         Unlisted::ReleaseBoth
@@ -737,7 +750,7 @@ impl Registry {
                     continue;
                 }
                 let slot = home.slots.get(index);
-                debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr() as usize);
+                debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr());
                 chain = Some(match chain {
                     None => {
                         slot.store(vacant(NONE), Ordering::Relaxed);
@@ -895,12 +908,12 @@ fn is_finished(task: TaskRef<'_>) -> bool {
 
 /// Asks the CPU to bring `slot`'s cache line in, without waiting for it.
 #[inline(always)]
-fn prefetch(slot: &AtomicUsize) {
+fn prefetch(slot: &Slot) {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     // SAFETY: a prefetch has no effect on memory; the address is a live slot.
     unsafe {
         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            (slot as *const AtomicUsize).cast(),
+            (slot as *const Slot).cast(),
         );
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
@@ -935,5 +948,67 @@ impl std::fmt::Debug for Registry {
             .field("len", &self.len())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Slot indices map onto chunks that double: every index lands in a
+    /// chunk that holds it, chunks are contiguous, and the last `u32`
+    /// index still has a chunk.
+    #[test]
+    fn slot_indices_map_onto_doubling_chunks() {
+        assert_eq!(Slots::locate(0), (0, 0));
+        assert_eq!(Slots::locate(CHUNK as u32 - 1), (0, CHUNK - 1));
+        assert_eq!(Slots::locate(CHUNK as u32), (1, 0));
+        assert_eq!(Slots::locate(2 * CHUNK as u32 - 1), (1, CHUNK - 1));
+        assert_eq!(Slots::locate(2 * CHUNK as u32), (2, 0));
+        assert_eq!(Slots::locate(4 * CHUNK as u32 - 1), (2, 2 * CHUNK - 1));
+        assert_eq!(Slots::locate(4 * CHUNK as u32), (3, 0));
+        // `NONE - 1` is the last index `fresh` hands out.
+        let (k, at) = Slots::locate(NONE - 1);
+        assert!(k < MAX_CHUNKS, "the last index needs chunk {k}");
+        assert_eq!(at, Slots::chunk_len(k) - 2);
+        // Contiguous: the first slot of each chunk follows the last of the
+        // one before.
+        let mut first = 0u64;
+        for k in 0..MAX_CHUNKS {
+            assert_eq!(Slots::locate(first as u32), (k, 0));
+            first += Slots::chunk_len(k) as u64;
+        }
+        assert_eq!(first, 1 << 32);
+    }
+
+    /// A registry's slots grow past several chunks and are all listed,
+    /// vacated and reused through the locked path.
+    #[test]
+    fn a_shared_shard_lists_and_reuses_slots_across_chunks() {
+        let shard = Shard::new();
+        let n = 5 * CHUNK as u32;
+        let mut slab = shard.slab.lock();
+        let taken: Vec<u32> = (0..n).map(|_| shard.take(&mut slab)).collect();
+        assert_eq!(taken, (0..n).collect::<Vec<_>>());
+        // Fake, even, non-null "header" addresses; never dereferenced.
+        for &i in &taken {
+            let fake = std::ptr::without_provenance_mut(8 * (i as usize + 1));
+            shard.slots.get(i).store(fake, Ordering::Relaxed);
+        }
+        let mut listed = 0;
+        shard.for_each(&slab, |_| listed += 1);
+        assert_eq!(listed, n);
+        // Give back the odd slots, the highest first.
+        for &i in taken.iter().rev().step_by(2) {
+            shard.give_back(&mut slab, i, i, 1);
+        }
+        let mut listed = 0;
+        shard.for_each(&slab, |_| listed += 1);
+        assert_eq!(listed, n / 2);
+        assert_eq!(slab.taken, (n / 2) as usize);
+        // Vacated slots come back before fresh ones, the last given first.
+        assert_eq!(shard.take(&mut slab), 1);
+        assert_eq!(shard.take(&mut slab), 3);
+        assert_eq!(slab.end, n);
     }
 }
