@@ -12,8 +12,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use support::within;
 
-/// More than one batch of reserved slots (32), so that the worker refills
-/// its reserve while spawning.
+/// More than one batch of fresh slots (32), so that the worker refills its
+/// chain of vacant slots while spawning.
 const CHILDREN: usize = 70;
 
 #[test]

@@ -950,8 +950,8 @@ fn loom_lost_waker_check_vs_clone_then_wake() {
 
 // ---- the registry's owner paths ----------------------------------------------
 
-/// A task spawned by a shard's owner (listed in a reserved slot without the
-/// lock) and completed by the owner (batched unlisting, when the guard
+/// A task spawned by a shard's owner (listed in a slot of its chain without
+/// the lock) and completed by the owner (batched unlisting, when the guard
 /// drops), while a reader lists the registry and holds references. The cell
 /// is freed once, the registry ends empty, and the reader never sees a freed
 /// task.

@@ -462,8 +462,8 @@ impl Registry {
     /// the shard locks (see the module docs). `None` if every ownable shard
     /// is taken, or this thread already owns one of this registry.
     ///
-    /// Dropping the guard unlists what its thread finished and returns its
-    /// reserved slots.
+    /// Dropping the guard unlists what its thread finished and hands its
+    /// chain of vacant slots back to the shard.
     ///
     /// # Safety
     /// The guard must be dropped, on this thread, before the registry is:
