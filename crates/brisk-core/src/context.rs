@@ -26,6 +26,9 @@ struct Context {
     /// this poll: while one is, the boundary does not unwind (the shielded
     /// cleanup must not be dropped by its surroundings).
     shields: Cell<u32>,
+    /// The task being polled woke itself to yield (`yield_now`, a spent
+    /// budget); the harness requeues it when the poll returns `Pending`.
+    self_woken: Cell<bool>,
     budget: Cell<u16>,
     scheduler_thread: Cell<bool>,
     /// True when no runtime is current or the current one reads the system
@@ -51,6 +54,7 @@ thread_local! {
             node: Cell::new(None),
             unwind: Cell::new(false),
             shields: Cell::new(0),
+            self_woken: Cell::new(false),
             budget: Cell::new(UNCONSTRAINED),
             scheduler_thread: Cell::new(false),
             system_clock: Cell::new(true),
@@ -173,7 +177,16 @@ pub(crate) struct TaskGuard {
     prev_node: Option<NonNull<Node>>,
     prev_unwind: bool,
     prev_shields: u32,
+    prev_self_woken: bool,
     prev_budget: u16,
+}
+
+/// How a poll left the task context (see [`TaskGuard::leave`]).
+pub(crate) struct Left {
+    /// A leaf raised the unwind flag and no shielded block is pending.
+    pub(crate) unwind: bool,
+    /// The task woke itself during the poll ([`defer_self_wake`]).
+    pub(crate) self_woken: bool,
 }
 
 /// [`enter_task`] for a poll: also clears the task's wait-point (the poll
@@ -191,6 +204,7 @@ pub(crate) fn enter_poll(ptr: NonNull<Header>) -> TaskGuard {
             prev_node: c.node.replace(None),
             prev_unwind: c.unwind.replace(false),
             prev_shields: c.shields.replace(0),
+            prev_self_woken: c.self_woken.replace(false),
             prev_budget: c.budget.replace(BUDGET),
         }
     })
@@ -203,23 +217,30 @@ pub(crate) fn enter_task(ptr: NonNull<Header>) -> TaskGuard {
         prev_node: c.node.replace(None),
         prev_unwind: c.unwind.replace(false),
         prev_shields: c.shields.replace(0),
+        prev_self_woken: c.self_woken.replace(false),
         prev_budget: c.budget.replace(BUDGET),
     })
 }
 
 impl TaskGuard {
-    /// Leaves the task context; true if the task must unwind (a leaf raised
-    /// the unwind flag and no shielded block is pending).
+    /// Leaves the task context, saying whether the task must unwind and
+    /// whether it woke itself.
     #[inline]
-    pub(crate) fn leave(self) -> bool {
+    pub(crate) fn leave(self) -> Left {
         let this = std::mem::ManuallyDrop::new(self);
         CONTEXT
             .try_with(|c| {
-                let unwind = c.unwind.get() && c.shields.get() == 0;
+                let left = Left {
+                    unwind: c.unwind.get() && c.shields.get() == 0,
+                    self_woken: c.self_woken.get(),
+                };
                 this.restore(c);
-                unwind
+                left
             })
-            .unwrap_or(false)
+            .unwrap_or(Left {
+                unwind: false,
+                self_woken: false,
+            })
     }
 
     #[inline]
@@ -228,6 +249,7 @@ impl TaskGuard {
         c.node.set(self.prev_node);
         c.unwind.set(self.prev_unwind);
         c.shields.set(self.prev_shields);
+        c.self_woken.set(self.prev_self_woken);
         c.budget.set(self.prev_budget);
     }
 }
@@ -245,6 +267,23 @@ pub(crate) fn cancel_context() -> (Option<NonNull<Node>>, Option<NonNull<Header>
     CONTEXT
         .try_with(|c| (c.node.get(), c.task.get()))
         .unwrap_or((None, None))
+}
+
+/// Notes that the task at `ptr` wakes itself, if it is the task being
+/// polled on this thread: the harness then requeues it when the poll
+/// returns `Pending`, in the same state change that ends the poll. False
+/// (nothing noted) for any other task.
+#[inline]
+pub(crate) fn defer_self_wake(ptr: NonNull<Header>) -> bool {
+    CONTEXT
+        .try_with(|c| {
+            let own = c.task.get() == Some(ptr);
+            if own {
+                c.self_woken.set(true);
+            }
+            own
+        })
+        .unwrap_or(false)
 }
 
 /// Raises the unwind flag for the nearest boundary.

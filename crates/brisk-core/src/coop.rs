@@ -44,7 +44,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         context::Proceed::Yes => Poll::Ready(()),
         context::Proceed::Cancelled(_) => Poll::Pending,
         context::Proceed::Exhausted => {
-            cx.waker().wake_by_ref();
+            crate::task::raw::wake_by_ref_to_yield(cx.waker());
             Poll::Pending
         }
     }
@@ -73,7 +73,7 @@ pub fn poll_proceed_io(cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
             Poll::Ready(Err(crate::task::Cancelled::new(reason).into_io()))
         }
         context::Proceed::Exhausted => {
-            cx.waker().wake_by_ref();
+            crate::task::raw::wake_by_ref_to_yield(cx.waker());
             Poll::Pending
         }
     }

@@ -1048,3 +1048,79 @@ fn loom_registry_slot_handed_back_between_owners() {
         assert_freed(sched);
     });
 }
+
+// ---- a task that wakes itself to yield ---------------------------------------
+
+/// Yields on its first poll (waking itself the way `yield_now` does, which
+/// the harness folds into the end of the poll), then waits for the signal.
+struct YieldThenWaitFut {
+    yielded: bool,
+    wait: WaitFut,
+}
+
+impl Future for YieldThenWaitFut {
+    type Output = Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
+        if !self.yielded {
+            self.yielded = true;
+            // Registers with the signal too, so that B's wake races the
+            // requeue that ends this poll.
+            if let Poll::Ready(out) = Pin::new(&mut self.wait).poll(cx) {
+                return Poll::Ready(out);
+            }
+            super::raw::wake_by_ref_to_yield(cx.waker());
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.wait).poll(cx)
+    }
+}
+
+/// A task that yields (deferred self-wake: one state change ends the poll
+/// and requeues it) while another thread wakes it by value. It is queued at
+/// most once at a time, completes, and is freed once.
+#[test]
+fn loom_self_wake_to_yield_vs_wake_by_val() {
+    check("self_wake_to_yield_vs_wake_by_val", BOUND, || {
+        let race = Race::new();
+        let sched = MockSched::new();
+        let drops = Drops::new();
+        let signal = Signal::new();
+        let (token, guard) = guard(&drops);
+        let mut join = spawn(
+            &sched,
+            YieldThenWaitFut {
+                yielded: false,
+                wait: WaitFut {
+                    guard,
+                    signal: signal.clone(),
+                },
+            },
+        );
+        let a = {
+            let sched = sched.clone();
+            race.spawn(move || {
+                sched.run_one();
+            })
+        };
+        let b = {
+            let signal = signal.clone();
+            race.spawn(move || {
+                if let Some(waker) = signal.set() {
+                    waker.wake();
+                }
+            })
+        };
+        a.join().unwrap();
+        b.join().unwrap();
+        assert!(sched.queued() <= 1, "the task was queued twice");
+        sched.drain();
+        let out = join_now(&mut join).expect("the task failed");
+        assert_eq!(out.value, 42);
+        drop(out);
+        drop(join);
+        assert_eq!(drops.future(), 1);
+        assert_eq!(drops.output(), 1);
+        assert_eq!(Arc::strong_count(&token), 1, "future or output leaked");
+        assert_freed(sched);
+    });
+}

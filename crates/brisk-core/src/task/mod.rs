@@ -888,7 +888,7 @@ impl Future for YieldNow {
         }
         self.yielded = true;
         crate::wait::set(crate::wait::ResourceKind::Yield, 0, self.location);
-        cx.waker().wake_by_ref();
+        raw::wake_by_ref_to_yield(cx.waker());
         Poll::Pending
     }
 }

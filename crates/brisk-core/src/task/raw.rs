@@ -266,16 +266,21 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     // future is dropped at that await, as if aborted there.
     // Not ready: leave the task context now, reading the unwind flag in
     // the same step.
-    let mut unwound = false;
+    // A task that woke itself (to yield) goes back to its queue as the
+    // poll ends.
+    let (mut unwound, mut self_woken) = (false, false);
     if !matches!(result, Ok(Poll::Ready(_))) {
-        unwound = task_guard.take().is_some_and(context::TaskGuard::leave);
+        if let Some(left) = task_guard.take().map(context::TaskGuard::leave) {
+            (unwound, self_woken) = (left.unwind, left.self_woken);
+        }
     }
     if let (Some(start), Some(record)) = (instrumented, record) {
+        // Only a task going idle without being requeued can lose its wakers.
         instrument_finish(
             ptr,
             record,
             start,
-            matches!(result, Ok(Poll::Pending)) && !unwound,
+            matches!(result, Ok(Poll::Pending)) && !unwound && !self_woken,
         );
     }
     match result {
@@ -283,7 +288,11 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
             // SAFETY: we hold RUNNING and the `Notified`'s reference.
             unsafe { cancel_in_place::<F>(ptr) };
         }
-        Ok(Poll::Pending) => match header.state.transition_to_idle() {
+        Ok(Poll::Pending) => match if self_woken {
+            header.state.transition_to_idle_woken()
+        } else {
+            header.state.transition_to_idle()
+        } {
             TransitionToIdle::Ok => {}
             TransitionToIdle::OkNotified => {
                 // The reference of the `Notified` we ran moves to the new one.
@@ -561,6 +570,28 @@ unsafe fn waker_wake(ptr: *const ()) {
             unsafe { (header.vtable.dealloc)(nn) }
         }
     }
+}
+
+/// `waker.wake_by_ref()` for a leaf future that wakes its own task to let
+/// others run (`yield_now`, a spent budget). When `waker` is the waker of
+/// the task being polled on this thread, the wake is folded into the end of
+/// the poll: the task goes back to its queue with the state change that
+/// ends the poll, saving an atomic operation. Counted, traced and reported
+/// to the console as the `wake_by_ref` it stands for.
+#[inline]
+pub(crate) fn wake_by_ref_to_yield(waker: &Waker) {
+    if let Some(ptr) = header_of(waker) {
+        if context::defer_self_wake(ptr) {
+            // SAFETY: the task is being polled on this thread, so its
+            // `Notified` keeps the header alive.
+            let header = unsafe { ptr.as_ref() };
+            Counters::bump(&header.counters.waker_wakes);
+            console::waker_op(&header.meta, console::WAKER_WAKE_BY_REF);
+            trace::woken(header, true);
+            return;
+        }
+    }
+    waker.wake_by_ref();
 }
 
 unsafe fn waker_wake_by_ref(ptr: *const ()) {

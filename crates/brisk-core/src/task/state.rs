@@ -141,6 +141,22 @@ impl State {
         })
     }
 
+    /// [`transition_to_idle`](Self::transition_to_idle) for a task that woke
+    /// itself during the poll (see `context::defer_self_wake`): it goes idle
+    /// notified, and the running `Notified`'s reference moves to the new one
+    /// (`OkNotified`), in one state change instead of a wake and then this.
+    pub(crate) fn transition_to_idle_woken(&self) -> TransitionToIdle {
+        self.fetch_update(|mut s| {
+            debug_assert!(s.is_running());
+            if s.is_cancelled() {
+                return (TransitionToIdle::Cancelled, None);
+            }
+            s.0 &= !RUNNING;
+            s.0 |= NOTIFIED;
+            (TransitionToIdle::OkNotified, Some(s))
+        })
+    }
+
     /// Sets `COMPLETE` and clears `RUNNING`; returns the new state.
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         // SeqCst: pairs with `load_seqcst` in the cancellation tree.
