@@ -288,11 +288,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
             // SAFETY: we hold RUNNING and the `Notified`'s reference.
             unsafe { cancel_in_place::<F>(ptr) };
         }
-        Ok(Poll::Pending) => match if self_woken {
-            header.state.transition_to_idle_woken()
-        } else {
-            header.state.transition_to_idle()
-        } {
+        Ok(Poll::Pending) => match header.state.transition_to_idle(self_woken) {
             TransitionToIdle::Ok => {}
             TransitionToIdle::OkNotified => {
                 // The reference of the `Notified` we ran moves to the new one.

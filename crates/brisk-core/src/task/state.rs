@@ -120,13 +120,20 @@ impl State {
     /// Called after a poll returned `Pending`. `Ok`/`OkDealloc` release the
     /// running `Notified`'s reference; `OkNotified` hands it to a new `Notified`;
     /// `Cancelled` keeps `RUNNING` so the caller can drop the future.
-    pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
+    ///
+    /// `self_woken`: the task woke itself during the poll (see
+    /// `context::defer_self_wake`), so it goes idle notified, in this one
+    /// state change instead of a wake and then this.
+    pub(crate) fn transition_to_idle(&self, self_woken: bool) -> TransitionToIdle {
         self.fetch_update(|mut s| {
             debug_assert!(s.is_running());
             if s.is_cancelled() {
                 return (TransitionToIdle::Cancelled, None);
             }
             s.0 &= !RUNNING;
+            if self_woken {
+                s.0 |= NOTIFIED;
+            }
             let out = if s.is_notified() {
                 TransitionToIdle::OkNotified
             } else {
@@ -138,22 +145,6 @@ impl State {
                 }
             };
             (out, Some(s))
-        })
-    }
-
-    /// [`transition_to_idle`](Self::transition_to_idle) for a task that woke
-    /// itself during the poll (see `context::defer_self_wake`): it goes idle
-    /// notified, and the running `Notified`'s reference moves to the new one
-    /// (`OkNotified`), in one state change instead of a wake and then this.
-    pub(crate) fn transition_to_idle_woken(&self) -> TransitionToIdle {
-        self.fetch_update(|mut s| {
-            debug_assert!(s.is_running());
-            if s.is_cancelled() {
-                return (TransitionToIdle::Cancelled, None);
-            }
-            s.0 &= !RUNNING;
-            s.0 |= NOTIFIED;
-            (TransitionToIdle::OkNotified, Some(s))
         })
     }
 
