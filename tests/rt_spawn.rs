@@ -375,6 +375,29 @@ fn task_local_values_follow_the_task_across_threads() {
     assert!(REQUEST_ID.try_with(|_| ()).is_err());
 }
 
+/// A yield requeues its task as the poll ends, without a wake through the
+/// waker, yet each one is still counted as the wake it stands for, and the
+/// task is polled once more per yield.
+#[test]
+fn each_yield_counts_as_a_wake_and_a_poll() {
+    for (flavor, rt) in runtimes() {
+        rt.block_on(async {
+            let handle = brisk::spawn(async {
+                for _ in 0..3 {
+                    brisk::task::yield_now().await;
+                }
+            });
+            while !handle.is_finished() {
+                brisk::task::yield_now().await;
+            }
+            let task = handle.task();
+            assert_eq!(task.waker_counts().wakes, 3, "{flavor}");
+            assert_eq!(task.polls(), 4, "{flavor}");
+            handle.await.unwrap();
+        });
+    }
+}
+
 #[test]
 fn waker_counters_are_recorded() {
     brisk::run(async {
