@@ -51,13 +51,24 @@ impl MockSched {
         MockSched::with_registry(Registry::new(1))
     }
 
-    /// A scheduler whose registry has one shard a thread can own.
-    fn with_owner_shard() -> Arc<MockSched> {
+    /// A scheduler whose registry has `owners` shards threads can own.
+    fn with_owner_shards(owners: usize) -> Arc<MockSched> {
         MockSched::with_registry(Registry::with_owners(
             1,
-            1,
+            owners,
             crate::diag::DiagConfig::default(),
         ))
+    }
+
+    /// Lists the registry and reads each listed task after the shard lock
+    /// is released, as dumps do (the reference keeps the header alive).
+    /// Returns how many were listed.
+    fn read_listed(&self) -> usize {
+        let tasks = self.registry.tasks();
+        for task in &tasks {
+            let _ = task.as_ref().name();
+        }
+        tasks.len()
     }
 
     fn with_registry(registry: Registry) -> Arc<MockSched> {
@@ -958,14 +969,11 @@ fn loom_lost_waker_check_vs_clone_then_wake() {
 #[test]
 fn loom_registry_owner_spawns_and_completes_vs_reader() {
     loom::model(|| {
-        let sched = MockSched::with_owner_shard();
+        let sched = MockSched::with_owner_shards(1);
         let reader = {
             let sched = sched.clone();
             thread::spawn(move || {
-                for task in sched.registry.tasks() {
-                    // The reference keeps the header alive after the lock.
-                    let _ = task.as_ref().name();
-                }
+                sched.read_listed();
             })
         };
         {
@@ -987,7 +995,7 @@ fn loom_registry_owner_spawns_and_completes_vs_reader() {
 #[test]
 fn loom_registry_owner_spawns_other_completes() {
     loom::model(|| {
-        let sched = MockSched::with_owner_shard();
+        let sched = MockSched::with_owner_shards(1);
         let runner;
         {
             // SAFETY: the guard is dropped below, on this thread.
@@ -999,9 +1007,7 @@ fn loom_registry_owner_spawns_other_completes() {
                     sched.run_one();
                 })
             };
-            for task in sched.registry.tasks() {
-                let _ = task.as_ref().name();
-            }
+            sched.read_listed();
             drop(join);
             drop(owner);
         }
@@ -1018,11 +1024,7 @@ fn loom_registry_owner_spawns_other_completes() {
 #[test]
 fn loom_registry_slot_handed_back_between_owners() {
     loom::model(|| {
-        let sched = MockSched::with_registry(Registry::with_owners(
-            1,
-            2,
-            crate::diag::DiagConfig::default(),
-        ));
+        let sched = MockSched::with_owner_shards(2);
         // SAFETY: the guard is dropped below, on this thread.
         let owner = unsafe { sched.registry.enter_owner() }.expect("a free shard");
         let first = spawn(&sched, async { 1 });
@@ -1039,7 +1041,7 @@ fn loom_registry_slot_handed_back_between_owners() {
         // Two slots are taken at a time under loom: the third spawn refills.
         let second = spawn(&sched, async { 2 });
         let third = spawn(&sched, async { 3 });
-        let listed = sched.registry.tasks().len();
+        let listed = sched.read_listed();
         assert!((2..=3).contains(&listed), "{listed} tasks listed");
         other.join().unwrap();
         drop((first, second, third));
