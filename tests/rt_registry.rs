@@ -117,3 +117,23 @@ fn a_quiet_runtime_lists_no_finished_task() {
         }
     });
 }
+
+/// A task whose `JoinHandle` returned is no longer counted, even while its
+/// worker is still finishing it (releasing it, or unlisting its batch):
+/// the count is checked straight after each join, many times over.
+#[test]
+fn a_joined_task_is_never_counted_as_alive() {
+    within(support::LIMIT, || {
+        let rt = support::multi_thread(2);
+        for round in 0..300 {
+            let n = rt.block_on(async {
+                let h = brisk::spawn(async { brisk::task::yield_now().await });
+                h.await.unwrap();
+                let handle = brisk::runtime::Handle::current();
+                RuntimeMetrics::of(&handle).unwrap().alive_tasks
+            });
+            assert_eq!(n, 0, "round {round}");
+            assert_eq!(rt.metrics().alive_tasks, 0, "round {round}");
+        }
+    });
+}

@@ -1051,6 +1051,50 @@ fn loom_registry_slot_handed_back_between_owners() {
     });
 }
 
+/// A task leaves the count before its completion is published: a thread
+/// that sees tasks finished never sees them counted, while another owner
+/// completes them, unlists a full batch and hands the slots back to the
+/// spawner's shard; and a task that has not run is never missed.
+#[test]
+fn loom_registry_count_agrees_with_completion() {
+    loom::model(|| {
+        let sched = MockSched::with_owner_shards(2);
+        // SAFETY: the guard is dropped below, on this thread.
+        let owner = unsafe { sched.registry.enter_owner() }.expect("a free shard");
+        // Two completions fill a dead buffer under loom: the third flushes.
+        let joins = [
+            spawn(&sched, async { 1 }),
+            spawn(&sched, async { 2 }),
+            spawn(&sched, async { 3 }),
+        ];
+        let other = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                // SAFETY: the guard is dropped below, on this thread.
+                let owner = unsafe { sched.registry.enter_owner() }.expect("a second shard");
+                for _ in 0..3 {
+                    assert!(sched.run_one());
+                }
+                drop(owner);
+            })
+        };
+        // Not run until the end: always counted.
+        let idle = spawn(&sched, async { 4 });
+        let finished = joins.iter().filter(|j| j.is_finished()).count();
+        let counted = sched.registry.len();
+        assert!(
+            (1..=4 - finished).contains(&counted),
+            "{counted} counted, {finished} of 3 seen finished, 1 idle"
+        );
+        other.join().unwrap();
+        sched.drain();
+        assert!(idle.is_finished());
+        drop((joins, idle));
+        drop(owner);
+        assert_freed(sched);
+    });
+}
+
 // ---- a task that wakes itself to yield ---------------------------------------
 
 /// Yields on its first poll (waking itself the way `yield_now` does, which

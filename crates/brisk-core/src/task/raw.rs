@@ -391,7 +391,7 @@ unsafe fn cancel_in_place<F: Future>(ptr: NonNull<Header>) {
     unsafe { complete(ptr) };
 }
 
-/// Publishes completion, wakes the joiner, leaves the registry and releases
+/// Leaves the registry, publishes completion, wakes the joiner and releases
 /// the caller's reference and the registry's.
 ///
 /// # Safety
@@ -402,6 +402,11 @@ unsafe fn complete(ptr: NonNull<Header>) {
     // SAFETY: we still hold RUNNING (published as COMPLETE just below).
     unsafe { console::close(header) };
     trace::completed(header);
+    // Leave the registry before publishing completion, so that a joiner
+    // never sees its finished task counted as alive. Ours and the
+    // registry's references go at the end, or later with the batch the
+    // registry unlists the task in.
+    let unlisted = header.sched.registry().remove(ptr);
     let snapshot = header.state.transition_to_complete();
     // Leave the cancellation tree: the node's waker holds a reference and
     // must not outlive the task's run (see `TaskNode` for the race with a
@@ -422,9 +427,7 @@ unsafe fn complete(ptr: NonNull<Header>) {
             });
         }
     }));
-    // Ours and the registry's references go now, or later with the batch
-    // the registry unlists the task in.
-    let last = match header.sched.registry().remove(ptr) {
+    let last = match unlisted {
         Unlisted::ReleaseBoth => header.state.ref_dec_twice(),
         Unlisted::Kept => false,
     };

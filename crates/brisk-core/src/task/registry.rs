@@ -18,7 +18,8 @@
 //!   completions, or before the thread sleeps ([`Registry::flush_local`]),
 //!   the batch is unlisted and the references are released. A finished
 //!   task thus outlives its completion by at most one batch, and is
-//!   skipped by readers meanwhile.
+//!   skipped by readers meanwhile. It is uncounted before its completion
+//!   is published, so no joiner sees it alive.
 //! - **Locks are held for a few instructions.** Unlisting vacates the
 //!   slots without the lock, linking them into a chain; then one lock per
 //!   shard hands the chain to the shard's owner (or keeps it, for the
@@ -33,7 +34,8 @@
 //! A shard's slots live in chunks that double in size and never move
 //! (`Slots`), so a slot is found from its index without the lock, an owner
 //! writes its slots while a reader iterates under the lock, and slots are
-//! atomics. Readers (dumps, shutdown) lock one shard at a time. A task's
+//! atomics. Readers (dumps, shutdown) lock one shard at a time; the count
+//! (`Registry::len`) holds every shard's lock at once. A task's
 //! shard and slot live in its header (`registry_shard`, `registry_slot`),
 //! written once at spawn, before the task is published; completion reads
 //! them and touches no other task's header (unlike an intrusive list), so
@@ -670,41 +672,44 @@ impl Registry {
         n
     }
 
-    /// Unlists a finished task, whose caller (the thread that completed it)
-    /// holds a reference of its own, or, on an owner thread, queues it to be
-    /// unlisted. Says which references the caller releases now.
+    /// Unlists a task that is about to publish its completion, whose caller
+    /// (the thread completing it) holds a reference of its own, or, on an
+    /// owner thread, queues it to be unlisted. Says which references the
+    /// caller releases once it is done with the task.
+    ///
+    /// Called before completion is published, so that whoever sees the task
+    /// finished (its joiner) never sees it counted by [`len`](Self::len).
     pub(crate) fn remove(&self, ptr: NonNull<Header>) -> Unlisted {
-        if !self.tracked {
+        let index = slot_of(ptr);
+        if !self.tracked || index == NONE {
+            // Never listed (untracked, or spawned after `close`).
             return Unlisted::ReleaseBoth;
         }
         if let Some(own) = self.owned_shard() {
             let shard = &self.shards[own].0;
-            let len = shard.dead_len.load(Ordering::Relaxed);
+            let mut len = shard.dead_len.load(Ordering::Relaxed);
+            if len == DEAD_BATCH {
+                // Unlist the full batch first; this task waits for the next
+                // one. The caller's reference keeps the task, and through
+                // its scheduler the registry, alive meanwhile.
+                self.flush_dead_of(own);
+                len = 0;
+            }
             // SAFETY: the dead buffer is private to the owner, this thread.
             shard
                 .dead
                 .with_mut(|dead| unsafe { (*dead)[len] = ptr.as_ptr() });
             shard.dead_len.store(len + 1, Ordering::Relaxed);
-            if len + 1 == DEAD_BATCH {
-                self.flush_dead_of(own);
-            } else {
-                // The flush will vacate its slot, which its spawner wrote,
-                // maybe on another core: in cache by then.
-                let index = slot_of(ptr);
-                if index != NONE {
-                    prefetch(self.shards[self.shard_of(ptr)].0.slots.get(index));
-                }
-            }
+            // The flush will vacate its slot, which its spawner wrote, maybe
+            // on another core: in cache by then.
+            prefetch(self.shards[self.shard_of(ptr)].0.slots.get(index));
             return Unlisted::Kept;
         }
         let shard = &self.shards[self.shard_of(ptr)].0;
-        let index = slot_of(ptr);
-        if index != NONE {
-            let mut slab = shard.slab.lock();
-            let slot = shard.slots.get(index);
-            debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr());
-            shard.give_back(&mut slab, index, index, 1);
-        }
+        let mut slab = shard.slab.lock();
+        let slot = shard.slots.get(index);
+        debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr());
+        shard.give_back(&mut slab, index, index, 1);
         Unlisted::ReleaseBoth
     }
 
@@ -731,7 +736,7 @@ impl Registry {
             let s = self.shard_of(unsafe { NonNull::new_unchecked(pending[0]) });
             let home = &self.shards[s].0;
             // The chain vacated so far: its head, its tail and its length.
-            let mut chain: Option<(u32, u32, usize)> = None;
+            let (mut head, mut tail, mut n) = (NONE, NONE, 0);
             let mut i = 0;
             while i < remaining {
                 // SAFETY: as above.
@@ -740,31 +745,25 @@ impl Registry {
                     i += 1;
                     continue;
                 }
-                // Uncount it before unlisting, so that `len` may count a
-                // finished task for a moment but never misses a live one.
                 remaining -= 1;
-                shard.dead_len.store(remaining, Ordering::Relaxed);
                 pending.swap(i, remaining);
+                // Only listed tasks enter the dead buffer (see `remove`).
                 let index = slot_of(ptr);
-                if index == NONE {
-                    continue;
-                }
+                debug_assert_ne!(index, NONE);
                 let slot = home.slots.get(index);
                 debug_assert_eq!(slot.load(Ordering::Relaxed), ptr.as_ptr());
-                chain = Some(match chain {
-                    None => {
-                        slot.store(vacant(NONE), Ordering::Relaxed);
-                        (index, index, 1)
-                    }
-                    Some((head, tail, n)) => {
-                        slot.store(vacant(head), Ordering::Relaxed);
-                        (index, tail, n + 1)
-                    }
-                });
+                slot.store(vacant(head), Ordering::Relaxed);
+                if n == 0 {
+                    tail = index;
+                }
+                head = index;
+                n += 1;
             }
-            let Some((head, tail, n)) = chain else {
-                continue;
-            };
+            // Under the home shard's lock: `len` holds every shard's lock,
+            // so it sees these tasks either held back here or unlisted
+            // there, never both or neither. The lock also waits out any
+            // reader that saw them listed, before their references go.
+            let mut slab = home.slab.lock();
             if s == own {
                 // Its own slots join the owner's chain, for its next spawns.
                 let unused = shard.reserve_len.load(Ordering::Relaxed);
@@ -774,13 +773,14 @@ impl Registry {
                     home.slots.get(tail).store(vacant(old), Ordering::Relaxed);
                     *c = (head, old_tail);
                 });
-                shard.reserve_len.store(unused + n, Ordering::Relaxed);
-                // Wait out any reader that saw these tasks listed.
-                drop(home.slab.lock());
+                shard
+                    .reserve_len
+                    .store(unused + n as usize, Ordering::Relaxed);
             } else {
-                let mut slab = home.slab.lock();
-                home.give_back(&mut slab, head, tail, n);
+                home.give_back(&mut slab, head, tail, n as usize);
             }
+            shard.dead_len.store(remaining, Ordering::Relaxed);
+            drop(slab);
         }
         for &p in &pending[..len] {
             // SAFETY: each dead entry held the registry's reference and its
@@ -796,25 +796,24 @@ impl Registry {
         }
     }
 
-    /// Number of listed tasks that have not finished. Exact on a quiet
-    /// runtime; while tasks spawn and finish it may count a task that just
-    /// finished, or miss one that was spawned and finished during the count.
+    /// Number of listed tasks that have not finished. Never counts a task
+    /// whose completion was seen (its `JoinHandle` returned), and never
+    /// misses a task whose spawn returned; exact on a quiet runtime.
+    ///
+    /// Holds every shard's lock at once (in order; nothing else holds two),
+    /// as a batch of completions moves from one shard's held-back count to
+    /// another shard's free slots in one step under the latter's lock.
     pub fn len(&self) -> usize {
-        let listed: usize = self
-            .shards
-            .iter()
-            .map(|s| {
-                let shard = &s.0;
-                let slab = shard.slab.lock();
-                slab.taken
-                    .saturating_sub(shard.reserve_len.load(Ordering::Relaxed))
-            })
-            .sum();
-        let held: usize = self
-            .shards
-            .iter()
-            .map(|s| s.0.dead_len.load(Ordering::Relaxed))
-            .sum();
+        let locked: Vec<_> = self.shards.iter().map(|s| s.0.slab.lock()).collect();
+        let (mut listed, mut held) = (0usize, 0usize);
+        for (s, slab) in self.shards.iter().zip(&locked) {
+            let shard = &s.0;
+            listed += slab
+                .taken
+                .saturating_sub(shard.reserve_len.load(Ordering::Relaxed));
+            held += shard.dead_len.load(Ordering::Relaxed);
+        }
+        drop(locked);
         listed.saturating_sub(held)
     }
 
