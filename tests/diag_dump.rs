@@ -201,13 +201,20 @@ fn scope_children_are_listed_under_their_task_with_their_waits() {
                 assert_eq!(w.holders, vec![Holder::Task(id_of(&dump, "holder"))]);
                 let sleeper = &task.scope_children[1];
                 assert_eq!(sleeper.name, None);
+                // The task waits on its scope, which both children name.
+                let scope = task.waiting_on.as_ref().unwrap().resource;
+                assert_eq!((handler.scope, sleeper.scope), (scope, scope), "{name}");
+                assert_ne!(handler.id, sleeper.id);
+                assert!(![0, scope].contains(&handler.id), "{name}");
                 assert_eq!(sleeper.waiting_on.as_ref().unwrap().kind, "Timer");
                 assert!(dump.wait_for_cycles().is_empty(), "{dump}");
 
                 // Printed one level under the task, with the wait.
                 let text = dump.to_string();
                 let t = text.find("(server)").expect("server listed");
-                let c = text.find("scope child `handler`").expect("child listed");
+                let c = text
+                    .find(&format!("scope child #{} `handler`", handler.id))
+                    .expect("child listed");
                 assert!(t < c, "{text}");
                 assert_eq!(indent(&text, c), indent(&text, t) + 2, "{text}");
                 let line = text[c..].lines().next().unwrap();
@@ -235,6 +242,60 @@ fn scope_children_are_listed_under_their_task_with_their_waits() {
                 let _ = holder.await;
                 let d = brisk::diag::dump();
                 assert!(d.tasks.iter().all(|t| t.scope_children.is_empty()), "{d}");
+            })
+        });
+    }
+}
+
+/// A scope child awaiting a sibling's handle waits on that sibling, by
+/// the id the dump lists it with: at its `.await`, or where the sibling
+/// was spawned when Brisk's own code polls the handle (here `join_all`).
+#[test]
+fn a_scope_child_awaiting_a_sibling_names_it() {
+    for (name, rt) in runtimes() {
+        within(support::LIMIT, move || {
+            rt.block_on(async move {
+                let task = Builder::new().name("scoped").spawn(async move {
+                    brisk::scope(|s| async move {
+                        let slow = s.spawn_named("slow", sleep(Duration::from_secs(3600)));
+                        let slower = s.spawn_named("slower", sleep(Duration::from_secs(3600)));
+                        s.spawn_named("direct", async move {
+                            let _ = slow.await;
+                        });
+                        s.spawn_named("through-join-all", async move {
+                            let _ = brisk::future::join_all([slower]).await;
+                        });
+                    })
+                    .await
+                });
+                let children = loop {
+                    sleep(Duration::from_millis(2)).await;
+                    let d = brisk::diag::dump();
+                    let t = d.tasks.iter().find(|t| t.name.as_deref() == Some("scoped"));
+                    if let Some(t) = t.filter(|t| t.state == "idle") {
+                        let c = t.scope_children.clone();
+                        if c.len() == 4 && c.iter().all(|c| c.waiting_on.is_some()) {
+                            break c;
+                        }
+                    }
+                };
+                let child = |n: &str| {
+                    children
+                        .iter()
+                        .find(|c| c.name.as_deref() == Some(n))
+                        .unwrap()
+                        .clone()
+                };
+                let (slow, slower) = (child("slow"), child("slower"));
+                let direct = child("direct").waiting_on.unwrap();
+                assert_eq!((direct.kind, direct.resource), ("Scope", slow.id), "{name}");
+                assert!(direct.location.contains("diag_dump.rs"), "{direct:?}");
+                assert_ne!(direct.location, slow.location, "the `.await`, {name}");
+                let through = child("through-join-all").waiting_on.unwrap();
+                assert_eq!((through.kind, through.resource), ("Scope", slower.id));
+                assert_eq!(through.location, slower.location, "{name}");
+                task.abort();
+                let _ = task.await;
             })
         });
     }

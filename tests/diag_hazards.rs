@@ -396,7 +396,8 @@ fn a_deadlock_through_a_scope_child_names_the_child_and_the_cycle() {
         .unwrap_err();
         let msg = err.downcast_ref::<String>().unwrap();
         assert!(msg.contains("deadlock"), "{msg}");
-        assert!(msg.contains("scope child `take-b`"), "{msg}");
+        assert!(msg.contains("scope child #"), "{msg}");
+        assert!(msg.contains("`take-b` spawned at"), "{msg}");
         assert!(
             msg.contains("held by task #") && !msg.contains("##"),
             "{msg}"

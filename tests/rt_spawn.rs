@@ -316,6 +316,14 @@ fn wait_points_name_what_a_task_waits_on() {
             let spawned_at = other.task().location();
             (brisk::spawn(other), spawned_at)
         };
+        // Polled by a combinator, through `Pin<&mut JoinHandle>`: the
+        // handle's caller is `core`, so the same.
+        let collector = {
+            let other = brisk::spawn(std::future::pending::<()>());
+            let spawned_at = other.task().location();
+            let all = brisk::future::join_all([other]);
+            (brisk::spawn(async move { all.await.len() }), spawned_at)
+        };
         for _ in 0..3 {
             brisk::task::yield_now().await;
         }
@@ -343,6 +351,10 @@ fn wait_points_name_what_a_task_waits_on() {
             .expect("forwarder waits on a task");
         assert_eq!(wait.kind, brisk::wait::ResourceKind::Task);
         assert_eq!(wait.location, forwarder.1, "{wait}");
+        let wait = collector.0.task().wait_point().expect("collector waits");
+        assert_eq!(wait.kind, brisk::wait::ResourceKind::Task);
+        assert_eq!(wait.location, collector.1, "{wait}");
+        collector.0.abort();
         sleeper.abort();
         joiner.0.abort();
         forwarder.0.abort();

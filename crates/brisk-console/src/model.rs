@@ -98,6 +98,8 @@ pub struct Task {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ScopeChild {
+    /// Its id (a handle awaiting it waits on `Scope #id`).
+    pub id: u64,
     /// Its name, if it has one.
     pub name: Option<String>,
     /// Where it was spawned, `file:line:column`.

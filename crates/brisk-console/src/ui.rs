@@ -341,7 +341,8 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, app: &App, s: &Snapshot, id: u
                 |w| format!("waits on {} at {}", w.resource_label(), w.location),
             );
             lines.push(Line::raw(format!(
-                "  {name}spawned at {}{}, {} polls, {wait}",
+                "  #{} {name}spawned at {}{}, {} polls, {wait}",
+                c.id,
                 c.location,
                 if c.cancelled { ", cancelled" } else { "" },
                 c.polls

@@ -742,7 +742,7 @@ pub fn deadlock_report(registry: &crate::task::Registry) -> String {
         held_by(&mut out, t.id.as_u64(), &t.wait_point);
         out.push('\n');
         for c in scope_children.get(&t.id.as_u64()).into_iter().flatten() {
-            out.push_str("    scope child");
+            let _ = write!(out, "    scope child #{}", c.id);
             if let Some(name) = &c.name {
                 let _ = write!(out, " `{name}`");
             }

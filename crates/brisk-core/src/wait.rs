@@ -43,7 +43,12 @@ pub enum ResourceKind {
     Barrier = 10,
     /// A `OnceCell` being initialised.
     OnceCell = 11,
-    /// A child scope or group.
+    /// A scope (its task waits for the body and children), or one child
+    /// of a scope (awaited through its `ScopedJoinHandle`). The id is the
+    /// scope's or the child's, as dumps list them under the task that runs
+    /// the scope. The location is the scope's `brisk::scope(..)` call, or
+    /// the handle's `.await` (where Brisk's own code polls the handle,
+    /// where the child was spawned).
     Scope = 12,
     /// Something else.
     Other = 13,
@@ -159,15 +164,27 @@ pub(crate) fn record(kind: ResourceKind, resource: u64, location: &'static Locat
     }
 }
 
-/// True for a location in brisk-core's own sources: a wait-point there
-/// would point into the runtime rather than at the user's code.
+/// True for a location in brisk-core's own sources, or in the standard
+/// library's (a future polled through `Pin<&mut F>` or `&mut F` reports
+/// the forwarding impl): a wait-point there would point into the runtime
+/// or `core` rather than at the user's code.
 pub(crate) fn is_core_location(location: &Location<'_>) -> bool {
     // This file is `<src>/wait.rs`, and every brisk-core source is under
     // `<src>/`; both paths come from the same build of this crate, so they
     // agree however the build spells (or remaps) them.
     const THIS_FILE: &str = file!();
     let src = &THIS_FILE[..THIS_FILE.len() - "wait.rs".len()];
-    location.file().starts_with(src)
+    let file = location.file();
+    // The standard library's sources, as its builds spell them (remapped
+    // to `/rustc/<commit>/library/core/src/...`, or a local checkout).
+    file.starts_with(src)
+        || [
+            "library/core/src/",
+            "library/alloc/src/",
+            "library/std/src/",
+        ]
+        .iter()
+        .any(|dir| file.contains(dir))
 }
 
 /// A fresh resource id, for primitives that want to appear in dumps.

@@ -67,6 +67,11 @@ pub struct TaskDump {
 /// [`TaskDump::scope_children`].
 #[derive(Clone, Debug, Serialize)]
 pub struct ScopeChildDump {
+    /// The child's id: whoever awaits its `ScopedJoinHandle` waits on
+    /// `Scope #id`.
+    pub id: u64,
+    /// Its scope's id: the task awaiting the scope waits on `Scope #scope`.
+    pub scope: u64,
     /// The name given with `Scope::spawn_named`, if any.
     pub name: Option<String>,
     /// Where the child was spawned, as `file:line:column`.
@@ -166,6 +171,8 @@ impl Dump {
                 .filter(|_| task.state == "idle")
                 .map(WaitDump::of);
             task.scope_children.push(ScopeChildDump {
+                id: child.id,
+                scope: child.scope,
                 name: child.name.as_deref().map(str::to_owned),
                 location: child.location.to_string(),
                 scope_location: child.scope_location.to_string(),
@@ -350,7 +357,7 @@ fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
 /// One scope child: its name, whether it was cancelled, its polls, where it
 /// and its scope started, and what it waits on.
 fn write_scope_child(f: &mut fmt::Formatter<'_>, c: &ScopeChildDump) -> fmt::Result {
-    f.write_str("scope child")?;
+    write!(f, "scope child #{}", c.id)?;
     if let Some(n) = &c.name {
         write!(f, " `{n}`")?;
     }
@@ -359,8 +366,8 @@ fn write_scope_child(f: &mut fmt::Formatter<'_>, c: &ScopeChildDump) -> fmt::Res
     }
     write!(
         f,
-        ", {} polls, spawned at {} in the scope entered at {}",
-        c.polls, c.location, c.scope_location
+        ", {} polls, spawned at {} in scope #{} entered at {}",
+        c.polls, c.location, c.scope, c.scope_location
     )?;
     if let Some(w) = &c.waiting_on {
         write_wait(f, w)?;

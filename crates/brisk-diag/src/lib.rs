@@ -61,8 +61,11 @@
 //! let names: Vec<_> = task.scope_children.iter().map(|c| c.name.as_deref()).collect();
 //! assert_eq!(names, [Some("request-1"), Some("request-2")]);
 //! assert_eq!(task.scope_children[0].waiting_on.as_ref().unwrap().kind, "Timer");
-//! // "#2 (server) idle, ...; waits on Scope #0 at ...
-//! //    scope child `request-1`, 1 polls, spawned at ...; waits on Timer #.. at ..."
+//! // "#2 (server) idle, ...; waits on Scope #7 at ...
+//! //    scope child #8 `request-1`, 1 polls, spawned at ... in scope #7 entered
+//! //    at ...; waits on Timer #.. at ..."
+//! let child = &task.scope_children[0];
+//! assert_eq!(task.waiting_on.as_ref().unwrap().resource, child.scope);
 //! println!("{dump}");
 //! # server.abort();
 //! # });

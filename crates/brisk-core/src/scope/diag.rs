@@ -39,6 +39,12 @@ use std::sync::{Arc, Weak};
 pub struct ScopeChildInfo {
     /// The task that runs the child's scope: the child's parent in dumps.
     pub task: Id,
+    /// The child's id: a task awaiting its `ScopedJoinHandle` waits on
+    /// [`ResourceKind::Scope`](crate::wait::ResourceKind::Scope) with this id.
+    pub id: u64,
+    /// Its scope's id: the task awaiting the scope waits on
+    /// [`ResourceKind::Scope`](crate::wait::ResourceKind::Scope) with this id.
+    pub scope: u64,
     /// The name given with `Scope::spawn_named`, if any.
     pub name: Option<Arc<str>>,
     /// Where the child was spawned.
@@ -56,6 +62,9 @@ pub struct ScopeChildInfo {
 
 /// One live scope child, owned by its boundary future.
 pub(crate) struct ChildRecord {
+    /// A resource id (`wait::next_resource_id`), shown in dumps and in the
+    /// wait-point of whoever awaits the child's handle.
+    pub(crate) id: u64,
     pub(crate) name: Option<Arc<str>>,
     pub(crate) location: &'static Location<'static>,
     /// The child's node in the cancellation tree.
@@ -71,6 +80,7 @@ impl ChildRecord {
         node: Arc<Node>,
     ) -> Arc<ChildRecord> {
         Arc::new(ChildRecord {
+            id: crate::wait::next_resource_id(),
             name: name.map(Arc::from),
             location,
             node,
@@ -115,6 +125,9 @@ impl ChildRecord {
 
 /// A scope's live children, for diagnostics.
 pub(crate) struct ScopeRecord {
+    /// A resource id (`wait::next_resource_id`): the scope's wait-point and
+    /// its children in dumps name it.
+    pub(crate) id: u64,
     /// The id of the task that polled the scope last; 0 for none yet.
     owner: AtomicU64,
     location: &'static Location<'static>,
@@ -124,6 +137,7 @@ pub(crate) struct ScopeRecord {
 impl ScopeRecord {
     pub(crate) fn new(location: &'static Location<'static>) -> Arc<ScopeRecord> {
         Arc::new(ScopeRecord {
+            id: crate::wait::next_resource_id(),
             owner: AtomicU64::new(0),
             location,
             children: SpinLock::new(Vec::new()),
@@ -168,6 +182,8 @@ impl ScopeRecord {
         for c in children {
             out.push(ScopeChildInfo {
                 task: Id(owner),
+                id: c.id,
+                scope: self.id,
                 name: c.name.clone(),
                 location: c.location,
                 scope_location: self.location,

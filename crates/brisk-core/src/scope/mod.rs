@@ -491,6 +491,8 @@ where
     let handle = ScopedJoinHandle {
         slot: slot.clone(),
         node: Some(node),
+        id: record.id,
+        location,
     };
     let child = ChildBoundary {
         future: Some(future),
@@ -625,6 +627,9 @@ impl<T> Default for HandleSlot<T> {
 pub struct ScopedJoinHandle<T> {
     slot: Arc<HandleSlot<T>>,
     node: Option<Arc<Node>>,
+    /// The child's resource id and spawn location, for wait-points.
+    id: u64,
+    location: &'static Location<'static>,
 }
 
 impl<T> ScopedJoinHandle<T> {
@@ -679,8 +684,18 @@ impl<T> Future for ScopedJoinHandle<T> {
             _ => g.waker.replace(cx.waker().clone()),
         };
         drop(g);
-        drop(old); // outside the lock: a waker's drop may run anything
-        wait::set(ResourceKind::Scope, 0, Location::caller());
+        // Outside the lock: a waker's drop may run anything.
+        drop(old);
+        // Where the handle is awaited; where the child was spawned when
+        // Brisk's own code polls the handle for the caller (`join_all`,
+        // `race`, ...), as for a task's `JoinHandle`.
+        let caller = Location::caller();
+        let location = if wait::is_core_location(caller) {
+            self.location
+        } else {
+            caller
+        };
+        wait::set(ResourceKind::Scope, self.id, location);
         Poll::Pending
     }
 }
@@ -890,7 +905,11 @@ where
                 // A spawn raced the last look: go round again.
                 cx.waker().wake_by_ref();
             }
-            wait::record(ResourceKind::Scope, 0, this.shared.location);
+            wait::record(
+                ResourceKind::Scope,
+                this.shared.record.id,
+                this.shared.location,
+            );
             return Poll::Pending;
         }
         if let Some(payload) = this.body_panic.take() {
