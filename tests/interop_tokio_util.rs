@@ -1,5 +1,6 @@
 //! tokio-util's `Framed` + `LinesCodec` over a Brisk `TcpStream` on a Brisk
-//! runtime, through the `tokio-io` feature's `tokio::io` trait impls.
+//! runtime, through the `tokio-io` feature's `tokio::io` trait impls; and
+//! the same traits on Brisk files and standard streams.
 
 use brisk::net::{TcpListener, TcpStream};
 use futures::{SinkExt, StreamExt};
@@ -66,4 +67,94 @@ async fn owned_halves_pipeline_many_lines() {
     assert!(lines.next().await.is_none());
     writer.await.unwrap();
     server.await.unwrap();
+}
+
+/// A fresh directory for one test.
+fn temp_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("brisk-tokio-io-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// tokio's `AsyncWriteExt`, `AsyncSeekExt` and `AsyncReadExt`, and
+/// tokio-util's line codec, on a `brisk::fs::File`.
+#[brisk::test]
+async fn a_brisk_file_speaks_tokio_io() {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+    let dir = temp_dir("file");
+    let path = dir.join("lines.txt");
+    let file = brisk::fs::File::create(&path).await.unwrap();
+    let mut sink = FramedWrite::new(file, LinesCodec::new());
+    for line in ["one", "two", "three"] {
+        sink.send(line).await.unwrap();
+    }
+    let mut file = sink.into_inner();
+    file.write_all(b"four\n").await.unwrap();
+    file.flush().await.unwrap();
+    // Back to the start, then the position after a relative seek.
+    assert_eq!(file.seek(std::io::SeekFrom::Start(0)).await.unwrap(), 0);
+    assert_eq!(file.seek(std::io::SeekFrom::Current(4)).await.unwrap(), 4);
+    drop(file);
+
+    let file = brisk::fs::File::open(&path).await.unwrap();
+    let lines: Vec<String> = FramedRead::new(file, LinesCodec::new())
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(lines, ["one", "two", "three", "four"]);
+
+    let mut file = brisk::fs::File::open(&path).await.unwrap();
+    file.seek(std::io::SeekFrom::End(-5)).await.unwrap();
+    let mut tail = String::new();
+    file.read_to_string(&mut tail).await.unwrap();
+    assert_eq!(tail, "four\n");
+    brisk::fs::remove_dir_all(&dir).await.unwrap();
+}
+
+/// A second `start_seek` before the first completed is refused with a
+/// message that says what to do; the first seek still completes.
+#[brisk::test]
+async fn a_second_tokio_seek_before_completion_is_refused() {
+    use std::pin::Pin;
+    use tokio::io::AsyncSeek;
+    let dir = temp_dir("seek");
+    let path = dir.join("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    let mut file = brisk::fs::File::open(&path).await.unwrap();
+    Pin::new(&mut file)
+        .start_seek(std::io::SeekFrom::Start(3))
+        .unwrap();
+    let err = Pin::new(&mut file)
+        .start_seek(std::io::SeekFrom::Start(7))
+        .unwrap_err();
+    assert!(err.to_string().contains("poll_complete"), "{err}");
+    let pos = std::future::poll_fn(|cx| Pin::new(&mut file).poll_complete(cx))
+        .await
+        .unwrap();
+    assert_eq!(pos, 3);
+    // A seek left started is done before the file becomes a std one.
+    Pin::new(&mut file)
+        .start_seek(std::io::SeekFrom::Start(8))
+        .unwrap();
+    let file = file.try_into_std().unwrap_err();
+    let mut std_file = file.into_std().await;
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut std_file, &mut rest).unwrap();
+    assert_eq!(rest, "89");
+    brisk::fs::remove_dir_all(&dir).await.unwrap();
+}
+
+/// The standard streams implement tokio's traits too.
+#[brisk::test]
+async fn standard_streams_speak_tokio_io() {
+    use tokio::io::AsyncWriteExt;
+    fn reads<T: tokio::io::AsyncRead + Unpin>(_: &T) {}
+    reads(&brisk::io::stdin());
+    let mut out = brisk::io::stdout();
+    out.write_all(b"").await.unwrap();
+    out.flush().await.unwrap();
+    let mut err = brisk::io::stderr();
+    err.write_all(b"").await.unwrap();
+    err.shutdown().await.unwrap();
 }

@@ -85,6 +85,11 @@ pub(crate) const FS_NOT_STD: &str = "`brisk::fs::File`: this file lives on the c
 file system driver (the simulator's disk), not on the OS, so it has no std file or descriptor \
 (`into_std`, `as_raw_fd`, `as_fd`): keep it a `brisk::fs::File`, or open it on the native runtime";
 
+#[cfg(feature = "tokio-io")]
+pub(crate) const FILE_SEEK_PENDING: &str = "`tokio::io::AsyncSeek::start_seek` on a \
+`brisk::fs::File`: a seek started earlier has not completed yet; call `poll_complete` until it \
+returns `Ready` before starting another (`tokio::io::AsyncSeekExt::seek` does this)";
+
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub(crate) const NET_READ_UNINIT_OUT_OF_BUF: &str =
     "`TcpStreamIo::poll_read_uninit` returned bytes that are not the start of the buffer it was given: \

@@ -80,6 +80,10 @@ use std::task::{Context, Poll};
 /// ```
 pub struct File {
     repr: Repr,
+    /// A seek started with tokio's `AsyncSeek::start_seek`, until
+    /// `poll_complete` finishes it.
+    #[cfg(feature = "tokio-io")]
+    tokio_seek: Option<SeekFrom>,
 }
 
 /// Where the file lives.
@@ -257,19 +261,15 @@ impl File {
     /// ```
     pub fn from_std(std: std::fs::File) -> File {
         let std = Arc::new(std);
-        File {
-            repr: Repr::Std {
-                inner: Blocking::new(Arc::clone(&std)),
-                std,
-            },
-        }
+        File::with_repr(Repr::Std {
+            inner: Blocking::new(Arc::clone(&std)),
+            std,
+        })
     }
 
     /// Wraps a file of the current runtime's fs driver.
     pub(crate) fn from_driver(io: Box<dyn FileIo>) -> File {
-        File {
-            repr: Repr::Driver(DriverFile::new(io)),
-        }
+        File::with_repr(Repr::Driver(DriverFile::new(io)))
     }
 
     /// The std file, or the error of an API a driver file does not serve.
@@ -517,7 +517,7 @@ impl File {
     /// # }).unwrap();
     /// ```
     pub async fn into_std(self) -> std::fs::File {
-        let (mut std, mut inner) = match self.repr {
+        let (mut std, mut inner) = match self.finish_tokio_seek().await.repr {
             Repr::Std { std, inner } => (std, inner),
             Repr::Driver(_) => panic!("{FS_NOT_STD}"),
         };
@@ -556,17 +556,46 @@ impl File {
     /// ```
     #[allow(clippy::result_large_err)] // the `File` comes back unchanged, as in tokio
     pub fn try_into_std(self) -> Result<std::fs::File, File> {
+        // A seek started through tokio's `AsyncSeek` is still to be done.
+        #[cfg(feature = "tokio-io")]
+        if self.tokio_seek.is_some() {
+            return Err(self);
+        }
         let (std, inner) = match self.repr {
             Repr::Std { std, inner } if inner.is_quiet() => (std, inner),
-            repr => return Err(File { repr }),
+            repr => return Err(File::with_repr(repr)),
         };
         drop(inner);
-        Arc::try_unwrap(std).map_err(|shared| File {
-            repr: Repr::Std {
+        Arc::try_unwrap(std).map_err(|shared| {
+            File::with_repr(Repr::Std {
                 inner: Blocking::new(Arc::clone(&shared)),
                 std: shared,
-            },
+            })
         })
+    }
+
+    /// Does a seek started through tokio's `AsyncSeek` and not completed
+    /// yet, as its `start_seek` promised (its error goes with it, as with a
+    /// write in flight).
+    async fn finish_tokio_seek(self) -> File {
+        #[cfg(feature = "tokio-io")]
+        if self.tokio_seek.is_some() {
+            let mut file = self;
+            let _ = std::future::poll_fn(|cx| {
+                tokio::io::AsyncSeek::poll_complete(Pin::new(&mut file), cx)
+            })
+            .await;
+            return file;
+        }
+        self
+    }
+
+    fn with_repr(repr: Repr) -> File {
+        File {
+            repr,
+            #[cfg(feature = "tokio-io")]
+            tokio_seek: None,
+        }
     }
 }
 
@@ -625,6 +654,56 @@ impl AsyncSeek for File {
         match &mut self.get_mut().repr {
             Repr::Std { inner, .. } => inner.poll_seek(cx, pos),
             Repr::Driver(d) => d.poll_seek(cx, pos),
+        }
+    }
+}
+
+/// tokio's I/O traits (feature `tokio-io`), through the futures-io impls
+/// above: the same ordering of reads, writes and seeks, the same
+/// cancellation behaviour.
+#[cfg(feature = "tokio-io")]
+mod tokio_io {
+    use super::File;
+    use crate::io::tokio_io::poll_read_buf;
+    use std::io::{self, SeekFrom};
+    use std::pin::Pin;
+    use std::task::{ready, Context, Poll};
+    use tokio::io::ReadBuf;
+
+    impl tokio::io::AsyncRead for File {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            poll_read_buf(self, cx, buf)
+        }
+    }
+
+    crate::io::tokio_io::tokio_write!(File);
+
+    impl tokio::io::AsyncSeek for File {
+        fn start_seek(self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {
+            let this = self.get_mut();
+            if this.tokio_seek.is_some() {
+                return Err(io::Error::other(crate::error::FILE_SEEK_PENDING));
+            }
+            this.tokio_seek = Some(position);
+            Ok(())
+        }
+
+        fn poll_complete(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+            let this = self.get_mut();
+            // No seek started: the position, after the operations in flight.
+            let pos = this.tokio_seek.unwrap_or(SeekFrom::Current(0));
+            // Polling the same seek again resumes it (see `poll_seek`).
+            let res = ready!(futures_io::AsyncSeek::poll_seek(
+                Pin::new(&mut *this),
+                cx,
+                pos
+            ));
+            this.tokio_seek = None;
+            Poll::Ready(res)
         }
     }
 }

@@ -20,8 +20,12 @@
 //! traits of the `futures-io` crate, re-exported. They are tiny, stable,
 //! object-safe (`Box<dyn AsyncRead + Send + Unpin>` works), owned by no
 //! runtime, and already spoken by every executor-agnostic crate; defining our
-//! own would split the ecosystem once more. Brisk's I/O types also implement
-//! tokio's traits behind the `tokio-io` feature.
+//! own would split the ecosystem once more. Brisk's I/O types (TCP and Unix
+//! streams and their halves, [`File`](crate::fs::File), [`Stdin`],
+//! [`Stdout`], [`Stderr`]) also implement tokio's `AsyncRead`,
+//! `AsyncWrite` and (files) `AsyncSeek` behind the `tokio-io` feature, so
+//! crates written against tokio's traits (tokio-util's codecs, ...) run
+//! over them.
 //!
 //! # What is here
 //! - extension traits with the `async fn`-style methods:
@@ -54,6 +58,8 @@ mod read;
 mod seek;
 mod split;
 mod stdio;
+#[cfg(feature = "tokio-io")]
+pub(crate) mod tokio_io;
 mod util;
 mod write;
 

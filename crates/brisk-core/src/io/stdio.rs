@@ -253,6 +253,21 @@ impl AsyncWrite for Stderr {
     }
 }
 
+// tokio's I/O traits (feature `tokio-io`), through the futures-io impls.
+#[cfg(feature = "tokio-io")]
+impl tokio::io::AsyncRead for Stdin {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        super::tokio_io::poll_read_buf(self, cx, buf)
+    }
+}
+
+#[cfg(feature = "tokio-io")]
+super::tokio_io::tokio_write!(Stdout, Stderr);
+
 impl fmt::Debug for Stdin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stdin").field("inner", &self.inner).finish()
