@@ -62,3 +62,40 @@ fn io_is_polled_while_the_main_future_keeps_waking_itself() {
         });
     });
 }
+
+/// The readiness API: `try_recv_from` says `WouldBlock` while nothing is
+/// queued, `readable` waits for a datagram, `writable` is ready at once;
+/// `peer_addr` names the connected peer and fails on an unconnected socket.
+#[test]
+fn readiness_try_calls_and_peer_addr() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            rt.block_on(async {
+                let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+                let err = a.peer_addr().unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::NotConnected, "{flavor}: {err}");
+
+                let mut buf = [0u8; 16];
+                let err = b.try_recv_from(&mut buf).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::WouldBlock, "{flavor}");
+                a.writable().await.unwrap();
+                assert_eq!(a.try_send_to(b"ready", b_addr).unwrap(), 5);
+                // `readable` may wake spuriously: retry on `WouldBlock`.
+                let (n, from) = loop {
+                    b.readable().await.unwrap();
+                    match b.try_recv_from(&mut buf) {
+                        Ok(got) => break got,
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+                        Err(e) => panic!("{flavor}: {e}"),
+                    }
+                };
+                assert_eq!((&buf[..n], from), (&b"ready"[..], a_addr), "{flavor}");
+
+                a.connect(b_addr).await.unwrap();
+                assert_eq!(a.peer_addr().unwrap(), b_addr, "{flavor}");
+            });
+        }
+    });
+}
