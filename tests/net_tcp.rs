@@ -345,7 +345,16 @@ fn lookup_host_resolves_localhost() {
     within(LIMIT, || {
         for (flavor, rt) in runtimes() {
             rt.block_on(async {
+                let pool = || {
+                    let handle = brisk::runtime::Handle::current();
+                    brisk::runtime::RuntimeMetrics::of(&handle)
+                        .unwrap()
+                        .blocking_threads
+                };
+                assert_eq!(pool(), 0, "{flavor}: a fresh runtime");
                 let addrs = lookup_host("localhost:0").await.unwrap();
+                // Resolved off the runtime's threads, on its blocking pool.
+                assert!(pool() >= 1, "{flavor}");
                 assert!(!addrs.is_empty(), "{flavor}");
                 assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 0));
                 let addrs = lookup_host(("127.0.0.1", 80)).await.unwrap();
