@@ -340,6 +340,37 @@ fn connect_under_a_timeout() {
     });
 }
 
+/// A connect that hangs (the listener's accept queue is full, so the
+/// kernel drops its SYNs) ends with the timeout, and the abandoned connect
+/// releases its registration.
+#[test]
+fn a_hanging_connect_ends_with_its_timeout() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            // Never accepts: once its queue is full, new connects hang.
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut queued = Vec::new();
+            let hung = rt.block_on(async {
+                for _ in 0..1024 {
+                    match timeout(Duration::from_millis(200), TcpStream::connect(addr)).await {
+                        Ok(Ok(s)) => queued.push(s),
+                        Ok(Err(e)) => panic!("{flavor}: {e}"),
+                        Err(_elapsed) => return true,
+                    }
+                }
+                false
+            });
+            assert!(
+                hung,
+                "{flavor}: 1024 connects to a full queue all went through"
+            );
+            drop(queued);
+            assert_eq!(rt.metrics().io_registrations, 0, "{flavor}");
+        }
+    });
+}
+
 #[test]
 fn lookup_host_resolves_localhost() {
     within(LIMIT, || {
