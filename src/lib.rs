@@ -101,6 +101,7 @@
 //!   keeps dev-dependency features out of normal builds). The environment
 //!   variable `BRISK_SEED` picks the seed of a `#[brisk::test(sim)]` test.
 //! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
+//!   (and likewise `brisk::net::UnixStream`, `&UnixStream` and its halves)
 //!   also implement `tokio::io::AsyncRead` and `tokio::io::AsyncWrite`, so
 //!   tokio-based crates (`tokio-util` codecs, ...) run over Brisk sockets.
 //! - `hyper`: the same types implement `hyper::rt::Read` and
@@ -305,7 +306,9 @@ pub mod wait {
 }
 
 /// Networking through the current runtime: TCP and UDP shaped like
-/// `std::net`.
+/// `std::net`, and Unix-domain sockets on the native runtime. The halves of
+/// a split stream live in [`net::tcp`](crate::net::tcp) and
+/// [`net::unix`](crate::net::unix), as in tokio.
 pub mod net {
     pub use brisk_core::net::{
         lookup_host, Accept, Interest, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready, ReadyFuture,
@@ -313,6 +316,23 @@ pub mod net {
     };
     #[cfg(unix)]
     pub use brisk_rt::io::unix::{UnixDatagram, UnixListener, UnixStream};
+
+    /// The halves of a [`TcpStream`](crate::net::TcpStream) and the error
+    /// of putting halves of different streams back together.
+    pub mod tcp {
+        pub use brisk_core::net::tcp::{
+            OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf,
+        };
+    }
+
+    /// The halves of a [`UnixStream`](crate::net::UnixStream) and the error
+    /// of putting halves of different streams back together.
+    #[cfg(unix)]
+    pub mod unix {
+        pub use brisk_rt::io::unix::{
+            OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf,
+        };
+    }
 }
 
 /// Unix signals: `ctrl_c()` and `signal(SignalKind)` streams, delivered

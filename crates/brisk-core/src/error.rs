@@ -90,6 +90,11 @@ pub(crate) const FILE_SEEK_PENDING: &str = "`tokio::io::AsyncSeek::start_seek` o
 `brisk::fs::File`: a seek started earlier has not completed yet; call `poll_complete` until it \
 returns `Ready` before starting another (`tokio::io::AsyncSeekExt::seek` does this)";
 
+pub(crate) const TCP_REUNITE_MISMATCH: &str =
+    "`brisk::net::tcp::OwnedReadHalf::reunite` was given the write half of another `TcpStream`: \
+halves can only be put back together with the half `into_split` returned with them; \
+the `ReuniteError` hands both halves back, so pass this read half its own write half";
+
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub(crate) const NET_READ_UNINIT_OUT_OF_BUF: &str =
     "`TcpStreamIo::poll_read_uninit` returned bytes that are not the start of the buffer it was given: \

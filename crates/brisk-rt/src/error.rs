@@ -37,3 +37,8 @@ signals are delivered through the native runtime's reactor; call this inside `#[
 pub(crate) const UNIX_NO_RUNTIME: &str =
     "`brisk::net::Unix*`: there is no native Brisk runtime here: \
 Unix-domain sockets are served by the native runtime's reactor; create them inside `#[brisk::main]`, `brisk::run`, or a task of a `brisk::Runtime`";
+
+pub(crate) const UNIX_REUNITE_MISMATCH: &str =
+    "`brisk::net::unix::OwnedReadHalf::reunite` was given the write half of another `UnixStream`: \
+halves can only be put back together with the half `into_split` returned with them; \
+the `ReuniteError` hands both halves back, so pass this read half its own write half";

@@ -30,15 +30,23 @@
 mod driver;
 #[cfg(feature = "hyper")]
 pub mod hyper;
-mod tcp;
+mod stream_io;
+pub mod tcp;
 #[cfg(feature = "tokio-io")]
 pub mod tokio_io;
 mod udp;
 
+/// tokio, for the `tokio::io` trait implementations that
+/// [`__impl_stream_io`](crate::__impl_stream_io) writes in Brisk's other
+/// crates. Not a public API.
+#[cfg(feature = "tokio-io")]
+#[doc(hidden)]
+pub use tokio as __tokio;
+
 pub use driver::{BoxFuture, NetDriver, TcpListenerIo, TcpStreamIo, UdpSocketIo};
 pub use tcp::{
-    Accept, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready as ReadyFuture, TcpListener, TcpStream,
-    WriteHalf,
+    Accept, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready as ReadyFuture, ReuniteError,
+    TcpListener, TcpStream, WriteHalf,
 };
 pub use udp::{Recv as UdpRecv, RecvFrom as UdpRecvFrom, UdpSocket};
 

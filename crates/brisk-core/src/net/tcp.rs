@@ -2,7 +2,6 @@
 
 use super::driver::{TcpListenerIo, TcpStreamIo};
 use super::{resolve, with_driver, Interest, ToSocketAddrs};
-use crate::io::{AsyncRead, AsyncWrite};
 use crate::wait::IoSite;
 use std::fmt;
 use std::future::Future;
@@ -400,70 +399,40 @@ impl fmt::Debug for Ready<'_> {
     }
 }
 
-/// The stream behind a handle or half (shared with the tokio and hyper
-/// trait implementations).
+/// The stream behind a handle or half (shared with the hyper trait
+/// implementations).
 pub(super) trait AsStream {
     fn stream(&self) -> &TcpStream;
 }
 
-macro_rules! impl_async_io {
-    ($ty:ty, |$s:ident| $get:expr) => {
+macro_rules! impl_as_stream {
+    ($($ty:ty => |$s:ident| $get:expr;)*) => {$(
         impl AsStream for $ty {
             fn stream(&self) -> &TcpStream {
                 let $s = self;
                 $get
             }
         }
-
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                let s = AsStream::stream(&*self);
-                s.poll_read_inner(cx, buf)
-            }
-        }
-
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                let s = AsStream::stream(&*self);
-                s.poll_write_inner(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let s = AsStream::stream(&*self);
-                s.poll_write_vectored_inner(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                // Writes go straight to the socket; nothing is buffered here.
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let s = AsStream::stream(&*self);
-                s.poll_close_inner()
-            }
-        }
-    };
+    )*};
 }
 
-impl_async_io!(TcpStream, |s| s);
-impl_async_io!(&TcpStream, |s| s);
-impl_async_io!(ReadHalf<'_>, |s| s.0);
-impl_async_io!(WriteHalf<'_>, |s| s.0);
-impl_async_io!(OwnedReadHalf, |s| &s.0);
-impl_async_io!(OwnedWriteHalf, |s| &s.0);
+impl_as_stream! {
+    TcpStream => |s| s;
+    &TcpStream => |s| s;
+    ReadHalf<'_> => |s| s.0;
+    WriteHalf<'_> => |s| s.0;
+    OwnedReadHalf => |s| &s.0;
+    OwnedWriteHalf => |s| &s.0;
+}
+
+crate::__impl_stream_io! {
+    TcpStream => |s| AsStream::stream(s);
+    &TcpStream => |s| AsStream::stream(s);
+    ReadHalf<'_> => |s| AsStream::stream(s);
+    WriteHalf<'_> => |s| AsStream::stream(s);
+    OwnedReadHalf => |s| AsStream::stream(s);
+    OwnedWriteHalf => |s| AsStream::stream(s);
+}
 
 /// The reading half of [`TcpStream::split`].
 #[derive(Debug)]
@@ -488,7 +457,7 @@ pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
 
 impl fmt::Display for ReuniteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("tried to reunite halves of two different TcpStreams")
+        f.write_str(crate::error::TCP_REUNITE_MISMATCH)
     }
 }
 impl std::error::Error for ReuniteError {}

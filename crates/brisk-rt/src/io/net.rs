@@ -153,7 +153,7 @@ impl<S: mio::event::Source> Evented<S> {
     }
 
     /// Runs `op` once if the reactor reported readiness in `dir`.
-    fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&S) -> io::Result<R>) -> io::Result<R> {
+    pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&S) -> io::Result<R>) -> io::Result<R> {
         let Some(ev) = self.reg.io.readiness_event(dir) else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
@@ -169,7 +169,9 @@ impl<S: mio::event::Source> Evented<S> {
         }
     }
 
-    fn poll_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+    /// Polls for any of the readiness in `interest`; readiness is not
+    /// consumed (the operation that hits `WouldBlock` clears it).
+    pub(crate) fn poll_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
         let mut out = Ready::EMPTY;
         if interest.is_readable() {
             if let Poll::Ready(ev) = self.poll_ready(cx, Direction::Read) {

@@ -2,22 +2,47 @@
 //!
 //! These are native-only types (a simulated network has no Unix domain);
 //! outside a native Brisk runtime their constructors return `Unsupported`.
+//!
+//! [`UnixStream`] is shaped like `brisk::net::TcpStream`: `AsyncRead` and
+//! `AsyncWrite` (and tokio's traits with the `tokio-io` feature), a
+//! readiness API (`readable`, `writable`, `try_read`, `try_write`), vectored
+//! writes, and borrowed ([`ReadHalf`], [`WriteHalf`]) and owned
+//! ([`OwnedReadHalf`], [`OwnedWriteHalf`]) halves for two tasks at once.
+
+mod split;
+mod stream;
+
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+pub use stream::UnixStream;
 
 use super::net::Evented;
-use brisk_core::io::{AsyncRead, AsyncWrite};
+use super::Direction;
+use brisk_core::net::{Interest, Ready};
 use brisk_core::wait::IoSite;
-use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
+use std::future::{poll_fn, Future};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::panic::Location;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 fn driver() -> io::Result<Arc<super::IoDriver>> {
     super::current_driver(crate::error::UNIX_NO_RUNTIME)
+}
+
+/// Waits until `io` is ready for any of `interest`, recording the wait at
+/// `location` (the caller of `ready`, `readable` or `writable`). Readiness
+/// is not consumed by waiting: the `try_*` call that hits `WouldBlock`
+/// clears it.
+fn ready<'a, S: mio::event::Source>(
+    io: &'a Evented<S>,
+    ident: &'a IoSite,
+    interest: Interest,
+    location: &'static Location<'static>,
+) -> impl Future<Output = io::Result<Ready>> + 'a {
+    poll_fn(move |cx| ident.track_at(io.poll_interest(cx, interest), location))
 }
 
 /// A Unix-domain stream listener.
@@ -77,10 +102,10 @@ impl UnixListener {
         let r = self.ident.track(self.io.poll_read_raw(cx, |l| l.accept()));
         match r {
             Poll::Ready(Ok((s, addr))) => Poll::Ready(Ok((
-                UnixStream {
-                    io: Evented::new(&self.io.driver_handle(), s)?,
-                    ident: IoSite::new(self.ident.location()),
-                },
+                UnixStream::from_evented(
+                    Evented::new(&self.io.driver_handle(), s)?,
+                    self.ident.location(),
+                ),
                 addr,
             ))),
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
@@ -99,159 +124,6 @@ impl std::fmt::Debug for UnixListener {
         f.debug_struct("UnixListener")
             .field("id", &self.ident.id())
             .finish()
-    }
-}
-
-/// A Unix-domain stream; `AsyncRead + AsyncWrite`, usable from two tasks
-/// through `&UnixStream`.
-pub struct UnixStream {
-    io: Evented<mio::net::UnixStream>,
-    ident: IoSite,
-}
-
-impl UnixStream {
-    /// Connects to the socket at `path`.
-    #[track_caller]
-    pub fn connect(
-        path: impl AsRef<Path>,
-    ) -> impl std::future::Future<Output = io::Result<UnixStream>> {
-        let location = Location::caller();
-        let started = driver().and_then(|d| {
-            let s = mio::net::UnixStream::connect(path)?;
-            Evented::new(&d, s)
-        });
-        async move {
-            let io = started?;
-            poll_fn(|cx| io.poll_write_ready(cx)).await?;
-            if let Some(e) = io.source().take_error()? {
-                return Err(e);
-            }
-            Ok(UnixStream {
-                io,
-                ident: IoSite::new(location),
-            })
-        }
-    }
-
-    /// A connected pair.
-    #[track_caller]
-    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let location = Location::caller();
-        let d = driver()?;
-        let (a, b) = mio::net::UnixStream::pair()?;
-        Ok((
-            UnixStream {
-                io: Evented::new(&d, a)?,
-                ident: IoSite::new(location),
-            },
-            UnixStream {
-                io: Evented::new(&d, b)?,
-                ident: IoSite::new(location),
-            },
-        ))
-    }
-
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.source().local_addr()
-    }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.source().peer_addr()
-    }
-
-    /// Shuts down reading, writing or both.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.source().shutdown(how)
-    }
-
-    /// This socket's resource id, as shown in wait-points.
-    pub fn resource_id(&self) -> u64 {
-        self.ident.id()
-    }
-}
-
-impl std::fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UnixStream")
-            .field("id", &self.ident.id())
-            .finish()
-    }
-}
-
-impl AsyncRead for &UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        std::task::ready!(brisk_core::coop::poll_proceed_io(cx))?;
-        self.ident
-            .track(self.io.poll_read_raw(cx, |s| (&*s).read(buf)))
-    }
-}
-
-impl AsyncWrite for &UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        std::task::ready!(brisk_core::coop::poll_proceed_io(cx))?;
-        self.ident
-            .track(self.io.poll_write_raw(cx, |s| (&*s).write(buf)))
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        std::task::ready!(brisk_core::coop::poll_proceed_io(cx))?;
-        self.ident
-            .track(self.io.poll_write_raw(cx, |s| (&*s).write_vectored(bufs)))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.io.source().shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-            r => Poll::Ready(r),
-        }
-    }
-}
-
-impl AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self).poll_write(cx, buf)
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &*self).poll_flush(cx)
-    }
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &*self).poll_close(cx)
     }
 }
 
@@ -355,6 +227,85 @@ impl UnixDatagram {
         .await
     }
 
+    /// Waits until the socket is readable, writable, or either; then use
+    /// the `try_*` methods. Spurious: a `try_*` call may still say
+    /// `WouldBlock`, and then clears the readiness, so wait again.
+    ///
+    /// Cancel safety: yes; readiness is not consumed by waiting.
+    #[track_caller]
+    pub fn ready(&self, interest: Interest) -> impl Future<Output = io::Result<Ready>> + '_ {
+        ready(&self.io, &self.ident, interest, Location::caller())
+    }
+
+    /// Waits until a datagram may be received; then use
+    /// [`try_recv`](Self::try_recv) or [`try_recv_from`](Self::try_recv_from).
+    ///
+    /// Cancel safety: yes.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::net::UnixDatagram;
+    ///
+    /// # brisk::run(async {
+    /// let (a, b) = UnixDatagram::pair()?;
+    /// let mut buf = [0; 8];
+    /// // Nothing sent yet: no datagram to take.
+    /// assert_eq!(b.try_recv(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// a.writable().await?;
+    /// a.try_send(b"ping")?;
+    /// loop {
+    ///     b.readable().await?;
+    ///     match b.try_recv(&mut buf) {
+    ///         Ok(n) => {
+    ///             assert_eq!(&buf[..n], b"ping");
+    ///             break;
+    ///         }
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
+        ready(&self.io, &self.ident, Interest::READABLE, Location::caller())
+    }
+
+    /// Waits until a datagram may be sent; then use
+    /// [`try_send`](Self::try_send) or [`try_send_to`](Self::try_send_to).
+    ///
+    /// Cancel safety: yes.
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
+        ready(&self.io, &self.ident, Interest::WRITABLE, Location::caller())
+    }
+
+    /// Sends to the connected peer without waiting; `WouldBlock` if the
+    /// socket has no room now.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |s| s.send(buf))
+    }
+
+    /// Sends to the socket at `path` without waiting; `WouldBlock` if the
+    /// socket has no room now.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, |s| s.send_to(buf, path.as_ref()))
+    }
+
+    /// Receives from the connected peer without waiting; `WouldBlock` if no
+    /// datagram is there.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |s| s.recv(buf))
+    }
+
+    /// Receives a datagram and its sender without waiting; `WouldBlock` if
+    /// no datagram is there.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| s.recv_from(buf))
+    }
+
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.source().local_addr()
@@ -363,6 +314,22 @@ impl UnixDatagram {
     /// The connected peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.source().peer_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.source().take_error()
+    }
+
+    /// Shuts down receiving, sending or both, like
+    /// `std::os::unix::net::UnixDatagram::shutdown`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.source().shutdown(how)
+    }
+
+    /// This socket's resource id, as shown in wait-points.
+    pub fn resource_id(&self) -> u64 {
+        self.ident.id()
     }
 }
 
