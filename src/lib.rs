@@ -307,8 +307,8 @@ pub mod wait {
 
 /// Networking through the current runtime: TCP and UDP shaped like
 /// `std::net`, and Unix-domain sockets on the native runtime. The halves of
-/// a split stream live in [`net::tcp`](crate::net::tcp) and
-/// [`net::unix`](crate::net::unix), as in tokio.
+/// a split stream live in [`net::tcp`] and
+/// [`net::unix`], as in tokio.
 pub mod net {
     pub use brisk_core::net::{
         lookup_host, Accept, Interest, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready, ReadyFuture,
@@ -317,7 +317,7 @@ pub mod net {
     #[cfg(unix)]
     pub use brisk_rt::io::unix::{UnixDatagram, UnixListener, UnixStream};
 
-    /// The halves of a [`TcpStream`](crate::net::TcpStream) and the error
+    /// The halves of a [`TcpStream`] and the error
     /// of putting halves of different streams back together.
     pub mod tcp {
         pub use brisk_core::net::tcp::{
@@ -325,7 +325,7 @@ pub mod net {
         };
     }
 
-    /// The halves of a [`UnixStream`](crate::net::UnixStream) and the error
+    /// The halves of a [`UnixStream`] and the error
     /// of putting halves of different streams back together.
     #[cfg(unix)]
     pub mod unix {

@@ -1,6 +1,7 @@
-//! tokio-util's `Framed` + `LinesCodec` over a Brisk `TcpStream` on a Brisk
-//! runtime, through the `tokio-io` feature's `tokio::io` trait impls; and
-//! the same traits on Brisk files and standard streams.
+//! tokio-util's `Framed` + `LinesCodec` over a Brisk `TcpStream` (and a
+//! Brisk `UnixStream`) on a Brisk runtime, through the `tokio-io` feature's
+//! `tokio::io` trait impls; and the same traits on Brisk files and standard
+//! streams.
 
 use brisk::net::{TcpListener, TcpStream};
 use futures::{SinkExt, StreamExt};
@@ -157,4 +158,85 @@ async fn standard_streams_speak_tokio_io() {
     let mut err = brisk::io::stderr();
     err.write_all(b"").await.unwrap();
     err.shutdown().await.unwrap();
+}
+
+#[cfg(unix)]
+mod unix {
+    use brisk::net::UnixStream;
+    use futures::{SinkExt, StreamExt};
+    use tokio_util::codec::{Framed, FramedRead, FramedWrite, LinesCodec};
+
+    #[brisk::test]
+    async fn framed_lines_over_a_unix_stream() {
+        let (client, server) = UnixStream::pair().unwrap();
+        let server = brisk::spawn(async move {
+            let mut framed = Framed::new(server, LinesCodec::new());
+            let mut seen = Vec::new();
+            while let Some(line) = framed.next().await {
+                let line = line.unwrap();
+                framed.send(line.to_uppercase()).await.unwrap();
+                seen.push(line);
+            }
+            seen
+        });
+
+        let mut framed = Framed::new(client, LinesCodec::new());
+        for word in ["hello", "unix", "and tokio-util"] {
+            framed.send(word).await.unwrap();
+            let reply = framed.next().await.unwrap().unwrap();
+            assert_eq!(reply, word.to_uppercase());
+        }
+        // Closing the sink shuts down our write direction: the server sees
+        // the end of the stream and stops.
+        SinkExt::<&str>::close(&mut framed).await.unwrap();
+        assert!(framed.next().await.is_none());
+        assert_eq!(server.await.unwrap(), ["hello", "unix", "and tokio-util"]);
+    }
+
+    #[brisk::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn framed_lines_over_owned_unix_halves() {
+        const LINES: usize = 1_000;
+        let (client, server) = UnixStream::pair().unwrap();
+        let server = brisk::spawn(async move {
+            let (r, w) = server.into_split();
+            let mut lines = FramedRead::new(r, LinesCodec::new());
+            let mut out = FramedWrite::new(w, LinesCodec::new());
+            while let Some(line) = lines.next().await {
+                out.send(format!("echo {}", line.unwrap())).await.unwrap();
+            }
+        });
+
+        let (r, w) = client.into_split();
+        let writer = brisk::spawn(async move {
+            let mut out = FramedWrite::new(w, LinesCodec::new());
+            for i in 0..LINES {
+                out.feed(i.to_string()).await.unwrap();
+            }
+            SinkExt::<String>::flush(&mut out).await.unwrap();
+            // Dropping the owned write half shuts the direction down.
+        });
+        let mut lines = FramedRead::new(r, LinesCodec::new());
+        for i in 0..LINES {
+            assert_eq!(lines.next().await.unwrap().unwrap(), format!("echo {i}"));
+        }
+        assert!(lines.next().await.is_none());
+        writer.await.unwrap();
+        server.await.unwrap();
+    }
+
+    /// The borrowed halves implement tokio's traits too, one direction each.
+    #[brisk::test]
+    async fn framed_lines_over_borrowed_unix_halves() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (ar, aw) = UnixStream::split(&a);
+        let (br, bw) = UnixStream::split(&b);
+        let mut a_out = FramedWrite::new(aw, LinesCodec::new());
+        let mut b_in = FramedRead::new(br, LinesCodec::new());
+        let mut b_out = FramedWrite::new(bw, LinesCodec::new());
+        let mut a_in = FramedRead::new(ar, LinesCodec::new());
+        a_out.send("ping").await.unwrap();
+        assert_eq!(b_in.next().await.unwrap().unwrap(), "ping");
+        b_out.send("pong").await.unwrap();
+        assert_eq!(a_in.next().await.unwrap().unwrap(), "pong");
+    }
 }

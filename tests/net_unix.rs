@@ -223,10 +223,10 @@ fn addresses_of_a_pathname_socket_and_of_a_pair() {
                 listener.local_addr().unwrap().as_pathname(),
                 Some(path.as_path())
             );
-            let (client, (conn, from)) = futures::join!(
-                async { UnixStream::connect(&path).await.unwrap() },
-                async { listener.accept().await.unwrap() }
-            );
+            let (client, (conn, from)) =
+                futures::join!(async { UnixStream::connect(&path).await.unwrap() }, async {
+                    listener.accept().await.unwrap()
+                });
             // The client is unnamed; the accepted end is the listener's path.
             assert!(client.local_addr().unwrap().is_unnamed());
             assert_eq!(
@@ -247,10 +247,7 @@ fn addresses_of_a_pathname_socket_and_of_a_pair() {
             }
             // The halves report the same addresses.
             let (r, w) = UnixStream::split(&conn);
-            assert_eq!(
-                r.local_addr().unwrap().as_pathname(),
-                Some(path.as_path())
-            );
+            assert_eq!(r.local_addr().unwrap().as_pathname(), Some(path.as_path()));
             assert!(w.peer_addr().unwrap().is_unnamed());
         });
         let _ = std::fs::remove_file(&path);
@@ -385,7 +382,7 @@ fn reunite_rejects_halves_of_different_streams() {
         let err = ar.reunite(bw).unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("reunite") && msg.contains("another `UnixStream`"),
+            msg.contains("reunite") && msg.contains("two different `UnixStream`s"),
             "{msg}"
         );
         // Both halves come back and still fit their own partners.

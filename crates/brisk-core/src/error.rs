@@ -91,7 +91,7 @@ pub(crate) const FILE_SEEK_PENDING: &str = "`tokio::io::AsyncSeek::start_seek` o
 returns `Ready` before starting another (`tokio::io::AsyncSeekExt::seek` does this)";
 
 pub(crate) const TCP_REUNITE_MISMATCH: &str =
-    "`brisk::net::tcp::OwnedReadHalf::reunite` was given the write half of another `TcpStream`: \
+    "`brisk::net::tcp::OwnedReadHalf::reunite` was given halves of two different `TcpStream`s: \
 halves can only be put back together with the half `into_split` returned with them; \
 the `ReuniteError` hands both halves back, so pass this read half its own write half";
 

@@ -39,6 +39,6 @@ pub(crate) const UNIX_NO_RUNTIME: &str =
 Unix-domain sockets are served by the native runtime's reactor; create them inside `#[brisk::main]`, `brisk::run`, or a task of a `brisk::Runtime`";
 
 pub(crate) const UNIX_REUNITE_MISMATCH: &str =
-    "`brisk::net::unix::OwnedReadHalf::reunite` was given the write half of another `UnixStream`: \
+    "`brisk::net::unix::OwnedReadHalf::reunite` (or `OwnedWriteHalf::reunite`) was given halves of two different `UnixStream`s: \
 halves can only be put back together with the half `into_split` returned with them; \
-the `ReuniteError` hands both halves back, so pass this read half its own write half";
+the `ReuniteError` hands both halves back, so pass each half its own partner";

@@ -153,7 +153,11 @@ impl<S: mio::event::Source> Evented<S> {
     }
 
     /// Runs `op` once if the reactor reported readiness in `dir`.
-    pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&S) -> io::Result<R>) -> io::Result<R> {
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
         let Some(ev) = self.reg.io.readiness_event(dir) else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
@@ -171,7 +175,11 @@ impl<S: mio::event::Source> Evented<S> {
 
     /// Polls for any of the readiness in `interest`; readiness is not
     /// consumed (the operation that hits `WouldBlock` clears it).
-    pub(crate) fn poll_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+    pub(crate) fn poll_interest(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<Ready>> {
         let mut out = Ready::EMPTY;
         if interest.is_readable() {
             if let Poll::Ready(ev) = self.poll_ready(cx, Direction::Read) {

@@ -8,6 +8,11 @@
 //! readiness API (`readable`, `writable`, `try_read`, `try_write`), vectored
 //! writes, and borrowed ([`ReadHalf`], [`WriteHalf`]) and owned
 //! ([`OwnedReadHalf`], [`OwnedWriteHalf`]) halves for two tasks at once.
+//!
+//! The trait implementations come from `brisk-core`'s `__impl_stream_io!`,
+//! the same code as TCP's: tokio's traits are there whenever `brisk-core`'s
+//! `tokio-io` feature is on (the facade's `tokio-io` turns it on), so
+//! `brisk-rt` has no feature of its own for them.
 
 mod split;
 mod stream;
@@ -269,7 +274,12 @@ impl UnixDatagram {
     /// ```
     #[track_caller]
     pub fn readable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
-        ready(&self.io, &self.ident, Interest::READABLE, Location::caller())
+        ready(
+            &self.io,
+            &self.ident,
+            Interest::READABLE,
+            Location::caller(),
+        )
     }
 
     /// Waits until a datagram may be sent; then use
@@ -278,7 +288,12 @@ impl UnixDatagram {
     /// Cancel safety: yes.
     #[track_caller]
     pub fn writable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
-        ready(&self.io, &self.ident, Interest::WRITABLE, Location::caller())
+        ready(
+            &self.io,
+            &self.ident,
+            Interest::WRITABLE,
+            Location::caller(),
+        )
     }
 
     /// Sends to the connected peer without waiting; `WouldBlock` if the

@@ -144,7 +144,12 @@ impl UnixStream {
     /// ```
     #[track_caller]
     pub fn readable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
-        ready(&self.io, &self.ident, Interest::READABLE, Location::caller())
+        ready(
+            &self.io,
+            &self.ident,
+            Interest::READABLE,
+            Location::caller(),
+        )
     }
 
     /// Waits until a write may make progress; then use
@@ -153,7 +158,12 @@ impl UnixStream {
     /// Cancel safety: yes.
     #[track_caller]
     pub fn writable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
-        ready(&self.io, &self.ident, Interest::WRITABLE, Location::caller())
+        ready(
+            &self.io,
+            &self.ident,
+            Interest::WRITABLE,
+            Location::caller(),
+        )
     }
 
     /// Polls for readiness (see [`ready`](Self::ready)).
