@@ -103,9 +103,11 @@
 //! - `tokio-io`: `brisk::net::TcpStream`, `&TcpStream` and its four halves
 //!   (and likewise `brisk::net::UnixStream`, `&UnixStream` and its halves)
 //!   also implement `tokio::io::AsyncRead` and `tokio::io::AsyncWrite`, so
-//!   tokio-based crates (`tokio-util` codecs, ...) run over Brisk sockets.
-//! - `hyper`: the same types implement `hyper::rt::Read` and
-//!   `hyper::rt::Write`, and `brisk::compat::hyper` provides `HyperExecutor`
+//!   tokio-based crates (`tokio-util` codecs, ...) run over Brisk sockets;
+//!   `brisk::fs::File` (with `AsyncSeek`) and `brisk::io::{Stdin, Stdout,
+//!   Stderr}` implement them too.
+//! - `hyper`: the TCP types (`TcpStream`, `&TcpStream`, its halves)
+//!   implement `hyper::rt::Read` and `hyper::rt::Write`, and `brisk::compat::hyper` provides `HyperExecutor`
 //!   (a `hyper::rt::Executor` spawning on the current runtime), `HyperTimer`
 //!   and `HyperSleep` (a `hyper::rt::Timer` on the runtime's clock), so
 //!   hyper 1.x clients and servers, HTTP/1.1 and HTTP/2, run on Brisk.
