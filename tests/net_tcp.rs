@@ -543,6 +543,8 @@ fn a_peer_that_stops_reading_blocks_writes_without_hanging() {
     });
 }
 
+/// Every byte value passes through unchanged; what parsers make of garbage
+/// is tested below and in `interop_hyper.rs` and `interop_tokio_util.rs`.
 #[test]
 fn garbage_bytes_are_just_bytes() {
     within(LIMIT, || {
