@@ -77,11 +77,10 @@ fn ctrl_c_on_a_runtime_that_shut_down_is_an_error() {
     let _serial = serial();
     within(LIMIT, || {
         for (flavor, rt) in runtimes() {
-            // Created, and its handler installed, on `rt`...
-            let mut ctrl_c = rt.block_on(async {
-                let mut ctrl_c = Box::pin(brisk::signal::ctrl_c());
+            // First polled, which installs its handler, on `rt`...
+            let mut ctrl_c = Box::pin(brisk::signal::ctrl_c());
+            rt.block_on(async {
                 assert!(poll_once(ctrl_c.as_mut()).is_pending(), "{flavor}");
-                ctrl_c
             });
             // ...which then shuts down: no ctrl-c can reach it any more.
             drop(rt);
