@@ -1,8 +1,12 @@
 //! hyper 1.x servers and clients on Brisk, HTTP/1.1 and HTTP/2, over Brisk
-//! TCP streams, through the `hyper` feature (`brisk::compat::hyper`).
+//! TCP streams, through the `hyper` feature (`brisk::compat::hyper`); a peer
+//! that sends garbage to hyper's server gets a parse error, not a panic or a
+//! hang, and the server keeps serving.
 
 use brisk::compat::hyper::{HyperExecutor, HyperTimer};
+use brisk::io::{AsyncReadExt, AsyncWriteExt};
 use brisk::net::{TcpListener, TcpStream};
+use brisk::sync::mpsc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -187,4 +191,73 @@ async fn http2_concurrent_streams_on_one_connection() {
     for t in tasks {
         t.await.unwrap();
     }
+}
+
+/// An HTTP/1.1 server like [`start_server`]'s that reports how each
+/// connection ended instead of unwrapping it.
+async fn start_reporting_http1_server() -> (SocketAddr, mpsc::UnboundedReceiver<hyper::Result<()>>)
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    brisk::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let tx = tx.clone();
+            brisk::spawn(async move {
+                let r = hyper::server::conn::http1::Builder::new()
+                    .timer(HyperTimer)
+                    .header_read_timeout(Duration::from_secs(10))
+                    .serve_connection(stream, service_fn(service))
+                    .await;
+                let _ = tx.send(r);
+            });
+        }
+    });
+    (addr, rx)
+}
+
+/// Garbage in place of a request: each ends the connection with a parse
+/// error and a `400 Bad Request`, and the next, well-formed client is served.
+async fn garbage_gets_a_parse_error_and_the_server_keeps_serving() {
+    let (addr, mut results) = start_reporting_http1_server().await;
+    let garbage: [&[u8]; 3] = [
+        // Binary noise where the method should be (a TLS record header).
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+        // Not an HTTP version.
+        b"GET /hello HTTP/9.\xff\r\nhost: brisk.test\r\n\r\n",
+        // A control byte in a header name.
+        b"GET /hello HTTP/1.1\r\nhost: brisk.test\r\nbad\x01name: x\r\n\r\n",
+    ];
+    for bytes in garbage {
+        let mut peer = TcpStream::connect(addr).await.unwrap();
+        peer.write_all(bytes).await.unwrap();
+        let mut reply = Vec::new();
+        peer.read_to_end(&mut reply).await.unwrap();
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(
+            reply.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{bytes:?}: {reply}"
+        );
+        let err = results.recv().await.unwrap().unwrap_err();
+        assert!(err.is_parse(), "{bytes:?}: {err:?}");
+    }
+
+    let mut client = Client::connect(addr, Version::Http1).await;
+    let (status, body) = client.send(get("/hello")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&body[..], b"hello from brisk");
+    drop(client);
+    // The client closed its connection: the server saw a clean end.
+    results.recv().await.unwrap().unwrap();
+}
+
+#[brisk::test]
+async fn http1_server_survives_garbage_on_current_thread() {
+    garbage_gets_a_parse_error_and_the_server_keeps_serving().await;
+}
+
+#[brisk::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http1_server_survives_garbage_on_multi_thread() {
+    garbage_gets_a_parse_error_and_the_server_keeps_serving().await;
 }

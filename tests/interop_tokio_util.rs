@@ -1,11 +1,13 @@
 //! tokio-util's `Framed` + `LinesCodec` over a Brisk `TcpStream` (and a
 //! Brisk `UnixStream`) on a Brisk runtime, through the `tokio-io` feature's
-//! `tokio::io` trait impls; and the same traits on Brisk files and standard
-//! streams.
+//! `tokio::io` trait impls; the same traits on Brisk files and standard
+//! streams; and an over-long line from a peer is a codec error, not a hang
+//! or a panic.
 
 use brisk::net::{TcpListener, TcpStream};
 use futures::{SinkExt, StreamExt};
-use tokio_util::codec::{Framed, FramedRead, FramedWrite, LinesCodec};
+use std::io::ErrorKind;
+use tokio_util::codec::{Framed, FramedRead, FramedWrite, LinesCodec, LinesCodecError};
 
 #[brisk::test]
 async fn framed_lines_travel_both_ways() {
@@ -239,4 +241,49 @@ mod unix {
         b_out.send("pong").await.unwrap();
         assert_eq!(a_in.next().await.unwrap().unwrap(), "pong");
     }
+}
+
+/// A peer sends one good line, then a line far longer than the codec's limit
+/// (and no newline at all): the reader gets `MaxLineLengthExceeded`, its
+/// stream then ends, and the connection can be dropped at once.
+async fn an_over_long_line_is_a_codec_error() {
+    use brisk::io::AsyncWriteExt;
+    const MAX: usize = 1024;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = brisk::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.write_all(b"short\n").await.unwrap();
+        // The reader may drop the connection before it has all of this.
+        match stream.write_all(&vec![b'x'; 200 * MAX]).await {
+            Ok(()) => {}
+            Err(e) => assert!(
+                matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset),
+                "{e}"
+            ),
+        }
+    });
+
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut lines = FramedRead::new(stream, LinesCodec::new_with_max_length(MAX));
+    assert_eq!(lines.next().await.unwrap().unwrap(), "short");
+    let err = lines.next().await.unwrap().unwrap_err();
+    assert!(
+        matches!(err, LinesCodecError::MaxLineLengthExceeded),
+        "{err:?}"
+    );
+    // A framed reader ends after a decoding error.
+    assert!(lines.next().await.is_none());
+    drop(lines);
+    peer.await.unwrap();
+}
+
+#[brisk::test]
+async fn an_over_long_line_is_a_codec_error_on_current_thread() {
+    an_over_long_line_is_a_codec_error().await;
+}
+
+#[brisk::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_over_long_line_is_a_codec_error_on_multi_thread() {
+    an_over_long_line_is_a_codec_error().await;
 }

@@ -1,10 +1,10 @@
 //! TCP on the native runtime: round trips, halves, readiness, socket
 //! options, faults (refused, in use, reset, half-closed, stalled peer,
-//! runtime gone) and registration leaks.
+//! a peer sending garbage, runtime gone) and registration leaks.
 
 mod support;
 
-use brisk::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use brisk::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use brisk::net::{lookup_host, TcpListener, TcpStream};
 use brisk::time::timeout;
 use std::io::{ErrorKind, IoSlice};
@@ -543,6 +543,8 @@ fn a_peer_that_stops_reading_blocks_writes_without_hanging() {
     });
 }
 
+/// Every byte value passes through unchanged; what parsers make of garbage
+/// is tested below and in `interop_hyper.rs` and `interop_tokio_util.rs`.
 #[test]
 fn garbage_bytes_are_just_bytes() {
     within(LIMIT, || {
@@ -564,6 +566,91 @@ fn garbage_bytes_are_just_bytes() {
                 let mut got = Vec::new();
                 client.read_to_end(&mut got).await.unwrap();
                 assert!(got == garbage, "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn a_peer_sending_invalid_utf8_gives_read_line_invalid_data_and_the_stream_stays_usable() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            rt.block_on(async {
+                let (client, mut server) = pair().await;
+                let peer = brisk::spawn(async move {
+                    server.write_all(b"hello\n").await.unwrap();
+                    // Not UTF-8: a lone continuation byte, an invalid lead
+                    // byte, a truncated two-byte sequence, a NUL.
+                    server.write_all(b"\x80\xff\xc3(\0garbage\n").await.unwrap();
+                    // A valid character split across two writes is no error:
+                    // lines are checked whole, not per read.
+                    server.write_all(b"caf\xc3").await.unwrap();
+                    server.flush().await.unwrap();
+                    server.write_all(b"\xa9\n").await.unwrap();
+                    // The peer then waits for an answer on the same stream.
+                    let mut answer = [0; 2];
+                    server.read_exact(&mut answer).await.unwrap();
+                    answer
+                });
+                let mut reader = BufReader::new(client);
+                let mut line = String::new();
+                reader.read_line(&mut line).await.unwrap();
+                assert_eq!(line, "hello\n", "{flavor}");
+
+                line.clear();
+                let err = reader.read_line(&mut line).await.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidData, "{flavor}: {err}");
+                assert_eq!(line, "", "{flavor}: nothing of the bad line is kept");
+
+                reader.read_line(&mut line).await.unwrap();
+                assert_eq!(line, "caf\u{e9}\n", "{flavor}");
+                reader.get_mut().write_all(b"ok").await.unwrap();
+                assert_eq!(&peer.await.unwrap(), b"ok", "{flavor}");
+
+                // The peer is gone: the end of the stream, no error.
+                line.clear();
+                assert_eq!(reader.read_line(&mut line).await.unwrap(), 0, "{flavor}");
+            });
+        }
+    });
+}
+
+#[test]
+fn a_peer_sending_invalid_utf8_gives_lines_and_read_to_string_invalid_data() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            rt.block_on(async {
+                let (client, mut server) = pair().await;
+                let peer = brisk::spawn(async move {
+                    server.write_all(b"one\n\xfe\xfe\ntwo\r\n").await.unwrap();
+                    server.close().await.unwrap();
+                });
+                let mut lines = BufReader::new(client).lines();
+                assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("one"));
+                let err = lines.next_line().await.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidData, "{flavor}: {err}");
+                // The bad line was consumed; the next one reads normally.
+                assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("two"));
+                assert_eq!(lines.next_line().await.unwrap(), None, "{flavor}");
+                peer.await.unwrap();
+
+                let (mut client, mut server) = pair().await;
+                let peer = brisk::spawn(async move {
+                    server.write_all(b"text, then \xc0\xaf").await.unwrap();
+                    server.close().await.unwrap();
+                });
+                let mut text = String::new();
+                let err = client.read_to_string(&mut text).await.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidData, "{flavor}: {err}");
+                assert_eq!(text, "", "{flavor}");
+                peer.await.unwrap();
+
+                // The runtime keeps serving: a fresh connection round-trips.
+                let (mut client, mut server) = pair().await;
+                client.write_all(b"still here").await.unwrap();
+                let mut got = [0; 10];
+                server.read_exact(&mut got).await.unwrap();
+                assert_eq!(&got, b"still here", "{flavor}");
             });
         }
     });

@@ -34,6 +34,10 @@ pub(crate) const SIGNAL_NO_RUNTIME: &str =
     "`brisk::signal`: there is no native Brisk runtime here: \
 signals are delivered through the native runtime's reactor; call this inside `#[brisk::main]`, `brisk::run`, or a task of a `brisk::Runtime`";
 
+pub(crate) const CTRL_C_RUNTIME_GONE: &str =
+    "`brisk::signal::ctrl_c`: the runtime this ctrl-c listener was created on has shut down, so no ctrl-c can be delivered to it: \
+await `ctrl_c()` inside the runtime that runs the program, and keep that runtime alive while waiting";
+
 pub(crate) const UNIX_NO_RUNTIME: &str =
     "`brisk::net::Unix*`: there is no native Brisk runtime here: \
 Unix-domain sockets are served by the native runtime's reactor; create them inside `#[brisk::main]`, `brisk::run`, or a task of a `brisk::Runtime`";

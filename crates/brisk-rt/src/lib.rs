@@ -47,6 +47,12 @@
 //! scheduler that drives the reactor while it sleeps queues the tasks its
 //! turn wakes on itself and wakes no other worker for them until it is up
 //! again; then it wakes one sleeper if it holds more than one task.
+//!
+//! Signals ([`signal`]) are registered through `signal-hook-registry`,
+//! which chains handlers safely with any other library in the process; the
+//! named signals take their numbers from `libc`, because they differ
+//! between Unix systems. `futures-core` gives [`signal::Signal`] the
+//! `Stream` trait that every Brisk stream implements.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]

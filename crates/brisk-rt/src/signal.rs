@@ -19,9 +19,22 @@
 use crate::io::net::Evented;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// A signal number, with names for the common ones.
+///
+/// The named constructors use this platform's numbers (from `libc`): Unix
+/// systems agree on the classic signals, but not on the others — `SIGUSR1`
+/// is 10 on Linux and 30 on macOS and the BSDs, `SIGCHLD` 17 and 20.
+///
+/// # Examples
+/// ```
+/// use brisk::signal::SignalKind;
+///
+/// assert_eq!(SignalKind::interrupt().as_raw(), 2);
+/// assert_eq!(SignalKind::from_raw(15), SignalKind::terminate());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SignalKind(i32);
 
@@ -36,50 +49,73 @@ impl SignalKind {
     }
     /// `SIGINT` (ctrl-c).
     pub const fn interrupt() -> SignalKind {
-        SignalKind(2)
+        SignalKind(libc::SIGINT)
     }
     /// `SIGTERM`.
     pub const fn terminate() -> SignalKind {
-        SignalKind(15)
+        SignalKind(libc::SIGTERM)
     }
     /// `SIGHUP`.
     pub const fn hangup() -> SignalKind {
-        SignalKind(1)
+        SignalKind(libc::SIGHUP)
     }
     /// `SIGQUIT`.
     pub const fn quit() -> SignalKind {
-        SignalKind(3)
+        SignalKind(libc::SIGQUIT)
     }
     /// `SIGUSR1`.
     pub const fn user_defined1() -> SignalKind {
-        SignalKind(10)
+        SignalKind(libc::SIGUSR1)
     }
     /// `SIGUSR2`.
     pub const fn user_defined2() -> SignalKind {
-        SignalKind(12)
+        SignalKind(libc::SIGUSR2)
     }
     /// `SIGPIPE`.
     pub const fn pipe() -> SignalKind {
-        SignalKind(13)
+        SignalKind(libc::SIGPIPE)
     }
     /// `SIGALRM`.
     pub const fn alarm() -> SignalKind {
-        SignalKind(14)
+        SignalKind(libc::SIGALRM)
     }
     /// `SIGCHLD`.
     pub const fn child() -> SignalKind {
-        SignalKind(17)
+        SignalKind(libc::SIGCHLD)
     }
     /// `SIGWINCH`.
     pub const fn window_change() -> SignalKind {
-        SignalKind(28)
+        SignalKind(libc::SIGWINCH)
     }
 }
 
 /// Deliveries of one signal, as a stream of `()`.
 ///
+/// Wait with [`recv`](Signal::recv), or use it as a
+/// [`Stream`](futures_core::Stream) (with `futures::StreamExt`, or as an
+/// async iterator through `brisk::iter::IntoAsyncIter`): each item is one
+/// delivery, and the stream ends (`None`) when the runtime it was created
+/// on shuts down.
+///
 /// Deliveries that arrive while nobody waits are remembered (coalesced into
 /// one), so a signal sent between two `recv` calls is not lost.
+///
+/// # Examples
+/// ```
+/// use brisk::iter::{AsyncIteratorExt, IntoAsyncIter};
+/// use brisk::signal::{signal, SignalKind};
+///
+/// # brisk::run(async {
+/// let usr1 = signal(SignalKind::user_defined1()).unwrap();
+/// std::process::Command::new("kill")
+///     .args(["-USR1", &std::process::id().to_string()])
+///     .status()
+///     .unwrap();
+/// // The first delivery, taken from the stream.
+/// let seen: Vec<()> = usr1.into_async_iter().take(1).collect().await;
+/// assert_eq!(seen, [()]);
+/// # });
+/// ```
 pub struct Signal {
     rx: Evented<mio::net::UnixStream>,
     id: signal_hook_registry::SigId,
@@ -129,7 +165,8 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 
 impl Signal {
     /// Waits for the next delivery. Never returns `None` while the runtime
-    /// runs; `None` means the runtime shut down.
+    /// it was created on runs; `None` means that runtime shut down, and every
+    /// later call returns `None` too.
     ///
     /// Cancel safety: yes; a delivery is consumed only when this returns.
     pub async fn recv(&mut self) -> Option<()> {
@@ -172,6 +209,16 @@ impl Drop for Signal {
     }
 }
 
+impl futures_core::Stream for Signal {
+    type Item = ();
+
+    /// One item per delivery (coalesced as for [`recv`](Signal::recv));
+    /// `None` once the runtime has shut down.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
 impl std::fmt::Debug for Signal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signal").field("kind", &self.kind).finish()
@@ -180,10 +227,27 @@ impl std::fmt::Debug for Signal {
 
 /// Waits for ctrl-c (`SIGINT`).
 ///
+/// The handler is installed when the future is first polled: a `SIGINT`
+/// that arrives before that still terminates the process (the default
+/// action), and one that arrives after is never lost.
+///
 /// # Errors
-/// `Unsupported` outside a native Brisk runtime.
+/// `Unsupported` outside a native Brisk runtime. An error (kind `Other`)
+/// if the runtime the listener was created on shuts down before a ctrl-c
+/// arrives: no ctrl-c can be seen any more, and `Ok` would report one that
+/// never happened.
+///
+/// # Examples
+/// ```no_run
+/// # brisk::run(async {
+/// brisk::signal::ctrl_c().await.expect("listen for ctrl-c");
+/// println!("ctrl-c: shutting down");
+/// # });
+/// ```
 pub async fn ctrl_c() -> io::Result<()> {
     let mut s = signal(SignalKind::interrupt())?;
-    s.recv().await;
-    Ok(())
+    match s.recv().await {
+        Some(()) => Ok(()),
+        None => Err(io::Error::other(crate::error::CTRL_C_RUNTIME_GONE)),
+    }
 }
