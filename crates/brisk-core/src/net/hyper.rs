@@ -38,7 +38,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-macro_rules! impl_hyper_io {
+macro_rules! impl_hyper_read {
     ($($ty:ty),* $(,)?) => {$(
         impl rt::Read for $ty {
             fn poll_read(
@@ -58,7 +58,11 @@ macro_rules! impl_hyper_io {
                 Poll::Ready(Ok(()))
             }
         }
+    )*};
+}
 
+macro_rules! impl_hyper_write {
+    ($($ty:ty),* $(,)?) => {$(
         impl rt::Write for $ty {
             fn poll_write(
                 self: Pin<&mut Self>,
@@ -92,14 +96,9 @@ macro_rules! impl_hyper_io {
     )*};
 }
 
-impl_hyper_io!(
-    TcpStream,
-    &TcpStream,
-    ReadHalf<'_>,
-    WriteHalf<'_>,
-    OwnedReadHalf,
-    OwnedWriteHalf,
-);
+// Halves go one way each, as with the futures-io and tokio traits.
+impl_hyper_read!(TcpStream, &TcpStream, ReadHalf<'_>, OwnedReadHalf);
+impl_hyper_write!(TcpStream, &TcpStream, WriteHalf<'_>, OwnedWriteHalf);
 
 /// A `hyper::rt::Executor` that spawns on the current Brisk runtime; pass it
 /// to `hyper::server::conn::http2::Builder::new` or

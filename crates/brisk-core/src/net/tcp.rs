@@ -428,9 +428,16 @@ impl_as_stream! {
 crate::__impl_stream_io! {
     TcpStream => |s| AsStream::stream(s);
     &TcpStream => |s| AsStream::stream(s);
+}
+
+// Halves go one way each, as tokio's do: a read half cannot write.
+crate::__impl_stream_read! {
     ReadHalf<'_> => |s| AsStream::stream(s);
-    WriteHalf<'_> => |s| AsStream::stream(s);
     OwnedReadHalf => |s| AsStream::stream(s);
+}
+
+crate::__impl_stream_write! {
+    WriteHalf<'_> => |s| AsStream::stream(s);
     OwnedWriteHalf => |s| AsStream::stream(s);
 }
 
@@ -443,6 +450,17 @@ pub struct ReadHalf<'a>(&'a TcpStream);
 pub struct WriteHalf<'a>(&'a TcpStream);
 
 /// The reading half of [`TcpStream::into_split`].
+///
+/// It only reads, as its name says (a read half used to write does not
+/// compile):
+///
+/// ```compile_fail
+/// use brisk::io::AsyncWriteExt;
+///
+/// async fn write_through(mut half: brisk::net::tcp::OwnedReadHalf) {
+///     half.write_all(b"no").await.unwrap();
+/// }
+/// ```
 #[derive(Debug)]
 pub struct OwnedReadHalf(Arc<TcpStream>);
 
