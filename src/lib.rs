@@ -107,7 +107,8 @@
 //!   `brisk::fs::File` (with `AsyncSeek`) and `brisk::io::{Stdin, Stdout,
 //!   Stderr}` implement them too.
 //! - `hyper`: the TCP types (`TcpStream`, `&TcpStream`, its halves)
-//!   implement `hyper::rt::Read` and `hyper::rt::Write`, and `brisk::compat::hyper` provides `HyperExecutor`
+//!   implement `hyper::rt::Read` (read halves) and `hyper::rt::Write`
+//!   (write halves), and `brisk::compat::hyper` provides `HyperExecutor`
 //!   (a `hyper::rt::Executor` spawning on the current runtime), `HyperTimer`
 //!   and `HyperSleep` (a `hyper::rt::Timer` on the runtime's clock), so
 //!   hyper 1.x clients and servers, HTTP/1.1 and HTTP/2, run on Brisk.
@@ -309,8 +310,7 @@ pub mod wait {
 
 /// Networking through the current runtime: TCP and UDP shaped like
 /// `std::net`, and Unix-domain sockets on the native runtime. The halves of
-/// a split stream live in [`net::tcp`] and
-/// [`net::unix`], as in tokio.
+/// a split stream live in [`net::tcp`] and [`net::unix`], as in tokio.
 pub mod net {
     pub use brisk_core::net::{
         lookup_host, Accept, Interest, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Ready, ReadyFuture,
@@ -319,16 +319,16 @@ pub mod net {
     #[cfg(unix)]
     pub use brisk_rt::io::unix::{UnixDatagram, UnixListener, UnixStream};
 
-    /// The halves of a [`TcpStream`] and the error
-    /// of putting halves of different streams back together.
+    /// The halves of a [`TcpStream`] and the error of putting halves of
+    /// different streams back together.
     pub mod tcp {
         pub use brisk_core::net::tcp::{
             OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf,
         };
     }
 
-    /// The halves of a [`UnixStream`] and the error
-    /// of putting halves of different streams back together.
+    /// The halves of a [`UnixStream`] and the error of putting halves of
+    /// different streams back together.
     #[cfg(unix)]
     pub mod unix {
         pub use brisk_rt::io::unix::{
