@@ -164,3 +164,29 @@ fn timer_wait_points_show_small_ids_that_match_the_dump() {
         });
     });
 }
+
+/// A task in `timeout(d, fut)` waits on what `fut` waits on; on the timer
+/// only when `fut` records no wait of its own.
+#[test]
+fn a_timeout_shows_what_its_future_waits_on() {
+    brisk::run(async {
+        let (_tx, mut rx) = brisk::sync::mpsc::channel::<u8>(1);
+        let on_channel = brisk::spawn(async move {
+            let _ = brisk::time::timeout(Duration::from_secs(3600), rx.recv()).await;
+        });
+        let on_nothing = brisk::spawn(async {
+            let _ =
+                brisk::time::timeout(Duration::from_secs(3600), std::future::pending::<()>()).await;
+        });
+        for _ in 0..3 {
+            brisk::task::yield_now().await;
+        }
+        let wait = on_channel.task().wait_point().expect("waits");
+        assert_eq!(wait.kind, brisk::wait::ResourceKind::Channel, "{wait}");
+        assert_eq!(wait.location.file(), file!(), "{wait}");
+        let wait = on_nothing.task().wait_point().expect("waits");
+        assert_eq!(wait.kind, brisk::wait::ResourceKind::Timer, "{wait}");
+        on_channel.abort();
+        on_nothing.abort();
+    });
+}

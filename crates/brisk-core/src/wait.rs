@@ -164,6 +164,38 @@ pub(crate) fn record(kind: ResourceKind, resource: u64, location: &'static Locat
     }
 }
 
+/// Runs `inner` then `outer`, both polls of one combinator, so that the
+/// task's wait-point is what `inner` recorded, if it recorded anything,
+/// and `outer`'s otherwise: `timeout(d, rx.recv())` waits on the channel,
+/// and shows the timer only around a future that records no wait of its
+/// own. `outer` runs only if `inner` returns `None`; both get `cx`.
+#[inline]
+pub(crate) fn inner_wait_first<C, T>(
+    cx: &mut C,
+    inner: impl FnOnce(&mut C) -> Option<T>,
+    outer: impl FnOnce(&mut C) -> T,
+) -> T {
+    let Some(task) = crate::context::current_task_for_wait() else {
+        return match inner(cx) {
+            Some(out) => out,
+            None => outer(cx),
+        };
+    };
+    // SAFETY: the current task pointer is set only while that task is
+    // being polled on this thread, so the header is alive.
+    let cell = &unsafe { task.as_ref() }.wait;
+    cell.clear();
+    if let Some(out) = inner(cx) {
+        return out;
+    }
+    let recorded = cell.save();
+    let out = outer(cx);
+    if let Some(saved) = recorded {
+        cell.restore(saved);
+    }
+    out
+}
+
 /// True for a location in brisk-core's own sources, or in the standard
 /// library's (a future polled through `Pin<&mut F>` or `&mut F` reports
 /// the forwarding impl): a wait-point there would point into the runtime

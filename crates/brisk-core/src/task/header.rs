@@ -244,6 +244,21 @@ impl WaitCell {
         self.resource.store(word, Ordering::Relaxed);
     }
 
+    /// The recorded wait-point as stored (`None` if none), for
+    /// [`restore`](Self::restore) after a later record in the same poll.
+    #[inline]
+    pub(crate) fn save(&self) -> Option<(u64, *mut Location<'static>)> {
+        let word = self.resource.load(Ordering::Relaxed);
+        (word != 0).then(|| (word, self.location.load(Ordering::Relaxed)))
+    }
+
+    /// Puts back what [`save`](Self::save) returned.
+    #[inline]
+    pub(crate) fn restore(&self, (word, location): (u64, *mut Location<'static>)) {
+        self.location.store(location, Ordering::Relaxed);
+        self.resource.store(word, Ordering::Relaxed);
+    }
+
     pub(crate) fn get(&self) -> Option<WaitPoint> {
         let word = self.resource.load(Ordering::Relaxed);
         let kind = ResourceKind::from_u8((word >> 56) as u8)?;

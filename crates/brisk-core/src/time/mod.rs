@@ -292,6 +292,10 @@ impl From<Elapsed> for std::io::Error {
 /// Runs `future` with a time limit: `Ok(output)` if it finishes within
 /// `duration`, `Err(Elapsed)` otherwise (the future is then dropped).
 ///
+/// In dumps, a task waiting here waits on what `future` waits on (a lock,
+/// a channel, ...), and on the timer only if `future` records no wait of
+/// its own.
+///
 /// ```
 /// use std::time::Duration;
 /// # brisk::run(async {
@@ -395,14 +399,23 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Poll::Ready(v) = this.future.poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        // Check the deadline even when the inner future spent the budget, so
-        // a busy future still times out.
-        crate::context::with_budget(crate::context::UNCONSTRAINED, || {
-            this.delay.poll_elapsed(cx)
-        })
-        .map(|()| Err(Elapsed(())))
+        let (future, delay) = (this.future, this.delay);
+        // The task waits on what the inner future waits on (the timer only
+        // if it records nothing).
+        wait::inner_wait_first(
+            cx,
+            |cx| match future.poll(cx) {
+                Poll::Ready(v) => Some(Poll::Ready(Ok(v))),
+                Poll::Pending => None,
+            },
+            // Check the deadline even when the inner future spent the
+            // budget, so a busy future still times out.
+            |cx| {
+                crate::context::with_budget(crate::context::UNCONSTRAINED, || {
+                    delay.poll_elapsed(cx)
+                })
+                .map(|()| Err(Elapsed(())))
+            },
+        )
     }
 }
