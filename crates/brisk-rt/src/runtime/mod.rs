@@ -687,8 +687,12 @@ impl Runtime {
         s.registry.close();
         // 2. Cancel every task. Idle ones are dropped here; running ones when
         //    their poll returns; local ones are routed to their owner thread.
-        for task in s.registry.tasks() {
-            task.shutdown();
+        //    (An empty registry is not swept: a sweep reads every slot the
+        //    runtime ever used, and counting is one lock per shard.)
+        if !s.registry.is_empty() {
+            for task in s.registry.tasks() {
+                task.shutdown();
+            }
         }
         match &s.flavor {
             Flavor::CurrentThread(ct) => ct.unpark(),
@@ -714,12 +718,15 @@ impl Runtime {
             }
         }
         // 4. Whatever is still listed did not finish.
-        let unfinished: Vec<TaskInfo> = s
-            .registry
-            .tasks()
-            .iter()
-            .map(|t| t.as_ref().info())
-            .collect();
+        let unfinished: Vec<TaskInfo> = if s.registry.is_empty() {
+            Vec::new()
+        } else {
+            s.registry
+                .tasks()
+                .iter()
+                .map(|t| t.as_ref().info())
+                .collect()
+        };
         // 5. Stop the workers and the monitor; join those that exit in time,
         //    detach any stuck in a poll.
         if let Flavor::MultiThread(mt) = &s.flavor {
