@@ -88,3 +88,86 @@ fn stdin_reads_piped_input() {
     let want = format!("<<len=300000 sum={sum}>>");
     assert!(stdout.contains(&want), "want {want} in: {stdout}");
 }
+
+/// Set in the environment of the child process that
+/// `stdout_and_stderr_carry_every_line` starts.
+const WRITERS_ENV: &str = "BRISK_TEST_STDIO_WRITERS_CHILD";
+
+/// Runs only in the child process: eight tasks on two workers each write
+/// 200 lines to stdout and to stderr, one `write_all` per line.
+#[test]
+fn stdio_writers_child() {
+    if std::env::var_os(WRITERS_ENV).is_none() {
+        return;
+    }
+    let rt = brisk::Runtime::builder()
+        .multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..8)
+            .map(|t| {
+                brisk::spawn(async move {
+                    let (mut out, mut err) = (stdout(), stderr());
+                    for i in 0..200 {
+                        out.write_all(format!("out {t} {i}\n").as_bytes())
+                            .await
+                            .unwrap();
+                        err.write_all(format!("err {t} {i}\n").as_bytes())
+                            .await
+                            .unwrap();
+                    }
+                    out.flush().await.unwrap();
+                    err.flush().await.unwrap();
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+}
+
+/// What Brisk writes to stdout and stderr arrives, each line whole and
+/// exactly once, on the right stream, from many tasks at once.
+#[test]
+fn stdout_and_stderr_carry_every_line() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "stdio_writers_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(WRITERS_ENV, "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    for (stream, bytes) in [("out", &output.stdout), ("err", &output.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        // The test harness's own "test ... " line may precede a line on
+        // stdout: take each line from its prefix on.
+        let prefix = format!("{stream} ");
+        let mut lines: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.find(&prefix).map(|at| &l[at..]))
+            .collect();
+        lines.sort_unstable();
+        let mut want: Vec<String> = (0..8)
+            .flat_map(|t| (0..200).map(move |i| format!("{stream} {t} {i}")))
+            .collect();
+        want.sort_unstable();
+        let missing: Vec<&String> = want
+            .iter()
+            .filter(|w| !lines.contains(&w.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "std{stream} lacks {missing:?}");
+        assert_eq!(
+            lines.len(),
+            want.len(),
+            "std{stream} has extra or mangled lines"
+        );
+    }
+}
