@@ -798,7 +798,9 @@ impl Registry {
 
     /// Number of listed tasks that have not finished. Never counts a task
     /// whose completion was seen (its `JoinHandle` returned), and never
-    /// misses a task whose spawn returned; exact on a quiet runtime.
+    /// misses a task whose spawn returned and that has not begun to finish
+    /// (a task leaves the count just before it publishes its completion);
+    /// exact on a quiet runtime.
     ///
     /// Holds every shard's lock at once (in order; nothing else holds two),
     /// as a batch of completions moves from one shard's held-back count to
