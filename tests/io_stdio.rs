@@ -1,5 +1,7 @@
 //! Stdin, stdout and stderr through the blocking pool.
 
+mod support;
+
 use brisk::io::{stderr, stdin, stdout, AsyncReadExt, AsyncWriteExt};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -100,12 +102,7 @@ fn stdio_writers_child() {
     if std::env::var_os(WRITERS_ENV).is_none() {
         return;
     }
-    let rt = brisk::Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    support::multi_thread(2).block_on(async {
         let tasks: Vec<_> = (0..8)
             .map(|t| {
                 brisk::spawn(async move {

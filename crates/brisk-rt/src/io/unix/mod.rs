@@ -274,12 +274,7 @@ impl UnixDatagram {
     /// ```
     #[track_caller]
     pub fn readable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
-        ready(
-            &self.io,
-            &self.ident,
-            Interest::READABLE,
-            Location::caller(),
-        )
+        self.ready(Interest::READABLE)
     }
 
     /// Waits until a datagram may be sent; then use
@@ -288,12 +283,7 @@ impl UnixDatagram {
     /// Cancel safety: yes.
     #[track_caller]
     pub fn writable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
-        ready(
-            &self.io,
-            &self.ident,
-            Interest::WRITABLE,
-            Location::caller(),
-        )
+        self.ready(Interest::WRITABLE)
     }
 
     /// Sends to the connected peer without waiting; `WouldBlock` if the

@@ -144,12 +144,7 @@ impl UnixStream {
     /// ```
     #[track_caller]
     pub fn readable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
-        ready(
-            &self.io,
-            &self.ident,
-            Interest::READABLE,
-            Location::caller(),
-        )
+        self.ready(Interest::READABLE)
     }
 
     /// Waits until a write may make progress; then use
@@ -158,12 +153,7 @@ impl UnixStream {
     /// Cancel safety: yes.
     #[track_caller]
     pub fn writable(&self) -> impl Future<Output = io::Result<Ready>> + '_ {
-        ready(
-            &self.io,
-            &self.ident,
-            Interest::WRITABLE,
-            Location::caller(),
-        )
+        self.ready(Interest::WRITABLE)
     }
 
     /// Polls for readiness (see [`ready`](Self::ready)).
