@@ -680,7 +680,7 @@ mod tokio_io {
         }
     }
 
-    crate::io::tokio_io::tokio_write!(File);
+    crate::__impl_tokio_write_via_futures!(File; vectored = false);
 
     impl tokio::io::AsyncSeek for File {
         fn start_seek(self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {

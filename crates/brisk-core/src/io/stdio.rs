@@ -266,7 +266,7 @@ impl tokio::io::AsyncRead for Stdin {
 }
 
 #[cfg(feature = "tokio-io")]
-super::tokio_io::tokio_write!(Stdout, Stderr);
+crate::__impl_tokio_write_via_futures!(Stdout, Stderr; vectored = false);
 
 impl fmt::Debug for Stdin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

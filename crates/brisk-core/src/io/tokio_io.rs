@@ -1,6 +1,6 @@
-//! Shared pieces of the tokio trait impls (feature `tokio-io`) for Brisk's
-//! I/O types that implement futures-io's traits: a tokio read goes through
-//! the futures-io read, a tokio write through the futures-io write.
+//! The tokio read for Brisk's I/O types that implement futures-io's traits
+//! (feature `tokio-io`): it goes through the futures-io read. Their tokio
+//! write is `__impl_tokio_write_via_futures` (shared with the streams).
 
 use std::io;
 use std::pin::Pin;
@@ -19,36 +19,3 @@ pub(crate) fn poll_read_buf<R: futures_io::AsyncRead + ?Sized>(
     buf.advance(n);
     Poll::Ready(Ok(()))
 }
-
-/// `tokio::io::AsyncWrite` for types that implement futures-io's
-/// `AsyncWrite`: the same writes, flushes, and `poll_close` as tokio's
-/// `poll_shutdown`.
-macro_rules! tokio_write {
-    ($($ty:ty),* $(,)?) => {$(
-        impl tokio::io::AsyncWrite for $ty {
-            fn poll_write(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                buf: &[u8],
-            ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                futures_io::AsyncWrite::poll_write(self, cx, buf)
-            }
-
-            fn poll_flush(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                futures_io::AsyncWrite::poll_flush(self, cx)
-            }
-
-            fn poll_shutdown(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                futures_io::AsyncWrite::poll_close(self, cx)
-            }
-        }
-    )*};
-}
-
-pub(crate) use tokio_write;

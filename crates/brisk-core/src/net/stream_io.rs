@@ -124,20 +124,33 @@ macro_rules! __impl_tokio_read {
     };
 }
 
-/// tokio's `AsyncWrite` for `$ty` (see [`__impl_stream_io`]).
+/// tokio's `AsyncWrite` for `$ty` (see [`__impl_stream_io`]): through its
+/// futures-io `AsyncWrite`, which the stream macros implement first.
 #[cfg(feature = "tokio-io")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __impl_tokio_write {
     ($ty:ty, |$s:ident| $get:expr) => {
+        $crate::__impl_tokio_write_via_futures!($ty; vectored = true);
+    };
+}
+
+/// tokio's `AsyncWrite` for each `$ty` that implements futures-io's: the
+/// same writes and flushes, and `poll_close` as tokio's `poll_shutdown`.
+/// `vectored` is what `is_write_vectored` says (true where the futures-io
+/// `poll_write_vectored` writes every buffer at once).
+#[cfg(feature = "tokio-io")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_tokio_write_via_futures {
+    ($($ty:ty),*; vectored = $vectored:expr) => {$(
         impl $crate::net::__tokio::io::AsyncWrite for $ty {
             fn poll_write(
                 self: ::std::pin::Pin<&mut Self>,
                 cx: &mut ::std::task::Context<'_>,
                 buf: &[u8],
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                let $s = &*self;
-                $get.poll_write_inner(cx, buf)
+                $crate::io::AsyncWrite::poll_write(self, cx, buf)
             }
 
             fn poll_write_vectored(
@@ -145,31 +158,28 @@ macro_rules! __impl_tokio_write {
                 cx: &mut ::std::task::Context<'_>,
                 bufs: &[::std::io::IoSlice<'_>],
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                let $s = &*self;
-                $get.poll_write_vectored_inner(cx, bufs)
+                $crate::io::AsyncWrite::poll_write_vectored(self, cx, bufs)
             }
 
             fn is_write_vectored(&self) -> bool {
-                true
+                $vectored
             }
 
             fn poll_flush(
                 self: ::std::pin::Pin<&mut Self>,
-                _cx: &mut ::std::task::Context<'_>,
+                cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                // Writes go straight to the socket; nothing is buffered here.
-                ::std::task::Poll::Ready(Ok(()))
+                $crate::io::AsyncWrite::poll_flush(self, cx)
             }
 
             fn poll_shutdown(
                 self: ::std::pin::Pin<&mut Self>,
-                _cx: &mut ::std::task::Context<'_>,
+                cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                let $s = &*self;
-                $get.poll_close_inner()
+                $crate::io::AsyncWrite::poll_close(self, cx)
             }
         }
-    };
+    )*};
 }
 
 /// Without the `tokio-io` feature there are no tokio traits to implement.
