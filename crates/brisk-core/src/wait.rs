@@ -209,14 +209,14 @@ pub(crate) fn is_core_location(location: &Location<'_>) -> bool {
     let file = location.file();
     // The standard library's sources, as its builds spell them (remapped
     // to `/rustc/<commit>/library/core/src/...`, or a local checkout).
+    // One scan for user paths, which rarely contain `library/` at all.
     file.starts_with(src)
-        || [
-            "library/core/src/",
-            "library/alloc/src/",
-            "library/std/src/",
-        ]
-        .iter()
-        .any(|dir| file.contains(dir))
+        || file.find("library/").is_some_and(|at| {
+            let rest = &file[at + "library/".len()..];
+            ["core/src/", "alloc/src/", "std/src/"]
+                .iter()
+                .any(|dir| rest.starts_with(dir))
+        })
 }
 
 /// A fresh resource id, for primitives that want to appear in dumps.
