@@ -6,11 +6,12 @@
 //!
 //! - **Shards are owned.** A scheduler thread (a worker, a current-thread
 //!   driver, a `block_on` caller) claims a shard for as long as it runs
-//!   ([`Registry::enter_owner`]). It keeps a private chain of its shard's
-//!   vacant slots: a spawn takes the chain's first slot and an id from a
+//!   ([`Registry::enter_owner`]). It keeps a private reserve of its
+//!   shard's slots — a chain of vacant ones, then a range of fresh ones,
+//!   never written — and a spawn takes the next one and an id from a
 //!   reserved block (one shared `fetch_add` per `ID_BLOCK` spawns), and
 //!   lists the task with one release store, without the lock. When the
-//!   chain runs out, the owner takes, under the lock, every slot the
+//!   reserve runs out, the owner takes, under the lock, every slot the
 //!   other threads handed back to the shard, or `BATCH` fresh ones.
 //! - **Removal is batched.** A task completing on an owner thread goes into
 //!   that thread's *dead* buffer (owner-private; it keeps the registry's
@@ -165,29 +166,35 @@ impl Slots {
             "Registry: more live tasks in one shard than it can hold ({i})"
         );
         if self.chunks[k].load(Ordering::Relaxed).is_null() {
-            let len = Slots::chunk_len(k);
-            // Zeroed (a null slot lists nothing), so that a large chunk's
-            // pages are only touched as its slots are handed out.
             #[cfg(not(loom))]
-            let chunk = {
-                let layout = std::alloc::Layout::array::<Slot>(len)
-                    .expect("Registry: a slot chunk fits in memory");
+            let chunk = spare::take(k).unwrap_or_else(|| {
+                let layout = Slots::chunk_layout(k);
+                // Zeroed (a null slot lists nothing), so that a large
+                // chunk's pages are only touched as its slots are handed
+                // out.
                 // SAFETY: the layout is not zero-sized (`len >= CHUNK`).
                 let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<Slot>();
                 if ptr.is_null() {
                     std::alloc::handle_alloc_error(layout);
                 }
                 ptr
-            };
+            });
             #[cfg(loom)]
             let chunk = Box::into_raw(
-                (0..len)
+                (0..Slots::chunk_len(k))
                     .map(|_| Slot::new(std::ptr::null_mut()))
                     .collect::<Box<[_]>>(),
             )
             .cast::<Slot>();
             self.chunks[k].store(chunk, Ordering::Release);
         }
+    }
+
+    /// Chunk `k`'s memory layout.
+    #[cfg(not(loom))]
+    fn chunk_layout(k: usize) -> std::alloc::Layout {
+        std::alloc::Layout::array::<Slot>(Slots::chunk_len(k))
+            .expect("Registry: a slot chunk fits in memory")
     }
 
     /// Calls `f` with each of slots `0..end` that lists a task.
@@ -213,18 +220,95 @@ impl Slots {
     }
 }
 
-impl Drop for Slots {
-    fn drop(&mut self) {
+impl Slots {
+    /// Frees the chunks, or keeps them for another registry (see
+    /// [`spare`]), zeroed: slots `0..end` were handed out, the rest were
+    /// never written.
+    fn release(&mut self, end: u32) {
+        let mut first = 0usize;
         for (k, chunk) in self.chunks.iter().enumerate() {
-            let base = chunk.load(Ordering::Relaxed);
+            let base = chunk.swap(std::ptr::null_mut(), Ordering::Relaxed);
+            let len = Slots::chunk_len(k);
             if !base.is_null() {
-                let len = Slots::chunk_len(k);
-                // SAFETY: allocated by `grow_to` as an array of `len` slots
-                // (all-zero bytes are a valid, null `Slot`), the layout of
-                // a boxed slice of `len`.
+                #[cfg(not(loom))]
+                {
+                    let used = len.min((end as usize).saturating_sub(first));
+                    // SAFETY: the chunk holds `len >= used` slots and no
+                    // registry uses it any more; all-zero bytes are a
+                    // null `Slot`.
+                    unsafe { std::ptr::write_bytes(base, 0, used) };
+                    spare::give(k, base);
+                }
+                #[cfg(loom)]
+                // SAFETY: allocated by `grow_to` as a boxed slice of `len`
+                // slots.
                 drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, len)) });
             }
+            first += len;
         }
+    }
+}
+
+/// Slot chunks of dropped registries, kept for the next registry's, up to
+/// [`spare::MAX_BYTES`] in all.
+///
+/// A program that builds runtime after runtime (a test suite, a tool that
+/// calls `block_on` per command, a benchmark) would otherwise get fresh
+/// pages from the kernel for each runtime's slots, and the kernel zeroes
+/// every page on its first touch: for a burst of a million tasks that is
+/// 8 MB of page faults per runtime. A kept chunk's pages are already
+/// mapped; it is zeroed like a new one, up to the slots its registry used.
+#[cfg(not(loom))]
+mod spare {
+    use super::{Slot, Slots, MAX_CHUNKS};
+    use std::sync::Mutex;
+
+    /// Bytes of slot chunks kept at most (a million slots).
+    pub(super) const MAX_BYTES: usize = 8 << 20;
+
+    /// Kept chunks, by size class (`Slots::chunk_len(k)` slots each).
+    struct Spare {
+        chunks: [Vec<SendPtr>; MAX_CHUNKS],
+        bytes: usize,
+    }
+
+    struct SendPtr(*mut Slot);
+
+    // SAFETY: a kept chunk is plain memory that no registry uses; whoever
+    // takes it from the lock owns it.
+    unsafe impl Send for SendPtr {}
+
+    static SPARE: Mutex<Spare> = Mutex::new(Spare {
+        chunks: [const { Vec::new() }; MAX_CHUNKS],
+        bytes: 0,
+    });
+
+    fn bytes(k: usize) -> usize {
+        Slots::chunk_len(k) * std::mem::size_of::<Slot>()
+    }
+
+    /// A kept chunk of size class `k`, if there is one.
+    pub(super) fn take(k: usize) -> Option<*mut Slot> {
+        let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+        let chunk = spare.chunks[k].pop()?;
+        spare.bytes -= bytes(k);
+        Some(chunk.0)
+    }
+
+    /// Keeps chunk `base` of size class `k`, zeroed and used by no
+    /// registry any more, or frees it if [`MAX_BYTES`] are kept already.
+    pub(super) fn give(k: usize, base: *mut Slot) {
+        {
+            let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+            if spare.bytes + bytes(k) <= MAX_BYTES {
+                spare.bytes += bytes(k);
+                spare.chunks[k].push(SendPtr(base));
+                return;
+            }
+        }
+        // SAFETY: allocated by `Slots::grow_to` (or kept from a registry
+        // that did) with this layout; no registry uses it any more.
+        unsafe { std::alloc::dealloc(base.cast(), Slots::chunk_layout(k)) };
     }
 }
 
@@ -245,11 +329,17 @@ struct Slab {
 struct Shard {
     slab: SpinLock<Slab>,
     slots: Slots,
-    /// Owner-private: the owner's chain of vacant slots (head and tail),
-    /// `reserve_len` long. Only the owner takes from it, so a spawn lists
-    /// its task without the lock.
+    /// Owner-private: the owner's chain of vacant slots (head and tail).
+    /// Only the owner takes from it, so a spawn lists its task without the
+    /// lock.
     chain: UnsafeCell<(u32, u32)>,
-    /// Written by the owner only; read by `len`.
+    /// Owner-private: fresh slots taken for the owner (`next..end`), never
+    /// written yet (null); spawns take them once the chain is empty, with
+    /// no link to read or write.
+    fresh: UnsafeCell<(u32, u32)>,
+    /// Slots in the owner's chain and fresh range together. Written by the
+    /// owner only, under the lock when the shard's `taken` changes with
+    /// it; read by `len`.
     reserve_len: AtomicUsize,
     /// Owner-private: finished tasks (of any shard) waiting to be unlisted.
     dead: UnsafeCell<[*mut Header; DEAD_BATCH]>,
@@ -274,6 +364,7 @@ impl Shard {
             }),
             slots: Slots::new(),
             chain: UnsafeCell::new((NONE, NONE)),
+            fresh: UnsafeCell::new((0, 0)),
             reserve_len: AtomicUsize::new(0),
             dead: UnsafeCell::new([std::ptr::null_mut(); DEAD_BATCH]),
             dead_len: AtomicUsize::new(0),
@@ -323,6 +414,13 @@ impl Shard {
     /// Calls `f` with every listed task (the lock is held through `slab`).
     fn for_each(&self, slab: &Slab, f: impl FnMut(NonNull<Header>)) {
         self.slots.for_each_listed(slab.end, f);
+    }
+}
+
+impl Drop for Shard {
+    fn drop(&mut self) {
+        let end = self.slab.lock().end;
+        self.slots.release(end);
     }
 }
 
@@ -403,12 +501,25 @@ impl Drop for OwnerGuard<'_> {
         let shard = &self.registry.shards[self.shard].0;
         let n = shard.reserve_len.load(Ordering::Relaxed);
         if n > 0 {
-            // SAFETY: the chain is private to the owner, this thread.
-            let (head, tail) = shard.chain.with(|c| unsafe { *c });
+            // SAFETY: the chain and the fresh range are private to the
+            // owner, this thread.
+            let ((mut head, mut tail), (next, end)) =
+                unsafe { (shard.chain.with(|c| *c), shard.fresh.with(|f| *f)) };
+            // The fresh slots join the chain, the highest first.
+            for i in next..end {
+                shard.slots.get(i).store(vacant(head), Ordering::Relaxed);
+                if head == NONE {
+                    tail = i;
+                }
+                head = i;
+            }
             let mut slab = shard.slab.lock();
             shard.give_back(&mut slab, head, tail, n);
             // SAFETY: as above.
-            shard.chain.with_mut(|c| unsafe { *c = (NONE, NONE) });
+            unsafe {
+                shard.chain.with_mut(|c| *c = (NONE, NONE));
+                shard.fresh.with_mut(|f| *f = (0, 0));
+            }
             shard.reserve_len.store(0, Ordering::Relaxed);
         }
         OWNER.with(|o| o.set(self.prev));
@@ -613,19 +724,32 @@ impl Registry {
                 unused = self.refill(shard);
             }
             // SAFETY: the chain is private to the owner, this thread.
-            let index = shard.chain.with(|c| unsafe { (*c).0 });
-            let slot = shard.slots.get(index);
-            let next = next_vacant(slot.load(Ordering::Relaxed));
-            if next != NONE {
-                // The next spawn's slot, which another thread may have
-                // vacated: in cache by then.
-                prefetch(shard.slots.get(next));
-            }
+            let head = shard.chain.with(|c| unsafe { (*c).0 });
+            let (index, slot) = if head != NONE {
+                let slot = shard.slots.get(head);
+                let next = next_vacant(slot.load(Ordering::Relaxed));
+                if next != NONE {
+                    // The next spawn's slot, which another thread may have
+                    // vacated: in cache by then.
+                    prefetch(shard.slots.get(next));
+                }
+                // SAFETY: as above.
+                shard.chain.with_mut(|c| unsafe { (*c).0 = next });
+                (head, slot)
+            } else {
+                // The chain is empty, so the rest of the reserve is fresh.
+                // SAFETY: the fresh range is private to the owner, this
+                // thread.
+                let index = shard.fresh.with_mut(|f| unsafe {
+                    debug_assert!((*f).0 < (*f).1);
+                    (*f).0 += 1;
+                    (*f).0 - 1
+                });
+                (index, shard.slots.get(index))
+            };
             // SAFETY: as for `registry_shard` above.
             header.registry_slot.with_mut(|f| unsafe { *f = index });
             slot.store(ptr.as_ptr(), Ordering::Release);
-            // SAFETY: as above.
-            shard.chain.with_mut(|c| unsafe { (*c).0 = next });
             shard.reserve_len.store(unused - 1, Ordering::Relaxed);
             return true;
         }
@@ -643,30 +767,37 @@ impl Registry {
         true
     }
 
-    /// Gives the owner of `shard` (this thread) a chain of vacant slots:
-    /// every slot in the shared chain, else `BATCH` fresh ones. Returns
-    /// the chain's length.
+    /// Gives the owner of `shard` (this thread), whose reserve is empty,
+    /// every slot in the shared chain as its chain, else `BATCH` fresh
+    /// slots as its fresh range. Returns how many.
     #[cold]
     fn refill(&self, shard: &Shard) -> usize {
         let mut slab = shard.slab.lock();
-        let (chain, n) = if slab.free != NONE {
-            let chain = ((slab.free, slab.free_tail), slab.free_len);
+        let n = if slab.free != NONE {
+            let chain = (slab.free, slab.free_tail);
+            let n = slab.free_len;
             slab.free = NONE;
             slab.free_tail = NONE;
             slab.free_len = 0;
-            chain
+            // SAFETY: the chain is private to the owner, this thread.
+            shard.chain.with_mut(|c| unsafe { *c = chain });
+            n
         } else {
-            let head = slab.end;
-            for k in 0..BATCH {
-                let i = shard.fresh(&mut slab);
-                let next = if k + 1 < BATCH { i + 1 } else { NONE };
-                shard.slots.get(i).store(vacant(next), Ordering::Relaxed);
-            }
-            ((head, head + BATCH - 1), BATCH as usize)
+            let first = slab.end;
+            assert!(
+                first < NONE - BATCH,
+                "Registry: more than 2^32 - 1 live tasks in one shard"
+            );
+            shard.slots.grow_to(first);
+            shard.slots.grow_to(first + BATCH - 1);
+            slab.end += BATCH;
+            // SAFETY: the fresh range is private to the owner, this thread.
+            shard
+                .fresh
+                .with_mut(|f| unsafe { *f = (first, first + BATCH) });
+            BATCH as usize
         };
         slab.taken += n;
-        // SAFETY: the chain is private to the owner, this thread.
-        shard.chain.with_mut(|c| unsafe { *c = chain });
         // Under the lock, as `len` reads `taken` and `reserve_len`.
         shard.reserve_len.store(n, Ordering::Relaxed);
         n
@@ -769,7 +900,7 @@ impl Registry {
                 let unused = shard.reserve_len.load(Ordering::Relaxed);
                 // SAFETY: the chain is private to the owner, this thread.
                 shard.chain.with_mut(|c| unsafe {
-                    let (old, old_tail) = if unused == 0 { (NONE, tail) } else { *c };
+                    let (old, old_tail) = if (*c).0 == NONE { (NONE, tail) } else { *c };
                     home.slots.get(tail).store(vacant(old), Ordering::Relaxed);
                     *c = (head, old_tail);
                 });
@@ -1011,5 +1142,28 @@ mod tests {
         assert_eq!(shard.take(&mut slab), 1);
         assert_eq!(shard.take(&mut slab), 3);
         assert_eq!(slab.end, n);
+    }
+
+    /// A dropped shard's chunks are kept for the next one, zeroed: fresh
+    /// slots handed out and not written yet (an owner's fresh range) list
+    /// nothing, whichever registry used the memory before.
+    #[test]
+    fn kept_chunks_come_back_zeroed() {
+        let n = 3 * CHUNK as u32 + 5;
+        for round in 0..3 {
+            let shard = Shard::new();
+            let mut slab = shard.slab.lock();
+            let taken: Vec<u32> = (0..n).map(|_| shard.fresh(&mut slab)).collect();
+            let mut listed = 0;
+            shard.for_each(&slab, |_| listed += 1);
+            assert_eq!(listed, 0, "round {round}: a fresh slot lists a task");
+            for &i in &taken {
+                let fake = std::ptr::without_provenance_mut(8 * (i as usize + 1));
+                shard.slots.get(i).store(fake, Ordering::Relaxed);
+            }
+            let mut listed = 0;
+            shard.for_each(&slab, |_| listed += 1);
+            assert_eq!(listed, n);
+        }
     }
 }
