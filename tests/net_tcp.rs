@@ -899,3 +899,103 @@ fn io_keeps_flowing_after_block_on_returns() {
         }
     });
 }
+
+/// Sockets made with `std` (blocking, as `std` makes them) join the
+/// runtime without blocking it, and leave it again non-blocking, with
+/// their registrations released.
+#[test]
+fn std_sockets_come_in_and_go_out() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            let before = rt.metrics().io_registrations;
+            rt.block_on(async {
+                let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let addr = std_listener.local_addr().unwrap();
+                let listener = TcpListener::from_std(std_listener).unwrap();
+                // A blocking accept would hang here: nobody connects yet.
+                let accept = brisk::spawn(async move {
+                    let (conn, peer) = listener.accept().await.unwrap();
+                    (listener, conn, peer)
+                });
+                brisk::task::yield_now().await;
+                let std_client = std::net::TcpStream::connect(addr).unwrap();
+                let client_addr = std_client.local_addr().unwrap();
+                let mut client = TcpStream::from_std(std_client).unwrap();
+                let (listener, mut conn, peer) = accept.await.unwrap();
+                assert_eq!(peer, client_addr, "{flavor}");
+
+                // A blocking read would hang: the peer writes after it.
+                let reader = brisk::spawn(async move {
+                    let mut buf = [0; 5];
+                    conn.read_exact(&mut buf).await.unwrap();
+                    (conn, buf)
+                });
+                brisk::task::yield_now().await;
+                client.write_all(b"hello").await.unwrap();
+                let (conn, buf) = reader.await.unwrap();
+                assert_eq!(&buf, b"hello", "{flavor}");
+
+                // Out again: the same sockets, non-blocking.
+                let std_listener = listener.into_std().unwrap();
+                assert_eq!(std_listener.local_addr().unwrap(), addr, "{flavor}");
+                let e = std_listener.accept().unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::WouldBlock, "{flavor}");
+                let mut std_conn = conn.into_std().unwrap();
+                let mut std_client = client.into_std().unwrap();
+                let mut buf = [0; 8];
+                let e = std::io::Read::read(&mut std_conn, &mut buf).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::WouldBlock, "{flavor}");
+                std::io::Write::write_all(&mut std_client, b"bye").unwrap();
+                std_conn.set_nonblocking(false).unwrap();
+                std::io::Read::read_exact(&mut std_conn, &mut buf[..3]).unwrap();
+                assert_eq!(&buf[..3], b"bye", "{flavor}");
+            });
+            assert_eq!(rt.metrics().io_registrations, before, "{flavor}: a leak");
+        }
+    });
+}
+
+/// `from_std` outside a runtime says so instead of panicking.
+#[test]
+fn from_std_outside_a_runtime_is_an_error() {
+    let std = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let e = TcpListener::from_std(std).unwrap_err();
+    assert!(e.to_string().contains("runtime"), "{e}");
+}
+
+/// On tokio (`brisk::compat::tokio`), `from_std` and `into_std` go through
+/// tokio's own.
+#[cfg(feature = "tokio-compat")]
+#[test]
+fn std_sockets_come_in_and_go_out_on_tokio() {
+    within(LIMIT, || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(brisk::compat::tokio::enter(async {
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = std_listener.local_addr().unwrap();
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            let std_client = std::net::TcpStream::connect(addr).unwrap();
+            let mut client = TcpStream::from_std(std_client).unwrap();
+            let (mut conn, _) = listener.accept().await.unwrap();
+            client.write_all(b"hi").await.unwrap();
+            let mut buf = [0; 2];
+            conn.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"hi");
+            let mut std_conn = conn.into_std().unwrap();
+            let e = std::io::Read::read(&mut std_conn, &mut buf).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::WouldBlock);
+            assert_eq!(listener.into_std().unwrap().local_addr().unwrap(), addr);
+            let socket =
+                brisk::net::UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+                    .unwrap();
+            let at = socket.local_addr().unwrap();
+            socket.send_to(b"ping", at).await.unwrap();
+            assert_eq!(socket.recv_from(&mut [0; 4]).await.unwrap(), (4, at));
+            assert_eq!(socket.into_std().unwrap().local_addr().unwrap(), at);
+        }));
+    });
+}

@@ -99,3 +99,34 @@ fn readiness_try_calls_and_peer_addr() {
         }
     });
 }
+
+/// A `std` socket joins the runtime non-blocking (a receive waits without
+/// blocking the thread) and leaves it again.
+#[test]
+fn std_sockets_come_in_and_go_out() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            let before = rt.metrics().io_registrations;
+            rt.block_on(async {
+                let std = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                let socket = UdpSocket::from_std(std).unwrap();
+                let addr = socket.local_addr().unwrap();
+                let receiver = brisk::spawn(async move {
+                    let mut buf = [0; 8];
+                    let (n, _) = socket.recv_from(&mut buf).await.unwrap();
+                    (socket, buf[..n].to_vec())
+                });
+                brisk::task::yield_now().await;
+                let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                sender.send_to(b"ping", addr).unwrap();
+                let (socket, got) = receiver.await.unwrap();
+                assert_eq!(got, b"ping", "{flavor}");
+                let std = socket.into_std().unwrap();
+                assert_eq!(std.local_addr().unwrap(), addr, "{flavor}");
+                let e = std.recv_from(&mut [0; 8]).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::WouldBlock, "{flavor}");
+            });
+            assert_eq!(rt.metrics().io_registrations, before, "{flavor}: a leak");
+        }
+    });
+}

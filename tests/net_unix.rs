@@ -450,3 +450,61 @@ fn datagram_readiness_with_try_send_and_try_recv() {
         }
     });
 }
+
+/// `std`'s Unix sockets join the runtime non-blocking and leave it again,
+/// with their registrations released.
+#[test]
+fn std_sockets_come_in_and_go_out() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            let before = rt.metrics().io_registrations;
+            rt.block_on(async {
+                let dir = std::env::temp_dir().join(format!(
+                    "brisk-unix-std-{}-{}",
+                    std::process::id(),
+                    brisk::rand::u64()
+                ));
+                std::fs::create_dir_all(&dir).unwrap();
+                let path = dir.join("s.sock");
+                let listener =
+                    UnixListener::from_std(std::os::unix::net::UnixListener::bind(&path).unwrap())
+                        .unwrap();
+                let accept = brisk::spawn(async move {
+                    let (conn, _) = listener.accept().await.unwrap();
+                    (listener, conn)
+                });
+                brisk::task::yield_now().await;
+                let std_client = std::os::unix::net::UnixStream::connect(&path).unwrap();
+                let mut client = UnixStream::from_std(std_client).unwrap();
+                let (listener, mut conn) = accept.await.unwrap();
+                client.write_all(b"hi").await.unwrap();
+                let mut buf = [0; 2];
+                conn.read_exact(&mut buf).await.unwrap();
+                assert_eq!(&buf, b"hi", "{flavor}");
+                let std_listener = listener.into_std().unwrap();
+                let e = std_listener.accept().unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::WouldBlock, "{flavor}");
+                let mut std_conn = conn.into_std().unwrap();
+                let e = std::io::Read::read(&mut std_conn, &mut buf).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::WouldBlock, "{flavor}");
+                drop(client);
+
+                let (a, b) = std::os::unix::net::UnixDatagram::pair().unwrap();
+                let a = UnixDatagram::from_std(a).unwrap();
+                let receiver = brisk::spawn(async move {
+                    let mut buf = [0; 4];
+                    let n = a.recv(&mut buf).await.unwrap();
+                    (a, buf[..n].to_vec())
+                });
+                brisk::task::yield_now().await;
+                b.send(b"ping").unwrap();
+                let (a, got) = receiver.await.unwrap();
+                assert_eq!(got, b"ping", "{flavor}");
+                let e = a.into_std().unwrap().recv(&mut buf).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::WouldBlock, "{flavor}");
+                std::fs::remove_dir_all(&dir).unwrap();
+            });
+            assert_eq!(rt.metrics().io_registrations, before, "{flavor}: a leak");
+        }
+    });
+}

@@ -950,3 +950,32 @@ fn echo_survives_random_faults_across_seeds() {
     // The faults leave room for work: many exchanges succeed.
     assert!(total_ok > 150, "only {total_ok} exchanges succeeded");
 }
+
+/// The simulator's sockets are simulated: exchanging them with `std`
+/// sockets is refused with an error that says why and what to do.
+#[test]
+fn std_sockets_are_refused_clearly() {
+    let mut sim = Sim::builder().seed(4).build();
+    let client = sim.client("c", async {
+        let std = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::from_std(std).unwrap_err();
+        let std = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let udp = UdpSocket::from_std(std).unwrap_err();
+        let bound = TcpListener::bind("0.0.0.0:80").await.unwrap();
+        let out = bound.into_std().unwrap_err();
+        (listener, udp, out)
+    });
+    sim.run().unwrap();
+    let (listener, udp, out) = client.output();
+    for (e, api) in [
+        (listener, "TcpListener::from_std"),
+        (udp, "UdpSocket::from_std"),
+        (out, "TcpListener::into_std"),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains(api), "{msg}");
+        assert!(msg.contains("simulat"), "{msg}");
+        assert!(msg.contains("native runtime"), "{msg}");
+    }
+}

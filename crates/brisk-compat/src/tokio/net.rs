@@ -152,6 +152,38 @@ impl NetDriver for TokioNet {
     fn registrations(&self) -> usize {
         self.live.load(Ordering::Relaxed)
     }
+
+    fn adopt_tcp_listener(
+        &self,
+        listener: std::net::TcpListener,
+    ) -> io::Result<Box<dyn TcpListenerIo>> {
+        listener.set_nonblocking(true)?;
+        let _tokio = self.tokio.enter();
+        Ok(Box::new(Listener {
+            inner: ::tokio::net::TcpListener::from_std(listener)?,
+            tokio: self.tokio.clone(),
+            live: self.live.clone(),
+            _reg: Registration::new(&self.live),
+        }))
+    }
+
+    fn adopt_tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn TcpStreamIo>> {
+        stream.set_nonblocking(true)?;
+        let _tokio = self.tokio.enter();
+        Ok(Box::new(Stream {
+            inner: ::tokio::net::TcpStream::from_std(stream)?,
+            _reg: Registration::new(&self.live),
+        }))
+    }
+
+    fn adopt_udp(&self, socket: std::net::UdpSocket) -> io::Result<Box<dyn UdpSocketIo>> {
+        socket.set_nonblocking(true)?;
+        let _tokio = self.tokio.enter();
+        Ok(Box::new(Udp {
+            inner: ::tokio::net::UdpSocket::from_std(socket)?,
+            _reg: Registration::new(&self.live),
+        }))
+    }
 }
 
 struct Listener {
@@ -186,6 +218,10 @@ impl TcpListenerIo for Listener {
 
     fn ttl(&self) -> io::Result<u32> {
         self.inner.ttl()
+    }
+
+    fn into_std(self: Box<Self>) -> io::Result<std::net::TcpListener> {
+        self.inner.into_std()
     }
 }
 
@@ -270,6 +306,10 @@ impl TcpStreamIo for Stream {
 
     fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.take_error()
+    }
+
+    fn into_std(self: Box<Self>) -> io::Result<std::net::TcpStream> {
+        self.inner.into_std()
     }
 }
 
@@ -356,5 +396,9 @@ impl UdpSocketIo for Udp {
 
     fn ttl(&self) -> io::Result<u32> {
         self.inner.ttl()
+    }
+
+    fn into_std(self: Box<Self>) -> io::Result<std::net::UdpSocket> {
+        self.inner.into_std()
     }
 }

@@ -44,6 +44,43 @@ pub trait NetDriver: Send + Sync {
 
     /// Sockets registered right now (for leak checks).
     fn registrations(&self) -> usize;
+
+    /// Adopts a TCP listener the program made itself (with `std`,
+    /// `socket2`, or handed over by a service manager). Backends whose
+    /// sockets are not the operating system's refuse, as the default does.
+    fn adopt_tcp_listener(
+        &self,
+        listener: std::net::TcpListener,
+    ) -> io::Result<Box<dyn TcpListenerIo>> {
+        drop(listener);
+        Err(not_os_sockets("TcpListener::from_std"))
+    }
+
+    /// Adopts a connected TCP stream (see [`adopt_tcp_listener`](Self::adopt_tcp_listener)).
+    fn adopt_tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn TcpStreamIo>> {
+        drop(stream);
+        Err(not_os_sockets("TcpStream::from_std"))
+    }
+
+    /// Adopts a UDP socket (see [`adopt_tcp_listener`](Self::adopt_tcp_listener)).
+    fn adopt_udp(&self, socket: std::net::UdpSocket) -> io::Result<Box<dyn UdpSocketIo>> {
+        drop(socket);
+        Err(not_os_sockets("UdpSocket::from_std"))
+    }
+}
+
+/// The error of a backend asked for an operating-system socket it does
+/// not have (the simulator's sockets are simulated).
+pub(crate) fn not_os_sockets(api: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "`brisk::net::{api}`: the current runtime's sockets are not the operating \
+             system's (the simulator simulates its network), so they cannot be exchanged \
+             with `std::net` sockets; use it on the native runtime or on tokio \
+             (`brisk::compat::tokio`)"
+        ),
+    )
 }
 
 /// A TCP listener's backend object.
@@ -59,6 +96,12 @@ pub trait TcpListenerIo: Send + Sync {
     fn set_ttl(&self, ttl: u32) -> io::Result<()>;
     /// The IP time-to-live.
     fn ttl(&self) -> io::Result<u32>;
+    /// Gives the operating system's socket up, out of the backend's
+    /// reactor, in non-blocking mode. Backends whose sockets are not the
+    /// operating system's refuse, as the default does.
+    fn into_std(self: Box<Self>) -> io::Result<std::net::TcpListener> {
+        Err(not_os_sockets("TcpListener::into_std"))
+    }
 }
 
 /// A TCP stream's backend object.
@@ -118,6 +161,10 @@ pub trait TcpStreamIo: Send + Sync {
     fn ttl(&self) -> io::Result<u32>;
     /// Takes the socket's pending error (`SO_ERROR`).
     fn take_error(&self) -> io::Result<Option<io::Error>>;
+    /// Gives the operating system's socket up (see [`TcpListenerIo::into_std`]).
+    fn into_std(self: Box<Self>) -> io::Result<std::net::TcpStream> {
+        Err(not_os_sockets("TcpStream::into_std"))
+    }
 }
 
 /// A UDP socket's backend object.
@@ -159,6 +206,10 @@ pub trait UdpSocketIo: Send + Sync {
     fn set_ttl(&self, ttl: u32) -> io::Result<()>;
     /// The IP time-to-live.
     fn ttl(&self) -> io::Result<u32>;
+    /// Gives the operating system's socket up (see [`TcpListenerIo::into_std`]).
+    fn into_std(self: Box<Self>) -> io::Result<std::net::UdpSocket> {
+        Err(not_os_sockets("UdpSocket::into_std"))
+    }
 }
 
 #[cfg(test)]

@@ -110,6 +110,50 @@ impl TcpListener {
     pub fn resource_id(&self) -> u64 {
         self.ident.id()
     }
+
+    /// Adopts a listener made elsewhere — with `std::net`, with `socket2`
+    /// for options Brisk does not set, or handed over by a service manager —
+    /// into the current runtime. The socket is switched to non-blocking
+    /// mode.
+    ///
+    /// # Errors
+    /// An error if there is no current runtime, or if its sockets are not
+    /// the operating system's (the simulator's); the socket is closed then.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::net::{TcpListener, TcpStream};
+    ///
+    /// # brisk::run(async {
+    /// let std = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let listener = TcpListener::from_std(std)?;
+    /// let addr = listener.local_addr()?;
+    /// let client = brisk::spawn(async move { TcpStream::connect(addr).await });
+    /// let (_conn, _) = listener.accept().await?;
+    /// client.await.unwrap()?;
+    /// // And back: a non-blocking `std` listener, out of the runtime.
+    /// let std = listener.into_std()?;
+    /// assert_eq!(std.local_addr()?, addr);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        let location = Location::caller();
+        Ok(TcpListener {
+            io: with_driver(|n| n.adopt_tcp_listener(listener))?,
+            ident: IoSite::new(location),
+        })
+    }
+
+    /// Takes the listener out of the runtime: a `std` listener in
+    /// non-blocking mode (call `set_nonblocking(false)` to block on it).
+    ///
+    /// # Errors
+    /// An error on the simulator, whose sockets are simulated.
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        self.io.into_std()
+    }
 }
 
 impl fmt::Debug for TcpListener {
@@ -228,6 +272,52 @@ impl TcpStream {
     /// Takes the pending socket error, if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.take_error()
+    }
+
+    /// Adopts a connected stream made elsewhere (with `std::net`,
+    /// `socket2`, ...) into the current runtime. The socket is switched to
+    /// non-blocking mode.
+    ///
+    /// # Errors
+    /// An error if there is no current runtime, or if its sockets are not
+    /// the operating system's (the simulator's); the socket is closed then.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::io::AsyncWriteExt;
+    /// use brisk::net::TcpStream;
+    ///
+    /// # brisk::run(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let std = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// let (mut peer, _) = listener.accept()?;
+    /// let mut stream = TcpStream::from_std(std)?;
+    /// stream.write_all(b"hi").await?;
+    /// let mut buf = [0; 2];
+    /// std::io::Read::read_exact(&mut peer, &mut buf)?;
+    /// assert_eq!(&buf, b"hi");
+    /// let std = stream.into_std()?;
+    /// assert_eq!(std.peer_addr()?, listener.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        let location = Location::caller();
+        Ok(TcpStream::from_io(
+            with_driver(|n| n.adopt_tcp_stream(stream))?,
+            location,
+        ))
+    }
+
+    /// Takes the stream out of the runtime: a `std` stream in non-blocking
+    /// mode (call `set_nonblocking(false)` to block on it). Owned halves
+    /// come back together first ([`OwnedReadHalf::reunite`]).
+    ///
+    /// # Errors
+    /// An error on the simulator, whose sockets are simulated.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.io.into_std()
     }
 
     /// Shuts down reading, writing or both, like `std::net::TcpStream::shutdown`.

@@ -190,6 +190,47 @@ impl UdpSocket {
     pub fn resource_id(&self) -> u64 {
         self.site.id()
     }
+
+    /// Adopts a socket made elsewhere (with `std::net`, `socket2` for
+    /// multicast options, ...) into the current runtime. The socket is
+    /// switched to non-blocking mode.
+    ///
+    /// # Errors
+    /// An error if there is no current runtime, or if its sockets are not
+    /// the operating system's (the simulator's); the socket is closed then.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::net::UdpSocket;
+    ///
+    /// # brisk::run(async {
+    /// let std = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let socket = UdpSocket::from_std(std)?;
+    /// let addr = socket.local_addr()?;
+    /// socket.send_to(b"ping", addr).await?;
+    /// let mut buf = [0; 4];
+    /// assert_eq!(socket.recv_from(&mut buf).await?, (4, addr));
+    /// assert_eq!(socket.into_std()?.local_addr()?, addr);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        let location = Location::caller();
+        Ok(UdpSocket {
+            io: with_driver(|n| n.adopt_udp(socket))?,
+            site: IoSite::new(location),
+        })
+    }
+
+    /// Takes the socket out of the runtime: a `std` socket in non-blocking
+    /// mode.
+    ///
+    /// # Errors
+    /// An error on the simulator, whose sockets are simulated.
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        self.io.into_std()
+    }
 }
 
 impl fmt::Debug for UdpSocket {

@@ -219,6 +219,31 @@ fn to_ready(bits: usize) -> Ready {
     r
 }
 
+impl<S: mio::event::Source> Evented<S> {
+    /// Leaves the reactor and hands the socket back, still open and in
+    /// non-blocking mode (for `into_std`). Tasks waiting on it are woken
+    /// and see the registration gone.
+    pub(crate) fn into_source(self) -> S {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        let Evented {
+            source,
+            reg,
+            driver,
+            ..
+        } = &mut *this;
+        driver.deregister(reg, source);
+        // SAFETY: `this` is never used or dropped again (`ManuallyDrop`):
+        // the source is moved out and the other fields with drop glue (the
+        // registration and the driver handle) are dropped, each once; the
+        // rest (`inq`, `last_read_full`) have none.
+        unsafe {
+            std::ptr::drop_in_place(reg);
+            std::ptr::drop_in_place(driver);
+            std::ptr::read(source)
+        }
+    }
+}
+
 impl<S: mio::event::Source> Drop for Evented<S> {
     fn drop(&mut self) {
         self.driver.deregister(&self.reg, &mut self.source);
@@ -281,6 +306,28 @@ impl NetDriver for NativeNet {
     fn registrations(&self) -> usize {
         self.driver.registrations()
     }
+
+    fn adopt_tcp_listener(
+        &self,
+        listener: std::net::TcpListener,
+    ) -> io::Result<Box<dyn TcpListenerIo>> {
+        listener.set_nonblocking(true)?;
+        let l = mio::net::TcpListener::from_std(listener);
+        Ok(Box::new(Evented::new(&self.driver, l)?))
+    }
+
+    fn adopt_tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn TcpStreamIo>> {
+        stream.set_nonblocking(true)?;
+        let mut s = Evented::new(&self.driver, mio::net::TcpStream::from_std(stream))?;
+        s.enable_inq();
+        Ok(Box::new(s))
+    }
+
+    fn adopt_udp(&self, socket: std::net::UdpSocket) -> io::Result<Box<dyn UdpSocketIo>> {
+        socket.set_nonblocking(true)?;
+        let u = mio::net::UdpSocket::from_std(socket);
+        Ok(Box::new(Evented::new(&self.driver, u)?))
+    }
 }
 
 impl TcpListenerIo for Evented<mio::net::TcpListener> {
@@ -301,6 +348,9 @@ impl TcpListenerIo for Evented<mio::net::TcpListener> {
     }
     fn ttl(&self) -> io::Result<u32> {
         self.source.ttl()
+    }
+    fn into_std(self: Box<Self>) -> io::Result<std::net::TcpListener> {
+        Ok(self.into_source().into())
     }
 }
 
@@ -500,6 +550,11 @@ impl TcpStreamIo for Evented<mio::net::TcpStream> {
     fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.source.take_error()
     }
+    fn into_std(self: Box<Self>) -> io::Result<std::net::TcpStream> {
+        // `TCP_INQ` stays on; `std`'s reads (`recv`) take no control
+        // messages, so it is never seen.
+        Ok(self.into_source().into())
+    }
 }
 
 impl UdpSocketIo for Evented<mio::net::UdpSocket> {
@@ -553,6 +608,9 @@ impl UdpSocketIo for Evented<mio::net::UdpSocket> {
     }
     fn ttl(&self) -> io::Result<u32> {
         self.source.ttl()
+    }
+    fn into_std(self: Box<Self>) -> io::Result<std::net::UdpSocket> {
+        Ok(self.into_source().into())
     }
 }
 

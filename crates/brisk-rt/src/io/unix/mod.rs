@@ -122,6 +122,52 @@ impl UnixListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.source().local_addr()
     }
+
+    /// Adopts a listener made elsewhere (with `std`, or handed over by a
+    /// service manager) into the current runtime, in non-blocking mode.
+    ///
+    /// # Errors
+    /// An error outside a native Brisk runtime (the socket is closed then),
+    /// or if the reactor refuses it.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::net::{UnixListener, UnixStream};
+    ///
+    /// # brisk::run(async {
+    /// let dir = std::env::temp_dir().join(format!("brisk-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("from-std.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let listener = UnixListener::from_std(std::os::unix::net::UnixListener::bind(&path)?)?;
+    /// let client = brisk::spawn({
+    ///     let path = path.clone();
+    ///     async move { UnixStream::connect(path).await }
+    /// });
+    /// let (_conn, _) = listener.accept().await?;
+    /// client.await.unwrap()?;
+    /// let std = listener.into_std()?;
+    /// assert_eq!(std.local_addr()?.as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        let location = Location::caller();
+        let driver = driver()?;
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            io: Evented::new(&driver, mio::net::UnixListener::from_std(listener))?,
+            ident: IoSite::new(location),
+        })
+    }
+
+    /// Takes the listener out of the runtime: a `std` listener in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        Ok(self.io.into_source().into())
+    }
 }
 
 impl std::fmt::Debug for UnixListener {
@@ -197,6 +243,47 @@ impl UnixDatagram {
     /// Connects to the socket at `path`.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
         self.io.source().connect(path)
+    }
+
+    /// Adopts a socket made elsewhere into the current runtime, in
+    /// non-blocking mode.
+    ///
+    /// # Errors
+    /// An error outside a native Brisk runtime (the socket is closed then),
+    /// or if the reactor refuses it.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::net::UnixDatagram;
+    ///
+    /// # brisk::run(async {
+    /// let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+    /// let a = UnixDatagram::from_std(a)?;
+    /// a.send(b"ping").await?;
+    /// let mut buf = [0; 8];
+    /// assert_eq!(b.recv(&mut buf)?, 4);
+    /// let a = a.into_std()?;
+    /// b.send(b"pong")?;
+    /// # a.set_nonblocking(false)?;
+    /// assert_eq!(a.recv(&mut buf)?, 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        let location = Location::caller();
+        let driver = driver()?;
+        socket.set_nonblocking(true)?;
+        Ok(UnixDatagram {
+            io: Evented::new(&driver, mio::net::UnixDatagram::from_std(socket))?,
+            ident: IoSite::new(location),
+        })
+    }
+
+    /// Takes the socket out of the runtime: a `std` socket in non-blocking
+    /// mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        Ok(self.io.into_source().into())
     }
 
     /// Sends to the connected peer. Cancel safety: yes.

@@ -65,6 +65,49 @@ impl UnixStream {
         }
     }
 
+    /// Adopts a connected stream made elsewhere into the current runtime,
+    /// in non-blocking mode.
+    ///
+    /// # Errors
+    /// An error outside a native Brisk runtime (the socket is closed then),
+    /// or if the reactor refuses it.
+    ///
+    /// # Examples
+    /// ```
+    /// use brisk::io::AsyncWriteExt;
+    /// use brisk::net::UnixStream;
+    /// use std::io::Read;
+    ///
+    /// # brisk::run(async {
+    /// let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+    /// let mut a = UnixStream::from_std(a)?;
+    /// a.write_all(b"hi").await?;
+    /// let mut buf = [0; 2];
+    /// b.read_exact(&mut buf)?;
+    /// assert_eq!(&buf, b"hi");
+    /// let a = a.into_std()?;
+    /// assert!(a.peer_addr()?.is_unnamed());
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        let location = Location::caller();
+        let driver = driver()?;
+        stream.set_nonblocking(true)?;
+        Ok(UnixStream::from_evented(
+            Evented::new(&driver, mio::net::UnixStream::from_std(stream))?,
+            location,
+        ))
+    }
+
+    /// Takes the stream out of the runtime: a `std` stream in non-blocking
+    /// mode. Owned halves come back together first
+    /// ([`OwnedReadHalf::reunite`](super::OwnedReadHalf::reunite)).
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        Ok(self.io.into_source().into())
+    }
+
     /// A connected pair of unnamed sockets.
     #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
