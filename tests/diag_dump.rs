@@ -66,8 +66,10 @@ fn dump_names_waits_holders_and_the_deadlock_cycle() {
                 assert_eq!(dump.wait_for_cycles(), vec![ids], "{name}");
                 let text = dump.to_string();
                 assert!(text.contains("DEADLOCK"), "{text}");
+                // Holders are named: each waits on a lock held by the other.
                 assert!(
-                    text.contains("(left)") && text.contains("held by task #"),
+                    text.contains(&format!("held by task #{} (right)", r.id))
+                        && text.contains(&format!("held by task #{} (left)", l.id)),
                     "{text}"
                 );
                 let dot = dump.to_dot();
@@ -125,6 +127,42 @@ fn healthy_waits_report_no_cycle_and_children_print_under_parents() {
                 assert!(brisk::diag::try_dump().is_some());
             });
         assert!(brisk::diag::try_dump().is_none());
+    });
+}
+
+/// A task whose parent finished is listed at the top, and says whose it
+/// was.
+#[test]
+fn an_orphan_names_its_finished_parent() {
+    within(support::LIMIT, || {
+        brisk::Runtime::builder()
+            .current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let (tx, rx) = brisk::sync::oneshot::channel::<()>();
+                let parent = Builder::new().name("parent").spawn(async move {
+                    let orphan = Builder::new().name("orphan").spawn(async move {
+                        let _ = rx.await;
+                    });
+                    // Handed out, not awaited: the parent finishes first.
+                    Some(orphan)
+                });
+                let parent_id = parent.id();
+                let orphan = parent.await.unwrap().unwrap();
+                let text = brisk::diag::dump().to_string();
+                let line = text
+                    .lines()
+                    .find(|l| l.contains("(orphan)"))
+                    .unwrap_or_else(|| panic!("orphan missing: {text}"));
+                assert!(
+                    line.contains(&format!("by task {parent_id} (finished)")),
+                    "{line}"
+                );
+                assert_eq!(indent(&text, text.find("(orphan)").unwrap()), 2, "{text}");
+                tx.send(()).unwrap();
+                orphan.await.unwrap();
+            });
     });
 }
 
@@ -347,6 +385,21 @@ fn a_finished_scope_child_leaves_the_dump() {
 #[cfg(unix)]
 #[test]
 fn a_signal_prints_a_dump_from_its_own_thread_even_when_workers_are_stuck() {
+    dump_on(brisk::diag::DumpSignal::User1, "-USR1");
+}
+
+/// SIGQUIT, as Go and the JVM use it: the handler takes it (the process
+/// is not killed) and prints the dump.
+#[cfg(unix)]
+#[test]
+fn sigquit_prints_a_dump_and_does_not_kill_the_process() {
+    dump_on(brisk::diag::DumpSignal::Quit, "-QUIT");
+}
+
+/// Installs the dump handler for `signal`, blocks the only scheduler
+/// thread and sends the signal (`kill <flag>`): the dump must arrive.
+#[cfg(unix)]
+fn dump_on(signal: brisk::diag::DumpSignal, flag: &'static str) {
     use std::io::Write;
     #[derive(Clone, Default)]
     struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
@@ -359,15 +412,11 @@ fn a_signal_prints_a_dump_from_its_own_thread_even_when_workers_are_stuck() {
             Ok(())
         }
     }
-    within(support::LIMIT, || {
+    within(support::LIMIT, move || {
         let rt = brisk::Runtime::builder().current_thread().build().unwrap();
         let sink = Sink::default();
-        let guard = brisk::diag::dump_on_signal_to(
-            rt.handle().clone(),
-            brisk::diag::DumpSignal::User1,
-            sink.clone(),
-        )
-        .unwrap();
+        let guard =
+            brisk::diag::dump_on_signal_to(rt.handle().clone(), signal, sink.clone()).unwrap();
         let out = sink.clone();
         rt.block_on(async move {
             let _stuck = Builder::new().name("stuck-worker").spawn(async {
@@ -378,7 +427,7 @@ fn a_signal_prints_a_dump_from_its_own_thread_even_when_workers_are_stuck() {
             // dump must still arrive.
             let pid = std::process::id();
             std::process::Command::new("kill")
-                .args(["-USR1", &pid.to_string()])
+                .args([flag, &pid.to_string()])
                 .status()
                 .unwrap();
             for _ in 0..500 {

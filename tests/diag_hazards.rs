@@ -275,6 +275,42 @@ fn a_cancelled_task_that_keeps_running_is_reported() {
     });
 }
 
+/// A cancelled task parked on a future that is not a cancellation point
+/// (here a `futures` channel nobody sends on) is never polled again: the
+/// periodic check reports it all the same.
+#[test]
+fn a_cancelled_task_parked_on_a_foreign_future_is_reported() {
+    for current in [true, false] {
+        within(LIMIT, move || {
+            let (mut b, rx) = builder(current);
+            let rt = b
+                .cancelled_running_threshold(Some(Duration::from_millis(20)))
+                .build()
+                .unwrap();
+            let hazard = rt.block_on(async {
+                let (tx, foreign) = futures::channel::oneshot::channel::<()>();
+                let parked = Builder::new().name("parked").spawn(async move {
+                    let _ = foreign.await;
+                });
+                brisk::time::sleep(Duration::from_millis(5)).await;
+                parked.cancel();
+                let hazard = loop {
+                    if let Ok(h) = rx.try_recv() {
+                        break h;
+                    }
+                    brisk::time::sleep(Duration::from_millis(5)).await;
+                };
+                tx.send(()).unwrap();
+                let _ = parked.await;
+                hazard
+            });
+            assert_eq!(hazard.kind, Hazard::CANCELLED_RUNNING, "{hazard}");
+            assert!(hazard.message.contains("\"parked\""), "{hazard}");
+            assert!(hazard.message.contains("has not stopped"), "{hazard}");
+        });
+    }
+}
+
 #[test]
 fn a_cancelled_task_that_stops_is_not_reported() {
     within(LIMIT, || {
@@ -493,6 +529,177 @@ fn a_deadlocked_simulation_fails_with_the_dump_and_logs_the_hazard() {
         "{report}"
     );
     assert!(report.contains("wait-for cycle"), "{report}");
+}
+
+// ---- wait-for cycles -----------------------------------------------------------
+
+/// Two tasks in a lock-order cycle while a third keeps the program busy
+/// (a ticking timer, polls): the deadlock rule cannot fire, the cycle
+/// check does — once, naming both tasks, both locks and where each waits,
+/// with the cycle as DOT.
+#[test]
+fn a_lock_order_cycle_is_reported_while_the_program_goes_on() {
+    for current in [true, false] {
+        within(LIMIT, move || {
+            let (mut b, rx) = builder(current);
+            let rt = b
+                .wait_cycle_check(Some(Duration::from_millis(10)))
+                .build()
+                .unwrap();
+            let stop = Arc::new(AtomicBool::new(false));
+            let (hazard, others) = rt.block_on(async {
+                let busy = brisk::spawn({
+                    let stop = stop.clone();
+                    async move {
+                        let mut ticks = 0u64;
+                        while !stop.load(Ordering::Relaxed) {
+                            brisk::time::sleep(Duration::from_millis(1)).await;
+                            ticks += 1;
+                        }
+                        ticks
+                    }
+                });
+                let cycle = brisk::spawn(lock_cycle());
+                // Wait for the report without blocking the runtime.
+                let hazard = loop {
+                    if let Ok(h) = rx.try_recv() {
+                        break h;
+                    }
+                    brisk::time::sleep(Duration::from_millis(5)).await;
+                };
+                // Many more checks: the same cycle is not reported again.
+                brisk::time::sleep(Duration::from_millis(100)).await;
+                let others: Vec<_> = rx.try_iter().collect();
+                cycle.abort();
+                stop.store(true, Ordering::Relaxed);
+                assert!(busy.await.unwrap() > 0);
+                (hazard, others)
+            });
+            assert_eq!(hazard.kind, Hazard::WAIT_CYCLE, "{hazard}");
+            let msg = &hazard.message;
+            assert!(msg.contains("`left`") && msg.contains("`right`"), "{msg}");
+            assert_eq!(msg.matches("waits on Mutex #").count(), 2, "{msg}");
+            assert!(msg.contains(file!()), "{msg}");
+            assert!(msg.contains("take the locks in one order"), "{msg}");
+            let dot = hazard.report.as_deref().unwrap();
+            assert!(dot.starts_with("digraph wait_cycle {"), "{dot}");
+            assert_eq!(
+                dot.matches("[label=\"held by\", color=red]").count(),
+                2,
+                "{dot}"
+            );
+            assert!(others.is_empty(), "reported again: {others:#?}");
+        });
+    }
+}
+
+/// Tasks that take two locks in the same order, many at a time, wait on
+/// each other all the time, but never in a cycle: no report.
+#[test]
+fn locks_taken_in_one_order_report_no_cycle() {
+    for current in [true, false] {
+        within(LIMIT, move || {
+            let (mut b, rx) = builder(current);
+            let rt = b
+                .wait_cycle_check(Some(Duration::from_millis(2)))
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let a = Arc::new(Mutex::new(0u64));
+                let b = Arc::new(brisk::sync::RwLock::new(0u64));
+                let started = Instant::now();
+                let workers: Vec<_> = (0..8)
+                    .map(|_| {
+                        let (a, b) = (a.clone(), b.clone());
+                        brisk::spawn(async move {
+                            let mut rounds = 0;
+                            while rounds < 50 || started.elapsed() < Duration::from_millis(200) {
+                                let mut ga = a.lock().await;
+                                let mut gb = b.write().await;
+                                brisk::time::sleep(Duration::from_micros(200)).await;
+                                *ga += 1;
+                                *gb += 1;
+                                drop(gb);
+                                drop(ga);
+                                brisk::task::yield_now().await;
+                                rounds += 1;
+                            }
+                        })
+                    })
+                    .collect();
+                for w in workers {
+                    w.await.unwrap();
+                }
+                assert_eq!(*a.lock().await, *b.read().await);
+            });
+            let hazards: Vec<_> = rx.try_iter().map(|h| h.to_string()).collect();
+            assert!(hazards.is_empty(), "{hazards:#?}");
+        });
+    }
+}
+
+/// A wait on a task (`JoinHandle`) is not a wait on a lock, even when the
+/// task's id equals a held lock's id (the two count apart): the deadlock
+/// report must not say the lock's holder holds it.
+#[test]
+fn a_task_wait_is_not_taken_for_a_lock_with_the_same_id() {
+    within(LIMIT, || {
+        // A lock whose id a task can reach (task ids start at 1).
+        let lock = loop {
+            let m = Mutex::new(());
+            if m.resource_id() >= 2 {
+                break Arc::new(m);
+            }
+        };
+        let id = lock.resource_id();
+        let lock2 = lock.clone();
+        let rt = panicking_on_deadlock(brisk::Runtime::builder().current_thread());
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async move {
+                // Burn task ids up to the lock's.
+                loop {
+                    let h = brisk::spawn(async {});
+                    let next = h.id().as_u64() + 1;
+                    h.await.unwrap();
+                    if next >= id {
+                        assert_eq!(next, id, "task ids passed the lock's");
+                        break;
+                    }
+                }
+                let (_tx, rx) = brisk::sync::oneshot::channel::<()>();
+                let awaited = Builder::new().name("awaited").spawn(async move {
+                    let _ = rx.await;
+                });
+                assert_eq!(awaited.id().as_u64(), id);
+                let (_tx2, rx2) = brisk::sync::oneshot::channel::<()>();
+                let holder = Builder::new().name("holder").spawn(async move {
+                    let _g = lock.lock().await;
+                    let _ = rx2.await;
+                });
+                // Contended, so the lock is in the holder directory.
+                let contender = brisk::spawn({
+                    let lock = lock2;
+                    async move {
+                        let _g = lock.lock().await;
+                    }
+                });
+                let waiter = Builder::new()
+                    .name("waiter")
+                    .spawn(awaited);
+                let _ = waiter.await;
+                drop((holder, contender));
+            });
+        }))
+        .unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        let line = msg
+            .lines()
+            .find(|l| l.contains("(waiter)"))
+            .unwrap_or_else(|| panic!("no line for the waiter: {msg}"));
+        assert!(line.contains(&format!("Task #{id}")), "{line}");
+        assert!(!line.contains("held by"), "{line}");
+        assert!(!msg.contains("wait-for cycle"), "{msg}");
+    });
 }
 
 // ---- timing -------------------------------------------------------------------

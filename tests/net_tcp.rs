@@ -999,3 +999,47 @@ fn std_sockets_come_in_and_go_out_on_tokio() {
         }));
     });
 }
+
+/// A task blocked on a socket read waits on that socket: the dump names
+/// it (`Io`, the socket's id) and where the socket was made.
+#[test]
+fn a_task_blocked_on_a_read_waits_on_its_socket() {
+    within(LIMIT, || {
+        for (flavor, rt) in runtimes() {
+            rt.block_on(async {
+                let (client, server) = pair().await;
+                let id = server.resource_id();
+                let reader = brisk::task::Builder::new()
+                    .name("reader")
+                    .spawn(async move {
+                        let mut server = server;
+                        let mut buf = [0; 4];
+                        server.read_exact(&mut buf).await.unwrap();
+                        buf
+                    });
+                let wait = loop {
+                    brisk::time::sleep(Duration::from_millis(2)).await;
+                    let dump = brisk::diag::dump();
+                    let t = dump
+                        .tasks
+                        .iter()
+                        .find(|t| t.name.as_deref() == Some("reader"))
+                        .expect("the reader is listed");
+                    if let Some(w) = t.waiting_on.clone() {
+                        break w;
+                    }
+                };
+                assert_eq!(wait.kind, "Io", "{flavor}");
+                assert_eq!(wait.resource, id, "{flavor}");
+                assert!(
+                    wait.location.contains("net_tcp.rs"),
+                    "{flavor}: {}",
+                    wait.location
+                );
+                let mut client = client;
+                client.write_all(b"ping").await.unwrap();
+                assert_eq!(&reader.await.unwrap(), b"ping", "{flavor}");
+            });
+        }
+    });
+}

@@ -55,6 +55,9 @@ where the event it waits for will wake it; a hand-written future or a wrapper pr
 const CANCELLED_RUNNING_FIX: &str = "a cancelled task should stop soon: check \
 `brisk::task::is_cancelled()` in long loops, and keep cleanup in `non_cancellable` sections short";
 /// What a deadlock report tells the user to do.
+const WAIT_CYCLE_FIX: &str = "none of these tasks can go on until one of them is cancelled: take \
+the locks in one order everywhere, or release one before awaiting the next";
+
 const DEADLOCK_FIX: &str = "every task waits on something no task, timer, socket or blocking job \
 will ever do; look at the wait-points below (and the cycles, if any) for the missing send, \
 unlock or notify";
@@ -70,13 +73,16 @@ unlock or notify";
 #[non_exhaustive]
 pub struct Hazard {
     /// [`Hazard::LONG_POLL`], [`Hazard::LOST_WAKER`],
-    /// [`Hazard::CANCELLED_RUNNING`] or [`Hazard::DEADLOCK`].
+    /// [`Hazard::CANCELLED_RUNNING`], [`Hazard::WAIT_CYCLE`] or
+    /// [`Hazard::DEADLOCK`].
     pub kind: &'static str,
-    /// The task concerned (`None` for a deadlock, which concerns several).
+    /// The task concerned (`None` for a deadlock or a wait-for cycle, which
+    /// concern several).
     pub task: Option<u64>,
     /// One line: the task, its spawn location, its wait-point and the fix.
     pub message: String,
-    /// For a deadlock: what every task waits on, and the wait-for cycles.
+    /// For a deadlock: what every task waits on, and the wait-for cycles
+    /// (also as Graphviz DOT). For a wait-for cycle: the cycle as DOT.
     pub report: Option<String>,
 }
 
@@ -89,6 +95,9 @@ impl Hazard {
     pub const CANCELLED_RUNNING: &'static str = "cancelled_running";
     /// Tasks wait, but nothing could ever wake them.
     pub const DEADLOCK: &'static str = "deadlock";
+    /// Tasks wait on each other's locks in a cycle (task → `Mutex` →
+    /// holder → ... → task), while the rest of the program may go on.
+    pub const WAIT_CYCLE: &'static str = "wait_cycle";
 
     /// A hazard about one task.
     pub fn for_task(kind: &'static str, task: u64, message: String) -> Hazard {
@@ -161,13 +170,23 @@ pub struct DiagConfig {
     /// in an unoptimised build on a busy machine, and is long enough for
     /// every other task on the worker to notice), off in release.
     pub long_poll: Option<Duration>,
-    /// Report a task still being polled this long after it was cancelled.
+    /// Report a task that has not stopped this long after it was
+    /// cancelled: still being polled, or parked on something that is not a
+    /// cancellation point (the backend checks every task periodically).
     /// Default: 5 s in debug builds (cleanup that needs I/O can take a
     /// while), off in release.
     pub cancelled_running: Option<Duration>,
     /// Report a task that returns `Pending` with no waker left anywhere.
     /// Default: on in debug builds, off in release.
     pub lost_waker: bool,
+    /// Look for wait-for cycles over Brisk's locks this often (`None`:
+    /// never), and report each cycle seen at two checks in a row, once.
+    /// Unlike the deadlock rule, this finds tasks stuck on each other while
+    /// timers, sockets and other tasks keep the program going (a server
+    /// whose two handlers took two locks in opposite orders). Default: 1 s
+    /// in debug builds, off in release (a check reads every task's
+    /// wait-point).
+    pub wait_cycle_check: Option<Duration>,
     /// How long a runtime must stay quiet before it reports a deadlock
     /// (`None`: never). Default: 10 s.
     ///
@@ -206,6 +225,7 @@ impl Default for DiagConfig {
             long_poll: debug.then_some(Duration::from_millis(100)),
             cancelled_running: debug.then_some(Duration::from_secs(5)),
             lost_waker: debug,
+            wait_cycle_check: debug.then_some(Duration::from_secs(1)),
             deadlock_grace: Some(Duration::from_secs(10)),
             panic_on_deadlock: false,
             on_hazard: None,
@@ -251,6 +271,7 @@ impl fmt::Debug for DiagConfig {
             .field("long_poll", &self.long_poll)
             .field("cancelled_running", &self.cancelled_running)
             .field("lost_waker", &self.lost_waker)
+            .field("wait_cycle_check", &self.wait_cycle_check)
             .field("deadlock_grace", &self.deadlock_grace)
             .field("panic_on_deadlock", &self.panic_on_deadlock)
             .field("on_hazard", &self.on_hazard.is_some())
@@ -569,7 +590,7 @@ pub(crate) fn cancelled_running(task: TaskRef<'_>, since: Duration) -> Hazard {
         Hazard::CANCELLED_RUNNING,
         task.id().as_u64(),
         format!(
-            "cancelled but still running: {} was cancelled {} ago and is still being polled; {}: \
+            "cancelled but still running: {} was cancelled {} ago and has not stopped; {}: \
              {CANCELLED_RUNNING_FIX}",
             describe(task),
             fmt_duration(since),
@@ -697,10 +718,220 @@ fn strongly_connected(edges: &BTreeMap<u64, BTreeSet<u64>>) -> Vec<Vec<u64>> {
     out
 }
 
+/// One edge of the wait-for graph: `task` (or a child of a scope it runs)
+/// waits on a lock that task `holder` holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitEdge {
+    /// The waiting task.
+    pub task: u64,
+    /// The lock's kind (one that records its holders, see
+    /// [`ResourceKind::records_holders`](crate::wait::ResourceKind::records_holders)).
+    pub kind: crate::wait::ResourceKind,
+    /// The lock's id.
+    pub resource: u64,
+    /// Where the task waits.
+    pub location: &'static std::panic::Location<'static>,
+    /// The task holding the lock.
+    pub holder: u64,
+}
+
+/// The holders of what `wait` waits on, if it is a lock that records them;
+/// adds an edge per holder task to `edges`.
+fn holders_of_wait(
+    task: u64,
+    wait: &crate::wait::WaitPoint,
+    edges: &mut Vec<WaitEdge>,
+) -> Option<crate::wait::HolderSnapshot> {
+    if !wait.kind.records_holders() {
+        return None;
+    }
+    let snap = crate::wait::holders_of(wait.resource)?;
+    for id in snap.holders.iter().flatten() {
+        edges.push(WaitEdge {
+            task,
+            kind: wait.kind,
+            resource: wait.resource,
+            location: wait.location,
+            holder: id.as_u64(),
+        });
+    }
+    Some(snap)
+}
+
+/// The wait-for cycles among `registry`'s tasks over Brisk's locks: for
+/// each cycle, its task ids (from the smallest) and a
+/// [`Hazard::WAIT_CYCLE`] that tells every step and carries the cycle as
+/// Graphviz DOT in its report.
+pub fn wait_cycles(registry: &crate::task::Registry) -> Vec<(Vec<u64>, Hazard)> {
+    let mut edges = Vec::new();
+    let mut labels = BTreeMap::new();
+    for t in registry.tasks() {
+        let t = t.as_ref();
+        let id = t.id().as_u64();
+        if let Some(w) = t.wait_point() {
+            holders_of_wait(id, &w, &mut edges);
+        }
+        labels.insert(id, (t.name().map(str::to_owned), t.location()));
+    }
+    for c in registry.scope_children() {
+        if let Some(w) = &c.wait_point {
+            holders_of_wait(c.task.as_u64(), w, &mut edges);
+        }
+    }
+    cycles_of(&edges)
+        .into_iter()
+        .map(|(cycle, steps)| {
+            let hazard = wait_cycle_hazard(&steps, &labels);
+            (cycle, hazard)
+        })
+        .collect()
+}
+
+/// The cycles of `edges`, each with the edge taken at each of its steps.
+fn cycles_of(edges: &[WaitEdge]) -> Vec<(Vec<u64>, Vec<WaitEdge>)> {
+    let mut graph: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+    for e in edges {
+        graph.entry(e.task).or_default().insert(e.holder);
+    }
+    wait_for_cycles(&graph)
+        .into_iter()
+        .map(|cycle| {
+            let steps = (0..cycle.len())
+                .map(|i| {
+                    let (from, to) = (cycle[i], cycle[(i + 1) % cycle.len()]);
+                    *edges
+                        .iter()
+                        .find(|e| e.task == from && e.holder == to)
+                        .expect("every step of a cycle is an edge")
+                })
+                .collect();
+            (cycle, steps)
+        })
+        .collect()
+}
+
+type Labels = BTreeMap<u64, (Option<String>, &'static std::panic::Location<'static>)>;
+
+/// `#3 `name`` or `#3`.
+fn task_label(id: u64, labels: &Labels) -> String {
+    match labels.get(&id) {
+        Some((Some(name), _)) => format!("#{id} `{name}`"),
+        _ => format!("#{id}"),
+    }
+}
+
+fn wait_cycle_hazard(steps: &[WaitEdge], labels: &Labels) -> Hazard {
+    let path: Vec<String> = steps
+        .iter()
+        .map(|e| {
+            format!(
+                "task {} waits on {} #{} at {}, held by task {}",
+                task_label(e.task, labels),
+                e.kind.as_str(),
+                e.resource,
+                e.location,
+                task_label(e.holder, labels)
+            )
+        })
+        .collect();
+    Hazard {
+        kind: Hazard::WAIT_CYCLE,
+        task: None,
+        message: format!("wait-for cycle: {}: {WAIT_CYCLE_FIX}", path.join("; ")),
+        report: Some(cycle_dot(steps, labels)),
+    }
+}
+
+/// A cycle as Graphviz DOT: tasks as ellipses, locks as boxes, "waits"
+/// and "held by" edges (render with `dot -Tsvg`).
+fn cycle_dot(steps: &[WaitEdge], labels: &Labels) -> String {
+    use std::fmt::Write as _;
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut out = String::from("digraph wait_cycle {\n  rankdir=LR;\n");
+    for e in steps {
+        let location = labels
+            .get(&e.task)
+            .map_or(String::new(), |l| l.1.to_string());
+        let _ = writeln!(
+            out,
+            "  t{} [label=\"{}\\n{}\"];",
+            e.task,
+            esc(&task_label(e.task, labels)),
+            esc(&location)
+        );
+        let r = format!("r{}_{}", e.kind.as_str(), e.resource);
+        let _ = writeln!(
+            out,
+            "  {r} [shape=box, label=\"{} #{}\"];",
+            e.kind.as_str(),
+            e.resource
+        );
+        let _ = writeln!(
+            out,
+            "  t{} -> {r} [label=\"waits at {}\", color=red];",
+            e.task,
+            esc(&e.location.to_string())
+        );
+        let _ = writeln!(
+            out,
+            "  {r} -> t{} [label=\"held by\", color=red];",
+            e.holder
+        );
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Reports every task of `registry` that was cancelled longer ago than
+/// [`DiagConfig::cancelled_running`] and has not finished, once per task,
+/// whether it keeps being polled or waits on something that is not a
+/// cancellation point (a foreign future) and is never polled again.
+/// Backends call it periodically (the native runtime: every quarter of
+/// the threshold). Tasks without a diagnostics record are skipped.
+pub fn check_cancelled_tasks(registry: &crate::task::Registry) {
+    let d = registry.diagnostics();
+    if d.config().cancelled_running.is_none() || !d.instrumented() {
+        return;
+    }
+    let now = d.now_ns();
+    for task in registry.tasks() {
+        crate::task::instrument::check_cancelled(task.as_ref(), now);
+    }
+}
+
+/// Watches a runtime for wait-for cycles (see
+/// [`DiagConfig::wait_cycle_check`]): a cycle is reported when two checks
+/// in a row find it, once while it lasts.
+#[derive(Debug, Default)]
+pub struct WaitCycleWatch {
+    /// The cycles the previous check found.
+    seen: BTreeSet<Vec<u64>>,
+    /// The cycles reported (and still there).
+    reported: BTreeSet<Vec<u64>>,
+}
+
+impl WaitCycleWatch {
+    /// Looks for cycles now; returns the hazards to report.
+    pub fn check(&mut self, registry: &crate::task::Registry) -> Vec<Hazard> {
+        let found = wait_cycles(registry);
+        let now: BTreeSet<Vec<u64>> = found.iter().map(|(c, _)| c.clone()).collect();
+        let mut out = Vec::new();
+        for (cycle, hazard) in found {
+            if self.seen.contains(&cycle) && self.reported.insert(cycle) {
+                out.push(hazard);
+            }
+        }
+        self.reported.retain(|c| now.contains(c));
+        self.seen = now;
+        out
+    }
+}
+
 /// A text dump of every task of `registry` for a deadlock report: one line
 /// per task (id, name, spawn location, state, polls, wait-point and the
-/// holders of the resource it waits on), a line under it for each child of
-/// the scopes it runs (they wait inside it), then the wait-for cycles.
+/// holders of the lock it waits on), a line under it for each child of
+/// the scopes it runs (they wait inside it), then the wait-for cycles, and
+/// those as Graphviz DOT.
 pub fn deadlock_report(registry: &crate::task::Registry) -> String {
     use std::fmt::Write as _;
     let tasks = registry.tasks();
@@ -710,12 +941,21 @@ pub fn deadlock_report(registry: &crate::task::Registry) -> String {
     for c in registry.scope_children() {
         scope_children.entry(c.task.as_u64()).or_default().push(c);
     }
+    let labels: Labels = infos
+        .iter()
+        .map(|t| {
+            (
+                t.id.as_u64(),
+                (t.name.as_deref().map(str::to_owned), t.location),
+            )
+        })
+        .collect();
     let mut out = String::new();
-    let mut edges: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
-    // ", held by ..." for a wait, adding task -> holder edges.
+    let mut edges = Vec::new();
+    // ", held by ..." for a wait on a lock, adding task -> holder edges.
     let mut held_by = |out: &mut String, task: u64, wait: &Option<crate::wait::WaitPoint>| {
         let Some(w) = wait else { return };
-        let Some(snap) = crate::wait::holders_of(w.resource) else {
+        let Some(snap) = holders_of_wait(task, w, &mut edges) else {
             return;
         };
         if snap.is_empty() {
@@ -725,10 +965,7 @@ pub fn deadlock_report(registry: &crate::task::Registry) -> String {
             .holders
             .iter()
             .map(|h| match h {
-                Some(id) => {
-                    edges.entry(task).or_default().insert(id.as_u64());
-                    format!("task {id}")
-                }
+                Some(id) => format!("task {}", task_label(id.as_u64(), &labels)),
                 None => "a thread outside any task".to_owned(),
             })
             .collect();
@@ -754,7 +991,8 @@ pub fn deadlock_report(registry: &crate::task::Registry) -> String {
             out.push('\n');
         }
     }
-    for cycle in wait_for_cycles(&edges) {
+    let cycles = cycles_of(&edges);
+    for (cycle, _) in &cycles {
         let path: Vec<String> = cycle.iter().map(|id| format!("#{id}")).collect();
         let _ = writeln!(
             out,
@@ -762,6 +1000,9 @@ pub fn deadlock_report(registry: &crate::task::Registry) -> String {
             path.join(" -> "),
             path[0]
         );
+    }
+    for (_, steps) in &cycles {
+        out.push_str(&cycle_dot(steps, &labels));
     }
     if infos.is_empty() {
         out.push_str("  (no tasks: only the `block_on` future waits)\n");

@@ -55,6 +55,20 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
+    /// True for the kinds whose ids are in the holder directory
+    /// ([`holders_of`]): `Mutex`, `RwLock`, `Semaphore`, `OnceCell`. Ids of
+    /// other kinds (tasks, timers, sockets) are counted apart and may equal
+    /// a lock's, so only these kinds are looked up there.
+    pub fn records_holders(self) -> bool {
+        matches!(
+            self,
+            ResourceKind::Mutex
+                | ResourceKind::RwLock
+                | ResourceKind::Semaphore
+                | ResourceKind::OnceCell
+        )
+    }
+
     pub(crate) fn from_u8(v: u8) -> Option<ResourceKind> {
         use ResourceKind::*;
         Some(match v {

@@ -2,7 +2,7 @@
 
 use brisk_core::runtime::Handle;
 use brisk_core::task::{TaskKind, TaskState};
-use brisk_core::wait::{holders_of, ResourceKind};
+use brisk_core::wait::holders_of;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -249,7 +249,7 @@ impl TaskDump {
 impl WaitDump {
     fn of(w: brisk_core::wait::WaitPoint) -> WaitDump {
         let (holders, more_holders) = match holders_of(w.resource) {
-            Some(snap) if records_holders(w.kind) => (
+            Some(snap) if w.kind.records_holders() => (
                 snap.holders
                     .iter()
                     .map(|h| match h {
@@ -279,17 +279,6 @@ impl WaitDump {
     }
 }
 
-/// Resource kinds whose ids live in the holder directory.
-fn records_holders(kind: ResourceKind) -> bool {
-    matches!(
-        kind,
-        ResourceKind::Mutex
-            | ResourceKind::RwLock
-            | ResourceKind::Semaphore
-            | ResourceKind::OnceCell
-    )
-}
-
 impl fmt::Display for Dump {
     /// The tasks as a tree: each task under the task that spawned it (or at
     /// the top when its parent is gone), with what it waits on.
@@ -312,11 +301,11 @@ impl fmt::Display for Dump {
         let mut stack: Vec<(&TaskDump, usize)> = roots.into_iter().rev().map(|t| (t, 0)).collect();
         while let Some((t, depth)) = stack.pop() {
             write!(f, "{:indent$}", "", indent = 2 + 2 * depth)?;
-            write_task(f, t)?;
+            write_task(f, self, t)?;
             writeln!(f)?;
             for c in &t.scope_children {
                 write!(f, "{:indent$}", "", indent = 4 + 2 * depth)?;
-                write_scope_child(f, c)?;
+                write_scope_child(f, self, c)?;
                 writeln!(f)?;
             }
             if let Some(kids) = children.get(&t.id) {
@@ -335,7 +324,7 @@ impl fmt::Display for Dump {
     }
 }
 
-fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
+fn write_task(f: &mut fmt::Formatter<'_>, dump: &Dump, t: &TaskDump) -> fmt::Result {
     write!(f, "{} {}", t.label(), t.state)?;
     if t.kind != "task" {
         write!(f, " {}", t.kind)?;
@@ -348,15 +337,19 @@ fn write_task(f: &mut fmt::Formatter<'_>, t: &TaskDump) -> fmt::Result {
         write!(f, ", busy {}, idle {}", fmt_us(busy), fmt_us(idle))?;
     }
     write!(f, ", spawned at {}", t.location)?;
+    if let Some(p) = t.parent.filter(|p| dump.task(*p).is_none()) {
+        // Listed at the top: say whose it was.
+        write!(f, " by task #{p} (finished)")?;
+    }
     if let Some(w) = &t.waiting_on {
-        write_wait(f, w)?;
+        write_wait(f, dump, w)?;
     }
     Ok(())
 }
 
 /// One scope child: its name, whether it was cancelled, its polls, where it
 /// and its scope started, and what it waits on.
-fn write_scope_child(f: &mut fmt::Formatter<'_>, c: &ScopeChildDump) -> fmt::Result {
+fn write_scope_child(f: &mut fmt::Formatter<'_>, dump: &Dump, c: &ScopeChildDump) -> fmt::Result {
     write!(f, "scope child #{}", c.id)?;
     if let Some(n) = &c.name {
         write!(f, " `{n}`")?;
@@ -370,12 +363,12 @@ fn write_scope_child(f: &mut fmt::Formatter<'_>, c: &ScopeChildDump) -> fmt::Res
         c.polls, c.location, c.scope, c.scope_location
     )?;
     if let Some(w) = &c.waiting_on {
-        write_wait(f, w)?;
+        write_wait(f, dump, w)?;
     }
     Ok(())
 }
 
-fn write_wait(f: &mut fmt::Formatter<'_>, w: &WaitDump) -> fmt::Result {
+fn write_wait(f: &mut fmt::Formatter<'_>, dump: &Dump, w: &WaitDump) -> fmt::Result {
     if w.kind == "Yield" {
         write!(f, "; yielded at {}", w.location)?;
     } else {
@@ -388,7 +381,10 @@ fn write_wait(f: &mut fmt::Formatter<'_>, w: &WaitDump) -> fmt::Result {
                 f.write_str(", ")?;
             }
             match h {
-                Holder::Task(id) => write!(f, "task #{id}")?,
+                Holder::Task(id) => match dump.task(*id) {
+                    Some(holder) => write!(f, "task {}", holder.label())?,
+                    None => write!(f, "task #{id}")?,
+                },
                 Holder::Thread => f.write_str("a thread outside any task")?,
             }
         }

@@ -76,9 +76,12 @@
 //! The runtimes look for common async bugs while they run and report each
 //! one once per task as a [`Hazard`]: a poll that blocks its thread
 //! (`long_poll`), a task that returned `Pending` with no waker left
-//! (`lost_waker`), a cancelled task that keeps running
-//! (`cancelled_running`), and tasks that wait on each other with nothing
-//! left to wake them (`deadlock`, with a dump and the wait-for cycles).
+//! (`lost_waker`), a cancelled task that does not stop, polled or parked
+//! (`cancelled_running`), tasks that wait on each other's locks in a
+//! cycle while the rest of the program goes on (`wait_cycle`, each step
+//! named, with the cycle as Graphviz DOT), and tasks that wait on each
+//! other with nothing left to wake them (`deadlock`, with a dump and the
+//! wait-for cycles).
 //! Each is printed to stderr as one line starting with `brisk: hazard:`
 //! (or handed to the builder's `on_hazard` callback) and kept in a bounded
 //! per-runtime log, read with [`hazards`] or [`hazards_of`]. In

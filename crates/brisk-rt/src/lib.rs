@@ -28,10 +28,13 @@
 //! schedulers here find deadlocks (they know when nothing — no timer, no
 //! registered socket or signal, no blocking job — could wake a waiting
 //! task), and the multi-thread monitor reports a poll that is still stuck
-//! past the long-poll threshold. The builder switches each detector
-//! (`task_timing`, `long_poll_threshold`, `detect_lost_wakers`,
-//! `cancelled_running_threshold`, `deadlock_grace`, `panic_on_deadlock`,
-//! `on_hazard`). [`runtime::RuntimeMetrics`] reads the scheduler's counters
+//! past the long-poll threshold. From time to time (the monitor, or the
+//! current-thread scheduler between batches and before it sleeps) they
+//! also look at every task for wait-for cycles over Brisk's locks and for
+//! cancelled tasks that have not stopped. The builder switches each
+//! detector (`task_timing`, `long_poll_threshold`, `detect_lost_wakers`,
+//! `cancelled_running_threshold`, `wait_cycle_check`, `deadlock_grace`,
+//! `panic_on_deadlock`, `on_hazard`). [`runtime::RuntimeMetrics`] reads the scheduler's counters
 //! (per worker, written by one thread each, relaxed) without a cfg flag.
 //!
 //! The reactor uses mio for the OS interface (epoll, kqueue) and nothing

@@ -323,6 +323,36 @@ fn slow_poll(ptr: NonNull<Header>, diag: &Record, took: u64, wait_before: Option
     }
 }
 
+/// The periodic check of a cancelled, unfinished task (see
+/// [`crate::diag::check_cancelled_tasks`]): a task that was cancelled and
+/// then parked on something that is not a cancellation point is never
+/// polled again, so the per-poll check alone would never see it. Its clock
+/// starts at the first of its polls or checks after the cancellation.
+pub(crate) fn check_cancelled(task: TaskRef<'_>, now_ns: u64) {
+    // SAFETY: a `TaskRef` holds a reference to the task, keeping it alive.
+    let Some(diag) = (unsafe { record(task.raw) }) else {
+        return;
+    };
+    if task.kind() == TaskKind::Blocking || !task.is_cancelled() {
+        return;
+    }
+    let d = diag.diagnostics();
+    let Some(limit) = d.config().cancelled_running else {
+        return;
+    };
+    let cold = diag.cold_or_init();
+    let since = cold.cancelled_ns.load(Ordering::Relaxed);
+    if since == 0 {
+        // A poll ending now may store its own reading: either is a start.
+        cold.cancelled_ns.store(now_ns, Ordering::Relaxed);
+        return;
+    }
+    let for_ = Duration::from_nanos(now_ns.saturating_sub(since));
+    if for_ > limit && diag.claim_report(REPORTED_CANCELLED_RUNNING) {
+        d.report(diag::cancelled_running(task, for_));
+    }
+}
+
 /// The per-poll hazard checks: a cancelled task that keeps running, and a
 /// lost waker.
 #[inline(never)]

@@ -19,7 +19,7 @@ pub(crate) mod cancel;
 mod console;
 mod group;
 pub(crate) mod header;
-mod instrument;
+pub(crate) mod instrument;
 mod join;
 #[cfg(all(test, loom))]
 mod loom_tests;

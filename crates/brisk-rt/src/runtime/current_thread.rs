@@ -7,7 +7,9 @@
 //! `block_on` on another thread polls its own future and takes the core over
 //! when the first one returns.
 
-use super::hazards::{deliver_deadlock, DeadlockPanic, DeadlockWatch, IdleAction};
+use super::hazards::{
+    deliver_deadlock, min_timeout, DeadlockPanic, DeadlockWatch, IdleAction, PeriodicChecks,
+};
 use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
 use crate::loom::{Mutex, Ordering};
@@ -207,6 +209,7 @@ fn drive<F: Future>(
 
     let mut since_io = 0;
     let mut deadlock = DeadlockWatch::default();
+    let mut checks = PeriodicChecks::default();
     // Polls of tasks and of the future, for the deadlock watch.
     let mut progress: u64 = 0;
     let out = 'outer: loop {
@@ -267,6 +270,7 @@ fn drive<F: Future>(
         if !idle && since_io >= event_interval {
             since_io = 0;
             shared.io.poll_now();
+            checks.poll(shared);
         }
         if idle {
             since_io = 0;
@@ -282,6 +286,11 @@ fn drive<F: Future>(
                         break 'outer Some(Err(Box::new(p)));
                     }
                 }
+            }
+            // Waiting tasks may wait on each other, or ignore a
+            // cancellation: look again when due.
+            if !shared.registry.is_empty() {
+                timeout = min_timeout(timeout, checks.poll(shared));
             }
             // Re-check after publishing the planned wake: a timer armed or a
             // task queued in between has unparked us (token) or is visible now.

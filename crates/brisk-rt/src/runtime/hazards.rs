@@ -1,6 +1,8 @@
 //! The native runtime's hazard detectors: deadlocks (the schedulers, when
-//! they would sleep with nothing left that could wake them) and polls stuck
-//! past the long-poll threshold (the multi-thread monitor).
+//! they would sleep with nothing left that could wake them), polls stuck
+//! past the long-poll threshold (the multi-thread monitor), and the checks
+//! that look at every task from time to time: wait-for cycles and
+//! cancelled tasks that do not stop (`PeriodicChecks`).
 //!
 //! The rule for a deadlock (see `DiagConfig::deadlock_grace`): every task
 //! and every `block_on` future wait; no timer is armed, no socket or signal
@@ -10,7 +12,8 @@
 //! grace period makes the report false; that is the documented limit.
 
 use super::shared::Shared;
-use brisk_core::diag::{deadlock_report, Hazard};
+use brisk_core::diag::{deadlock_report, Hazard, WaitCycleWatch};
+
 use std::time::{Duration, Instant};
 
 /// Panic payload that makes `block_on` panic with a deadlock report (after
@@ -102,6 +105,71 @@ pub(crate) fn deliver_deadlock(shared: &Shared, hazard: Hazard) -> Option<Deadlo
     } else {
         d.report(hazard);
         None
+    }
+}
+
+/// The checks that look at every task from time to time, run by the
+/// multi-thread monitor and by the current-thread scheduler: wait-for
+/// cycles (`DiagConfig::wait_cycle_check`) and cancelled tasks that do not
+/// stop (every quarter of `DiagConfig::cancelled_running`, for those that
+/// are no longer polled).
+#[derive(Default)]
+pub(crate) struct PeriodicChecks {
+    cycles: WaitCycleWatch,
+    next_cycles: Option<Instant>,
+    next_cancelled: Option<Instant>,
+}
+
+/// Whether a check every `interval` is due at `now` (then schedules the
+/// next one), and how long until the next one.
+fn due(next: &mut Option<Instant>, now: Instant, interval: Duration) -> (bool, Duration) {
+    let at = *next.get_or_insert(now + interval);
+    if now < at {
+        return (false, at - now);
+    }
+    *next = Some(now + interval);
+    (true, interval)
+}
+
+impl PeriodicChecks {
+    /// Runs the checks that are due and reports what they find. Returns how
+    /// long until the next one (`None`: every check is off).
+    pub(crate) fn poll(&mut self, shared: &Shared) -> Option<Duration> {
+        let registry = &shared.registry;
+        let config = registry.diagnostics().config();
+        let (cycles, cancelled) = (config.wait_cycle_check, config.cancelled_running);
+        if cycles.is_none() && cancelled.is_none() {
+            return None;
+        }
+        let now = Instant::now();
+        let mut until = None;
+        if let Some(every) = cycles {
+            let (run, next) = due(&mut self.next_cycles, now, every);
+            if run && !registry.is_empty() {
+                for hazard in self.cycles.check(registry) {
+                    registry.diagnostics().report(hazard);
+                }
+            }
+            until = min_timeout(until, Some(next));
+        }
+        if let Some(limit) = cancelled {
+            let every = (limit / 4).max(Duration::from_millis(1));
+            let (run, next) = due(&mut self.next_cancelled, now, every);
+            if run && !registry.is_empty() {
+                brisk_core::diag::check_cancelled_tasks(registry);
+            }
+            until = min_timeout(until, Some(next));
+        }
+        until
+    }
+}
+
+/// The shorter of two park timeouts (`None`: unbounded).
+pub(crate) fn min_timeout(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 
@@ -213,11 +281,60 @@ impl super::Builder {
         self
     }
 
-    /// Reports a task still being polled `threshold` after it was
-    /// cancelled (`None`: never). Default: 5 s in debug builds, off in
+    /// Reports a task that has not stopped `threshold` after it was
+    /// cancelled (`None`: never): still polled, or parked on a future that
+    /// is not a cancellation point (every task is checked every quarter of
+    /// the threshold). Default: 5 s in debug builds, off in
     /// release builds.
     pub fn cancelled_running_threshold(&mut self, threshold: Option<Duration>) -> &mut Self {
         self.diag.cancelled_running = threshold;
+        self
+    }
+
+    /// Looks for wait-for cycles over Brisk's locks this often (`None`:
+    /// never): tasks that each wait on a `Mutex`, `RwLock`, `Semaphore` or
+    /// `OnceCell` another one of them holds. A cycle found by two checks in
+    /// a row is reported once (a [`Hazard`] of kind `"wait_cycle"` naming
+    /// every step, with the cycle as Graphviz DOT in its report), even
+    /// while timers, sockets and other tasks keep the program busy, which
+    /// the deadlock rule needs quiet for. Default: 1 s in debug builds,
+    /// off in release builds (a check reads every task's wait-point).
+    ///
+    /// ```
+    /// use brisk::sync::Mutex;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let rt = brisk::Runtime::builder()
+    ///     .current_thread()
+    ///     .wait_cycle_check(Some(Duration::from_millis(10)))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let (a, b) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
+    ///     let (a2, b2) = (a.clone(), b.clone());
+    ///     let one = brisk::spawn(async move {
+    ///         let _a = a.lock().await;
+    ///         brisk::time::sleep(Duration::from_millis(5)).await;
+    ///         let _b = b.lock().await; // waits for `two`, forever
+    ///     });
+    ///     let two = brisk::spawn(async move {
+    ///         let _b = b2.lock().await;
+    ///         brisk::time::sleep(Duration::from_millis(5)).await;
+    ///         let _a = a2.lock().await; // waits for `one`, forever
+    ///     });
+    ///     while brisk::diag::hazards().is_empty() {
+    ///         brisk::time::sleep(Duration::from_millis(5)).await;
+    ///     }
+    ///     let hazard = &brisk::diag::hazards()[0];
+    ///     assert_eq!(hazard.kind, "wait_cycle");
+    ///     assert!(hazard.report.as_ref().unwrap().starts_with("digraph"));
+    ///     one.abort();
+    ///     two.abort();
+    /// });
+    /// ```
+    pub fn wait_cycle_check(&mut self, every: Option<Duration>) -> &mut Self {
+        self.diag.wait_cycle_check = every;
         self
     }
 

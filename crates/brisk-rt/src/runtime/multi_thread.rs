@@ -28,7 +28,9 @@
 //! (see `run_monitor`). The monitor also fires timers when every worker is
 //! busy.
 
-use super::hazards::{deliver_deadlock, DeadlockWatch, IdleAction, StuckPoll};
+use super::hazards::{
+    deliver_deadlock, min_timeout, DeadlockWatch, IdleAction, PeriodicChecks, StuckPoll,
+};
 use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
 use crate::io::IoDriver;
@@ -642,7 +644,9 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
     let mut stuck = vec![StuckPoll::default(); n];
     let mut stuck_reported = std::collections::HashSet::new();
     let mut deadlock = DeadlockWatch::default();
+    let mut checks = PeriodicChecks::default();
     while !state.stop.load(Ordering::Acquire) {
+        let next_check = checks.poll(&shared);
         if state.idle.num_sleeping.load(Ordering::SeqCst) == n {
             state.monitor_idle.store(true, Ordering::SeqCst);
             fence(Ordering::SeqCst);
@@ -664,6 +668,13 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                         }
                         None
                     }
+                };
+                // Waiting tasks may wait on each other, or ignore a
+                // cancellation: look again when due.
+                let timeout = if waiting {
+                    min_timeout(timeout, next_check)
+                } else {
+                    timeout
                 };
                 state.monitor_parker.park(timeout);
             }
