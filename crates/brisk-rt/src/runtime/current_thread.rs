@@ -288,9 +288,12 @@ fn drive<F: Future>(
                 }
             }
             // Waiting tasks may wait on each other, or ignore a
-            // cancellation: look again when due.
-            if !shared.registry.is_empty() {
-                timeout = min_timeout(timeout, checks.poll(shared));
+            // cancellation: look again when due (only if a check is on:
+            // counting the tasks takes every registry lock).
+            if let Some(next) = checks.poll(shared) {
+                if !shared.registry.is_empty() {
+                    timeout = min_timeout(timeout, Some(next));
+                }
             }
             // Re-check after publishing the planned wake: a timer armed or a
             // task queued in between has unparked us (token) or is visible now.
