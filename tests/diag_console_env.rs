@@ -10,8 +10,12 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 use support::{within, LIMIT};
 
+/// The variable is process-wide: one test at a time touches it.
+static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn brisk_console_env_var_starts_the_server_with_metrics() {
+    let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
     within(LIMIT, || {
         let addr = free_addr();
         std::env::set_var("BRISK_CONSOLE", &addr);
@@ -68,6 +72,32 @@ fn brisk_console_env_var_starts_the_server_with_metrics() {
             serde_json::from_str(&line).unwrap()
         });
         assert_eq!(snapshot["metrics"]["workers"], 1, "{snapshot}");
+    });
+}
+
+/// An address other than loopback in `BRISK_CONSOLE` is refused: the
+/// runtime runs without a console (saying why on stderr) and nothing
+/// listens there; `serve()` returns the reason.
+#[test]
+fn brisk_console_refuses_an_address_other_than_loopback() {
+    let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    within(LIMIT, || {
+        let port = free_addr().rsplit(':').next().unwrap().to_owned();
+        let addr = format!("0.0.0.0:{port}");
+        std::env::set_var("BRISK_CONSOLE", &addr);
+        let rt = support::multi_thread(1);
+        let refused = rt.block_on(async { brisk::diag::console::serve().unwrap_err() });
+        std::env::remove_var("BRISK_CONSOLE");
+        assert_eq!(
+            refused.kind(),
+            std::io::ErrorKind::InvalidInput,
+            "{refused}"
+        );
+        let msg = refused.to_string();
+        assert!(msg.contains("`BRISK_CONSOLE`"), "{msg}");
+        assert!(msg.contains("allow_remote(true)"), "{msg}");
+        assert!(msg.contains(&addr), "{msg}");
+        assert!(TcpStream::connect(format!("127.0.0.1:{port}")).is_err());
     });
 }
 

@@ -102,6 +102,33 @@ fn a_measured_long_poll_names_the_task_its_location_and_last_wait_point() {
     });
 }
 
+/// In a debug build the long-poll detector is on with no configuration.
+#[cfg(debug_assertions)]
+#[test]
+fn long_polls_are_reported_by_default_in_debug_builds() {
+    within(LIMIT, || {
+        let (tx, rx) = mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        let rt = brisk::Runtime::builder()
+            .current_thread()
+            .on_hazard(move |h| {
+                let _ = tx.lock().unwrap().send(h.clone());
+            })
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            Builder::new()
+                .name("sleepy")
+                .spawn(async { std::thread::sleep(Duration::from_millis(150)) })
+                .await
+                .unwrap();
+        });
+        let h = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(h.kind, Hazard::LONG_POLL, "{h}");
+        assert!(h.message.contains("\"sleepy\""), "{h}");
+    });
+}
+
 #[test]
 fn a_stuck_poll_is_reported_by_the_monitor_while_it_runs() {
     within(LIMIT, || {
@@ -491,6 +518,40 @@ fn a_deadlock_warns_once_in_production_and_the_runtime_keeps_going() {
     }
 }
 
+/// A task waiting on a socket (a peer that is slow to write) is waiting
+/// on I/O, not deadlocked, however long the wait.
+#[test]
+fn a_task_waiting_on_a_socket_is_not_deadlocked() {
+    for current in [true, false] {
+        within(LIMIT, move || {
+            let (mut b, rx) = builder(current);
+            let rt = b
+                .deadlock_grace(Some(Duration::from_millis(20)))
+                .build()
+                .unwrap();
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = std_listener.local_addr().unwrap();
+            // A peer outside the runtime that writes after 150 ms.
+            let peer = std::thread::spawn(move || {
+                let (mut conn, _) = std_listener.accept().unwrap();
+                std::thread::sleep(Duration::from_millis(150));
+                std::io::Write::write_all(&mut conn, b"late").unwrap();
+            });
+            let got = rt.block_on(async move {
+                use brisk::io::AsyncReadExt;
+                let mut stream = brisk::net::TcpStream::connect(addr).await.unwrap();
+                let mut buf = [0; 4];
+                stream.read_exact(&mut buf).await.unwrap();
+                buf
+            });
+            peer.join().unwrap();
+            assert_eq!(&got, b"late");
+            let hazards: Vec<_> = rx.try_iter().map(|h| h.message).collect();
+            assert!(hazards.is_empty(), "{hazards:#?}");
+        });
+    }
+}
+
 #[test]
 fn timers_and_blocking_jobs_are_not_deadlocks() {
     within(LIMIT, || {
@@ -519,7 +580,12 @@ async fn a_deadlocked_brisk_test_fails_with_the_dump() {
 #[test]
 fn a_deadlocked_simulation_fails_with_the_dump_and_logs_the_hazard() {
     let mut sim = brisk::sim::Sim::builder().seed(3).build();
-    sim.client("c", lock_cycle());
+    let node = Arc::new(std::sync::Mutex::new(None));
+    let node_in = node.clone();
+    sim.client("c", async move {
+        *node_in.lock().unwrap() = Some(brisk::runtime::Handle::current());
+        lock_cycle().await
+    });
     let err = sim.run().unwrap_err();
     let brisk::sim::SimError::Deadlock { report } = &err else {
         panic!("expected a deadlock, got {err}");
@@ -529,6 +595,12 @@ fn a_deadlocked_simulation_fails_with_the_dump_and_logs_the_hazard() {
         "{report}"
     );
     assert!(report.contains("wait-for cycle"), "{report}");
+    // The node's hazard log has it too, once, with the same report.
+    let node = node.lock().unwrap().take().expect("the client ran");
+    let logged = brisk::diag::hazards_of(&node);
+    assert_eq!(logged.len(), 1, "{logged:#?}");
+    assert_eq!(logged[0].kind, Hazard::DEADLOCK);
+    assert_eq!(logged[0].report.as_deref(), Some(report.as_str()));
 }
 
 // ---- wait-for cycles -----------------------------------------------------------
@@ -683,9 +755,7 @@ fn a_task_wait_is_not_taken_for_a_lock_with_the_same_id() {
                         let _g = lock.lock().await;
                     }
                 });
-                let waiter = Builder::new()
-                    .name("waiter")
-                    .spawn(awaited);
+                let waiter = Builder::new().name("waiter").spawn(awaited);
                 let _ = waiter.await;
                 drop((holder, contender));
             });

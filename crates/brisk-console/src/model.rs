@@ -208,6 +208,9 @@ pub struct Hazard {
     pub task: Option<u64>,
     /// What happened, in words.
     pub message: String,
+    /// More for some kinds: a deadlock's dump and cycles, a wait-for
+    /// cycle's Graphviz DOT graph.
+    pub report: Option<String>,
 }
 
 /// What the console shows for a value the server did not send.

@@ -503,5 +503,21 @@ fn draw_hazards(frame: &mut Frame<'_>, area: Rect, app: &App, s: &Snapshot) {
     .block(block)
     .row_highlight_style(SELECTED);
     let mut state = TableState::new().with_selected(Some(app.selected));
-    frame.render_stateful_widget(table, area, &mut state);
+    // The selected hazard's report (a deadlock's dump, a cycle's graph)
+    // under the table.
+    let report = s
+        .hazards
+        .get(app.selected)
+        .and_then(|h| h.report.as_deref());
+    let Some(report) = report else {
+        frame.render_stateful_widget(table, area, &mut state);
+        return;
+    };
+    let [top, bottom] =
+        Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(area);
+    frame.render_stateful_widget(table, top, &mut state);
+    let pane = Paragraph::new(report.to_owned())
+        .block(Block::new().borders(Borders::TOP).title(" Report "))
+        .wrap(Wrap { trim: false });
+    frame.render_widget(pane, bottom);
 }

@@ -38,7 +38,9 @@ const SNAPSHOT: &str = r#"{"v":1,"seq":4,"unix_ms":0,
    "cancelled":false,"polls":2,"wakers":{"clones":0,"wakes":0,"drops":0},
    "waiting_on":{"kind":"Mutex","resource":9,"location":"src/dead.rs:11:3","holders":[{"Task":6}],"more_holders":0}}
  ]},
- "hazards":[{"kind":"long_poll","task":1,"message":"a poll of main took 120 ms"}],
+ "hazards":[{"kind":"long_poll","task":1,"message":"a poll of main took 120 ms"},
+  {"kind":"wait_cycle","task":null,"message":"wait-for cycle: task #6 waits on Mutex #8",
+   "report":"digraph wait_cycle {\n  t6 -> rMutex_8 [label=\"waits\"];\n}\n"}],
  "metrics":{"workers":2,"polls":65,"steals":3,"blocking_threads":0}}"#;
 
 fn app() -> App {
@@ -99,7 +101,7 @@ fn task_list_shows_every_task_with_state_polls_and_wait() {
     assert!(s[row_of(&s, "src/main.rs:10:5")].contains("120.0ms"));
     assert!(checkout.contains("—"), "{checkout}");
     // The hazard count and the metrics are in the header.
-    assert!(shows(&s, "Hazards (1)"));
+    assert!(shows(&s, "Hazards (2)"));
     assert!(shows(&s, "workers 2"));
     // Sort keys are listed in the footer.
     assert!(shows(&s, "p polls"));
@@ -272,6 +274,14 @@ fn hazards_view_and_connection_status() {
         row.contains("#1 (main)") && row.contains("took 120 ms"),
         "{row}"
     );
+    // No report for a long poll; the cycle's graph under the table.
+    assert!(!shows(&s, "digraph"));
+    key(&mut app, KeyCode::Down);
+    let s = screen(&app);
+    assert!(s[row_of(&s, "wait_cycle")].contains("Mutex #8"));
+    assert!(shows(&s, " Report "));
+    assert!(shows(&s, "digraph wait_cycle {"));
+    assert!(shows(&s, "t6 -> rMutex_8"));
 
     app.status = Status::Disconnected("connection refused".into());
     assert!(shows(

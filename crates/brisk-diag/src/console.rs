@@ -17,7 +17,8 @@
 //! - `unix_ms`: when it was taken, in milliseconds since the Unix epoch.
 //! - `dump`: a [`Dump`] as serde serialises it (`runtime`, `tasks`).
 //! - `hazards`: the hazards seen in this snapshot, each
-//!   `{"kind":..,"task":id or null,"message":..}`.
+//!   `{"kind":..,"task":id or null,"message":..,"report":text or null}`
+//!   (a deadlock's dump and cycles, a wait-for cycle's DOT graph).
 //! - `metrics`: the runtime's counters by name (`workers`, `polls`,
 //!   `steals`, `inject_queue_depth`, `blocking_threads`, ...), or `null`
 //!   for a runtime that keeps none.
@@ -40,6 +41,13 @@ pub const REMOTE_REFUSED: &str =
 to a non-loopback address: the console shows every task's name, location and what it waits on to \
 anyone who can connect; bind to 127.0.0.1 or [::1] (and reach it through an SSH tunnel), or call \
 `.allow_remote(true)` on the builder if the network is trusted";
+
+/// The message when `BRISK_CONSOLE` holds an address other than loopback.
+pub const ENV_REMOTE_REFUSED: &str = "the environment variable `BRISK_CONSOLE` names an \
+address other than loopback, which it cannot open: the console shows every task's name, \
+location and what it waits on to anyone who can connect; use 127.0.0.1 or [::1] (and reach it \
+through an SSH tunnel), or, on a trusted network, start the console in code with \
+`brisk::diag::console::Builder::new().bind(addr).allow_remote(true).spawn(&handle)`";
 
 /// The message when `BRISK_CONSOLE` holds no socket address.
 pub const ENV_NOT_AN_ADDRESS: &str = "the environment variable `BRISK_CONSOLE` is not a socket \
@@ -110,14 +118,16 @@ impl Builder {
     /// A builder for the address in `BRISK_CONSOLE` ([`ENV_VAR`]):
     /// `None` when the variable is unset, empty, `0` or `off`; the default
     /// address for `1` or `on`; an error naming the variable when its value
-    /// is not a socket address.
+    /// is not a socket address, or is one other than loopback (the variable
+    /// cannot allow remote access; [`allow_remote`](Builder::allow_remote)
+    /// in code can).
     ///
     /// Native runtimes built by the facade (`brisk::Runtime::builder()`,
     /// `#[brisk::main]`, `brisk::run`) call this themselves; use it when
     /// starting a console for another runtime.
     ///
     /// # Errors
-    /// If the variable holds something other than a socket address.
+    /// If the variable holds something other than a loopback socket address.
     pub fn from_env() -> Option<io::Result<Builder>> {
         let value = std::env::var(ENV_VAR).ok()?;
         Builder::from_env_value(&value)
@@ -129,6 +139,10 @@ impl Builder {
             "" | "0" | "off" | "false" => None,
             "1" | "on" | "true" => Some(Ok(Builder::new())),
             _ => Some(match value.parse::<SocketAddr>() {
+                Ok(addr) if !addr.ip().is_loopback() => Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{ENV_REMOTE_REFUSED} (it is `{value}`)"),
+                )),
                 Ok(addr) => Ok(Builder::new().bind(addr)),
                 Err(_) => Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -394,6 +408,7 @@ struct WireHazard {
     kind: String,
     task: Option<u64>,
     message: String,
+    report: Option<String>,
 }
 
 /// The hazards to send with a snapshot of `handle`'s runtime: its hazard
@@ -405,6 +420,7 @@ fn hazards(handle: &Handle, _dump: &Dump) -> Vec<WireHazard> {
             kind: h.kind.to_owned(),
             task: h.task,
             message: h.message,
+            report: h.report,
         })
         .collect()
 }
