@@ -131,15 +131,31 @@ fn long_polls_are_reported_by_default_in_debug_builds() {
 
 #[test]
 fn a_stuck_poll_is_reported_by_the_monitor_while_it_runs() {
-    within(LIMIT, || {
+    stuck_poll_is_reported_while_it_runs(false);
+}
+
+/// A current-thread runtime has one thread to run tasks: its watchdog
+/// thread reports the poll that holds it.
+#[test]
+fn a_stuck_poll_on_a_current_thread_runtime_is_reported_by_its_watchdog() {
+    stuck_poll_is_reported_while_it_runs(true);
+}
+
+fn stuck_poll_is_reported_while_it_runs(current: bool) {
+    within(LIMIT, move || {
         let seen = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
         let tx = std::sync::Mutex::new(tx);
         let flag = seen.clone();
-        // Not instrumented: only the monitor can see the stuck poll.
-        let rt = brisk::Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
+        // Not instrumented: only the monitor (or watchdog) can see the
+        // stuck poll, which never returns until the report arrives.
+        let mut b = brisk::Runtime::builder();
+        if current {
+            b.current_thread();
+        } else {
+            b.multi_thread().worker_threads(2);
+        }
+        let rt = b
             .task_timing(false)
             .detect_lost_wakers(false)
             .cancelled_running_threshold(None)

@@ -130,7 +130,7 @@ impl Hazard {
                 describe(task),
                 fmt_duration(for_at_least),
                 fmt_duration(threshold),
-                resumed_from(task.wait_point()),
+                resumed_from(task.last_wait_point()),
             ),
         )
     }

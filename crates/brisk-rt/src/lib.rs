@@ -27,8 +27,9 @@
 //! long polls, lost wakers and cancelled tasks that keep running; the
 //! schedulers here find deadlocks (they know when nothing — no timer, no
 //! registered socket or signal, no blocking job — could wake a waiting
-//! task), and the multi-thread monitor reports a poll that is still stuck
-//! past the long-poll threshold. From time to time (the monitor, or the
+//! task), and the multi-thread monitor (or a current-thread runtime's
+//! watchdog thread) reports a poll that is still stuck past the long-poll
+//! threshold. From time to time (the monitor, or the
 //! current-thread scheduler between batches and before it sleeps) they
 //! also look at every task for wait-for cycles over Brisk's locks and for
 //! cancelled tasks that have not stopped. The builder switches each

@@ -196,6 +196,15 @@ impl Meta {
 /// What the task is pending on: a resource word (kind in the top byte, id in
 /// the rest) and the `#[track_caller]` location of the wait. Written only by
 /// the task itself while it runs; read by diagnostics from any thread.
+///
+/// A poll does not erase the wait it resumes from: it marks it stale
+/// ([`STALE`] in the word), so the task waits on nothing while it runs
+/// ([`get`](Self::get)), yet a report about a poll stuck now can still say
+/// where the task came from ([`last`](Self::last)).
+/// The bit of a wait-cell word that marks the wait as past (see
+/// [`WaitCell`]); kinds fit in the top byte's low seven bits.
+const STALE: u64 = 1 << 63;
+
 pub(crate) struct WaitCell {
     resource: AtomicU64,
     location: AtomicPtr<Location<'static>>,
@@ -226,9 +235,13 @@ impl WaitCell {
         self.location.store(ptr, Ordering::Relaxed);
     }
 
+    /// No current wait: the last one is kept, marked stale.
     #[inline]
     pub(crate) fn clear(&self) {
-        self.resource.store(0, Ordering::Relaxed);
+        let word = self.resource.load(Ordering::Relaxed);
+        if word != 0 && word & STALE == 0 {
+            self.resource.store(word | STALE, Ordering::Relaxed);
+        }
     }
 
     /// Copies `other`'s wait-point (a scope child keeps what it waits on
@@ -249,7 +262,7 @@ impl WaitCell {
     #[inline]
     pub(crate) fn save(&self) -> Option<(u64, *mut Location<'static>)> {
         let word = self.resource.load(Ordering::Relaxed);
-        (word != 0).then(|| (word, self.location.load(Ordering::Relaxed)))
+        (word != 0 && word & STALE == 0).then(|| (word, self.location.load(Ordering::Relaxed)))
     }
 
     /// Puts back what [`save`](Self::save) returned.
@@ -260,7 +273,19 @@ impl WaitCell {
     }
 
     pub(crate) fn get(&self) -> Option<WaitPoint> {
-        let word = self.resource.load(Ordering::Relaxed);
+        self.read(0)
+    }
+
+    /// The last recorded wait-point, current or stale (the one a running
+    /// poll resumed from).
+    pub(crate) fn last(&self) -> Option<WaitPoint> {
+        self.read(STALE)
+    }
+
+    /// The wait-point, with the bits of `ignore` cleared from the word
+    /// first (a stale word's kind is no kind).
+    fn read(&self, ignore: u64) -> Option<WaitPoint> {
+        let word = self.resource.load(Ordering::Relaxed) & !ignore;
         let kind = ResourceKind::from_u8((word >> 56) as u8)?;
         let ptr = self.location.load(Ordering::Relaxed);
         let (location, chain) = if ptr.addr() & SITE_TAG != 0 {

@@ -394,6 +394,13 @@ impl<'a> TaskRef<'a> {
         self.header().wait.get()
     }
 
+    /// The last wait-point the task recorded, also while a poll runs (the
+    /// one the poll resumed from, which [`wait_point`](Self::wait_point)
+    /// no longer shows).
+    pub fn last_wait_point(&self) -> Option<WaitPoint> {
+        self.header().wait.last()
+    }
+
     /// How many times the task was polled.
     pub fn polls(&self) -> u64 {
         self.header()

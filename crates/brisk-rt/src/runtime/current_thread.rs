@@ -36,6 +36,14 @@ pub(crate) struct CtState {
     /// The parker of the thread driving the scheduler right now, if any;
     /// every remote wake unparks it.
     driver: Mutex<Option<Arc<Parker>>>,
+    /// Polls of tasks started and finished (odd while inside one), and the
+    /// task being polled: what the watchdog looks at (`run_watchdog`).
+    /// Written only while a long-poll threshold is set.
+    poll_seq: std::sync::atomic::AtomicU64,
+    polling: std::sync::atomic::AtomicU64,
+    /// The watchdog thread, to wake when the runtime stops.
+    pub(crate) watchdog: std::sync::Mutex<Option<std::thread::Thread>>,
+    stop: std::sync::atomic::AtomicBool,
 }
 
 /// Set on the driving thread: which runtime's core it holds.
@@ -56,6 +64,29 @@ impl CtState {
                 tick: 0,
             }))),
             driver: Mutex::new(None),
+            poll_seq: std::sync::atomic::AtomicU64::new(0),
+            polling: std::sync::atomic::AtomicU64::new(0),
+            watchdog: std::sync::Mutex::new(None),
+            stop: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Runs `task`, marking the poll for the watchdog.
+    #[inline]
+    fn run_watched(&self, task: Notified) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let seq = self.poll_seq.load(Relaxed);
+        self.polling.store(task.id().as_u64(), Relaxed);
+        self.poll_seq.store(seq.wrapping_add(1), Relaxed);
+        task.run();
+        self.poll_seq.store(seq.wrapping_add(2), Relaxed);
+    }
+
+    /// Stops the watchdog thread, if there is one (at shutdown).
+    pub(crate) fn stop_watchdog(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(t) = self.watchdog.lock().unwrap().take() {
+            t.unpark();
         }
     }
 
@@ -206,6 +237,13 @@ fn drive<F: Future>(
     let _owner = unsafe { shared.registry.enter_owner() };
     let event_interval = shared.config.event_interval;
     let global_interval = shared.config.global_queue_interval;
+    // The watchdog reports a poll stuck past the long-poll threshold.
+    let watched = match &shared.flavor {
+        Flavor::CurrentThread(ct) if shared.registry.diagnostics().config().long_poll.is_some() => {
+            Some(ct)
+        }
+        _ => None,
+    };
 
     let mut since_io = 0;
     let mut deadlock = DeadlockWatch::default();
@@ -248,7 +286,10 @@ fn drive<F: Future>(
                 .or_else(|| shared.inject.pop())
             };
             let Some(task) = task else { break };
-            task.run();
+            match watched {
+                Some(ct) => ct.run_watched(task),
+                None => task.run(),
+            }
             ran += 1;
         }
         drop(run);
@@ -311,5 +352,29 @@ pub(crate) fn drain(state: &CtState) {
     if let Some(mut core) = core {
         core.queue.clear();
         *state.core.lock().unwrap() = Some(core);
+    }
+}
+
+/// The watchdog thread of a current-thread runtime with a long-poll
+/// threshold: the one thread that runs tasks cannot notice a poll that
+/// never returns, so this one looks every half threshold (at most every
+/// 50 ms) and reports a task still inside one poll past the threshold,
+/// as the multi-thread monitor does for workers.
+pub(crate) fn run_watchdog(shared: Arc<Shared>) {
+    use std::sync::atomic::Ordering::{Acquire, Relaxed};
+    let Flavor::CurrentThread(ct) = &shared.flavor else {
+        return;
+    };
+    let Some(threshold) = shared.registry.diagnostics().config().long_poll else {
+        return;
+    };
+    let every = (threshold / 2).clamp(Duration::from_millis(1), Duration::from_millis(50));
+    let mut stuck = super::hazards::StuckPoll::default();
+    let mut seen = std::collections::HashSet::new();
+    while !ct.stop.load(Acquire) {
+        std::thread::park_timeout(every);
+        let seq = ct.poll_seq.load(Relaxed);
+        let task = ct.polling.load(Relaxed);
+        stuck.check(&shared, seq, task, &mut seen);
     }
 }

@@ -1,6 +1,7 @@
 //! The native runtime's hazard detectors: deadlocks (the schedulers, when
 //! they would sleep with nothing left that could wake them), polls stuck
-//! past the long-poll threshold (the multi-thread monitor), and the checks
+//! past the long-poll threshold (the multi-thread monitor, the
+//! current-thread watchdog), and the checks
 //! that look at every task from time to time: wait-for cycles and
 //! cancelled tasks that do not stop (`PeriodicChecks`).
 //!
@@ -251,8 +252,11 @@ impl super::Builder {
     /// Reports a poll that takes longer than `threshold` (`None`: never),
     /// with the task's name, spawn location and last wait-point. A poll that
     /// returns is measured (when tasks are instrumented, see
-    /// [`task_timing`](Self::task_timing)); on a multi-thread runtime the
-    /// monitor thread also reports a poll that is still stuck.
+    /// [`task_timing`](Self::task_timing)); a poll that is still stuck is
+    /// reported while it runs, by the monitor thread of a multi-thread
+    /// runtime, or by the watchdog thread a current-thread runtime starts
+    /// when a threshold is set (it looks every half threshold, at most
+    /// every 50 ms).
     ///
     /// Default: 100 ms in debug builds, off in release builds.
     ///

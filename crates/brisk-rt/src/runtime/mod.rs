@@ -395,6 +395,17 @@ impl Builder {
                     .spawn(move || multi_thread::run_monitor(monitor_shared))?,
             );
         }
+        if let Flavor::CurrentThread(ct) = &shared.flavor {
+            if self.diag.long_poll.is_some() {
+                let watched = shared.clone();
+                let t = std::thread::Builder::new()
+                    .name("brisk-watchdog".to_owned())
+                    .stack_size(64 * 1024)
+                    .spawn(move || current_thread::run_watchdog(watched))?;
+                *ct.watchdog.lock().unwrap() = Some(t.thread().clone());
+                rt.threads.lock().unwrap().push(t);
+            }
+        }
         #[cfg(feature = "console")]
         {
             *rt.console.lock().unwrap() = brisk_diag::console::spawn_from_env(&handle);
@@ -729,9 +740,12 @@ impl Runtime {
         };
         // 5. Stop the workers and the monitor; join those that exit in time,
         //    detach any stuck in a poll.
-        if let Flavor::MultiThread(mt) = &s.flavor {
-            mt.stop.store(true, Ordering::Release);
-            mt.unpark_all();
+        match &s.flavor {
+            Flavor::MultiThread(mt) => {
+                mt.stop.store(true, Ordering::Release);
+                mt.unpark_all();
+            }
+            Flavor::CurrentThread(ct) => ct.stop_watchdog(),
         }
         let threads = std::mem::take(&mut *self.threads.lock().unwrap());
         let me = std::thread::current().id();
