@@ -54,10 +54,10 @@ where the event it waits for will wake it; a hand-written future or a wrapper pr
 /// What a cancelled-but-running report tells the user to do.
 const CANCELLED_RUNNING_FIX: &str = "a cancelled task should stop soon: check \
 `brisk::task::is_cancelled()` in long loops, and keep cleanup in `non_cancellable` sections short";
-/// What a deadlock report tells the user to do.
+/// What a wait-for cycle report tells the user to do.
 const WAIT_CYCLE_FIX: &str = "none of these tasks can go on until one of them is cancelled: take \
 the locks in one order everywhere, or release one before awaiting the next";
-
+/// What a deadlock report tells the user to do.
 const DEADLOCK_FIX: &str = "every task waits on something no task, timer, socket or blocking job \
 will ever do; look at the wait-points below (and the cycles, if any) for the missing send, \
 unlock or notify";
@@ -91,7 +91,9 @@ impl Hazard {
     pub const LONG_POLL: &'static str = "long_poll";
     /// A task returned `Pending` while no waker for it existed anywhere.
     pub const LOST_WAKER: &'static str = "lost_waker";
-    /// A task was cancelled but was still being polled after the threshold.
+    /// A task was cancelled but had not stopped after the threshold: it was
+    /// still being polled, or parked on something that is not a
+    /// cancellation point.
     pub const CANCELLED_RUNNING: &'static str = "cancelled_running";
     /// Tasks wait, but nothing could ever wake them.
     pub const DEADLOCK: &'static str = "deadlock";
@@ -736,16 +738,23 @@ pub struct WaitEdge {
 }
 
 /// The holders of what `wait` waits on, if it is a lock that records them;
-/// adds an edge per holder task to `edges`.
+/// adds an edge per holder task to `edges` (with `sole`, only for a lock
+/// with one holder: a waiter on a lock several tasks share, semaphore
+/// permits or read guards, may go on when any one of them lets go, so a
+/// cycle through one of them proves nothing).
 fn holders_of_wait(
     task: u64,
     wait: &crate::wait::WaitPoint,
     edges: &mut Vec<WaitEdge>,
+    sole: bool,
 ) -> Option<crate::wait::HolderSnapshot> {
     if !wait.kind.records_holders() {
         return None;
     }
     let snap = crate::wait::holders_of(wait.resource)?;
+    if sole && (snap.holders.len() != 1 || snap.more > 0) {
+        return Some(snap);
+    }
     for id in snap.holders.iter().flatten() {
         edges.push(WaitEdge {
             task,
@@ -758,10 +767,15 @@ fn holders_of_wait(
     Some(snap)
 }
 
-/// The wait-for cycles among `registry`'s tasks over Brisk's locks: for
-/// each cycle, its task ids (from the smallest) and a
+/// The wait-for cycles among `registry`'s tasks over Brisk's locks held by
+/// one task each: for each cycle, its task ids (from the smallest) and a
 /// [`Hazard::WAIT_CYCLE`] that tells every step and carries the cycle as
 /// Graphviz DOT in its report.
+///
+/// Limit: holders are recorded by task id, and ids count per runtime, so
+/// a lock shared by two runtimes may name a task of the other one; a
+/// cycle is reported only when it is found at two checks in a row
+/// ([`WaitCycleWatch`]).
 pub fn wait_cycles(registry: &crate::task::Registry) -> Vec<(Vec<u64>, Hazard)> {
     let mut edges = Vec::new();
     let mut labels = BTreeMap::new();
@@ -769,13 +783,13 @@ pub fn wait_cycles(registry: &crate::task::Registry) -> Vec<(Vec<u64>, Hazard)> 
         let t = t.as_ref();
         let id = t.id().as_u64();
         if let Some(w) = t.wait_point() {
-            holders_of_wait(id, &w, &mut edges);
+            holders_of_wait(id, &w, &mut edges, true);
         }
         labels.insert(id, (t.name().map(str::to_owned), t.location()));
     }
     for c in registry.scope_children() {
         if let Some(w) = &c.wait_point {
-            holders_of_wait(c.task.as_u64(), w, &mut edges);
+            holders_of_wait(c.task.as_u64(), w, &mut edges, true);
         }
     }
     cycles_of(&edges)
@@ -812,10 +826,10 @@ fn cycles_of(edges: &[WaitEdge]) -> Vec<(Vec<u64>, Vec<WaitEdge>)> {
 
 type Labels = BTreeMap<u64, (Option<String>, &'static std::panic::Location<'static>)>;
 
-/// `#3 `name`` or `#3`.
+/// `#3 (name)` or `#3`, as dumps print tasks.
 fn task_label(id: u64, labels: &Labels) -> String {
     match labels.get(&id) {
-        Some((Some(name), _)) => format!("#{id} `{name}`"),
+        Some((Some(name), _)) => format!("#{id} ({name})"),
         _ => format!("#{id}"),
     }
 }
@@ -955,7 +969,8 @@ pub fn deadlock_report(registry: &crate::task::Registry) -> String {
     // ", held by ..." for a wait on a lock, adding task -> holder edges.
     let mut held_by = |out: &mut String, task: u64, wait: &Option<crate::wait::WaitPoint>| {
         let Some(w) = wait else { return };
-        let Some(snap) = holders_of_wait(task, w, &mut edges) else {
+        // Every task waits here (a deadlock), so shared locks count too.
+        let Some(snap) = holders_of_wait(task, w, &mut edges, false) else {
             return;
         };
         if snap.is_empty() {

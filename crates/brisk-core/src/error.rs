@@ -54,8 +54,8 @@ pub(crate) const INTERVAL_ZERO_PERIOD: &str = "`brisk::time::interval` was calle
 an interval needs a period greater than zero; use `yield_now` in a loop to run as often as possible";
 
 pub(crate) const NET_OUTSIDE_RUNTIME: &str =
-    "brisk::net: a socket was created outside a Brisk runtime: \
-sockets belong to the runtime that creates them; create them inside `#[brisk::main]`, `brisk::run`, or a task";
+    "brisk::net: a socket was created (or adopted with `from_std`) outside a Brisk runtime: \
+sockets belong to the runtime that creates or adopts them; do it inside `#[brisk::main]`, `brisk::run`, or a task";
 
 pub(crate) const NET_UNSUPPORTED: &str = "brisk::net: the current runtime has no network: \
 use the native runtime (`brisk::Runtime`) or a backend that provides one";

@@ -16,7 +16,8 @@
 //! - `seq`: the snapshot's number, counting from 0 per server.
 //! - `unix_ms`: when it was taken, in milliseconds since the Unix epoch.
 //! - `dump`: a [`Dump`] as serde serialises it (`runtime`, `tasks`).
-//! - `hazards`: the hazards seen in this snapshot, each
+//! - `hazards`: the runtime's hazard log, oldest first (up to its
+//!   capacity, `DiagConfig::log_capacity`), each
 //!   `{"kind":..,"task":id or null,"message":..,"report":text or null}`
 //!   (a deadlock's dump and cycles, a wait-for cycle's DOT graph).
 //! - `metrics`: the runtime's counters by name (`workers`, `polls`,

@@ -193,6 +193,10 @@ impl Meta {
     }
 }
 
+/// The bit of a wait-cell word that marks the wait as past (see
+/// [`WaitCell`]); kinds fit in the top byte's low seven bits.
+const STALE: u64 = 1 << 63;
+
 /// What the task is pending on: a resource word (kind in the top byte, id in
 /// the rest) and the `#[track_caller]` location of the wait. Written only by
 /// the task itself while it runs; read by diagnostics from any thread.
@@ -201,10 +205,6 @@ impl Meta {
 /// ([`STALE`] in the word), so the task waits on nothing while it runs
 /// ([`get`](Self::get)), yet a report about a poll stuck now can still say
 /// where the task came from ([`last`](Self::last)).
-/// The bit of a wait-cell word that marks the wait as past (see
-/// [`WaitCell`]); kinds fit in the top byte's low seven bits.
-const STALE: u64 = 1 << 63;
-
 pub(crate) struct WaitCell {
     resource: AtomicU64,
     location: AtomicPtr<Location<'static>>,

@@ -166,8 +166,9 @@ impl Record {
         unsafe { self.cold.load(Ordering::Acquire).as_ref() }
     }
 
-    /// The cold part, made now if there is none. Only the holder of
-    /// `RUNNING` calls this (the only writer of `cold`).
+    /// The cold part, made now if there is none. The task's poll and a
+    /// periodic check (`check_cancelled`, on another thread) may both get
+    /// here first: one publishes its part, the other frees its own.
     #[cold]
     fn cold_or_init(&self) -> &Cold {
         if let Some(cold) = self.cold() {
@@ -177,9 +178,24 @@ impl Record {
             histogram: std::array::from_fn(|_| AtomicU32::new(0)),
             cancelled_ns: AtomicU64::new(0),
         }));
-        self.cold.store(cold, Ordering::Release);
-        // SAFETY: just made; freed only when the structure drops.
-        unsafe { &*cold }
+        match self.cold.compare_exchange(
+            std::ptr::null_mut(),
+            cold,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: just made and published; freed only when the
+            // structure drops.
+            Ok(_) => unsafe { &*cold },
+            Err(theirs) => {
+                // SAFETY: ours was never published; theirs was, after its
+                // initialisation (`Release`), and lives as long as `self`.
+                unsafe {
+                    drop(Box::from_raw(cold));
+                    &*theirs
+                }
+            }
+        }
     }
 
     /// A waker of the task was cloned (called before the clone exists).

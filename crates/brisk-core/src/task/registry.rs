@@ -88,7 +88,8 @@ const MAX_CHUNKS: usize = if cfg!(loom) {
 };
 
 /// A slot: a listed task's header (even address), a vacant slot's link
-/// (odd, see [`vacant`]), or null (never handed out).
+/// (odd, see [`vacant`]), or null (never written: not handed out yet, or
+/// in an owner's fresh range).
 type Slot = AtomicPtr<Header>;
 
 /// A vacant slot's value: an odd address with no provenance (never
@@ -113,7 +114,7 @@ fn next_vacant(value: *mut Header) -> u32 {
 /// without the shard's lock: chunk 0 holds `CHUNK` slots, chunk `k ≥ 1`
 /// holds `CHUNK << (k - 1)` (slots `CHUNK << (k - 1)` up to `CHUNK << k`).
 /// A slot holds a listed task's header address (even), or is vacant: odd
-/// (see [`vacant`]), or zero (never handed out). Chunks are added under the
+/// (see [`vacant`]), or zero (never written). Chunks are added under the
 /// shard's lock.
 struct Slots {
     chunks: [AtomicPtr<Slot>; MAX_CHUNKS],
@@ -258,6 +259,8 @@ impl Slots {
 /// every page on its first touch: for a burst of a million tasks that is
 /// 8 MB of page faults per runtime. A kept chunk's pages are already
 /// mapped; it is zeroed like a new one, up to the slots its registry used.
+/// What is kept stays with the process (like memory an allocator keeps)
+/// until a registry takes it.
 #[cfg(not(loom))]
 mod spare {
     use super::{Slot, Slots, MAX_CHUNKS};
@@ -321,7 +324,7 @@ struct Slab {
     free_tail: u32,
     free_len: usize,
     /// Slots handed out and not in the shared chain: listing a task, or
-    /// in the owner's chain.
+    /// in the owner's reserve (its chain and fresh range).
     taken: usize,
     closed: bool,
 }

@@ -225,11 +225,13 @@ impl<S: mio::event::Source> Evented<S> {
     /// and see the registration gone.
     pub(crate) fn into_source(self) -> S {
         let mut this = std::mem::ManuallyDrop::new(self);
+        // Every field named: a new one must be handled here.
         let Evented {
             source,
             reg,
             driver,
-            ..
+            inq: _,
+            last_read_full: _,
         } = &mut *this;
         driver.deregister(reg, source);
         // SAFETY: `this` is never used or dropped again (`ManuallyDrop`):
@@ -364,10 +366,21 @@ impl Evented<mio::net::TcpStream> {
     /// a full one asks (see `last_read_full`); where the option is missing,
     /// reads stay plain `recv`s.
     pub(crate) fn enable_inq(&mut self) {
+        self.set_inq(true);
+    }
+
+    /// Turns `TCP_INQ` on or off (see [`enable_inq`](Self::enable_inq));
+    /// `inq` says whether it is on.
+    fn set_inq(&mut self, on: bool) {
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = on;
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
             use std::os::fd::AsRawFd;
-            let on: libc::c_int = 1;
+            if !on && !self.inq {
+                return;
+            }
+            let on: libc::c_int = on.into();
             // SAFETY: `on` is a live `c_int` and the length passed is its
             // size; the fd is this stream's open socket.
             let r = unsafe {
@@ -379,7 +392,7 @@ impl Evented<mio::net::TcpStream> {
                     std::mem::size_of::<libc::c_int>() as libc::socklen_t,
                 )
             };
-            self.inq = r == 0;
+            self.inq = r == 0 && on != 0;
         }
     }
 
@@ -551,9 +564,11 @@ impl TcpStreamIo for Evented<mio::net::TcpStream> {
         self.source.take_error()
     }
     fn into_std(self: Box<Self>) -> io::Result<std::net::TcpStream> {
-        // `TCP_INQ` stays on; `std`'s reads (`recv`) take no control
-        // messages, so it is never seen.
-        Ok(self.into_source().into())
+        let mut s = *self;
+        // Off again: the new owner's `recvmsg` calls would get our control
+        // messages.
+        s.set_inq(false);
+        Ok(s.into_source().into())
     }
 }
 

@@ -28,6 +28,9 @@ use std::time::Duration;
 pub(crate) struct Core {
     queue: VecDeque<Notified>,
     tick: u32,
+    /// The periodic hazard checks, kept across `block_on` calls so that
+    /// short calls still add up to a check.
+    checks: PeriodicChecks,
 }
 
 pub(crate) struct CtState {
@@ -62,6 +65,7 @@ impl CtState {
             core: Mutex::new(Some(Box::new(Core {
                 queue: VecDeque::with_capacity(256),
                 tick: 0,
+                checks: PeriodicChecks::default(),
             }))),
             driver: Mutex::new(None),
             poll_seq: std::sync::atomic::AtomicU64::new(0),
@@ -247,7 +251,9 @@ fn drive<F: Future>(
 
     let mut since_io = 0;
     let mut deadlock = DeadlockWatch::default();
-    let mut checks = PeriodicChecks::default();
+    // Out of the core while it drives: a check's report may run a hazard
+    // callback that spawns, which borrows the core.
+    let mut checks = std::mem::take(&mut driving.core.borrow_mut().checks);
     // Polls of tasks and of the future, for the deadlock watch.
     let mut progress: u64 = 0;
     let out = 'outer: loop {
@@ -329,13 +335,9 @@ fn drive<F: Future>(
                 }
             }
             // Waiting tasks may wait on each other, or ignore a
-            // cancellation: look again when due (only if a check is on:
-            // counting the tasks takes every registry lock).
-            if let Some(next) = checks.poll(shared) {
-                if !shared.registry.is_empty() {
-                    timeout = min_timeout(timeout, Some(next));
-                }
-            }
+            // cancellation: look again when due (if a check is on; at most
+            // one wake per interval).
+            timeout = min_timeout(timeout, checks.poll(shared));
             // Re-check after publishing the planned wake: a timer armed or a
             // task queued in between has unparked us (token) or is visible now.
             shared.counters.parks.fetch_add(1, Ordering::Relaxed);
@@ -343,7 +345,9 @@ fn drive<F: Future>(
             shared.time.clear_planned_wake();
         }
     };
-    (out, driving.core.into_inner())
+    let mut core = driving.core.into_inner();
+    core.checks = checks;
+    (out, core)
 }
 
 /// Drops every queued task of the core (at shutdown).

@@ -400,7 +400,6 @@ impl Builder {
                 let watched = shared.clone();
                 let t = std::thread::Builder::new()
                     .name("brisk-watchdog".to_owned())
-                    .stack_size(64 * 1024)
                     .spawn(move || current_thread::run_watchdog(watched))?;
                 *ct.watchdog.lock().unwrap() = Some(t.thread().clone());
                 rt.threads.lock().unwrap().push(t);
