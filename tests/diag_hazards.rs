@@ -780,6 +780,65 @@ fn a_cycle_through_a_shared_lock_is_not_reported() {
     }
 }
 
+/// A lock shared by two runtimes: the holder is a task of the other one,
+/// whose id counts apart (here likely the same number as the waiter's).
+/// The waiter's runtime does not list it as its own task, so no cycle of
+/// the waiter with itself, or with whichever of its tasks has that id.
+#[test]
+fn a_holder_from_another_runtime_is_not_taken_for_a_local_task() {
+    within(LIMIT, || {
+        let m = Arc::new(Mutex::new(()));
+        let (held_tx, held_rx) = mpsc::channel::<u64>();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let other = std::thread::spawn({
+            let m = m.clone();
+            move || {
+                let rt = brisk::Runtime::builder().current_thread().build().unwrap();
+                rt.block_on(async move {
+                    let holder = brisk::spawn(async move {
+                        let _g = m.lock().await;
+                        held_tx.send(brisk::task::id().as_u64()).unwrap();
+                        while release_rx.try_recv().is_err() {
+                            brisk::time::sleep(Duration::from_millis(1)).await;
+                        }
+                    });
+                    holder.await.unwrap();
+                });
+            }
+        });
+        let holder_id = held_rx.recv().unwrap();
+        let (mut b, rx) = builder(true);
+        let rt = b
+            .wait_cycle_check(Some(Duration::from_millis(2)))
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let waiter = brisk::spawn(async move {
+                let _g = m.lock().await;
+            });
+            let wait = loop {
+                brisk::time::sleep(Duration::from_millis(2)).await;
+                let dump = brisk::diag::dump();
+                let w = dump
+                    .task(waiter.id().as_u64())
+                    .and_then(|t| t.waiting_on.clone());
+                if let Some(w) = w.filter(|w| w.kind == "Mutex") {
+                    break w;
+                }
+            };
+            assert!(wait.holders.is_empty(), "{wait:?} (holder #{holder_id})");
+            assert_eq!(wait.more_holders, 1, "{wait:?}");
+            // Many checks while it waits.
+            brisk::time::sleep(Duration::from_millis(60)).await;
+            release_tx.send(()).unwrap();
+            waiter.await.unwrap();
+        });
+        other.join().unwrap();
+        let hazards: Vec<_> = rx.try_iter().map(|h| h.to_string()).collect();
+        assert!(hazards.is_empty(), "{hazards:#?}");
+    });
+}
+
 /// A wait on a task (`JoinHandle`) is not a wait on a lock, even when the
 /// task's id equals a held lock's id (the two count apart): the deadlock
 /// report must not say the lock's holder holds it.

@@ -37,6 +37,9 @@ struct Context {
     /// False when the current runtime keeps no wait-points (see
     /// `DiagConfig::set_untracked_for_benchmarks`).
     track_waits: Cell<bool>,
+    /// The current runtime's registry tag (`Registry::tag`), 0 for none:
+    /// lock holders are recorded with it, as task ids count per runtime.
+    runtime_tag: Cell<u16>,
 }
 
 /// The budget value meaning "not in a task: no limit".
@@ -59,6 +62,7 @@ thread_local! {
             scheduler_thread: Cell::new(false),
             system_clock: Cell::new(true),
             track_waits: Cell::new(true),
+            runtime_tag: Cell::new(0),
         }
     };
 }
@@ -70,17 +74,20 @@ thread_local! {
 pub fn enter(handle: Handle) -> EnterGuard {
     let system = handle.backend().uses_system_clock();
     let track = handle.backend().registry().diagnostics().tracks_tasks();
-    let (prev, prev_system, prev_track) = CONTEXT.with(|c| {
+    let tag = handle.backend().registry().tag();
+    let (prev, prev_system, prev_track, prev_tag) = CONTEXT.with(|c| {
         (
             c.handle.replace(Some(handle)),
             c.system_clock.replace(system),
             c.track_waits.replace(track),
+            c.runtime_tag.replace(tag),
         )
     });
     EnterGuard {
         prev,
         prev_system,
         prev_track,
+        prev_tag,
         _not_send: std::marker::PhantomData,
     }
 }
@@ -97,6 +104,7 @@ pub struct EnterGuard {
     prev: Option<Handle>,
     prev_system: bool,
     prev_track: bool,
+    prev_tag: u16,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
@@ -105,7 +113,9 @@ impl Drop for EnterGuard {
         let prev = self.prev.take();
         let prev_system = self.prev_system;
         let prev_track = self.prev_track;
+        let prev_tag = self.prev_tag;
         let _ = CONTEXT.try_with(|c| {
+            c.runtime_tag.set(prev_tag);
             *c.handle.borrow_mut() = prev;
             c.system_clock.set(prev_system);
             c.track_waits.set(prev_track);
@@ -427,6 +437,19 @@ pub(crate) fn current_task_for_wait() -> Option<NonNull<Header>> {
 
 pub(crate) fn current_task_id() -> Option<Id> {
     with_current_task(|t| t.id())
+}
+
+/// The current task's id and its runtime's tag (`Registry::tag`).
+#[inline]
+pub(crate) fn current_task_id_and_tag() -> Option<(Id, u16)> {
+    CONTEXT
+        .try_with(|c| {
+            c.task
+                .get()
+                .map(|p| (TaskRef::new(p).id(), c.runtime_tag.get()))
+        })
+        .ok()
+        .flatten()
 }
 
 /// True unless the current budget is exhausted.

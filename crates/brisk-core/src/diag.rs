@@ -743,6 +743,7 @@ pub struct WaitEdge {
 /// permits or read guards, may go on when any one of them lets go, so a
 /// cycle through one of them proves nothing).
 fn holders_of_wait(
+    registry: &crate::task::Registry,
     task: u64,
     wait: &crate::wait::WaitPoint,
     edges: &mut Vec<WaitEdge>,
@@ -751,7 +752,7 @@ fn holders_of_wait(
     if !wait.kind.records_holders() {
         return None;
     }
-    let snap = crate::wait::holders_of(wait.resource)?;
+    let snap = crate::wait::holders_of_in(wait.resource, registry)?;
     if sole && (snap.holders.len() != 1 || snap.more > 0) {
         return Some(snap);
     }
@@ -772,10 +773,9 @@ fn holders_of_wait(
 /// [`Hazard::WAIT_CYCLE`] that tells every step and carries the cycle as
 /// Graphviz DOT in its report.
 ///
-/// Limit: holders are recorded by task id, and ids count per runtime, so
-/// a lock shared by two runtimes may name a task of the other one; a
-/// cycle is reported only when it is found at two checks in a row
-/// ([`WaitCycleWatch`]).
+/// Holders that are tasks of another runtime are left out (their ids
+/// count apart). A cycle is reported only when it is found at two checks
+/// in a row ([`WaitCycleWatch`]).
 pub fn wait_cycles(registry: &crate::task::Registry) -> Vec<(Vec<u64>, Hazard)> {
     let mut edges = Vec::new();
     let mut labels = BTreeMap::new();
@@ -783,13 +783,13 @@ pub fn wait_cycles(registry: &crate::task::Registry) -> Vec<(Vec<u64>, Hazard)> 
         let t = t.as_ref();
         let id = t.id().as_u64();
         if let Some(w) = t.wait_point() {
-            holders_of_wait(id, &w, &mut edges, true);
+            holders_of_wait(registry, id, &w, &mut edges, true);
         }
         labels.insert(id, (t.name().map(str::to_owned), t.location()));
     }
     for c in registry.scope_children() {
         if let Some(w) = &c.wait_point {
-            holders_of_wait(c.task.as_u64(), w, &mut edges, true);
+            holders_of_wait(registry, c.task.as_u64(), w, &mut edges, true);
         }
     }
     cycles_of(&edges)
@@ -970,7 +970,7 @@ pub fn deadlock_report(registry: &crate::task::Registry) -> String {
     let mut held_by = |out: &mut String, task: u64, wait: &Option<crate::wait::WaitPoint>| {
         let Some(w) = wait else { return };
         // Every task waits here (a deadlock), so shared locks count too.
-        let Some(snap) = holders_of_wait(task, w, &mut edges, false) else {
+        let Some(snap) = holders_of_wait(registry, task, w, &mut edges, false) else {
             return;
         };
         if snap.is_empty() {

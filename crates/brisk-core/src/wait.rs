@@ -313,8 +313,16 @@ impl fmt::Display for HolderSnapshot {
     }
 }
 
+/// Bits of a holder word that hold the task id; the bits above hold the
+/// task's runtime tag (`Registry::tag`): ids count per runtime, and a lock
+/// may be shared by several.
+const HOLDER_ID_BITS: u32 = 48;
+const HOLDER_ID_MASK: u64 = (1 << HOLDER_ID_BITS) - 1;
+
 fn current_holder() -> u64 {
-    crate::context::current_task_id().map_or(THREAD_HOLDER, |id| id.as_u64())
+    crate::context::current_task_id_and_tag().map_or(THREAD_HOLDER, |(id, tag)| {
+        (u64::from(tag) << HOLDER_ID_BITS) | (id.as_u64() & HOLDER_ID_MASK)
+    })
 }
 
 impl Holders {
@@ -361,17 +369,30 @@ impl Holders {
 
     /// The current holders.
     pub fn snapshot(&self) -> HolderSnapshot {
-        let holders = self
-            .slots
-            .iter()
-            .map(|s| s.load(Ordering::Relaxed))
-            .filter(|&v| v != 0)
-            .map(|v| (v != THREAD_HOLDER).then_some(crate::task::Id(v)))
-            .collect();
-        HolderSnapshot {
-            holders,
-            more: self.more.load(Ordering::Relaxed),
+        self.snapshot_in(None)
+    }
+
+    /// The current holders; with `Some(tag)`, tasks of other runtimes than
+    /// the one with that tag are counted in `more` instead of listed (their
+    /// ids would name tasks of this one).
+    fn snapshot_in(&self, tag: Option<u16>) -> HolderSnapshot {
+        let mut more = self.more.load(Ordering::Relaxed);
+        let mut holders = Vec::new();
+        for v in self.slots.iter().map(|s| s.load(Ordering::Relaxed)) {
+            if v == 0 {
+                continue;
+            }
+            if v == THREAD_HOLDER {
+                holders.push(None);
+                continue;
+            }
+            if tag.is_some_and(|t| u64::from(t) != v >> HOLDER_ID_BITS) {
+                more += 1;
+                continue;
+            }
+            holders.push(Some(crate::task::Id(v & HOLDER_ID_MASK)));
         }
+        HolderSnapshot { holders, more }
     }
 }
 
@@ -442,6 +463,15 @@ pub fn holders_of(id: u64) -> Option<HolderSnapshot> {
     let guard = shard(id);
     let (_, weak) = guard.as_ref()?.get(&id)?;
     Some(weak.upgrade()?.snapshot())
+}
+
+/// [`holders_of`] as seen from `registry`'s runtime: holders that are tasks
+/// of another runtime (whose ids would name tasks of this one) are counted
+/// in `more` instead of listed.
+pub fn holders_of_in(id: u64, registry: &crate::task::Registry) -> Option<HolderSnapshot> {
+    let guard = shard(id);
+    let (_, weak) = guard.as_ref()?.get(&id)?;
+    Some(weak.upgrade()?.snapshot_in(Some(registry.tag())))
 }
 
 /// Every resource in the directory that still exists, with its holders.

@@ -1,8 +1,9 @@
 //! The task dump: a snapshot of every task of one runtime.
 
 use brisk_core::runtime::Handle;
+use brisk_core::task::Registry;
 use brisk_core::task::{TaskKind, TaskState};
-use brisk_core::wait::holders_of;
+use brisk_core::wait::holders_of_in;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -159,7 +160,10 @@ impl Dump {
         // holder directory is read.
         let registry = handle.backend().registry();
         let tasks = registry.tasks();
-        let mut out: Vec<TaskDump> = tasks.iter().map(|t| TaskDump::of(t.as_ref())).collect();
+        let mut out: Vec<TaskDump> = tasks
+            .iter()
+            .map(|t| TaskDump::of(registry, t.as_ref()))
+            .collect();
         out.sort_by_key(|t| t.id);
         for child in registry.scope_children() {
             let Ok(i) = out.binary_search_by_key(&child.task.as_u64(), |t| t.id) else {
@@ -169,7 +173,7 @@ impl Dump {
             let waiting_on = child
                 .wait_point
                 .filter(|_| task.state == "idle")
-                .map(WaitDump::of);
+                .map(|w| WaitDump::of(registry, w));
             task.scope_children.push(ScopeChildDump {
                 id: child.id,
                 scope: child.scope,
@@ -197,7 +201,7 @@ impl Dump {
 }
 
 impl TaskDump {
-    fn of(t: brisk_core::task::TaskRef<'_>) -> TaskDump {
+    fn of(registry: &Registry, t: brisk_core::task::TaskRef<'_>) -> TaskDump {
         let info = t.info();
         let counts = t.waker_counts();
         let timing = t.timing();
@@ -205,7 +209,7 @@ impl TaskDump {
         let waiting_on = info
             .wait_point
             .filter(|_| info.state == TaskState::Idle)
-            .map(WaitDump::of);
+            .map(|w| WaitDump::of(registry, w));
         TaskDump {
             id: info.id.as_u64(),
             name: info.name.as_deref().map(str::to_owned),
@@ -247,8 +251,10 @@ impl TaskDump {
 }
 
 impl WaitDump {
-    fn of(w: brisk_core::wait::WaitPoint) -> WaitDump {
-        let (holders, more_holders) = match holders_of(w.resource) {
+    /// `w`, with the holders of its lock as `registry`'s runtime sees them
+    /// (tasks of other runtimes counted in `more_holders`).
+    fn of(registry: &Registry, w: brisk_core::wait::WaitPoint) -> WaitDump {
+        let (holders, more_holders) = match holders_of_in(w.resource, registry) {
             Some(snap) if w.kind.records_holders() => (
                 snap.holders
                     .iter()

@@ -473,6 +473,8 @@ pub struct Registry {
     diagnostics: Diagnostics,
     /// Scopes run by this runtime's tasks, for listing their children.
     scopes: ScopeDirectory,
+    /// Names this runtime among the process's (see [`tag`](Self::tag)).
+    tag: u16,
 }
 
 // SAFETY: the stored header pointers are only dereferenced while the shard
@@ -570,7 +572,15 @@ impl Registry {
             trace: TraceSink::new(),
             diagnostics: Diagnostics::new(config),
             scopes: ScopeDirectory::new(n.next_power_of_two()),
+            tag: next_tag(),
         }
+    }
+
+    /// A number for this runtime, unique among the runtimes alive in the
+    /// process unless more than 65,535 were made (it then wraps), never 0.
+    /// Lock holders are recorded with it: task ids count per runtime.
+    pub fn tag(&self) -> u16 {
+        self.tag
     }
 
     /// Claims a free shard for the current thread until the guard drops:
@@ -1062,6 +1072,17 @@ fn slot_of(ptr: NonNull<Header>) -> u32 {
     unsafe { ptr.as_ref() }
         .registry_slot
         .with(|s| unsafe { *s })
+}
+
+/// The next registry tag (never 0, which stands for no runtime).
+fn next_tag() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
+    loop {
+        let tag = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if tag != 0 {
+            return tag;
+        }
+    }
 }
 
 /// The shared shard for the current thread (one that owns none): spread by
