@@ -779,16 +779,26 @@ fn holders_of_wait(
 pub fn wait_cycles(registry: &crate::task::Registry) -> Vec<(Vec<u64>, Hazard)> {
     let mut edges = Vec::new();
     let mut labels = BTreeMap::new();
+    // Only tasks that wait: a task woken (by a lock handed over to it,
+    // say) still shows the wait it is about to leave until it runs.
+    let mut idle = BTreeSet::new();
     for t in registry.tasks() {
         let t = t.as_ref();
         let id = t.id().as_u64();
-        if let Some(w) = t.wait_point() {
-            holders_of_wait(registry, id, &w, &mut edges, true);
+        if t.state() == crate::task::TaskState::Idle {
+            idle.insert(id);
+            if let Some(w) = t.wait_point() {
+                holders_of_wait(registry, id, &w, &mut edges, true);
+            }
         }
         labels.insert(id, (t.name().map(str::to_owned), t.location()));
     }
     for c in registry.scope_children() {
-        if let Some(w) = &c.wait_point {
+        if let Some(w) = c
+            .wait_point
+            .as_ref()
+            .filter(|_| idle.contains(&c.task.as_u64()))
+        {
             holders_of_wait(registry, c.task.as_u64(), w, &mut edges, true);
         }
     }
