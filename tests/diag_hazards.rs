@@ -38,6 +38,12 @@ fn builder(current: bool) -> (brisk::runtime::Builder, mpsc::Receiver<Hazard>) {
     (b, rx)
 }
 
+/// Fails with every hazard `rx` received, if any (each with its report).
+fn assert_no_hazard(rx: &mpsc::Receiver<Hazard>) {
+    let hazards: Vec<_> = rx.try_iter().map(|h| h.to_string()).collect();
+    assert!(hazards.is_empty(), "{hazards:#?}");
+}
+
 /// Blocks the thread (inside a poll) until `flag` is set, or 30 s passed.
 fn block_until(flag: &AtomicBool) {
     let start = Instant::now();
@@ -222,8 +228,7 @@ fn healthy_tasks_report_no_hazard() {
                 assert_eq!(from_thread.await.unwrap(), 7);
                 assert!(cancelled.await.unwrap_err().is_cancelled());
             });
-            let hazards: Vec<_> = rx.try_iter().map(|h| h.message).collect();
-            assert!(hazards.is_empty(), "{hazards:#?}");
+            assert_no_hazard(&rx);
         });
     }
 }
@@ -372,8 +377,7 @@ fn a_cancelled_task_that_stops_is_not_reported() {
             t.cancel();
             assert!(t.await.unwrap_err().is_cancelled());
         });
-        let hazards: Vec<_> = rx.try_iter().map(|h| h.message).collect();
-        assert!(hazards.is_empty(), "{hazards:#?}");
+        assert_no_hazard(&rx);
     });
 }
 
@@ -562,8 +566,7 @@ fn a_task_waiting_on_a_socket_is_not_deadlocked() {
             });
             peer.join().unwrap();
             assert_eq!(&got, b"late");
-            let hazards: Vec<_> = rx.try_iter().map(|h| h.message).collect();
-            assert!(hazards.is_empty(), "{hazards:#?}");
+            assert_no_hazard(&rx);
         });
     }
 }
@@ -582,8 +585,7 @@ fn timers_and_blocking_jobs_are_not_deadlocks() {
                 .await
                 .unwrap();
         });
-        let hazards: Vec<_> = rx.try_iter().map(|h| h.message).collect();
-        assert!(hazards.is_empty(), "{hazards:#?}");
+        assert_no_hazard(&rx);
     });
 }
 
@@ -720,8 +722,7 @@ fn locks_taken_in_one_order_report_no_cycle() {
                 }
                 assert_eq!(*a.lock().await, *b.read().await);
             });
-            let hazards: Vec<_> = rx.try_iter().map(|h| h.to_string()).collect();
-            assert!(hazards.is_empty(), "{hazards:#?}");
+            assert_no_hazard(&rx);
         });
     }
 }
@@ -774,8 +775,7 @@ fn a_cycle_through_a_shared_lock_is_not_reported() {
                 a.await.unwrap();
                 bt.await.unwrap();
             });
-            let hazards: Vec<_> = rx.try_iter().map(|h| h.to_string()).collect();
-            assert!(hazards.is_empty(), "{hazards:#?}");
+            assert_no_hazard(&rx);
         });
     }
 }
@@ -834,8 +834,7 @@ fn a_holder_from_another_runtime_is_not_taken_for_a_local_task() {
             waiter.await.unwrap();
         });
         other.join().unwrap();
-        let hazards: Vec<_> = rx.try_iter().map(|h| h.to_string()).collect();
-        assert!(hazards.is_empty(), "{hazards:#?}");
+        assert_no_hazard(&rx);
     });
 }
 

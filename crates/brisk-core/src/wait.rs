@@ -460,18 +460,21 @@ pub fn unpublish(id: u64, holders: &Holders) {
 /// # }).await.unwrap() });
 /// ```
 pub fn holders_of(id: u64) -> Option<HolderSnapshot> {
+    Some(listed(id)?.snapshot())
+}
+
+/// The holder table listed under resource `id`, if it still exists.
+fn listed(id: u64) -> Option<Arc<Holders>> {
     let guard = shard(id);
     let (_, weak) = guard.as_ref()?.get(&id)?;
-    Some(weak.upgrade()?.snapshot())
+    weak.upgrade()
 }
 
 /// [`holders_of`] as seen from `registry`'s runtime: holders that are tasks
 /// of another runtime (whose ids would name tasks of this one) are counted
 /// in `more` instead of listed.
 pub fn holders_of_in(id: u64, registry: &crate::task::Registry) -> Option<HolderSnapshot> {
-    let guard = shard(id);
-    let (_, weak) = guard.as_ref()?.get(&id)?;
-    Some(weak.upgrade()?.snapshot_in(Some(registry.tag())))
+    Some(listed(id)?.snapshot_in(Some(registry.tag())))
 }
 
 /// Every resource in the directory that still exists, with its holders.

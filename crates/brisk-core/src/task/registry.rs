@@ -1111,6 +1111,22 @@ impl std::fmt::Debug for Registry {
 mod tests {
     use super::*;
 
+    /// Lists fake, even, non-null "header" addresses in slots `taken`;
+    /// never dereferenced.
+    fn list_fakes(shard: &Shard, taken: &[u32]) {
+        for &i in taken {
+            let fake = std::ptr::without_provenance_mut(8 * (i as usize + 1));
+            shard.slots.get(i).store(fake, Ordering::Relaxed);
+        }
+    }
+
+    /// How many slots of `shard` list a task.
+    fn count_listed(shard: &Shard, slab: &Slab) -> u32 {
+        let mut listed = 0;
+        shard.for_each(slab, |_| listed += 1);
+        listed
+    }
+
     /// Slot indices map onto chunks that double: every index lands in a
     /// chunk that holds it, chunks are contiguous, and the last `u32`
     /// index still has a chunk.
@@ -1146,21 +1162,13 @@ mod tests {
         let mut slab = shard.slab.lock();
         let taken: Vec<u32> = (0..n).map(|_| shard.take(&mut slab)).collect();
         assert_eq!(taken, (0..n).collect::<Vec<_>>());
-        // Fake, even, non-null "header" addresses; never dereferenced.
-        for &i in &taken {
-            let fake = std::ptr::without_provenance_mut(8 * (i as usize + 1));
-            shard.slots.get(i).store(fake, Ordering::Relaxed);
-        }
-        let mut listed = 0;
-        shard.for_each(&slab, |_| listed += 1);
-        assert_eq!(listed, n);
+        list_fakes(&shard, &taken);
+        assert_eq!(count_listed(&shard, &slab), n);
         // Give back the odd slots, the highest first.
         for &i in taken.iter().rev().step_by(2) {
             shard.give_back(&mut slab, i, i, 1);
         }
-        let mut listed = 0;
-        shard.for_each(&slab, |_| listed += 1);
-        assert_eq!(listed, n / 2);
+        assert_eq!(count_listed(&shard, &slab), n / 2);
         assert_eq!(slab.taken, (n / 2) as usize);
         // Vacated slots come back before fresh ones, the last given first.
         assert_eq!(shard.take(&mut slab), 1);
@@ -1178,16 +1186,10 @@ mod tests {
             let shard = Shard::new();
             let mut slab = shard.slab.lock();
             let taken: Vec<u32> = (0..n).map(|_| shard.fresh(&mut slab)).collect();
-            let mut listed = 0;
-            shard.for_each(&slab, |_| listed += 1);
+            let listed = count_listed(&shard, &slab);
             assert_eq!(listed, 0, "round {round}: a fresh slot lists a task");
-            for &i in &taken {
-                let fake = std::ptr::without_provenance_mut(8 * (i as usize + 1));
-                shard.slots.get(i).store(fake, Ordering::Relaxed);
-            }
-            let mut listed = 0;
-            shard.for_each(&slab, |_| listed += 1);
-            assert_eq!(listed, n);
+            list_fakes(&shard, &taken);
+            assert_eq!(count_listed(&shard, &slab), n);
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use super::hazards::{
     deliver_deadlock, min_timeout, DeadlockPanic, DeadlockWatch, IdleAction, PeriodicChecks,
+    PollMarks,
 };
 use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
@@ -39,11 +40,9 @@ pub(crate) struct CtState {
     /// The parker of the thread driving the scheduler right now, if any;
     /// every remote wake unparks it.
     driver: Mutex<Option<Arc<Parker>>>,
-    /// Polls of tasks started and finished (odd while inside one), and the
-    /// task being polled: what the watchdog looks at (`run_watchdog`).
-    /// Written only while a long-poll threshold is set.
-    poll_seq: std::sync::atomic::AtomicU64,
-    polling: std::sync::atomic::AtomicU64,
+    /// The driving thread's polls, for the watchdog (`run_watchdog`);
+    /// marked only while a long-poll threshold is set.
+    polls: PollMarks,
     /// The watchdog thread, to wake when the runtime stops.
     pub(crate) watchdog: std::sync::Mutex<Option<std::thread::Thread>>,
     stop: std::sync::atomic::AtomicBool,
@@ -68,22 +67,10 @@ impl CtState {
                 checks: PeriodicChecks::default(),
             }))),
             driver: Mutex::new(None),
-            poll_seq: std::sync::atomic::AtomicU64::new(0),
-            polling: std::sync::atomic::AtomicU64::new(0),
+            polls: PollMarks::new(),
             watchdog: std::sync::Mutex::new(None),
             stop: std::sync::atomic::AtomicBool::new(false),
         }
-    }
-
-    /// Runs `task`, marking the poll for the watchdog.
-    #[inline]
-    fn run_watched(&self, task: Notified) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let seq = self.poll_seq.load(Relaxed);
-        self.polling.store(task.id().as_u64(), Relaxed);
-        self.poll_seq.store(seq.wrapping_add(1), Relaxed);
-        task.run();
-        self.poll_seq.store(seq.wrapping_add(2), Relaxed);
     }
 
     /// Stops the watchdog thread, if there is one (at shutdown).
@@ -293,7 +280,7 @@ fn drive<F: Future>(
             };
             let Some(task) = task else { break };
             match watched {
-                Some(ct) => ct.run_watched(task),
+                Some(ct) => ct.polls.run(task),
                 None => task.run(),
             }
             ran += 1;
@@ -365,7 +352,7 @@ pub(crate) fn drain(state: &CtState) {
 /// 50 ms) and reports a task still inside one poll past the threshold,
 /// as the multi-thread monitor does for workers.
 pub(crate) fn run_watchdog(shared: Arc<Shared>) {
-    use std::sync::atomic::Ordering::{Acquire, Relaxed};
+    use std::sync::atomic::Ordering::Acquire;
     let Flavor::CurrentThread(ct) = &shared.flavor else {
         return;
     };
@@ -377,8 +364,7 @@ pub(crate) fn run_watchdog(shared: Arc<Shared>) {
     let mut seen = std::collections::HashSet::new();
     while !ct.stop.load(Acquire) {
         std::thread::park_timeout(every);
-        let seq = ct.poll_seq.load(Relaxed);
-        let task = ct.polling.load(Relaxed);
+        let (seq, task) = ct.polls.read();
         stuck.check(&shared, seq, task, &mut seen);
     }
 }

@@ -13,7 +13,9 @@
 //! grace period makes the report false; that is the documented limit.
 
 use super::shared::Shared;
+use crate::loom::{AtomicU64, Ordering};
 use brisk_core::diag::{deadlock_report, Hazard, WaitCycleWatch};
+use brisk_core::task::Notified;
 
 use std::time::{Duration, Instant};
 
@@ -171,6 +173,50 @@ pub(crate) fn min_timeout(a: Option<Duration>, b: Option<Duration>) -> Option<Du
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, None) => a,
         (None, b) => b,
+    }
+}
+
+/// A scheduler thread's polls, marked for a watcher on another thread (the
+/// multi-thread monitor, the current-thread watchdog): a sequence number,
+/// incremented before and after every poll (odd: inside one, so it also
+/// counts polls), and the id of the task being polled. Single writer: the
+/// thread that polls.
+pub(crate) struct PollMarks {
+    seq: AtomicU64,
+    task: AtomicU64,
+}
+
+impl PollMarks {
+    pub(crate) fn new() -> PollMarks {
+        PollMarks {
+            seq: AtomicU64::new(0),
+            task: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs `task`, marking the poll.
+    #[inline]
+    pub(crate) fn run(&self, task: Notified) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.task.store(task.id().as_u64(), Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        task.run();
+        self.seq.store(seq.wrapping_add(2), Ordering::Relaxed);
+    }
+
+    /// The sequence number and the task of the latest poll, for
+    /// [`StuckPoll::check`].
+    pub(crate) fn read(&self) -> (u64, u64) {
+        (
+            self.seq.load(Ordering::Relaxed),
+            self.task.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Polls started so far (a poll that woke its awaiter counts before
+    /// it closes).
+    pub(crate) fn started(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed).div_ceil(2)
     }
 }
 

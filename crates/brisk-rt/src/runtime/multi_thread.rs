@@ -29,7 +29,7 @@
 //! busy.
 
 use super::hazards::{
-    deliver_deadlock, min_timeout, DeadlockWatch, IdleAction, PeriodicChecks, StuckPoll,
+    deliver_deadlock, min_timeout, DeadlockWatch, IdleAction, PeriodicChecks, PollMarks, StuckPoll,
 };
 use super::local::LocalQueue;
 use super::shared::{Flavor, Shared};
@@ -69,21 +69,12 @@ struct Remote {
     /// Steals the worker's LIFO slot.
     lifo: LifoSteal<Notified>,
     parker: Arc<Parker>,
-    /// Incremented before and after every poll (odd: inside a poll), so it
-    /// also counts polls. Single writer: the worker.
-    poll_seq: AtomicU64,
+    /// The worker's polls, for the monitor and the poll counters.
+    polls: PollMarks,
     /// Successful steals by this worker. Single writer.
     steals: AtomicU64,
     /// Times this worker went to sleep. Single writer.
     parks: AtomicU64,
-    /// The id of the task being polled (valid while `poll_seq` is odd), for
-    /// the monitor's stuck-poll report. Single writer.
-    polling: AtomicU64,
-}
-
-/// Polls started so far, by a worker's `poll_seq` (odd while in a poll).
-fn polls_started(poll_seq: &AtomicU64) -> u64 {
-    poll_seq.load(Ordering::Relaxed).div_ceil(2)
 }
 
 /// Adds one to a counter only its owner thread writes (no read-modify-write).
@@ -148,10 +139,9 @@ impl MtState {
                 steal,
                 lifo: lifo_steal,
                 parker: Arc::new(Parker::with_io(Some(io.clone()))),
-                poll_seq: AtomicU64::new(0),
+                polls: PollMarks::new(),
                 steals: AtomicU64::new(0),
                 parks: AtomicU64::new(0),
-                polling: AtomicU64::new(0),
             });
             cores.push(Some(Box::new(Core {
                 index,
@@ -185,12 +175,9 @@ impl MtState {
 
     /// Polls of each worker, counted from their start: a task that
     /// finished and woke its awaiter is counted even if its worker has not
-    /// yet closed the poll (`poll_seq` still odd).
+    /// yet closed the poll.
     pub(crate) fn worker_polls(&self) -> Vec<u64> {
-        self.remotes
-            .iter()
-            .map(|r| polls_started(&r.poll_seq))
-            .collect()
+        self.remotes.iter().map(|r| r.polls.started()).collect()
     }
 
     /// Successful steals of each worker.
@@ -205,7 +192,7 @@ impl MtState {
     pub(crate) fn counters(&self) -> (u64, u64, u64) {
         self.remotes.iter().fold((0, 0, 0), |(p, s, k), r| {
             (
-                p + polls_started(&r.poll_seq),
+                p + r.polls.started(),
                 s + r.steals.load(Ordering::Relaxed),
                 k + r.parks.load(Ordering::Relaxed),
             )
@@ -469,15 +456,7 @@ fn run_task_then_lifo(ctx: &WorkerCtx, remote: &Remote, task: Notified) {
 
 #[inline]
 fn run_task(remote: &Remote, task: Notified) {
-    let seq = remote.poll_seq.load(Ordering::Relaxed);
-    remote.polling.store(task.id().as_u64(), Ordering::Relaxed);
-    remote
-        .poll_seq
-        .store(seq.wrapping_add(1), Ordering::Relaxed);
-    task.run();
-    remote
-        .poll_seq
-        .store(seq.wrapping_add(2), Ordering::Relaxed);
+    remote.polls.run(task);
 }
 
 /// Looks for work outside our local queue; on success leaves searching mode.
@@ -697,8 +676,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
         }
         last_turns = shared.io.turns();
         for (i, remote) in state.remotes.iter().enumerate() {
-            let seq = remote.poll_seq.load(Ordering::Relaxed);
-            let task = remote.polling.load(Ordering::Relaxed);
+            let (seq, task) = remote.polls.read();
             stuck[i].check(&shared, seq, task, &mut stuck_reported);
             let stuck = seq % 2 == 1 && seq == last_seq[i];
             healthy &= !stuck;
